@@ -1,0 +1,22 @@
+// Lint rules, including the layering of DESIGN.md section 2: the AWS SDK is imported only in
+// src/aws, src/resources and src/sandbox; domain code never imports oclif, listr2 or inquirer.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const sdk = { group: ['@aws-sdk/*', '@smithy/*'], message: 'The AWS SDK belongs in src/aws, src/resources or src/sandbox (DESIGN.md section 2).' };
+const ui = { group: ['@oclif/*', 'listr2', '@inquirer/*'], message: 'Terminal and CLI libraries belong in src/commands and src/ui.' };
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'bin/**', 'coverage/**', '*.config.*'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-require-imports': 'off',
+    },
+  },
+  { files: ['src/commands/**/*.ts', 'src/cli/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [sdk] }] } },
+  { files: ['src/orchestration/**/*.ts', 'src/config/**/*.ts', 'src/kube/**/*.ts', 'src/core/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [sdk, ui] }] } },
+  { files: ['src/resources/**/*.ts', 'src/aws/**/*.ts', 'src/sandbox/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [ui] }] } },
+);

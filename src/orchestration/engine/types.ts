@@ -1,0 +1,86 @@
+// The engine's contract: tasks (one desired resource each, kops-style), the journal entries that make
+// rollback possible after a failure or a crash, and the run context passed to every task.
+import type { AwsClients } from '../../aws/clients';
+import type { Clock } from '../../core/clock';
+import type { ChangeAction, EventSink, PlannedChange } from '../../core/events';
+
+/** What undoes one write; resolved through the undo registry of src/resources (by `type`). */
+export interface UndoRecord {
+  /** CloudFormation-style type whose undo handler applies, e.g. AWS::EC2::SecurityGroup. */
+  type: string;
+  /** `delete` what the run created, or `restore` what it changed. */
+  action: 'delete' | 'restore';
+  /** Everything the handler needs, JSON-serialisable (ids, names, previous values, client tokens). */
+  data: Record<string, unknown>;
+}
+
+export interface JournalEntry {
+  seq: number;
+  /** `intended` is written before the AWS write, `done` after it, `undone` after rollback. */
+  status: 'intended' | 'done' | 'failed' | 'undone' | 'undo-failed';
+  action: ChangeAction;
+  type: string;
+  name: string;
+  id?: string;
+  region: string;
+  undo?: UndoRecord;
+  at: number;
+  error?: string;
+}
+
+export interface RunContext {
+  runId: string;
+  clients: AwsClients;
+  clock: Clock;
+  events: EventSink;
+  journal: Journal;
+  region: string;
+  /** Outputs (actual state) of tasks already found/created in this run, by task key. */
+  get<T>(key: string): T;
+}
+
+export interface JournalWrite {
+  /** Call after the write succeeded, with the id AWS returned and how to undo it. */
+  done(result: { id?: string; undo?: UndoRecord }): void;
+  /** Call when the write failed (nothing to undo unless `undo` says so). */
+  failed(error: unknown, undo?: UndoRecord): void;
+}
+
+export interface Journal {
+  readonly runId: string;
+  /** Write-ahead record of a write about to happen. `undo` may carry what is known before (name, token). */
+  intend(entry: { action: ChangeAction; type: string; name: string; id?: string; undo?: UndoRecord }): JournalWrite;
+  entries(): JournalEntry[];
+}
+
+/** One desired resource. The engine finds it, diffs, and creates or updates it only when needed. */
+export interface Task<A = unknown> {
+  /** Unique within a plan, e.g. `securityGroup` or `asg/workers`. */
+  key: string;
+  /** CloudFormation-style type name. */
+  type: string;
+  /** Human name (the AWS name where there is one). */
+  name: string;
+  /** Keys of tasks whose outputs this one needs (available through ctx.get). */
+  dependsOn?: string[];
+  /** Current state, or undefined when it does not exist. Read-only; fails when ownership is ambiguous. */
+  find(ctx: RunContext): Promise<A | undefined>;
+  /** Managed fields that differ, as readable strings (`desired: 3 -> 5`); empty when in sync. */
+  diff?(actual: A, ctx: RunContext): string[];
+  /** Creates it, tagged in the same call, and returns its state. Must journal through ctx.journal. */
+  create(ctx: RunContext): Promise<A>;
+  /** Applies `changes`; must journal a `restore` undo through ctx.journal. */
+  update?(actual: A, changes: string[], ctx: RunContext): Promise<A>;
+  /** The AWS id of the actual resource. */
+  id(actual: A): string;
+}
+
+export interface ExecuteOptions {
+  concurrency?: number;
+  dryRun?: boolean;
+}
+
+export interface ExecuteResult {
+  changes: PlannedChange[];
+  outputs: Map<string, unknown>;
+}

@@ -1,0 +1,7 @@
+// Simulated Iam (stub: filled in by the sandbox work).
+import type { ServiceModule } from '../service';
+
+export const iamModule: ServiceModule = {
+  service: 'iam',
+  operations: {},
+};

@@ -1,0 +1,7 @@
+// Simulated Ssm (stub: filled in by the sandbox work).
+import type { ServiceModule } from '../service';
+
+export const ssmModule: ServiceModule = {
+  service: 'ssm',
+  operations: {},
+};
