@@ -59,12 +59,29 @@ export class InternalError extends Error {
   override readonly name = 'InternalError';
 }
 
-/** The AWS error code of an SDK or sandbox error, or undefined. */
+/**
+ * The AWS error code of an SDK or sandbox error, canonical: the SDK names modeled errors after their
+ * shapes (`PriorityInUseException`, `ResourceInUseFault`, `NoSuchEntityException`) while the wire
+ * code is `PriorityInUse`, `ResourceInUse`, `NoSuchEntity`; one trailing `Exception` or `Fault` is
+ * dropped so callers compare against the wire code whatever the protocol.
+ */
 export function awsErrorCode(error: unknown): string | undefined {
   if (error && typeof error === 'object') {
     const e = error as { name?: string; Code?: string; code?: string; $metadata?: unknown };
-    if (e.$metadata !== undefined || e.Code !== undefined) return e.Code ?? e.name;
-    if (typeof e.code === 'string') return e.code;
+    let code: string | undefined;
+    if (e.$metadata !== undefined || e.Code !== undefined) code = e.Code ?? e.name;
+    else if (typeof e.code === 'string') code = e.code;
+    return code === undefined ? undefined : canonicalAwsCode(code);
   }
   return undefined;
+}
+
+export function canonicalAwsCode(code: string): string {
+  return code.replace(/(?<=.)(Exception|Fault)$/, '');
+}
+
+/** True when `error` is an AWS error with one of `codes` (compared canonically). */
+export function isAwsError(error: unknown, ...codes: string[]): boolean {
+  const code = awsErrorCode(error);
+  return code !== undefined && codes.some((c) => canonicalAwsCode(c) === code);
 }

@@ -2,7 +2,7 @@
 // SDK commands to the simulated services (src/sandbox/services). See DESIGN.md section 5.
 import { FaultInjector, type FaultRule } from './faults';
 import { VirtualClock } from './virtualClock';
-import { awsError } from './errors';
+import { awsError, SandboxAwsError } from './errors';
 import { callLatencyMs, defaultTimings, type TransitionTimings } from './latency';
 import { isReadOperation } from '../aws/apiCalls';
 import type { InventoryItem, SandboxContext, ServiceModule, ServiceName } from './service';
@@ -215,7 +215,12 @@ export class Sandbox {
             const service = CLIENT_SERVICES[context.clientName ?? ''];
             const operation = (context.commandName ?? '').replace(/Command$/, '');
             if (!service) throw awsError('InvalidAction', `The sandbox does not simulate ${context.clientName}`);
-            const output = await this.call(service, operation, region, args.input);
+            let output;
+            try {
+              output = await this.call(service, operation, region, args.input);
+            } catch (error) {
+              throw error instanceof SandboxAwsError ? toSdkException(context.clientName ?? '', error) : error;
+            }
             return {
               output: {
                 ...output,
@@ -248,4 +253,39 @@ export class Sandbox {
 /** True when a behaviour list (`neverHealthy`, `failDrain`) names this instance or its group. */
 export function behaviorApplies(list: string[], instanceId: string, groupName?: string): boolean {
   return list.includes('*') || list.includes(instanceId) || (groupName !== undefined && list.includes(groupName));
+}
+
+const CLIENT_PACKAGES: Record<string, string> = {
+  EC2Client: '@aws-sdk/client-ec2',
+  AutoScalingClient: '@aws-sdk/client-auto-scaling',
+  ElasticLoadBalancingV2Client: '@aws-sdk/client-elastic-load-balancing-v2',
+  Route53Client: '@aws-sdk/client-route-53',
+  ACMClient: '@aws-sdk/client-acm',
+  IAMClient: '@aws-sdk/client-iam',
+  SSMClient: '@aws-sdk/client-ssm',
+};
+
+/**
+ * Turns a wire error code into what the SDK's deserializer would throw: the client's modeled
+ * exception class when the service models one for that code (`PriorityInUse` ->
+ * PriorityInUseException, `ResourceInUse` -> ResourceInUseFault), else a generic error named after
+ * the code (EC2 models none), so code under test meets the same error names as against AWS.
+ */
+function toSdkException(clientName: string, error: SandboxAwsError): Error {
+  const pkg = CLIENT_PACKAGES[clientName];
+  if (!pkg) return error;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const exports = require(pkg) as Record<string, unknown>;
+  for (const name of [error.Code, `${error.Code}Exception`, `${error.Code}Fault`]) {
+    const Ctor = exports[name] as (new (opts: Record<string, unknown>) => Error) | undefined;
+    if (typeof Ctor === 'function' && name !== 'ServiceException' && /Exception$|Fault$|^[A-Z]/.test(name)) {
+      try {
+        const e = new Ctor({ message: error.message, Message: error.message, $metadata: error.$metadata });
+        if (e instanceof Error && (e as { $fault?: string }).$fault !== undefined) return e;
+      } catch {
+        // not an exception class
+      }
+    }
+  }
+  return error;
 }

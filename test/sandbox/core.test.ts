@@ -1,19 +1,36 @@
-import { DescribeParametersCommand } from '@aws-sdk/client-ssm';
+import { DescribeParametersCommand, ListDocumentsCommand } from '@aws-sdk/client-ssm';
 import { Sandbox } from '../../src/sandbox/sandbox';
 import { sandboxClients } from '../../src/sandbox/clients';
 import { parseFaultRules, FaultInjector } from '../../src/sandbox/faults';
+import { awsErrorCode } from '../../src/core/errors';
 
 describe('sandbox core', () => {
-  it('routes real SDK commands to the simulated service and reports unimplemented operations as AWS errors', async () => {
+  it('retries simulated throttling through the SDK retry strategy, backing off in virtual time', async () => {
     const sb = new Sandbox();
     const clients = sandboxClients(sb, 'us-east-1');
     sb.faults.add({ op: 'DescribeParameters', nth: 1, code: 'ThrottlingException' });
+    sb.faults.add({ op: 'DescribeParameters', nth: 2, code: 'ThrottlingException' });
     const before = sb.now();
-    await expect(clients.ssm.send(new DescribeParametersCommand({}))).rejects.toMatchObject({ name: 'InvalidAction' });
-    // The throttled first attempt was retried by the SDK's retry strategy: two attempts, backoff in virtual time.
-    expect(clients.calls.read).toBe(2);
-    expect(sb.state.calls.byOperation.DescribeParameters).toBe(2);
-    expect(sb.now()).toBeGreaterThanOrEqual(before + 240);
+    const out = await clients.ssm.send(new DescribeParametersCommand({}));
+    expect(out.$metadata.attempts).toBe(3);
+    expect(clients.calls.read).toBe(3);
+    expect(sb.state.calls.byOperation.DescribeParameters).toBe(3);
+    // Three calls of 120 ms latency plus the SDK's backoff, all spent on the virtual clock.
+    expect(sb.now()).toBeGreaterThan(before + 360);
+  });
+
+  it('reports an operation it does not simulate as an AWS error, not a crash', async () => {
+    const sb = new Sandbox();
+    const clients = sandboxClients(sb, 'us-east-1');
+    await expect(clients.ssm.send(new ListDocumentsCommand({}))).rejects.toMatchObject({ name: 'InvalidAction' });
+  });
+
+  it('throws the SDK modeled exception classes for modeled error codes', async () => {
+    const { GetRoleCommand, NoSuchEntityException } = await import('@aws-sdk/client-iam');
+    const sb = new Sandbox();
+    const error = await sandboxClients(sb, 'us-east-1').iam.send(new GetRoleCommand({ RoleName: 'missing' })).catch((e) => e);
+    expect(error).toBeInstanceOf(NoSuchEntityException);
+    expect(awsErrorCode(error)).toBe('NoSuchEntity');
   });
 
   it('parses fault rules', () => {
