@@ -10,8 +10,23 @@
 //   }, { signal });
 //   // result = { run, changes, apiCalls: { read, write }, ...body's return }
 //   // on failure: rollback from the journal, then throws RunFailedError (exit 1, or 3 with leftovers)
-export type { Task, RunContext, Journal, JournalEntry, UndoRecord } from './types';
-export { runWorkflow, Run, type WorkflowResult, type RunOptions } from './run';
-export { journaledWrite } from './journal';
-export { waitFor, retryWhileNotReady, type WaitOptions, type Probe } from './wait';
-export { rollbackRun, listRuns } from './rollback';
+export type { Task, RunContext, Journal, JournalEntry, JournalWrite, UndoRecord } from './types';
+export { runWorkflow, Run, openRun, type WorkflowResult, type RunOptions } from './run';
+export { journaledWrite, journalPath, type RunOutcome } from './journal';
+export {
+  waitFor,
+  retryWhileNotReady,
+  isNotYetError,
+  isStillInUseError,
+  type WaitOptions,
+  type WaitContext,
+  type Probe,
+} from './wait';
+export {
+  rollbackRun,
+  listRuns,
+  describeRun,
+  type RunSummary,
+  type RunStatus,
+  type RollbackResult,
+} from './rollback';

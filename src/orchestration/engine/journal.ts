@@ -1,17 +1,254 @@
-// Write-ahead journal of a run under $K3SCTL_HOME/runs/ (stub; implemented by the engine work).
+// Write-ahead journal of a run under $K3SCTL_HOME/runs/<runId>.jsonl. One JSON object per line,
+// appended synchronously and fsynced, so a process killed at any instant leaves a journal that a later
+// `k3sctl runs rollback` can act on: a header, then entry lines (an entry's status changes are new
+// lines with the same seq; the last one wins), then an `end` line with the run's outcome.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { awsErrorCode, InterruptedError } from '../../core/errors';
 import type { ChangeAction } from '../../core/events';
-import type { RunContext, UndoRecord } from './types';
+import type { Journal, JournalEntry, JournalWrite, RunContext, UndoRecord } from './types';
+import { runOf } from './context';
+
+export type RunOutcome = 'succeeded' | 'failed' | 'rolled-back' | 'rollback-incomplete';
+
+export interface JournalHeader {
+  kind: 'header';
+  runId: string;
+  title: string;
+  region: string;
+  startedAt: string;
+  /** The process that ran it (a journal without an end line whose process is gone is a crashed run). */
+  pid?: number;
+  host?: string;
+}
+
+export interface JournalEnd {
+  kind: 'end';
+  outcome: RunOutcome;
+  at: number;
+  error?: string;
+}
+
+type JournalLine = JournalHeader | JournalEnd | ({ kind: 'entry' } & JournalEntry);
+
+export function runsDir(home: string): string {
+  return path.join(home, 'runs');
+}
+
+export function journalPath(home: string, runId: string): string {
+  return path.join(runsDir(home), `${runId}.jsonl`);
+}
+
+function appendDurably(file: string, line: object): void {
+  const fd = fs.openSync(file, 'a', 0o600);
+  try {
+    fs.appendFileSync(fd, `${JSON.stringify(line)}\n`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** A journal file on disk: writes status lines durably and keeps the folded entries in memory. */
+export class FileJournal implements Journal {
+  private readonly folded = new Map<number, JournalEntry>();
+  private seq = 0;
+  /** When set, `intend` refuses new writes (the run was interrupted or is rolling back). */
+  refuseWrites?: () => Error | undefined;
+
+  private constructor(
+    readonly file: string,
+    readonly runId: string,
+    readonly region: string,
+    private readonly now: () => number,
+    readonly header: JournalHeader,
+    private ended?: JournalEnd,
+  ) {}
+
+  /** Creates the journal of a new run (the runs directory with mode 0700, the header line). */
+  static create(home: string, runId: string, title: string, region: string, now: () => number): FileJournal {
+    const dir = runsDir(home);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const file = journalPath(home, runId);
+    if (fs.existsSync(file)) throw new Error(`journal ${file} already exists`);
+    const header: JournalHeader = {
+      kind: 'header',
+      runId,
+      title,
+      region,
+      startedAt: new Date(now()).toISOString(),
+      pid: process.pid,
+      host: require('node:os').hostname(),
+    };
+    appendDurably(file, header);
+    return new FileJournal(file, runId, region, now, header);
+  }
+
+  /** Opens an existing journal (rollback of a crashed run); undefined when there is no such run. */
+  static open(home: string, runId: string, now: () => number): FileJournal | undefined {
+    const file = journalPath(home, runId);
+    if (!/^[A-Za-z0-9._-]+$/.test(runId) || !fs.existsSync(file)) return undefined;
+    const parsed = parseJournal(fs.readFileSync(file, 'utf8'));
+    const header = parsed.header ?? { kind: 'header', runId, title: '(unknown)', region: '', startedAt: '' };
+    const journal = new FileJournal(file, runId, header.region, now, header, parsed.end);
+    for (const e of parsed.entries) journal.folded.set(e.seq, e);
+    journal.seq = Math.max(0, ...parsed.entries.map((e) => e.seq));
+    return journal;
+  }
+
+  get outcome(): RunOutcome | undefined {
+    return this.ended?.outcome;
+  }
+
+  intend(entry: {
+    action: ChangeAction;
+    type: string;
+    name: string;
+    id?: string;
+    undo?: UndoRecord;
+  }): JournalWrite {
+    const refusal = this.refuseWrites?.();
+    if (refusal) throw refusal;
+    const seq = ++this.seq;
+    const base: JournalEntry = {
+      seq,
+      status: 'intended',
+      action: entry.action,
+      type: entry.type,
+      name: entry.name,
+      region: this.region,
+      at: this.now(),
+    };
+    if (entry.id !== undefined) base.id = entry.id;
+    if (entry.undo !== undefined) base.undo = entry.undo;
+    this.put(base);
+    let settled = false;
+    return {
+      done: (result) => {
+        if (settled) return;
+        settled = true;
+        const next: JournalEntry = { ...this.folded.get(seq)!, status: 'done', at: this.now() };
+        if (result.id !== undefined) next.id = result.id;
+        if (result.undo !== undefined) next.undo = result.undo;
+        this.put(next);
+      },
+      failed: (error, undo) => {
+        if (settled) return;
+        settled = true;
+        const next: JournalEntry = {
+          ...this.folded.get(seq)!,
+          status: 'failed',
+          at: this.now(),
+          error: errorText(error),
+        };
+        // A failed write leaves nothing to undo unless the caller says it may have (a timeout mid-write).
+        if (undo !== undefined) next.undo = undo;
+        else delete next.undo;
+        this.put(next);
+      },
+    };
+  }
+
+  /** Records the rollback outcome of one entry. */
+  mark(seq: number, status: 'undone' | 'undo-failed', error?: unknown): void {
+    const current = this.folded.get(seq);
+    if (!current) return;
+    const next: JournalEntry = { ...current, status, at: this.now() };
+    if (error !== undefined) next.error = errorText(error);
+    else delete next.error;
+    this.put(next);
+  }
+
+  end(outcome: RunOutcome, error?: unknown): void {
+    const line: JournalEnd = { kind: 'end', outcome, at: this.now() };
+    if (error !== undefined) line.error = errorText(error);
+    this.ended = line;
+    appendDurably(this.file, line);
+  }
+
+  entries(): JournalEntry[] {
+    return [...this.folded.values()].sort((a, b) => a.seq - b.seq).map((e) => ({ ...e }));
+  }
+
+  private put(entry: JournalEntry): void {
+    appendDurably(this.file, { kind: 'entry', ...entry });
+    this.folded.set(entry.seq, entry);
+  }
+}
+
+/** Parses a journal's text; a torn last line (crash mid-append) is ignored. */
+export function parseJournal(text: string): {
+  header?: JournalHeader;
+  entries: JournalEntry[];
+  end?: JournalEnd;
+} {
+  let header: JournalHeader | undefined;
+  let end: JournalEnd | undefined;
+  const folded = new Map<number, JournalEntry>();
+  for (const raw of text.split('\n')) {
+    if (!raw.trim()) continue;
+    let line: JournalLine;
+    try {
+      line = JSON.parse(raw) as JournalLine;
+    } catch {
+      continue;
+    }
+    if (line.kind === 'header') header = line;
+    else if (line.kind === 'end') end = line;
+    else if (line.kind === 'entry') {
+      const { kind: _kind, ...entry } = line;
+      folded.set(entry.seq, entry);
+    }
+  }
+  return { header, end, entries: [...folded.values()].sort((a, b) => a.seq - b.seq) };
+}
+
+export function errorText(error: unknown): string {
+  const code = awsErrorCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return code && !message.startsWith(code) ? `${code}: ${message}` : message;
+}
+
+/**
+ * A write whose error carries no AWS response (socket timeout, crash of the client) may have
+ * happened anyway: keep its undo record so rollback looks the resource up by name or token.
+ */
+function mayHaveHappened(error: unknown): boolean {
+  if (error instanceof InterruptedError) return false;
+  return awsErrorCode(error) === undefined;
+}
 
 /**
  * Performs one AWS write with journaling: records the intent (with `undo` known beforehand, e.g. a
  * name or client token), runs `write`, then records the result (`describe(result)` gives the id and
  * the final undo record). Also records the change for the run's JSON result.
  */
-export function journaledWrite<T>(
-  _ctx: RunContext,
-  _entry: { action: ChangeAction; type: string; name: string; id?: string; undo?: UndoRecord },
-  _write: () => Promise<T>,
-  _describe?: (result: T) => { id?: string; undo?: UndoRecord },
+export async function journaledWrite<T>(
+  ctx: RunContext,
+  entry: { action: ChangeAction; type: string; name: string; id?: string; undo?: UndoRecord },
+  write: () => Promise<T>,
+  describe?: (result: T) => { id?: string; undo?: UndoRecord },
 ): Promise<T> {
-  throw new Error('not implemented');
+  const pending = ctx.journal.intend(entry);
+  let result: T;
+  try {
+    result = await write();
+  } catch (error) {
+    pending.failed(error, mayHaveHappened(error) ? entry.undo : undefined);
+    throw error;
+  }
+  let described: { id?: string; undo?: UndoRecord } = {};
+  try {
+    described = describe?.(result) ?? {};
+  } finally {
+    const id = described.id ?? entry.id;
+    pending.done({ id, undo: described.undo ?? entry.undo });
+    runOf(ctx)?.record({
+      action: entry.action,
+      type: entry.type,
+      name: entry.name,
+      ...(id !== undefined ? { id } : {}),
+    });
+  }
+  return result;
 }

@@ -37,6 +37,10 @@ export interface RunContext {
   region: string;
   /** Outputs (actual state) of tasks already found/created in this run, by task key. */
   get<T>(key: string): T;
+  /** Aborts when the run is interrupted; waits and retries stop at once with InterruptedError. */
+  signal?: AbortSignal;
+  /** Multiplier for per-step wait timeouts (WorkflowDeps.timeoutScale); 1 when unset. */
+  timeoutScale?: number;
 }
 
 export interface JournalWrite {
@@ -49,7 +53,13 @@ export interface JournalWrite {
 export interface Journal {
   readonly runId: string;
   /** Write-ahead record of a write about to happen. `undo` may carry what is known before (name, token). */
-  intend(entry: { action: ChangeAction; type: string; name: string; id?: string; undo?: UndoRecord }): JournalWrite;
+  intend(entry: {
+    action: ChangeAction;
+    type: string;
+    name: string;
+    id?: string;
+    undo?: UndoRecord;
+  }): JournalWrite;
   entries(): JournalEntry[];
 }
 
