@@ -1,0 +1,376 @@
+// Read-only lookups of external resources given by id or by human-readable values (the seed's first
+// principle): VPC, subnets, AMI, instance types, key pair, ALB, hosted zone. Each either returns exactly
+// one match or throws a UserError naming the field and, when ambiguous, listing the candidates.
+import {
+  DescribeImagesCommand,
+  DescribeInstanceTypeOfferingsCommand,
+  DescribeInstanceTypesCommand,
+  DescribeKeyPairsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+  type DescribeInstanceTypesCommandOutput,
+  type Filter,
+  type Image,
+  type Subnet,
+  type Vpc,
+} from '@aws-sdk/client-ec2';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { DescribeListenersCommand, DescribeLoadBalancersCommand, type Listener, type LoadBalancer } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { ListHostedZonesByNameCommandOutput } from '@aws-sdk/client-route-53';
+import { GetHostedZoneCommand, ListHostedZonesByNameCommand } from '@aws-sdk/client-route-53';
+import type { AwsClients } from './clients';
+import { UserError, awsErrorCode } from '../core/errors';
+import { tagValue } from './tags';
+
+export type Architecture = 'x86_64' | 'arm64';
+
+export interface ResolvedVpc {
+  vpcId: string;
+  cidr?: string;
+  isDefault: boolean;
+}
+
+export interface ResolvedSubnet {
+  subnetId: string;
+  vpcId: string;
+  availabilityZone: string;
+  cidr?: string;
+}
+
+export interface ResolvedImage {
+  imageId: string;
+  name: string;
+  architecture: Architecture;
+  rootDeviceName: string;
+}
+
+function candidates(items: string[]): string {
+  return items.slice(0, 10).join(', ') + (items.length > 10 ? `, ... (${items.length} in all)` : '');
+}
+
+async function describeVpcs(clients: AwsClients, input: { VpcIds?: string[]; Filters?: Filter[] }): Promise<Vpc[]> {
+  const out: Vpc[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await clients.ec2.send(new DescribeVpcsCommand({ ...input, NextToken }));
+    out.push(...(page.Vpcs ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return out;
+}
+
+/** The VPC by id, Name tag or tags; the default VPC when nothing is given. */
+export async function resolveVpc(clients: AwsClients, selector: { id?: string; name?: string; tags?: Record<string, string> }): Promise<ResolvedVpc> {
+  let vpcs: Vpc[];
+  let field: string;
+  let what: string;
+  if (selector.id) {
+    field = '--vpc-id';
+    what = `VPC ${selector.id}`;
+    try {
+      vpcs = await describeVpcs(clients, { VpcIds: [selector.id] });
+    } catch (error) {
+      if (awsErrorCode(error) === 'InvalidVpcID.NotFound') vpcs = [];
+      else throw error;
+    }
+  } else if (selector.name) {
+    field = '--vpc';
+    what = `a VPC named '${selector.name}'`;
+    vpcs = await describeVpcs(clients, { Filters: [{ Name: 'tag:Name', Values: [selector.name] }] });
+  } else if (selector.tags && Object.keys(selector.tags).length) {
+    field = '--vpc-tag';
+    what = `a VPC tagged ${Object.entries(selector.tags).map(([k, v]) => `${k}=${v}`).join(', ')}`;
+    vpcs = await describeVpcs(clients, { Filters: Object.entries(selector.tags).map(([k, v]) => ({ Name: `tag:${k}`, Values: [v] })) });
+  } else {
+    field = '--vpc-id';
+    what = `the default VPC of ${clients.region}`;
+    vpcs = await describeVpcs(clients, { Filters: [{ Name: 'is-default', Values: ['true'] }] });
+  }
+  if (vpcs.length === 0) throw new UserError(`found no ${what.replace(/^(a|the) /, '')} in ${clients.region}`, 'check the region and the VPC', field);
+  if (vpcs.length > 1) {
+    throw new UserError(
+      `${what} is ambiguous in ${clients.region}: ${candidates(vpcs.map((v) => `${v.VpcId}${tagValue(v.Tags, 'Name') ? ` (${tagValue(v.Tags, 'Name')})` : ''}`))}`,
+      'give --vpc-id',
+      field,
+    );
+  }
+  const v = vpcs[0];
+  return { vpcId: v.VpcId!, cidr: v.CidrBlock, isDefault: Boolean(v.IsDefault) };
+}
+
+async function describeSubnets(clients: AwsClients, input: { SubnetIds?: string[]; Filters?: Filter[] }): Promise<Subnet[]> {
+  const out: Subnet[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await clients.ec2.send(new DescribeSubnetsCommand({ ...input, NextToken }));
+    out.push(...(page.Subnets ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return out;
+}
+
+function toResolvedSubnet(s: Subnet): ResolvedSubnet {
+  return { subnetId: s.SubnetId!, vpcId: s.VpcId!, availabilityZone: s.AvailabilityZone!, cidr: s.CidrBlock };
+}
+
+/** Subnets by ids (each must exist and be in the VPC) or by EC2 filters within the VPC; default: all of the VPC's. */
+export async function resolveSubnets(
+  clients: AwsClients,
+  vpcId: string,
+  selector: { ids?: string[]; filters?: Record<string, string[]> },
+): Promise<ResolvedSubnet[]> {
+  if (selector.ids?.length) {
+    let found: Subnet[] = [];
+    try {
+      found = await describeSubnets(clients, { SubnetIds: selector.ids });
+    } catch (error) {
+      if (awsErrorCode(error) !== 'InvalidSubnetID.NotFound') throw error;
+      // Find which one is missing, for the message.
+      for (const id of selector.ids) {
+        try {
+          found.push(...(await describeSubnets(clients, { SubnetIds: [id] })));
+        } catch (e) {
+          if (awsErrorCode(e) === 'InvalidSubnetID.NotFound') throw new UserError(`subnet ${id} does not exist in ${clients.region}`, undefined, '--subnet-id');
+          throw e;
+        }
+      }
+    }
+    const missing = selector.ids.filter((id) => !found.some((s) => s.SubnetId === id));
+    if (missing.length) throw new UserError(`subnet ${missing.join(', ')} does not exist in ${clients.region}`, undefined, '--subnet-id');
+    const outside = found.filter((s) => s.VpcId !== vpcId);
+    if (outside.length) {
+      throw new UserError(
+        `subnet ${outside.map((s) => `${s.SubnetId} (${s.VpcId})`).join(', ')} is not in VPC ${vpcId}`,
+        'give subnets of the cluster VPC',
+        '--subnet-id',
+      );
+    }
+    return selector.ids.map((id) => toResolvedSubnet(found.find((s) => s.SubnetId === id)!));
+  }
+  const filters: Filter[] = [{ Name: 'vpc-id', Values: [vpcId] }];
+  for (const [name, values] of Object.entries(selector.filters ?? {})) {
+    if (name === 'vpc-id') continue;
+    filters.push({ Name: name, Values: values });
+  }
+  let found: Subnet[];
+  try {
+    found = await describeSubnets(clients, { Filters: filters });
+  } catch (error) {
+    if (awsErrorCode(error) === 'InvalidParameterValue') {
+      throw new UserError(`--subnet-filter: ${(error as Error).message}`, 'use EC2 DescribeSubnets filter names, e.g. availability-zone=us-east-1a', '--subnet-filter');
+    }
+    throw error;
+  }
+  if (found.length === 0) {
+    const desc = selector.filters ? ` matching ${Object.entries(selector.filters).map(([k, v]) => `${k}=${v.join(',')}`).join(' ')}` : '';
+    throw new UserError(`VPC ${vpcId} has no subnets${desc}`, undefined, selector.filters ? '--subnet-filter' : '--subnet-id');
+  }
+  return found.map(toResolvedSubnet).sort((a, b) => a.availabilityZone.localeCompare(b.availabilityZone) || a.subnetId.localeCompare(b.subnetId));
+}
+
+/** The public SSM parameter of an OS alias for an architecture. */
+export function osImageParameter(os: 'al2023' | 'ubuntu-24.04', arch: Architecture): string {
+  if (os === 'al2023') return `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${arch}`;
+  return `/aws/service/canonical/ubuntu/server/24.04/stable/current/${arch === 'arm64' ? 'arm64' : 'amd64'}/hvm/ebs-gp3/ami-id`;
+}
+
+async function describeImage(clients: AwsClients, imageId: string, field: string): Promise<ResolvedImage> {
+  let images: Image[];
+  try {
+    images = (await clients.ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }))).Images ?? [];
+  } catch (error) {
+    if (/^InvalidAMIID\./.test(awsErrorCode(error) ?? '')) images = [];
+    else throw error;
+  }
+  if (images.length === 0) throw new UserError(`AMI ${imageId} does not exist in ${clients.region}`, undefined, field);
+  const i = images[0];
+  return { imageId: i.ImageId!, name: i.Name ?? '', architecture: (i.Architecture as Architecture) ?? 'x86_64', rootDeviceName: i.RootDeviceName ?? '/dev/xvda' };
+}
+
+/** The AMI by id, by name regex (+ owner; newest match), or by OS alias for an architecture. */
+export async function resolveImage(
+  clients: AwsClients,
+  selector: { id: string } | { name: string; owner?: string } | { os: 'al2023' | 'ubuntu-24.04' },
+  arch: Architecture,
+): Promise<ResolvedImage> {
+  if ('id' in selector) return describeImage(clients, selector.id, '--ami');
+  if ('os' in selector) {
+    const name = osImageParameter(selector.os, arch);
+    let id: string | undefined;
+    try {
+      id = (await clients.ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value;
+    } catch (error) {
+      if (awsErrorCode(error) !== 'ParameterNotFound') throw error;
+    }
+    if (!id) throw new UserError(`no ${selector.os} AMI for ${arch} in ${clients.region} (public parameter ${name} not found)`, undefined, '--os');
+    return describeImage(clients, id, '--os');
+  }
+  let re: RegExp;
+  try {
+    re = new RegExp(selector.name);
+  } catch {
+    throw new UserError(`--ami-name '${selector.name}' is not a regular expression`, undefined, '--ami-name');
+  }
+  const images: Image[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await clients.ec2.send(
+      new DescribeImagesCommand({
+        Owners: selector.owner ? [selector.owner] : undefined,
+        Filters: [
+          { Name: 'architecture', Values: [arch] },
+          { Name: 'state', Values: ['available'] },
+        ],
+        NextToken,
+      }),
+    );
+    images.push(...(page.Images ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  const matches = images.filter((i) => re.test(i.Name ?? '')).sort((a, b) => (b.CreationDate ?? '').localeCompare(a.CreationDate ?? ''));
+  if (matches.length === 0) {
+    throw new UserError(
+      `no ${arch} AMI named like /${selector.name}/${selector.owner ? ` owned by ${selector.owner}` : ''} in ${clients.region}`,
+      undefined,
+      '--ami-name',
+    );
+  }
+  if (!selector.owner) {
+    const owners = [...new Set(matches.map((m) => m.OwnerId))];
+    if (owners.length > 1) {
+      throw new UserError(
+        `--ami-name /${selector.name}/ matches AMIs of several owners: ${candidates(matches.map((m) => `${m.ImageId} ${m.Name} (owner ${m.OwnerId})`))}`,
+        'give --ami-owner',
+        '--ami-name',
+      );
+    }
+  }
+  const i = matches[0];
+  return { imageId: i.ImageId!, name: i.Name ?? '', architecture: (i.Architecture as Architecture) ?? arch, rootDeviceName: i.RootDeviceName ?? '/dev/xvda' };
+}
+
+export interface InstanceTypeInfo {
+  instanceType: string;
+  architectures: Architecture[];
+}
+
+/** Checks that every type exists and is offered in the region; returns their architectures. */
+export async function resolveInstanceTypes(clients: AwsClients, types: { type: string; field: string }[]): Promise<Map<string, InstanceTypeInfo>> {
+  const unique = [...new Set(types.map((t) => t.type))];
+  const out = new Map<string, InstanceTypeInfo>();
+  if (unique.length === 0) return out;
+  const offered = new Set<string>();
+  let NextToken: string | undefined;
+  do {
+    const page = await clients.ec2.send(
+      new DescribeInstanceTypeOfferingsCommand({ LocationType: 'region', Filters: [{ Name: 'instance-type', Values: unique }], NextToken }),
+    );
+    for (const o of page.InstanceTypeOfferings ?? []) if (o.InstanceType) offered.add(o.InstanceType);
+    NextToken = page.NextToken;
+  } while (NextToken);
+  for (const t of types) {
+    if (!offered.has(t.type)) {
+      throw new UserError(`instance type '${t.type}' is not offered in ${clients.region}`, 'check the type name, e.g. t3.medium', t.field);
+    }
+  }
+  NextToken = undefined;
+  do {
+    const page: DescribeInstanceTypesCommandOutput = await clients.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: unique as never[], NextToken }));
+    for (const it of page.InstanceTypes ?? []) {
+      const archs = (it.ProcessorInfo?.SupportedArchitectures ?? []).filter((a): a is Architecture => a === 'x86_64' || a === 'arm64');
+      out.set(String(it.InstanceType), { instanceType: String(it.InstanceType), architectures: archs.length ? archs : ['x86_64'] });
+    }
+    NextToken = page.NextToken;
+  } while (NextToken);
+  for (const t of types) {
+    if (!out.has(t.type)) throw new UserError(`instance type '${t.type}' is not known in ${clients.region}`, undefined, t.field);
+  }
+  return out;
+}
+
+/** Fails unless the key pair exists. */
+export async function checkKeyPair(clients: AwsClients, keyName: string): Promise<void> {
+  try {
+    const out = await clients.ec2.send(new DescribeKeyPairsCommand({ KeyNames: [keyName] }));
+    if ((out.KeyPairs ?? []).length === 1) return;
+  } catch (error) {
+    if (awsErrorCode(error) !== 'InvalidKeyPair.NotFound') throw error;
+  }
+  throw new UserError(`key pair '${keyName}' does not exist in ${clients.region}`, 'create or import it first (aws ec2 import-key-pair)', '--key-name');
+}
+
+export interface ResolvedLoadBalancer {
+  loadBalancerArn: string;
+  name: string;
+  dnsName?: string;
+  vpcId?: string;
+  securityGroups: string[];
+  httpsListenerArn?: string;
+}
+
+/** An application load balancer by ARN or name, with its 443 listener. */
+export async function resolveLoadBalancer(clients: AwsClients, albArnOrName: string, field = '--ingress-alb'): Promise<ResolvedLoadBalancer> {
+  const byArn = albArnOrName.startsWith('arn:');
+  let lbs: LoadBalancer[];
+  try {
+    lbs = (await clients.elbv2.send(new DescribeLoadBalancersCommand(byArn ? { LoadBalancerArns: [albArnOrName] } : { Names: [albArnOrName] }))).LoadBalancers ?? [];
+  } catch (error) {
+    if (awsErrorCode(error) === 'LoadBalancerNotFound' || awsErrorCode(error) === 'LoadBalancerNotFoundException') lbs = [];
+    else throw error;
+  }
+  if (lbs.length === 0) throw new UserError(`load balancer '${albArnOrName}' does not exist in ${clients.region}`, 'create it with k3sctl alb create', field);
+  const lb = lbs[0];
+  if (lb.Type && lb.Type !== 'application') throw new UserError(`load balancer '${albArnOrName}' is a ${lb.Type} load balancer, not an application one`, undefined, field);
+  const listeners: Listener[] = [];
+  let Marker: string | undefined;
+  do {
+    const page = await clients.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn, Marker }));
+    listeners.push(...(page.Listeners ?? []));
+    Marker = page.NextMarker;
+  } while (Marker);
+  return {
+    loadBalancerArn: lb.LoadBalancerArn!,
+    name: lb.LoadBalancerName ?? albArnOrName,
+    dnsName: lb.DNSName,
+    vpcId: lb.VpcId,
+    securityGroups: lb.SecurityGroups ?? [],
+    httpsListenerArn: listeners.find((l) => l.Port === 443)?.ListenerArn,
+  };
+}
+
+/** A public hosted zone by id or name; several zones of that name are ambiguous. */
+export async function resolveHostedZone(clients: AwsClients, idOrName: string, field = '--ingress-zone'): Promise<{ zoneId: string; name: string }> {
+  const id = idOrName.replace(/^\/hostedzone\//, '');
+  if (/^Z[A-Z0-9]{4,32}$/.test(id)) {
+    try {
+      const z = await clients.route53.send(new GetHostedZoneCommand({ Id: id }));
+      return { zoneId: id, name: (z.HostedZone?.Name ?? '').replace(/\.$/, '') };
+    } catch (error) {
+      if (awsErrorCode(error) !== 'NoSuchHostedZone') throw error;
+      throw new UserError(`hosted zone ${id} does not exist`, undefined, field);
+    }
+  }
+  const name = idOrName.replace(/\.$/, '');
+  const found: { zoneId: string; name: string; private: boolean }[] = [];
+  let DNSName: string | undefined = `${name}.`;
+  let HostedZoneId: string | undefined;
+  for (;;) {
+    const page: ListHostedZonesByNameCommandOutput = await clients.route53.send(new ListHostedZonesByNameCommand({ DNSName, HostedZoneId }));
+    let done = false;
+    for (const z of page.HostedZones ?? []) {
+      if ((z.Name ?? '').replace(/\.$/, '') !== name) {
+        done = true;
+        break;
+      }
+      found.push({ zoneId: (z.Id ?? '').replace(/^\/hostedzone\//, ''), name, private: Boolean(z.Config?.PrivateZone) });
+    }
+    if (done || !page.IsTruncated) break;
+    DNSName = page.NextDNSName;
+    HostedZoneId = page.NextHostedZoneId;
+  }
+  const publicZones = found.filter((z) => !z.private);
+  const pick = publicZones.length ? publicZones : found;
+  if (pick.length === 0) throw new UserError(`hosted zone '${name}' does not exist`, undefined, field);
+  if (pick.length > 1) throw new UserError(`hosted zone '${name}' is ambiguous: ${candidates(pick.map((z) => z.zoneId))}`, 'give the zone id', field);
+  return { zoneId: pick[0].zoneId, name };
+}

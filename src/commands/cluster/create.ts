@@ -1,0 +1,132 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base';
+import { UserError } from '../../core/errors';
+import type { PlannedChange } from '../../core/events';
+
+/** Flags a group takes in `cluster create`, `controlplane add` and `nodegroup add`. */
+export const groupSelectionFlags = {
+  'subnet-id': Flags.string({ description: 'subnet by id (repeatable); default: the VPC\'s subnets', multiple: true }),
+  'subnet-filter': Flags.string({ description: 'subnets by EC2 filter NAME=VALUE (repeatable), e.g. availability-zone=us-east-1a', multiple: true }),
+  ami: Flags.string({ description: 'AMI id', env: 'K3SCTL_AMI' }),
+  'ami-name': Flags.string({ description: 'AMI name regular expression (newest match)', env: 'K3SCTL_AMI_NAME' }),
+  'ami-owner': Flags.string({ description: 'AMI owner (account id or alias) for --ami-name', env: 'K3SCTL_AMI_OWNER' }),
+  os: Flags.string({ description: 'OS alias resolved through the public SSM AMI parameters (default al2023)', options: ['al2023', 'ubuntu-24.04'], env: 'K3SCTL_OS' }),
+  'k3s-version': Flags.string({ description: 'k3s version, e.g. v1.31.6+k3s1', env: 'K3SCTL_K3S_VERSION' }),
+  'k3s-arg': Flags.string({ description: 'extra k3s argument (repeatable)', multiple: true }),
+  label: Flags.string({ description: 'node label KEY=VALUE (repeatable)', multiple: true }),
+  taint: Flags.string({ description: 'node taint KEY[=VALUE]:EFFECT (repeatable)', multiple: true }),
+  'root-volume-size': Flags.integer({ description: 'root volume size in GiB (default 20)', env: 'K3SCTL_ROOT_VOLUME_SIZE' }),
+  'root-volume-type': Flags.string({ description: 'root volume type (default gp3)', env: 'K3SCTL_ROOT_VOLUME_TYPE' }),
+  file: Flags.string({ char: 'f', description: 'YAML file with the same fields as the flags (flags override it); schema: schema/cluster.schema.json', env: 'K3SCTL_FILE' }),
+  wait: Flags.boolean({ description: 'wait until instances are InService (--no-wait returns after the writes)', default: true, allowNo: true, env: 'K3SCTL_WAIT' }),
+  'dry-run': Flags.boolean({ description: 'print the plan and change nothing' }),
+};
+
+/** Reads `-f FILE`; a missing file is a UserError. */
+export function readSpecFile(file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  const fs = require('node:fs') as typeof import('node:fs');
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UserError(`cannot read ${file}: ${(error as Error).message}`, undefined, '--file');
+  }
+}
+
+export function renderChanges(planned: PlannedChange[], dryRun: boolean): string {
+  const { renderPlan } = require('../../ui/plan') as typeof import('../../ui/plan');
+  return `${renderPlan(planned)}${dryRun ? '\n(dry run: nothing was changed)' : ''}`;
+}
+
+export default class ClusterCreate extends BaseCommand<typeof ClusterCreate> {
+  static override description =
+    'Create a k3s cluster (or converge it to the given input): IAM roles, security group, SSM parameters, launch templates and Auto Scaling groups for control planes and nodes';
+
+  static override examples = [
+    '<%= config.bin %> cluster create demo --sandbox',
+    '<%= config.bin %> cluster create demo --vpc main --subnet-filter availability-zone=us-east-1a --nodes 3 --ssh-cidr 203.0.113.0/24',
+    '<%= config.bin %> cluster create -f cluster.yaml --dry-run',
+  ];
+
+  static override args = { name: Args.string({ description: 'cluster name (or `name` in the file)' }) };
+
+  static override flags = {
+    'vpc-id': Flags.string({ description: 'VPC id (default: the default VPC)', env: 'K3SCTL_VPC_ID' }),
+    vpc: Flags.string({ description: 'VPC by Name tag', env: 'K3SCTL_VPC' }),
+    'vpc-tag': Flags.string({ description: 'VPC by tag KEY=VALUE (repeatable)', multiple: true }),
+    ...groupSelectionFlags,
+    'control-planes': Flags.integer({ description: 'control-plane count, odd (default 3)', env: 'K3SCTL_CONTROL_PLANES' }),
+    'control-plane-type': Flags.string({ description: 'control-plane instance type (default t3.medium)', env: 'K3SCTL_CONTROL_PLANE_TYPE' }),
+    nodes: Flags.integer({ description: 'node count (default 2)', env: 'K3SCTL_NODES' }),
+    'node-type': Flags.string({ description: 'node instance type (default t3.medium)', env: 'K3SCTL_NODE_TYPE' }),
+    'key-name': Flags.string({ description: 'EC2 key pair for SSH', env: 'K3SCTL_KEY_NAME' }),
+    'ssh-cidr': Flags.string({ description: 'CIDR allowed to SSH (22) (repeatable; none by default)', multiple: true }),
+    'api-cidr': Flags.string({ description: 'CIDR allowed to the Kubernetes API (6443) (repeatable; none by default)', multiple: true }),
+    'tls-san': Flags.string({ description: 'extra TLS SAN of the API server certificate (repeatable)', multiple: true }),
+    spot: Flags.boolean({ description: 'run the node group on spot instances', env: 'K3SCTL_SPOT' }),
+    'ingress-alb': Flags.string({ description: 'ALB (ARN or name) for the automatic ingress *--NAME.REGION.ZONE', env: 'K3SCTL_INGRESS_ALB' }),
+    'ingress-zone': Flags.string({ description: 'hosted zone (id or name) of the automatic ingress', env: 'K3SCTL_INGRESS_ZONE' }),
+  };
+
+  async run(): Promise<object> {
+    const f = this.flags;
+    const cfg = await import('../../config/cluster');
+    const text = readSpecFile(f.file);
+    const file = text !== undefined ? cfg.parseFile(cfg.ClusterFileSchema, text, f.file!) : {};
+    const merged = cfg.mergeFileAndFlags<typeof file>(file, {
+      name: this.args.name,
+      region: f.region,
+      vpcId: f['vpc-id'],
+      vpc: f.vpc,
+      vpcTags: cfg.parseKeyValues(f['vpc-tag'], '--vpc-tag'),
+      subnetIds: f['subnet-id'],
+      subnetFilters: cfg.parseFilters(f['subnet-filter'], '--subnet-filter'),
+      ami: f.ami,
+      amiName: f['ami-name'],
+      amiOwner: f['ami-owner'],
+      os: f.os as 'al2023' | undefined,
+      controlPlanes: f['control-planes'],
+      controlPlaneType: f['control-plane-type'],
+      nodes: f.nodes,
+      nodeType: f['node-type'],
+      k3sVersion: f['k3s-version'],
+      keyName: f['key-name'],
+      sshCidrs: f['ssh-cidr'],
+      apiCidrs: f['api-cidr'],
+      tlsSans: f['tls-san'],
+      k3sArgs: f['k3s-arg'],
+      labels: cfg.parseKeyValues(f.label, '--label'),
+      taints: f.taint,
+      spot: f.spot || undefined,
+      rootVolumeSize: f['root-volume-size'],
+      rootVolumeType: f['root-volume-type'] as 'gp3' | undefined,
+    });
+    if (f['ingress-alb'] || f['ingress-zone'] || merged.ingress) {
+      merged.ingress = { alb: f['ingress-alb'] ?? merged.ingress?.alb ?? '', zone: f['ingress-zone'] ?? merged.ingress?.zone ?? '' };
+    }
+    if (!merged.name) this.requireFlags(['NAME'], 'the cluster name is neither an argument nor in the file');
+    if (!f.region && merged.region) (this.flags as { region?: string }).region = merged.region;
+    const deps = await this.deps();
+    const spec = cfg.buildClusterSpec({ ...merged, name: merged.name!, region: deps.region });
+    const { clusterCreate } = await import('../../orchestration/workflows/clusterCreate');
+    const confirm = this.canPrompt()
+      ? async (changes: PlannedChange[]) => {
+          process.stderr.write(`${renderChanges(changes, false)}\n`);
+          const { confirm: ask } = await import('../../ui/prompts');
+          return ask(`Apply these changes to cluster ${spec.name}?`, true);
+        }
+      : undefined;
+    const result = await clusterCreate(deps, spec, { dryRun: f['dry-run'], wait: f.wait, confirm, signal: this.interruptSignal() });
+    this.output(result, () => {
+      if (result.dryRun) return renderChanges(result.planned, true);
+      const lines = [`cluster ${result.cluster} (${result.region}): ${result.groups.map((g) => `${g.name} ${g.desired}x ${g.instanceType}`).join(', ')}`];
+      const changed = result.changes.filter((c) => c.action !== 'noop').length;
+      lines.push(changed ? `${changed} change(s) applied` : 'no changes: the cluster already matches the input');
+      if (result.ingressHost) lines.push(`ingress: ${result.ingressHost}`);
+      if (result.outOfDate.length) lines.push(`${result.outOfDate.length} instance(s) out of date: run k3sctl recycle ${result.cluster}`);
+      if (!result.waited) lines.push('not waiting for instances (--no-wait); see k3sctl cluster describe ' + result.cluster);
+      return lines.join('\n');
+    });
+    return result;
+  }
+}

@@ -1,0 +1,38 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base';
+import type { PlannedChange } from '../../core/events';
+import { renderChanges } from './create';
+
+export default class ClusterDelete extends BaseCommand<typeof ClusterDelete> {
+  static override description =
+    'Delete everything a cluster owns (found by its tags and names), in reverse dependency order: ingress rule, groups (drained), launch templates, parameters, IAM, security group';
+
+  static override examples = ['<%= config.bin %> cluster delete demo --yes', '<%= config.bin %> cluster delete demo --dry-run'];
+
+  static override args = { name: Args.string({ description: 'cluster name', required: true }) };
+
+  static override flags = {
+    'dry-run': Flags.boolean({ description: 'list what would be deleted and change nothing' }),
+  };
+
+  async run(): Promise<object> {
+    const f = this.flags;
+    const { validateClusterName } = await import('../../config/names');
+    validateClusterName(this.args.name!, 'name');
+    if (!f['dry-run'] && !f.yes && !this.canPrompt()) this.requireFlags(['--yes (or --dry-run to preview)']);
+    const deps = await this.deps();
+    const confirm = !f['dry-run'] && !f.yes
+      ? async (changes: PlannedChange[]) => {
+          process.stderr.write(`${renderChanges(changes, false)}\n`);
+          const { confirm: ask } = await import('../../ui/prompts');
+          return ask(`Delete cluster ${this.args.name} and everything above?`);
+        }
+      : undefined;
+    const { clusterDelete } = await import('../../orchestration/workflows/clusterDelete');
+    const result = await clusterDelete(deps, this.args.name!, { dryRun: f['dry-run'], confirm, signal: this.interruptSignal() });
+    this.output(result, () =>
+      result.dryRun ? renderChanges(result.planned, true) : `deleted cluster ${result.cluster} (${result.changes.filter((c) => c.action === 'delete').length} resources)`,
+    );
+    return result;
+  }
+}

@@ -1,0 +1,34 @@
+import { Args } from '@oclif/core';
+import { BaseCommand } from '../../cli/base';
+
+export default class ClusterDescribe extends BaseCommand<typeof ClusterDescribe> {
+  static override description = 'Show a cluster: groups, instances (state, zone, IPs, launch template version, up to date or not), ingress';
+  static override examples = ['<%= config.bin %> cluster describe demo', '<%= config.bin %> cluster describe demo --json'];
+  static override args = { name: Args.string({ description: 'cluster name', required: true }) };
+
+  async run(): Promise<object> {
+    const { validateClusterName } = await import('../../config/names');
+    validateClusterName(this.args.name!, 'name');
+    const deps = await this.deps();
+    const { clusterDescribe } = await import('../../orchestration/workflows/clusterDescribe');
+    const result = await clusterDescribe(deps, this.args.name!);
+    const { renderTable } = await import('../../ui/table');
+    this.output(result, () => {
+      const lines = [`cluster ${result.name} (${result.region}, ${result.vpcId ?? 'no configuration'}), k3s ${result.k3sVersion ?? '?'}`];
+      if (result.ingress) lines.push(`ingress: ${result.ingress.host} via ${result.ingress.alb}`);
+      lines.push(
+        renderTable(
+          ['GROUP', 'ROLE', 'TYPE', 'DESIRED', 'LT VERSION', 'INSTANCES'],
+          result.groups.map((g) => [g.name, g.role, g.instanceType, g.desired, g.launchTemplateVersion, g.instances.length]),
+        ),
+      );
+      const rows = result.groups.flatMap((g) =>
+        g.instances.map((i) => [g.name, i.id, i.state, i.lifecycleState, i.az, i.privateIp, i.publicIp, i.launchTemplateVersion, i.upToDate ? 'yes' : 'NO']),
+      );
+      if (rows.length) lines.push('', renderTable(['GROUP', 'INSTANCE', 'STATE', 'LIFECYCLE', 'AZ', 'PRIVATE IP', 'PUBLIC IP', 'LT', 'UP TO DATE'], rows));
+      if (result.outOfDate) lines.push('', `${result.outOfDate} instance(s) out of date: k3sctl recycle ${result.name}`);
+      return lines.join('\n');
+    });
+    return result;
+  }
+}

@@ -1,0 +1,25 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base';
+import { groupSelectionFlags } from '../cluster/create';
+import { renderGroupResult, runGroupAdd } from '../nodegroup/add';
+
+export default class ControlplaneAdd extends BaseCommand<typeof ControlplaneAdd> {
+  static override description = 'Add a control-plane group to a cluster (another instance type, version or settings); its servers join the existing etcd';
+  static override examples = ['<%= config.bin %> controlplane add demo cp-arm --control-plane-type t4g.medium --control-planes 1'];
+  static override args = {
+    cluster: Args.string({ description: 'cluster name', required: true }),
+    group: Args.string({ description: 'group name', required: true }),
+  };
+  static override flags = {
+    ...groupSelectionFlags,
+    'control-planes': Flags.integer({ description: 'instance count, odd (default 1)', aliases: ['count'], env: 'K3SCTL_CONTROL_PLANES' }),
+    'control-plane-type': Flags.string({ description: 'instance type (default t3.medium)', aliases: ['instance-type'], env: 'K3SCTL_CONTROL_PLANE_TYPE' }),
+  };
+
+  async run(): Promise<object> {
+    const f = this.flags;
+    const result = await runGroupAdd({ canPrompt: this.canPrompt(), deps: () => this.deps(), signal: () => this.interruptSignal() }, 'control-plane', this.args.cluster!, this.args.group!, f, f['control-planes'], f['control-plane-type']);
+    this.output(result, () => renderGroupResult(result));
+    return result;
+  }
+}

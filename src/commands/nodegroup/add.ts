@@ -1,0 +1,101 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base';
+import type { PlannedChange } from '../../core/events';
+import type { GroupRole } from '../../config/cluster';
+import type { GroupWriteResult } from '../../orchestration/workflows/groupAdd';
+import type { WorkflowDeps } from '../../orchestration/deps';
+import { groupSelectionFlags, readSpecFile, renderChanges } from '../cluster/create';
+
+type GroupFlags = {
+  [K in keyof typeof groupSelectionFlags]?: unknown;
+} & Record<string, unknown>;
+
+/** What the shared body needs from the command (its protected helpers). */
+export interface GroupCommandContext {
+  canPrompt: boolean;
+  deps: () => Promise<WorkflowDeps>;
+  signal: () => AbortSignal;
+}
+
+/** Shared body of `nodegroup add` and `controlplane add`. */
+export async function runGroupAdd(
+  cmd: GroupCommandContext,
+  role: GroupRole,
+  cluster: string,
+  group: string,
+  f: GroupFlags,
+  count: number | undefined,
+  instanceType: string | undefined,
+): Promise<GroupWriteResult & { run: string; changes: PlannedChange[] }> {
+  const cfg = await import('../../config/cluster');
+  const { validateClusterName } = await import('../../config/names');
+  validateClusterName(cluster, 'cluster');
+  const text = readSpecFile(f.file as string | undefined);
+  const file = text !== undefined ? cfg.parseFile(cfg.GroupFileSchema, text, f.file as string) : {};
+  const merged = cfg.mergeFileAndFlags<typeof file>(file, {
+    name: group,
+    count,
+    instanceType,
+    subnetIds: f['subnet-id'] as string[] | undefined,
+    subnetFilters: cfg.parseFilters(f['subnet-filter'] as string[] | undefined, '--subnet-filter'),
+    ami: f.ami as string | undefined,
+    amiName: f['ami-name'] as string | undefined,
+    amiOwner: f['ami-owner'] as string | undefined,
+    os: f.os as 'al2023' | undefined,
+    k3sVersion: f['k3s-version'] as string | undefined,
+    k3sArgs: f['k3s-arg'] as string[] | undefined,
+    labels: cfg.parseKeyValues(f.label as string[] | undefined, '--label'),
+    taints: f.taint as string[] | undefined,
+    spot: (f.spot as boolean | undefined) || undefined,
+    rootVolumeSize: f['root-volume-size'] as number | undefined,
+    rootVolumeType: f['root-volume-type'] as 'gp3' | undefined,
+  });
+  const spec = cfg.buildGroupSpec({ ...merged, name: merged.name ?? group, role });
+  const deps = await cmd.deps();
+  const confirm = cmd.canPrompt
+    ? async (changes: PlannedChange[]) => {
+        process.stderr.write(`${renderChanges(changes, false)}\n`);
+        const { confirm: ask } = await import('../../ui/prompts');
+        return ask(`Apply these changes to cluster ${cluster}?`, true);
+      }
+    : undefined;
+  const { groupAdd } = await import('../../orchestration/workflows/groupAdd');
+  return groupAdd(deps, cluster, spec, { dryRun: Boolean(f['dry-run']), wait: f.wait !== false, confirm, signal: cmd.signal() });
+}
+
+export function renderGroupResult(result: GroupWriteResult & { changes: PlannedChange[] }): string {
+  if (result.dryRun) return renderChanges(result.planned, true);
+  const changed = result.changes.filter((c) => c.action !== 'noop').length;
+  const lines = [`${result.role} group ${result.group} of ${result.cluster}: ${result.desired} instance(s); ${changed ? `${changed} change(s) applied` : 'no changes'}`];
+  if (result.outOfDate.length) lines.push(`${result.outOfDate.length} instance(s) out of date: run k3sctl recycle ${result.cluster} --group ${result.group}`);
+  return lines.join('\n');
+}
+
+export default class NodegroupAdd extends BaseCommand<typeof NodegroupAdd> {
+  static override description = 'Add a node group to a cluster (instance type and count, subnets, labels, taints, spot), reusing its baseline';
+  static override examples = [
+    '<%= config.bin %> nodegroup add demo gpu --node-type g5.xlarge --nodes 1 --taint nvidia.com/gpu=true:NoSchedule',
+    '<%= config.bin %> nodegroup add demo zone-a --subnet-filter availability-zone=us-east-1a --spot',
+  ];
+  static override args = {
+    cluster: Args.string({ description: 'cluster name', required: true }),
+    group: Args.string({ description: 'group name', required: true }),
+  };
+  static override flags = {
+    ...groupSelectionFlags,
+    nodes: Flags.integer({ description: 'instance count (default 2)', aliases: ['count'], env: 'K3SCTL_NODES' }),
+    'node-type': Flags.string({ description: 'instance type (default t3.medium)', aliases: ['instance-type'], env: 'K3SCTL_NODE_TYPE' }),
+    spot: Flags.boolean({ description: 'run on spot instances', env: 'K3SCTL_SPOT' }),
+  };
+
+  private groupContext(): GroupCommandContext {
+    return { canPrompt: this.canPrompt(), deps: () => this.deps(), signal: () => this.interruptSignal() };
+  }
+
+  async run(): Promise<object> {
+    const f = this.flags;
+    const result = await runGroupAdd(this.groupContext(), 'node', this.args.cluster!, this.args.group!, f, f.nodes, f['node-type']);
+    this.output(result, () => renderGroupResult(result));
+    return result;
+  }
+}

@@ -1,0 +1,217 @@
+// `cluster delete`: discovers everything carrying the cluster's tags or deterministic names (never a
+// local file) and removes it in reverse dependency order, waiting where AWS needs it: groups are
+// scaled to 0 first so every instance leaves through the termination lifecycle hook (drain).
+import type { AwsClients } from '../../aws/clients';
+import { clusterTags, TagKeys } from '../../aws/tags';
+import { names } from '../../config/names';
+import { UserError } from '../../core/errors';
+import type { PlannedChange } from '../../core/events';
+import {
+  AUTO_SCALING_GROUP_TYPE,
+  deleteAutoScalingGroup,
+  findAutoScalingGroup,
+  listClusterAutoScalingGroups,
+  setAutoScalingGroupCapacity,
+  type AutoScalingGroupState,
+} from '../../resources/autoScalingGroup';
+import { deleteIamRole, findIamRole, IAM_ROLE_TYPE } from '../../resources/iamRole';
+import { deleteInstanceProfile, findInstanceProfile, INSTANCE_PROFILE_TYPE } from '../../resources/instanceProfile';
+import { INSTANCE_TYPE, listClusterInstances, terminateInstances } from '../../resources/instance';
+import { deleteLaunchTemplate, LAUNCH_TEMPLATE_TYPE, listClusterLaunchTemplates, type LaunchTemplateState } from '../../resources/launchTemplate';
+import { deleteListenerRule, findListenerRuleByTags, LISTENER_RULE_TYPE, ruleOwnerTags } from '../../resources/listenerRule';
+import { listListeners } from '../../resources/loadBalancer';
+import { deleteSecurityGroup, listClusterSecurityGroups, SECURITY_GROUP_TYPE } from '../../resources/securityGroup';
+import { deleteParameters, listParametersByPath, SSM_PARAMETER_TYPE } from '../../resources/ssmParameter';
+import { deleteTargetGroup, findTargetGroupByName, TARGET_GROUP_TYPE } from '../../resources/targetGroup';
+import type { WorkflowDeps } from '../deps';
+import { journaledWrite, retryWhileNotReady, runWorkflow, waitFor, type RunContext, type WorkflowResult } from '../engine';
+import { hasChanges, type ClusterWriteOptions } from './clusterCreate';
+
+export interface ClusterInventory {
+  cluster: string;
+  ingressRules: { arn: string; name: string }[];
+  targetGroups: { arn: string; name: string }[];
+  autoScalingGroups: AutoScalingGroupState[];
+  strayInstances: string[];
+  launchTemplates: LaunchTemplateState[];
+  parameters: string[];
+  instanceProfiles: string[];
+  roles: string[];
+  securityGroups: string[];
+}
+
+/** Everything the cluster owns in the region (reads only). */
+export async function discoverCluster(clients: AwsClients, cluster: string, region: string): Promise<ClusterInventory> {
+  const [autoScalingGroups, launchTemplates, parameters, securityGroups, instances] = await Promise.all([
+    listClusterAutoScalingGroups(clients, cluster),
+    listClusterLaunchTemplates(clients, cluster),
+    listParametersByPath(clients, names.ssmPrefix(cluster)),
+    listClusterSecurityGroups(clients, cluster),
+    listClusterInstances(clients, cluster),
+  ]);
+  const inv: ClusterInventory = {
+    cluster,
+    ingressRules: [],
+    targetGroups: [],
+    autoScalingGroups,
+    strayInstances: instances.filter((i) => !i.autoScalingGroup && i.state !== 'shutting-down').map((i) => i.instanceId),
+    launchTemplates,
+    parameters: parameters.map((p) => p.Name!).filter((n) => n.startsWith(`${names.ssmPrefix(cluster)}/`)),
+    instanceProfiles: [],
+    roles: [],
+    securityGroups: securityGroups.map((g) => g.groupId),
+  };
+  for (const roleName of [names.controlPlaneRole(cluster, region), names.nodeRole(cluster, region)]) {
+    const profile = await findInstanceProfile(clients, roleName);
+    if (profile && profile.tags[TagKeys.cluster] === cluster) inv.instanceProfiles.push(roleName);
+    const role = await findIamRole(clients, roleName);
+    if (role && role.owner === cluster) inv.roles.push(roleName);
+  }
+  const tg = await findTargetGroupByName(clients, names.ingressTargetGroup(cluster));
+  if (tg && tg.tags[TagKeys.cluster] === cluster) {
+    inv.targetGroups.push({ arn: tg.arn, name: tg.name });
+    const owner = ruleOwnerTags(clusterTags(cluster, 'ingress'));
+    for (const lbArn of tg.loadBalancerArns) {
+      for (const l of await listListeners(clients, lbArn)) {
+        const rule = await findListenerRuleByTags(clients, l.ListenerArn!, owner);
+        if (rule) inv.ingressRules.push({ arn: rule.arn, name: rule.hostHeaders.join(',') || rule.arn });
+      }
+    }
+  }
+  return inv;
+}
+
+export function inventoryChanges(inv: ClusterInventory): PlannedChange[] {
+  const del = (type: string, name: string, id?: string): PlannedChange => ({ action: 'delete', type, name, ...(id ? { id } : {}) });
+  return [
+    ...inv.ingressRules.map((r) => del(LISTENER_RULE_TYPE, r.name, r.arn)),
+    ...inv.targetGroups.map((t) => del(TARGET_GROUP_TYPE, t.name, t.arn)),
+    ...inv.autoScalingGroups.map((g) => del(AUTO_SCALING_GROUP_TYPE, g.name, g.name)),
+    ...inv.strayInstances.map((i) => del(INSTANCE_TYPE, i, i)),
+    ...inv.launchTemplates.map((t) => del(LAUNCH_TEMPLATE_TYPE, t.name, t.id)),
+    ...inv.parameters.map((p) => del(SSM_PARAMETER_TYPE, p, p)),
+    ...inv.instanceProfiles.map((p) => del(INSTANCE_PROFILE_TYPE, p, p)),
+    ...inv.roles.map((r) => del(IAM_ROLE_TYPE, r, r)),
+    ...inv.securityGroups.map((g) => del(SECURITY_GROUP_TYPE, names.securityGroup(inv.cluster), g)),
+  ];
+}
+
+/**
+ * Scales a group to 0 (each instance drains through the termination hook), waits until it has no
+ * instances, deletes it and waits until it is gone. Used by cluster delete and nodegroup delete.
+ */
+export async function drainAndDeleteGroup(ctx: RunContext, name: string, timeoutScale = 1): Promise<void> {
+  const current = await findAutoScalingGroup(ctx.clients, name, { hooks: false });
+  if (!current) return;
+  if (current.min !== 0 || current.max !== 0 || current.desired !== 0) {
+    // Not a change of its own in the result: the group's deletion is.
+    const w = ctx.journal.intend({ action: 'update', type: AUTO_SCALING_GROUP_TYPE, name, id: name });
+    try {
+      await setAutoScalingGroupCapacity(ctx.clients, name, { min: 0, max: 0, desired: 0 });
+      w.done({ id: name });
+    } catch (error) {
+      w.failed(error);
+      throw error;
+    }
+  }
+  await waitFor(ctx, { what: `instances of ${name} drained and terminated`, timeoutMs: 40 * 60_000 * timeoutScale, intervalMs: 15_000 }, async () => {
+    const g = await findAutoScalingGroup(ctx.clients, name, { hooks: false });
+    const left = g?.instances ?? [];
+    return { done: left.length === 0, seen: left.length ? left.map((i) => `${i.instanceId} ${i.lifecycleState}`).join(', ') : 'none' };
+  });
+  await journaledWrite(ctx, { action: 'delete', type: AUTO_SCALING_GROUP_TYPE, name, id: name }, () => deleteAutoScalingGroup(ctx.clients, name, { force: true }));
+  await waitFor(ctx, { what: `Auto Scaling group ${name} deleted`, timeoutMs: 10 * 60_000 * timeoutScale, intervalMs: 5_000 }, async () => {
+    const g = await findAutoScalingGroup(ctx.clients, name, { hooks: false });
+    return { done: !g, seen: g ? (g.status ?? 'present') : 'gone' };
+  });
+}
+
+export interface ClusterDeleteResult {
+  cluster: string;
+  region: string;
+  dryRun: boolean;
+  planned: PlannedChange[];
+}
+
+export async function clusterDelete(
+  deps: WorkflowDeps,
+  cluster: string,
+  options: Omit<ClusterWriteOptions, 'wait'> = {},
+): Promise<WorkflowResult<ClusterDeleteResult>> {
+  const inv = await discoverCluster(deps.clients, cluster, deps.region);
+  const planned = inventoryChanges(inv);
+  if (planned.length === 0) {
+    throw new UserError(`cluster ${cluster} does not exist in ${deps.region}`, 'see k3sctl cluster list (is the region right?)', 'name');
+  }
+  const scale = deps.timeoutScale ?? 1;
+  return runWorkflow(
+    deps,
+    `cluster delete ${cluster}`,
+    async (run) => {
+      deps.events.emit({ kind: 'plan', changes: planned });
+      const base = { cluster, region: deps.region, planned };
+      if (options.dryRun) return { ...base, dryRun: true };
+      if (hasChanges(planned) && options.confirm && !(await options.confirm(planned))) throw new UserError('cancelled: nothing was deleted');
+
+      if (inv.ingressRules.length || inv.targetGroups.length) {
+        await run.step('delete the ingress listener rule and target group', async (ctx) => {
+          for (const r of inv.ingressRules) {
+            await journaledWrite(ctx, { action: 'delete', type: LISTENER_RULE_TYPE, name: r.name, id: r.arn }, () => deleteListenerRule(ctx.clients, r.arn));
+          }
+          for (const t of inv.targetGroups) {
+            await journaledWrite(ctx, { action: 'delete', type: TARGET_GROUP_TYPE, name: t.name, id: t.arn }, () => deleteTargetGroup(ctx.clients, t.arn, ctx.clock));
+          }
+        });
+      }
+      // Control planes last: nodes drain through them.
+      const nodesFirst = [...inv.autoScalingGroups].sort((a, b) => Number(a.role === 'control-plane') - Number(b.role === 'control-plane'));
+      const nodeGroups = nodesFirst.filter((g) => g.role !== 'control-plane');
+      const cpGroups = nodesFirst.filter((g) => g.role === 'control-plane');
+      for (const batch of [nodeGroups, cpGroups]) {
+        await Promise.all(batch.map((g) => run.step(`drain and delete ${g.name}`, (ctx) => drainAndDeleteGroup(ctx, g.name, scale))));
+      }
+      await run.step('terminate instances outside any group', async (ctx) => {
+        const strays = (await listClusterInstances(ctx.clients, cluster)).filter((i) => !/^(shutting-down|terminated)$/.test(i.state));
+        for (const i of strays) {
+          await journaledWrite(ctx, { action: 'delete', type: INSTANCE_TYPE, name: i.instanceId, id: i.instanceId }, () => terminateInstances(ctx.clients, [i.instanceId]));
+        }
+        await waitFor(ctx, { what: `instances of cluster ${cluster} terminated`, timeoutMs: 20 * 60_000 * scale, intervalMs: 10_000 }, async () => {
+          const left = await listClusterInstances(ctx.clients, cluster);
+          return { done: left.length === 0, seen: left.map((i) => `${i.instanceId} ${i.state}`).join(', ') || 'none' };
+        });
+      });
+      await run.step('delete launch templates', async (ctx) => {
+        for (const lt of inv.launchTemplates) {
+          await journaledWrite(ctx, { action: 'delete', type: LAUNCH_TEMPLATE_TYPE, name: lt.name, id: lt.id }, () => deleteLaunchTemplate(ctx.clients, lt.id));
+        }
+      });
+      await run.step('delete SSM parameters', async (ctx) => {
+        for (const p of inv.parameters) {
+          await journaledWrite(ctx, { action: 'delete', type: SSM_PARAMETER_TYPE, name: p, id: p }, () => deleteParameters(ctx.clients, [p]));
+        }
+      });
+      await run.step('delete instance profiles and roles', async (ctx) => {
+        for (const p of inv.instanceProfiles) {
+          await journaledWrite(ctx, { action: 'delete', type: INSTANCE_PROFILE_TYPE, name: p, id: p }, () => deleteInstanceProfile(ctx.clients, p));
+        }
+        for (const r of inv.roles) {
+          await journaledWrite(ctx, { action: 'delete', type: IAM_ROLE_TYPE, name: r, id: r }, () => deleteIamRole(ctx.clients, r));
+        }
+      });
+      await run.step('delete the security group', async (ctx) => {
+        for (const id of inv.securityGroups) {
+          // DependencyViolation while network interfaces of terminated instances are released.
+          await journaledWrite(ctx, { action: 'delete', type: SECURITY_GROUP_TYPE, name: names.securityGroup(cluster), id }, () =>
+            retryWhileNotReady(
+              ctx,
+              { what: `security group ${id} free of instances`, timeoutMs: 15 * 60_000 * scale, intervalMs: 5_000, retryable: (e) => (e as { name?: string })?.name === 'DependencyViolation' },
+              () => deleteSecurityGroup(ctx.clients, id),
+            ),
+          );
+        }
+      });
+      return { ...base, dryRun: false };
+    },
+    { signal: options.signal },
+  );
+}

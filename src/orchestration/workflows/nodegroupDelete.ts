@@ -1,0 +1,77 @@
+// `nodegroup delete`: drains a group through the termination lifecycle hook (scale to 0, wait), deletes
+// its Auto Scaling group and launch template, and removes it from the declared configuration. The last
+// control-plane group of a cluster that still has other groups is refused.
+import { names } from '../../config/names';
+import { UserError } from '../../core/errors';
+import type { PlannedChange } from '../../core/events';
+import { AUTO_SCALING_GROUP_TYPE, findAutoScalingGroup } from '../../resources/autoScalingGroup';
+import { deleteLaunchTemplate, findLaunchTemplate, LAUNCH_TEMPLATE_TYPE } from '../../resources/launchTemplate';
+import type { WorkflowDeps } from '../deps';
+import { journaledWrite, runWorkflow, type WorkflowResult } from '../engine';
+import { hasChanges, type ClusterWriteOptions } from './clusterCreate';
+import { drainAndDeleteGroup } from './clusterDelete';
+import { baselineTasks, requireClusterConfig, TASK } from './clusterPlan';
+
+export interface NodegroupDeleteResult {
+  cluster: string;
+  group: string;
+  dryRun: boolean;
+  planned: PlannedChange[];
+}
+
+export async function nodegroupDelete(
+  deps: WorkflowDeps,
+  cluster: string,
+  groupName: string,
+  options: Omit<ClusterWriteOptions, 'wait'> = {},
+): Promise<WorkflowResult<NodegroupDeleteResult>> {
+  const config = await requireClusterConfig(deps, cluster);
+  const asgName = names.autoScalingGroup(cluster, groupName);
+  const ltName = names.launchTemplate(cluster, groupName);
+  const [asg, lt] = await Promise.all([findAutoScalingGroup(deps.clients, asgName, { hooks: false }), findLaunchTemplate(deps.clients, ltName)]);
+  const declared = config.groups.find((g) => g.name === groupName);
+  if (!declared && !asg && !lt) {
+    throw new UserError(`cluster ${cluster} has no group ${groupName}`, `groups: ${config.groups.map((g) => g.name).join(', ') || 'none'}`, 'group');
+  }
+  const role = declared?.role ?? asg?.role;
+  if (role === 'control-plane') {
+    const otherCp = config.groups.filter((g) => g.role === 'control-plane' && g.name !== groupName && g.count > 0);
+    const others = config.groups.filter((g) => g.name !== groupName && g.count > 0);
+    if (otherCp.length === 0 && others.length > 0) {
+      throw new UserError(
+        `${groupName} is the last control-plane group of cluster ${cluster}, which still has node groups (${others.map((g) => g.name).join(', ')})`,
+        `delete the node groups first, or delete the whole cluster (k3sctl cluster delete ${cluster})`,
+        'group',
+      );
+    }
+  }
+  const remaining = { ...config, groups: config.groups.filter((g) => g.name !== groupName) };
+  const configTask = baselineTasks(remaining).filter((t) => t.key === TASK.config);
+  const planned: PlannedChange[] = [
+    ...(asg ? [{ action: 'delete' as const, type: AUTO_SCALING_GROUP_TYPE, name: asgName, id: asgName }] : []),
+    ...(lt ? [{ action: 'delete' as const, type: LAUNCH_TEMPLATE_TYPE, name: ltName, id: lt.id }] : []),
+    ...(declared ? [{ action: 'update' as const, type: 'AWS::SSM::Parameter', name: names.ssmConfig(cluster), details: [`remove group ${groupName}`] }] : []),
+  ];
+  return runWorkflow(
+    deps,
+    `nodegroup delete ${cluster} ${groupName}`,
+    async (run) => {
+      deps.events.emit({ kind: 'plan', changes: planned });
+      const base = { cluster, group: groupName, planned };
+      if (options.dryRun) return { ...base, dryRun: true };
+      if (hasChanges(planned) && options.confirm && !(await options.confirm(planned))) throw new UserError('cancelled: nothing was deleted');
+      if (asg) await run.step(`drain and delete ${asgName}`, (ctx) => drainAndDeleteGroup(ctx, asgName, deps.timeoutScale ?? 1));
+      if (lt) {
+        await run.step(`delete launch template ${ltName}`, (ctx) =>
+          journaledWrite(ctx, { action: 'delete', type: LAUNCH_TEMPLATE_TYPE, name: ltName, id: lt.id }, () => deleteLaunchTemplate(ctx.clients, lt.id)),
+        );
+      }
+      if (declared) {
+        await run.plan(configTask);
+        await run.apply(configTask);
+      }
+      return { ...base, dryRun: false };
+    },
+    { signal: options.signal },
+  );
+}

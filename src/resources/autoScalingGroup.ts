@@ -1,0 +1,352 @@
+// Auto Scaling groups of a cluster (one per control-plane or node group): fixed capacity, the group's
+// launch template at an explicit version, tags propagated to instances, the graceful-leave termination
+// lifecycle hook, target groups, and spot through a MixedInstancesPolicy.
+import {
+  AttachLoadBalancerTargetGroupsCommand,
+  CreateAutoScalingGroupCommand,
+  CreateOrUpdateTagsCommand,
+  DeleteAutoScalingGroupCommand,
+  DescribeAutoScalingGroupsCommand,
+  DescribeLifecycleHooksCommand,
+  DetachLoadBalancerTargetGroupsCommand,
+  PutLifecycleHookCommand,
+  UpdateAutoScalingGroupCommand,
+  type AutoScalingGroup,
+  type Filter,
+  type MixedInstancesPolicy,
+} from '@aws-sdk/client-auto-scaling';
+import type { AwsClients } from '../aws/clients';
+import { clusterTags, managedTagMap, TagKeys, tagValue, type Tag } from '../aws/tags';
+import { UserError, awsErrorCode } from '../core/errors';
+import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
+import { retryWhileNotReady } from '../orchestration/engine/wait';
+import type { LaunchTemplateState } from './launchTemplate';
+import { registerUndo } from './undo';
+
+export const AUTO_SCALING_GROUP_TYPE = 'AWS::AutoScaling::AutoScalingGroup';
+/** Long enough for a drain of a busy node; DefaultResult CONTINUE so a dead drainer never blocks a scale-in. */
+export const LIFECYCLE_HEARTBEAT_SECONDS = 900;
+
+export interface AutoScalingGroupSpec {
+  key: string;
+  name: string;
+  cluster: string;
+  role: 'control-plane' | 'node';
+  group: string;
+  count: number;
+  subnetIds: string[];
+  instanceType: string;
+  spot: boolean;
+  lifecycleHookName: string;
+  /** Task key of the group's launch template (its default version is used). */
+  launchTemplateKey: string;
+  dependsOn: string[];
+  targetGroupArns: (ctx: RunContext) => string[];
+}
+
+export interface AutoScalingInstance {
+  instanceId: string;
+  lifecycleState: string;
+  healthStatus: string;
+  availabilityZone: string;
+  launchTemplateVersion?: string;
+  instanceType?: string;
+}
+
+export interface AutoScalingGroupState {
+  name: string;
+  arn: string;
+  min: number;
+  max: number;
+  desired: number;
+  subnetIds: string[];
+  launchTemplateId?: string;
+  launchTemplateVersion?: string;
+  spot: boolean;
+  targetGroupArns: string[];
+  tags: Record<string, string>;
+  hooks: string[];
+  instances: AutoScalingInstance[];
+  status?: string;
+  role?: string;
+  group?: string;
+}
+
+function toState(g: AutoScalingGroup, hooks: string[]): AutoScalingGroupState {
+  const lt = g.LaunchTemplate ?? g.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+  const tags = managedTagMap(g.Tags as Tag[]);
+  return {
+    name: g.AutoScalingGroupName!,
+    arn: g.AutoScalingGroupARN!,
+    min: g.MinSize ?? 0,
+    max: g.MaxSize ?? 0,
+    desired: g.DesiredCapacity ?? 0,
+    subnetIds: (g.VPCZoneIdentifier ?? '').split(',').filter(Boolean).sort(),
+    launchTemplateId: lt?.LaunchTemplateId,
+    launchTemplateVersion: lt?.Version,
+    spot: (g.MixedInstancesPolicy?.InstancesDistribution?.OnDemandPercentageAboveBaseCapacity ?? 100) === 0,
+    targetGroupArns: [...(g.TargetGroupARNs ?? [])].sort(),
+    tags,
+    hooks,
+    instances: (g.Instances ?? []).map((i) => ({
+      instanceId: i.InstanceId!,
+      lifecycleState: String(i.LifecycleState),
+      healthStatus: i.HealthStatus ?? '',
+      availabilityZone: i.AvailabilityZone ?? '',
+      launchTemplateVersion: i.LaunchTemplate?.Version,
+      instanceType: i.InstanceType,
+    })),
+    status: g.Status,
+    role: tags[TagKeys.role],
+    group: tags[TagKeys.group],
+  };
+}
+
+async function describeGroups(clients: AwsClients, input: { AutoScalingGroupNames?: string[]; Filters?: Filter[] }): Promise<AutoScalingGroup[]> {
+  const out: AutoScalingGroup[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await clients.autoscaling.send(new DescribeAutoScalingGroupsCommand({ ...input, NextToken }));
+    out.push(...(page.AutoScalingGroups ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return out;
+}
+
+/** The group by name with its lifecycle hooks, or undefined. */
+export async function findAutoScalingGroup(clients: AwsClients, name: string, options: { hooks?: boolean } = {}): Promise<AutoScalingGroupState | undefined> {
+  const [g] = await describeGroups(clients, { AutoScalingGroupNames: [name] });
+  if (!g) return undefined;
+  let hooks: string[] = [];
+  if (options.hooks !== false) {
+    const out = await clients.autoscaling.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: name }));
+    hooks = (out.LifecycleHooks ?? []).map((h) => h.LifecycleHookName!);
+  }
+  return toState(g, hooks);
+}
+
+/** Every group tagged as the cluster's (instances included; no per-group calls). */
+export async function listClusterAutoScalingGroups(clients: AwsClients, cluster: string): Promise<AutoScalingGroupState[]> {
+  const groups = await describeGroups(clients, { Filters: [{ Name: `tag:${TagKeys.cluster}`, Values: [cluster] }] });
+  return groups.filter((g) => tagValue(g.Tags, TagKeys.cluster) === cluster).map((g) => toState(g, []));
+}
+
+/** Sets min/max/desired (scale to 0 before deleting, so the termination hook drains every instance). */
+export async function setAutoScalingGroupCapacity(clients: AwsClients, name: string, capacity: { min: number; max: number; desired: number }): Promise<void> {
+  await clients.autoscaling.send(
+    new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: name, MinSize: capacity.min, MaxSize: capacity.max, DesiredCapacity: capacity.desired }),
+  );
+}
+
+function isGroupNotFound(error: unknown): boolean {
+  return awsErrorCode(error) === 'ValidationError' && /not found|does not exist/i.test((error as Error).message);
+}
+
+/** Deletes the group (ForceDelete terminates what is left without waiting for hooks). NotFound is success. */
+export async function deleteAutoScalingGroup(clients: AwsClients, name: string, options: { force?: boolean } = {}): Promise<boolean> {
+  try {
+    await clients.autoscaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: name, ForceDelete: options.force ?? true }));
+    return true;
+  } catch (error) {
+    if (isGroupNotFound(error)) return false;
+    if (awsErrorCode(error) === 'ResourceInUse' && /delete/i.test((error as Error).message)) return true;
+    throw error;
+  }
+}
+
+registerUndo(AUTO_SCALING_GROUP_TYPE, {
+  delete: async (clients, data) => {
+    await deleteAutoScalingGroup(clients, String(data.name), { force: true });
+  },
+  restore: async (clients, data) => {
+    const prev = data.previous as { min: number; max: number; desired: number; launchTemplateId?: string; launchTemplateVersion?: string; subnetIds?: string[] };
+    try {
+      await clients.autoscaling.send(
+        new UpdateAutoScalingGroupCommand({
+          AutoScalingGroupName: String(data.name),
+          MinSize: prev.min,
+          MaxSize: prev.max,
+          DesiredCapacity: prev.desired,
+          VPCZoneIdentifier: prev.subnetIds?.join(','),
+          ...(prev.launchTemplateId && !data.spot ? { LaunchTemplate: { LaunchTemplateId: prev.launchTemplateId, Version: prev.launchTemplateVersion } } : {}),
+        }),
+      );
+    } catch (error) {
+      if (!isGroupNotFound(error)) throw error;
+    }
+  },
+});
+
+async function write<T>(ctx: RunContext, entry: { action: 'create' | 'update'; name: string; id?: string; undo?: UndoRecord }, fn: () => Promise<T>): Promise<T> {
+  const w = ctx.journal.intend({ ...entry, type: AUTO_SCALING_GROUP_TYPE });
+  try {
+    const out = await fn();
+    w.done({ id: entry.id ?? entry.name, undo: entry.undo });
+    return out;
+  } catch (error) {
+    w.failed(error, entry.undo);
+    throw error;
+  }
+}
+
+/** IAM propagation: a fresh instance profile is refused for a few seconds (not retried by the SDK). */
+function isIamNotReady(error: unknown): boolean {
+  const code = awsErrorCode(error);
+  const msg = (error as Error)?.message ?? '';
+  return code === 'InvalidParameterValue' || ((code === 'ValidationError' || code === 'InvalidParameterCombination') && /instance ?profile|iam/i.test(msg));
+}
+
+export function autoScalingGroupTask(spec: AutoScalingGroupSpec): Task<AutoScalingGroupState> {
+  const tags = (): Tag[] => clusterTags(spec.cluster, spec.role, { group: spec.group, name: spec.name });
+  const launchTemplate = (ctx: RunContext) => ctx.get<LaunchTemplateState | undefined>(spec.launchTemplateKey);
+  const ltSpec = (ctx: RunContext) => {
+    const lt = launchTemplate(ctx);
+    return lt ? { LaunchTemplateId: lt.id, Version: String(lt.defaultVersion) } : undefined;
+  };
+  const mixed = (lt: { LaunchTemplateId: string; Version: string }): MixedInstancesPolicy => ({
+    LaunchTemplate: { LaunchTemplateSpecification: lt, Overrides: [{ InstanceType: spec.instanceType }] },
+    InstancesDistribution: { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'price-capacity-optimized' },
+  });
+  const subnets = [...spec.subnetIds].sort();
+  return {
+    key: spec.key,
+    type: AUTO_SCALING_GROUP_TYPE,
+    name: spec.name,
+    dependsOn: [spec.launchTemplateKey, ...spec.dependsOn],
+    async find(ctx) {
+      const found = await findAutoScalingGroup(ctx.clients, spec.name);
+      if (!found) return undefined;
+      if (found.tags[TagKeys.cluster] !== spec.cluster) {
+        throw new UserError(`Auto Scaling group ${spec.name} exists but is not owned by cluster ${spec.cluster}`, 'delete or rename it, or pick another cluster name');
+      }
+      if (found.status && /delete/i.test(found.status)) {
+        throw new UserError(`Auto Scaling group ${spec.name} is being deleted`, 'wait until the deletion finished, then run again');
+      }
+      return found;
+    },
+    diff(actual, ctx) {
+      const changes: string[] = [];
+      if (actual.min !== spec.count || actual.max !== spec.count || actual.desired !== spec.count) {
+        changes.push(`capacity: ${actual.min}/${actual.desired}/${actual.max} -> ${spec.count}/${spec.count}/${spec.count}`);
+      }
+      const lt = ltSpec(ctx);
+      if (!lt || lt.LaunchTemplateId !== actual.launchTemplateId || lt.Version !== actual.launchTemplateVersion) {
+        changes.push(`launchTemplateVersion: ${actual.launchTemplateVersion ?? '-'} -> ${lt?.Version ?? 'new'}`);
+      }
+      if (actual.spot !== spec.spot) changes.push(`spot: ${actual.spot} -> ${spec.spot}`);
+      if (JSON.stringify(actual.subnetIds) !== JSON.stringify(subnets)) changes.push(`subnets: ${actual.subnetIds.join(',')} -> ${subnets.join(',')}`);
+      const tgs = [...spec.targetGroupArns(ctx)].sort();
+      if (JSON.stringify(actual.targetGroupArns) !== JSON.stringify(tgs)) changes.push(`targetGroups: ${actual.targetGroupArns.length} -> ${tgs.length}`);
+      if (!actual.hooks.includes(spec.lifecycleHookName)) changes.push(`lifecycle hook ${spec.lifecycleHookName}: missing`);
+      for (const t of tags()) if (actual.tags[t.Key] !== t.Value) changes.push(`tag ${t.Key}: ${actual.tags[t.Key] ?? '-'} -> ${t.Value}`);
+      return changes;
+    },
+    async create(ctx) {
+      const lt = ltSpec(ctx);
+      if (!lt) throw new UserError(`internal: Auto Scaling group ${spec.name} created before its launch template`);
+      const input = {
+        AutoScalingGroupName: spec.name,
+        MinSize: spec.count,
+        MaxSize: spec.count,
+        DesiredCapacity: spec.count,
+        VPCZoneIdentifier: subnets.join(','),
+        ...(spec.spot ? { MixedInstancesPolicy: mixed(lt) } : { LaunchTemplate: lt }),
+        TargetGroupARNs: spec.targetGroupArns(ctx),
+        HealthCheckGracePeriod: 300,
+        Tags: tags().map((t) => ({ ...t, PropagateAtLaunch: true, ResourceId: spec.name, ResourceType: 'auto-scaling-group' })),
+        LifecycleHookSpecificationList: [
+          {
+            LifecycleHookName: spec.lifecycleHookName,
+            LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+            HeartbeatTimeout: LIFECYCLE_HEARTBEAT_SECONDS,
+            DefaultResult: 'CONTINUE',
+          },
+        ],
+      };
+      await write(ctx, { action: 'create', name: spec.name, undo: { type: AUTO_SCALING_GROUP_TYPE, action: 'delete', data: { name: spec.name } } }, () =>
+        retryWhileNotReady(
+          ctx,
+          { what: `instance profile usable by Auto Scaling group ${spec.name}`, timeoutMs: 120_000, intervalMs: 2_000, retryable: isIamNotReady },
+          () => ctx.clients.autoscaling.send(new CreateAutoScalingGroupCommand(input)),
+        ),
+      );
+      const created = await findAutoScalingGroup(ctx.clients, spec.name);
+      if (!created) throw new UserError(`Auto Scaling group ${spec.name} was created but cannot be described yet`);
+      return created;
+    },
+    async update(actual, _changes, ctx) {
+      const lt = ltSpec(ctx)!;
+      const previous = {
+        min: actual.min,
+        max: actual.max,
+        desired: actual.desired,
+        launchTemplateId: actual.launchTemplateId,
+        launchTemplateVersion: actual.launchTemplateVersion,
+        subnetIds: actual.subnetIds,
+      };
+      const needsUpdate =
+        actual.min !== spec.count ||
+        actual.max !== spec.count ||
+        actual.desired !== spec.count ||
+        lt.LaunchTemplateId !== actual.launchTemplateId ||
+        lt.Version !== actual.launchTemplateVersion ||
+        actual.spot !== spec.spot ||
+        JSON.stringify(actual.subnetIds) !== JSON.stringify(subnets);
+      if (needsUpdate) {
+        await write(
+          ctx,
+          { action: 'update', name: spec.name, undo: { type: AUTO_SCALING_GROUP_TYPE, action: 'restore', data: { name: spec.name, previous, spot: actual.spot } } },
+          () =>
+            ctx.clients.autoscaling.send(
+              new UpdateAutoScalingGroupCommand({
+                AutoScalingGroupName: spec.name,
+                MinSize: spec.count,
+                MaxSize: spec.count,
+                DesiredCapacity: spec.count,
+                VPCZoneIdentifier: subnets.join(','),
+                ...(spec.spot ? { MixedInstancesPolicy: mixed(lt) } : { LaunchTemplate: lt }),
+              }),
+            ),
+        );
+      }
+      const tgs = [...spec.targetGroupArns(ctx)].sort();
+      const attach = tgs.filter((t) => !actual.targetGroupArns.includes(t));
+      const detach = actual.targetGroupArns.filter((t) => !tgs.includes(t));
+      if (attach.length) {
+        await write(ctx, { action: 'update', name: spec.name }, () =>
+          ctx.clients.autoscaling.send(new AttachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: spec.name, TargetGroupARNs: attach })),
+        );
+      }
+      if (detach.length) {
+        await write(ctx, { action: 'update', name: spec.name }, () =>
+          ctx.clients.autoscaling.send(new DetachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: spec.name, TargetGroupARNs: detach })),
+        );
+      }
+      if (!actual.hooks.includes(spec.lifecycleHookName)) {
+        await write(ctx, { action: 'update', name: spec.name }, () =>
+          ctx.clients.autoscaling.send(
+            new PutLifecycleHookCommand({
+              AutoScalingGroupName: spec.name,
+              LifecycleHookName: spec.lifecycleHookName,
+              LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+              HeartbeatTimeout: LIFECYCLE_HEARTBEAT_SECONDS,
+              DefaultResult: 'CONTINUE',
+            }),
+          ),
+        );
+      }
+      const missingTags = tags().filter((t) => actual.tags[t.Key] !== t.Value);
+      if (missingTags.length) {
+        await write(ctx, { action: 'update', name: spec.name }, () =>
+          ctx.clients.autoscaling.send(
+            new CreateOrUpdateTagsCommand({
+              Tags: missingTags.map((t) => ({ ...t, PropagateAtLaunch: true, ResourceId: spec.name, ResourceType: 'auto-scaling-group' })),
+            }),
+          ),
+        );
+      }
+      return (await findAutoScalingGroup(ctx.clients, spec.name)) ?? actual;
+    },
+    id: (actual) => actual.name,
+  };
+}

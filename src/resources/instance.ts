@@ -1,0 +1,77 @@
+// EC2 instances of a cluster: discovered by tags with paginated DescribeInstances (never one call per
+// instance). Instances are launched by Auto Scaling groups; k3sctl only terminates strays on delete.
+import { DescribeInstancesCommand, TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
+import type { AwsClients } from '../aws/clients';
+import { clusterFilters, TagKeys, tagValue } from '../aws/tags';
+import { awsErrorCode } from '../core/errors';
+import { registerUndo } from './undo';
+
+export const INSTANCE_TYPE = 'AWS::EC2::Instance';
+
+export interface ClusterInstance {
+  instanceId: string;
+  state: string;
+  instanceType?: string;
+  availabilityZone?: string;
+  privateIp?: string;
+  publicIp?: string;
+  role?: string;
+  group?: string;
+  autoScalingGroup?: string;
+  launchTemplateId?: string;
+  launchTemplateVersion?: string;
+  launchTime?: string;
+}
+
+function toInstance(i: Instance): ClusterInstance {
+  return {
+    instanceId: i.InstanceId!,
+    state: String(i.State?.Name ?? 'unknown'),
+    instanceType: i.InstanceType,
+    availabilityZone: i.Placement?.AvailabilityZone,
+    privateIp: i.PrivateIpAddress,
+    publicIp: i.PublicIpAddress,
+    role: tagValue(i.Tags, TagKeys.role),
+    group: tagValue(i.Tags, TagKeys.group),
+    autoScalingGroup: tagValue(i.Tags, 'aws:autoscaling:groupName'),
+    launchTemplateId: tagValue(i.Tags, 'aws:ec2launchtemplate:id'),
+    launchTemplateVersion: tagValue(i.Tags, 'aws:ec2launchtemplate:version'),
+    launchTime: i.LaunchTime ? new Date(i.LaunchTime).toISOString() : undefined,
+  };
+}
+
+/** The cluster's instances (not terminated unless asked), optionally of one group. */
+export async function listClusterInstances(
+  clients: AwsClients,
+  cluster: string,
+  options: { group?: string; includeTerminated?: boolean } = {},
+): Promise<ClusterInstance[]> {
+  const filters = clusterFilters(cluster, undefined, options.group);
+  if (!options.includeTerminated) {
+    filters.push({ Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped', 'shutting-down'] });
+  }
+  const out: ClusterInstance[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await clients.ec2.send(new DescribeInstancesCommand({ Filters: filters, NextToken }));
+    for (const r of page.Reservations ?? []) out.push(...(r.Instances ?? []).map(toInstance));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return out.sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+}
+
+/** Terminates instances directly (strays outside any group). NotFound is success. */
+export async function terminateInstances(clients: AwsClients, instanceIds: string[]): Promise<void> {
+  if (instanceIds.length === 0) return;
+  try {
+    await clients.ec2.send(new TerminateInstancesCommand({ InstanceIds: instanceIds }));
+  } catch (error) {
+    if (awsErrorCode(error) !== 'InvalidInstanceID.NotFound') throw error;
+  }
+}
+
+registerUndo(INSTANCE_TYPE, {
+  delete: async (clients, data) => {
+    await terminateInstances(clients, [String(data.instanceId)]);
+  },
+});

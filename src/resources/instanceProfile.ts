@@ -1,0 +1,126 @@
+// IAM instance profiles of a cluster's roles: same name as the role, holding exactly that role.
+import {
+  AddRoleToInstanceProfileCommand,
+  CreateInstanceProfileCommand,
+  DeleteInstanceProfileCommand,
+  GetInstanceProfileCommand,
+  RemoveRoleFromInstanceProfileCommand,
+} from '@aws-sdk/client-iam';
+import type { AwsClients } from '../aws/clients';
+import { clusterTags, managedTagMap, TagKeys, type Tag } from '../aws/tags';
+import { UserError, awsErrorCode } from '../core/errors';
+import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
+import { registerUndo } from './undo';
+
+export const INSTANCE_PROFILE_TYPE = 'AWS::IAM::InstanceProfile';
+
+export interface InstanceProfileSpec {
+  key: string;
+  name: string;
+  cluster: string;
+  role: 'control-plane' | 'node';
+  /** Task key of the role (its output's roleName is used). */
+  roleTaskKey: string;
+  roleName: string;
+}
+
+export interface InstanceProfileState {
+  name: string;
+  arn: string;
+  roles: string[];
+  tags: Record<string, string>;
+}
+
+export async function findInstanceProfile(clients: AwsClients, name: string): Promise<InstanceProfileState | undefined> {
+  try {
+    const p = (await clients.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }))).InstanceProfile;
+    if (!p) return undefined;
+    return { name, arn: p.Arn!, roles: (p.Roles ?? []).map((r) => r.RoleName!), tags: managedTagMap(p.Tags as Tag[]) };
+  } catch (error) {
+    if (awsErrorCode(error) === 'NoSuchEntity') return undefined;
+    throw error;
+  }
+}
+
+/** Removes the roles, then deletes the profile. NotFound is success; returns false when it did not exist. */
+export async function deleteInstanceProfile(clients: AwsClients, name: string): Promise<boolean> {
+  const p = await findInstanceProfile(clients, name);
+  if (!p) return false;
+  for (const RoleName of p.roles) {
+    try {
+      await clients.iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName }));
+    } catch (error) {
+      if (awsErrorCode(error) !== 'NoSuchEntity') throw error;
+    }
+  }
+  try {
+    await clients.iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name }));
+  } catch (error) {
+    if (awsErrorCode(error) !== 'NoSuchEntity') throw error;
+  }
+  return true;
+}
+
+registerUndo(INSTANCE_PROFILE_TYPE, {
+  delete: async (clients, data) => {
+    await deleteInstanceProfile(clients, String(data.name));
+  },
+});
+
+async function write<T>(ctx: RunContext, entry: { action: 'create' | 'update'; name: string; id?: string; undo?: UndoRecord }, fn: () => Promise<T>): Promise<T> {
+  const w = ctx.journal.intend({ ...entry, type: INSTANCE_PROFILE_TYPE });
+  try {
+    const out = await fn();
+    w.done({ id: entry.id, undo: entry.undo });
+    return out;
+  } catch (error) {
+    w.failed(error, entry.undo);
+    throw error;
+  }
+}
+
+export function instanceProfileTask(spec: InstanceProfileSpec): Task<InstanceProfileState> {
+  const tags = (): Tag[] => clusterTags(spec.cluster, spec.role, { name: spec.name });
+  return {
+    key: spec.key,
+    type: INSTANCE_PROFILE_TYPE,
+    name: spec.name,
+    dependsOn: [spec.roleTaskKey],
+    async find(ctx) {
+      const found = await findInstanceProfile(ctx.clients, spec.name);
+      if (found && found.tags[TagKeys.cluster] !== undefined && found.tags[TagKeys.cluster] !== spec.cluster) {
+        throw new UserError(`instance profile ${spec.name} belongs to cluster ${found.tags[TagKeys.cluster]}, not ${spec.cluster}`);
+      }
+      return found;
+    },
+    diff(actual) {
+      const changes: string[] = [];
+      if (actual.roles.length !== 1 || actual.roles[0] !== spec.roleName) changes.push(`roles: [${actual.roles.join(', ')}] -> [${spec.roleName}]`);
+      return changes;
+    },
+    async create(ctx) {
+      const undo: UndoRecord = { type: INSTANCE_PROFILE_TYPE, action: 'delete', data: { name: spec.name } };
+      const created = await write(ctx, { action: 'create', name: spec.name, undo }, () =>
+        ctx.clients.iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: spec.name, Tags: tags() })),
+      );
+      await write(ctx, { action: 'update', name: spec.name }, () =>
+        ctx.clients.iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: spec.name, RoleName: spec.roleName })),
+      );
+      return { name: spec.name, arn: created.InstanceProfile!.Arn!, roles: [spec.roleName], tags: Object.fromEntries(tags().map((t) => [t.Key, t.Value])) };
+    },
+    async update(actual, _changes, ctx) {
+      for (const RoleName of actual.roles.filter((r) => r !== spec.roleName)) {
+        await write(ctx, { action: 'update', name: spec.name, id: actual.arn }, () =>
+          ctx.clients.iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: spec.name, RoleName })),
+        );
+      }
+      if (!actual.roles.includes(spec.roleName)) {
+        await write(ctx, { action: 'update', name: spec.name, id: actual.arn }, () =>
+          ctx.clients.iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: spec.name, RoleName: spec.roleName })),
+        );
+      }
+      return { ...actual, roles: [spec.roleName] };
+    },
+    id: (actual) => actual.arn,
+  };
+}

@@ -1,0 +1,279 @@
+// Launch templates of a cluster's groups. A change is a new version made the default (instances launched
+// from older versions are out of date until recycled). Found by deterministic name, owned by tag.
+import {
+  CreateLaunchTemplateCommand,
+  CreateLaunchTemplateVersionCommand,
+  DeleteLaunchTemplateCommand,
+  DeleteLaunchTemplateVersionsCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeLaunchTemplateVersionsCommand,
+  ModifyLaunchTemplateCommand,
+  type LaunchTemplate,
+  type RequestLaunchTemplateData,
+  type ResponseLaunchTemplateData,
+} from '@aws-sdk/client-ec2';
+import * as crypto from 'node:crypto';
+import type { AwsClients } from '../aws/clients';
+import { clusterTags, managedTagMap, TagKeys, type Tag } from '../aws/tags';
+import { UserError, awsErrorCode } from '../core/errors';
+import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
+import { registerUndo } from './undo';
+
+export const LAUNCH_TEMPLATE_TYPE = 'AWS::EC2::LaunchTemplate';
+
+/** What a group's instances are launched with; the references are filled from other tasks' outputs. */
+export interface LaunchTemplateInput {
+  imageId: string;
+  instanceType: string;
+  keyName?: string;
+  instanceProfileArn: string;
+  securityGroupIds: string[];
+  userDataBase64: string;
+  rootDeviceName: string;
+  rootVolumeSize: number;
+  rootVolumeType: string;
+  /** Tags of launched instances and their volumes. */
+  instanceTags: Tag[];
+}
+
+export interface LaunchTemplateSpec {
+  key: string;
+  name: string;
+  cluster: string;
+  role: 'control-plane' | 'node';
+  group: string;
+  dependsOn: string[];
+  /** Built when needed, from the outputs of `dependsOn` (undefined while they do not exist: dry run). */
+  input: (ctx: RunContext) => LaunchTemplateInput | undefined;
+}
+
+export interface LaunchTemplateState {
+  id: string;
+  name: string;
+  defaultVersion: number;
+  latestVersion: number;
+  /** The managed fields of the default version, normalised. */
+  data: Record<string, unknown>;
+  tags: Record<string, string>;
+}
+
+/** The request data: IMDSv2 only with hop limit 2 (containers reach IMDS), encrypted root volume. */
+export function launchTemplateData(input: LaunchTemplateInput): RequestLaunchTemplateData {
+  return {
+    ImageId: input.imageId,
+    InstanceType: input.instanceType as never,
+    KeyName: input.keyName,
+    IamInstanceProfile: { Arn: input.instanceProfileArn },
+    SecurityGroupIds: [...input.securityGroupIds].sort(),
+    UserData: input.userDataBase64,
+    MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2, HttpEndpoint: 'enabled' },
+    BlockDeviceMappings: [
+      {
+        DeviceName: input.rootDeviceName,
+        Ebs: { VolumeSize: input.rootVolumeSize, VolumeType: input.rootVolumeType as never, Encrypted: true, DeleteOnTermination: true },
+      },
+    ],
+    TagSpecifications: [
+      { ResourceType: 'instance', Tags: input.instanceTags },
+      { ResourceType: 'volume', Tags: input.instanceTags },
+    ],
+  };
+}
+
+function tagMap(tags: { Key?: string; Value?: string }[] | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(managedTagMap(tags)).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The fields k3sctl manages, in a comparable form (same shape for request and response data). */
+export function normalizeLaunchTemplateData(d: RequestLaunchTemplateData | ResponseLaunchTemplateData): Record<string, unknown> {
+  const root = d.BlockDeviceMappings?.[0];
+  const tagsOf = (type: string) => tagMap(d.TagSpecifications?.find((t) => t.ResourceType === type)?.Tags);
+  return {
+    imageId: d.ImageId,
+    instanceType: d.InstanceType,
+    keyName: d.KeyName ?? null,
+    instanceProfileArn: d.IamInstanceProfile?.Arn ?? null,
+    securityGroupIds: [...(d.SecurityGroupIds ?? [])].sort(),
+    userDataSha256: d.UserData ? crypto.createHash('sha256').update(d.UserData).digest('hex') : null,
+    httpTokens: d.MetadataOptions?.HttpTokens ?? null,
+    hopLimit: d.MetadataOptions?.HttpPutResponseHopLimit ?? null,
+    rootDevice: root?.DeviceName ?? null,
+    rootVolumeSize: root?.Ebs?.VolumeSize ?? null,
+    rootVolumeType: root?.Ebs?.VolumeType ?? null,
+    rootEncrypted: root?.Ebs?.Encrypted ?? null,
+    instanceTags: tagsOf('instance'),
+    volumeTags: tagsOf('volume'),
+  };
+}
+
+/** Differences between two normalised data sets, as readable strings. */
+export function diffLaunchTemplateData(actual: Record<string, unknown>, desired: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const k of Object.keys(desired)) {
+    const a = JSON.stringify(actual[k]);
+    const b = JSON.stringify(desired[k]);
+    if (a !== b) out.push(k === 'userDataSha256' ? 'userData changed' : `${k}: ${a} -> ${b}`);
+  }
+  return out;
+}
+
+async function defaultVersionData(clients: AwsClients, id: string): Promise<ResponseLaunchTemplateData | undefined> {
+  const out = await clients.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: ['$Default'] }));
+  return out.LaunchTemplateVersions?.[0]?.LaunchTemplateData;
+}
+
+function toState(lt: LaunchTemplate, data: ResponseLaunchTemplateData | undefined): LaunchTemplateState {
+  return {
+    id: lt.LaunchTemplateId!,
+    name: lt.LaunchTemplateName!,
+    defaultVersion: Number(lt.DefaultVersionNumber ?? 1),
+    latestVersion: Number(lt.LatestVersionNumber ?? 1),
+    data: data ? normalizeLaunchTemplateData(data) : {},
+    tags: managedTagMap(lt.Tags as Tag[]),
+  };
+}
+
+async function describeLaunchTemplates(clients: AwsClients, filters: { Name: string; Values: string[] }[]): Promise<LaunchTemplate[]> {
+  const out: LaunchTemplate[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await clients.ec2.send(new DescribeLaunchTemplatesCommand({ Filters: filters, NextToken }));
+    out.push(...(page.LaunchTemplates ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return out;
+}
+
+/** The launch template by name with its default version's data, or undefined. */
+export async function findLaunchTemplate(clients: AwsClients, name: string): Promise<LaunchTemplateState | undefined> {
+  const found = await describeLaunchTemplates(clients, [{ Name: 'launch-template-name', Values: [name] }]);
+  if (found.length === 0) return undefined;
+  return toState(found[0], await defaultVersionData(clients, found[0].LaunchTemplateId!));
+}
+
+/** Every launch template tagged as the cluster's (without version data). */
+export async function listClusterLaunchTemplates(clients: AwsClients, cluster: string): Promise<LaunchTemplateState[]> {
+  const found = await describeLaunchTemplates(clients, [{ Name: `tag:${TagKeys.cluster}`, Values: [cluster] }]);
+  return found.map((lt) => toState(lt, undefined));
+}
+
+/** Deletes a launch template with all its versions; NotFound is success. */
+export async function deleteLaunchTemplate(clients: AwsClients, id: string): Promise<boolean> {
+  try {
+    await clients.ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: id }));
+    return true;
+  } catch (error) {
+    if (/^InvalidLaunchTemplate(Id|Name)\.NotFound/.test(awsErrorCode(error) ?? '')) return false;
+    throw error;
+  }
+}
+
+registerUndo(LAUNCH_TEMPLATE_TYPE, {
+  delete: async (clients, data) => {
+    await deleteLaunchTemplate(clients, String(data.id));
+  },
+  restore: async (clients, data) => {
+    const id = String(data.id);
+    try {
+      await clients.ec2.send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: id, DefaultVersion: String(data.previousDefault) }));
+      if (data.newVersion !== undefined) {
+        await clients.ec2.send(new DeleteLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: [String(data.newVersion)] }));
+      }
+    } catch (error) {
+      if (!/^InvalidLaunchTemplate(Id|Name)\.NotFound/.test(awsErrorCode(error) ?? '')) throw error;
+    }
+  },
+});
+
+async function write<T>(ctx: RunContext, entry: { action: 'create' | 'update'; name: string; id?: string; undo?: UndoRecord }, fn: () => Promise<T>, describe?: (r: T) => { id?: string; undo?: UndoRecord }): Promise<T> {
+  const w = ctx.journal.intend({ ...entry, type: LAUNCH_TEMPLATE_TYPE });
+  try {
+    const out = await fn();
+    const d = describe?.(out);
+    w.done({ id: d?.id ?? entry.id, undo: d?.undo ?? entry.undo });
+    return out;
+  } catch (error) {
+    w.failed(error, entry.undo);
+    throw error;
+  }
+}
+
+function clientToken(runId: string, name: string, what: string): string {
+  return crypto.createHash('sha256').update(`${runId}/${name}/${what}`).digest('hex').slice(0, 64);
+}
+
+export function launchTemplateTask(spec: LaunchTemplateSpec): Task<LaunchTemplateState> {
+  const tags = (): Tag[] => clusterTags(spec.cluster, spec.role, { group: spec.group, name: spec.name });
+  const build = (ctx: RunContext) => {
+    const input = spec.input(ctx);
+    if (!input) throw new UserError(`internal: launch template ${spec.name} built before its dependencies exist`);
+    return launchTemplateData(input);
+  };
+  return {
+    key: spec.key,
+    type: LAUNCH_TEMPLATE_TYPE,
+    name: spec.name,
+    dependsOn: spec.dependsOn,
+    async find(ctx) {
+      const found = await findLaunchTemplate(ctx.clients, spec.name);
+      if (found && found.tags[TagKeys.cluster] !== spec.cluster) {
+        throw new UserError(
+          `launch template ${spec.name} exists but is not owned by cluster ${spec.cluster} (tag ${TagKeys.cluster}=${found.tags[TagKeys.cluster] ?? 'none'})`,
+          'delete or rename it, or pick another cluster name',
+        );
+      }
+      return found;
+    },
+    diff(actual, ctx) {
+      const input = spec.input(ctx);
+      if (!input) return ['new version (depends on resources still to be created)'];
+      return diffLaunchTemplateData(actual.data, normalizeLaunchTemplateData(launchTemplateData(input)));
+    },
+    async create(ctx) {
+      const data = build(ctx);
+      const out = await write(
+        ctx,
+        { action: 'create', name: spec.name },
+        () =>
+          ctx.clients.ec2.send(
+            new CreateLaunchTemplateCommand({
+              LaunchTemplateName: spec.name,
+              ClientToken: clientToken(ctx.runId, spec.name, 'create'),
+              VersionDescription: `k3sctl ${spec.cluster}/${spec.group}`,
+              LaunchTemplateData: data,
+              TagSpecifications: [{ ResourceType: 'launch-template', Tags: tags() }],
+            }),
+          ),
+        (r) => ({ id: r.LaunchTemplate?.LaunchTemplateId, undo: { type: LAUNCH_TEMPLATE_TYPE, action: 'delete', data: { id: r.LaunchTemplate?.LaunchTemplateId, name: spec.name } } }),
+      );
+      const lt = out.LaunchTemplate!;
+      return { ...toState(lt, undefined), data: normalizeLaunchTemplateData(data), tags: Object.fromEntries(tags().map((t) => [t.Key, t.Value])) };
+    },
+    async update(actual, _changes, ctx) {
+      const data = build(ctx);
+      const v = await write(ctx, { action: 'update', name: spec.name, id: actual.id }, () =>
+        ctx.clients.ec2.send(
+          new CreateLaunchTemplateVersionCommand({
+            LaunchTemplateId: actual.id,
+            ClientToken: clientToken(ctx.runId, spec.name, `version-after-${actual.latestVersion}`),
+            LaunchTemplateData: data,
+            VersionDescription: `k3sctl ${spec.cluster}/${spec.group}`,
+          }),
+        ),
+      );
+      const newVersion = Number(v.LaunchTemplateVersion?.VersionNumber);
+      await write(
+        ctx,
+        {
+          action: 'update',
+          name: spec.name,
+          id: actual.id,
+          undo: { type: LAUNCH_TEMPLATE_TYPE, action: 'restore', data: { id: actual.id, previousDefault: actual.defaultVersion, newVersion } },
+        },
+        () => ctx.clients.ec2.send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: actual.id, DefaultVersion: String(newVersion) })),
+      );
+      return { ...actual, defaultVersion: newVersion, latestVersion: newVersion, data: normalizeLaunchTemplateData(data) };
+    },
+    id: (actual) => actual.id,
+  };
+}
