@@ -1,0 +1,248 @@
+// ALB listeners (AWS::ElasticLoadBalancingV2::Listener) of k3sctl's shared ALB: port 80 redirecting to
+// HTTPS, port 443 with the certificate and a fixed 404 default. Found by load balancer + port; also the
+// journaled tag update every ELBv2 kind of ours uses.
+import {
+  AddTagsCommand,
+  CreateListenerCommand,
+  DeleteListenerCommand,
+  ModifyListenerCommand,
+  RemoveTagsCommand,
+  type Action,
+  type Listener,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { AwsClients } from '../aws/clients';
+import { managedTagMap, type Tag } from '../aws/tags';
+import { journaledWrite } from '../orchestration/engine/journal';
+import type { RunContext, Task } from '../orchestration/engine/types';
+import { describeElbTags, hasAwsCode, listListeners, tagDiff, type LoadBalancerState } from './loadBalancer';
+import { registerUndo } from './undo';
+
+export const LISTENER_TYPE = 'AWS::ElasticLoadBalancingV2::Listener';
+const ELB_TAGS_TYPE = 'AWS::ElasticLoadBalancingV2::Tags';
+/** A current policy supporting TLS 1.2 and 1.3. */
+export const DEFAULT_SSL_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
+
+/** Adds/overwrites k3sctl-managed tags on an ELBv2 resource, journaling a restore of the previous values. */
+export async function addElbTags(
+  ctx: RunContext,
+  type: string,
+  name: string,
+  arn: string,
+  desired: Tag[],
+  actual: Record<string, string>,
+): Promise<void> {
+  const want = managedTagMap(desired);
+  const changed = Object.entries(want).filter(([k, v]) => actual[k] !== v);
+  if (changed.length === 0) return;
+  const previous = Object.fromEntries(changed.map(([k]) => [k, actual[k] ?? null]));
+  await journaledWrite(
+    ctx,
+    {
+      action: 'update',
+      type,
+      name,
+      id: arn,
+      undo: { type: ELB_TAGS_TYPE, action: 'restore', data: { arn, previous } },
+    },
+    () =>
+      ctx.clients.elbv2.send(
+        new AddTagsCommand({ ResourceArns: [arn], Tags: changed.map(([Key, Value]) => ({ Key, Value })) }),
+      ),
+  );
+}
+
+registerUndo(ELB_TAGS_TYPE, {
+  async restore(clients, data) {
+    const arn = data.arn as string;
+    const previous = data.previous as Record<string, string | null>;
+    const put = Object.entries(previous).filter(([, v]) => v !== null) as [string, string][];
+    const drop = Object.entries(previous)
+      .filter(([, v]) => v === null)
+      .map(([k]) => k);
+    try {
+      if (put.length)
+        await clients.elbv2.send(
+          new AddTagsCommand({ ResourceArns: [arn], Tags: put.map(([Key, Value]) => ({ Key, Value })) }),
+        );
+      if (drop.length)
+        await clients.elbv2.send(new RemoveTagsCommand({ ResourceArns: [arn], TagKeys: drop }));
+    } catch (error) {
+      if (
+        !hasAwsCode(error, 'LoadBalancerNotFound', 'TargetGroupNotFound', 'ListenerNotFound', 'RuleNotFound')
+      )
+        throw error;
+    }
+  },
+});
+
+export async function deleteListener(clients: AwsClients, arn: string): Promise<void> {
+  try {
+    await clients.elbv2.send(new DeleteListenerCommand({ ListenerArn: arn }));
+  } catch (error) {
+    if (!hasAwsCode(error, 'ListenerNotFound')) throw error;
+  }
+}
+
+registerUndo(LISTENER_TYPE, {
+  async delete(clients, data) {
+    let arn = data.arn as string | undefined;
+    if (!arn && data.loadBalancerArn) {
+      arn = (await listListeners(clients, data.loadBalancerArn as string)).find(
+        (l) => l.Port === data.port,
+      )?.ListenerArn;
+    }
+    if (arn) await deleteListener(clients, arn);
+  },
+  async restore(clients, data) {
+    try {
+      await clients.elbv2.send(
+        new ModifyListenerCommand({
+          ListenerArn: data.arn as string,
+          Certificates: data.certificateArn ? [{ CertificateArn: data.certificateArn as string }] : undefined,
+        }),
+      );
+    } catch (error) {
+      if (!hasAwsCode(error, 'ListenerNotFound')) throw error;
+    }
+  },
+});
+
+export interface ListenerState {
+  arn: string;
+  port: number;
+  protocol: string;
+  certificateArn?: string;
+  tags: Record<string, string>;
+}
+
+export interface ListenerSpec {
+  /** Task key of the load balancer (output LoadBalancerState). */
+  loadBalancerKey: string;
+  /** The ALB's name, for plans and journals (`shared:443`). */
+  albName?: string;
+  port: 80 | 443;
+  /** For 443: the certificate ARN. */
+  certificateArn?: string;
+  /** For 80: redirect to HTTPS (default true); otherwise a fixed 404 (an ALB without a certificate). */
+  redirectToHttps?: boolean;
+  tags: Tag[];
+}
+
+function toListenerState(l: Listener, tags: Record<string, string>): ListenerState {
+  return {
+    arn: l.ListenerArn ?? '',
+    port: l.Port ?? 0,
+    protocol: l.Protocol ?? '',
+    certificateArn: l.Certificates?.[0]?.CertificateArn,
+    tags,
+  };
+}
+
+function defaultActions(port: 80 | 443, redirect: boolean): Action[] {
+  if (port === 80 && redirect) {
+    return [{ Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } }];
+  }
+  return [
+    {
+      Type: 'fixed-response',
+      FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain', MessageBody: 'not found' },
+    },
+  ];
+}
+
+/** Listener `port` of the ALB of task `loadBalancerKey`: 80 redirects to 443; 443 serves the certificate with a 404 default. */
+export function listenerTask(spec: ListenerSpec, key = `listener/${spec.port}`): Task<ListenerState> {
+  return {
+    key,
+    type: LISTENER_TYPE,
+    name: spec.albName ? `${spec.albName}:${spec.port}` : `${spec.port}`,
+    dependsOn: [spec.loadBalancerKey],
+    async find(ctx) {
+      const lb = ctx.get<LoadBalancerState | undefined>(spec.loadBalancerKey);
+      if (!lb?.arn) return undefined;
+      const l = (await listListeners(ctx.clients, lb.arn)).find((x) => x.Port === spec.port);
+      if (!l) return undefined;
+      const tags = (await describeElbTags(ctx.clients, [l.ListenerArn ?? ''])).get(l.ListenerArn ?? '') ?? {};
+      return toListenerState(l, tags);
+    },
+    diff(actual) {
+      const changes: string[] = [];
+      if (spec.port === 443 && spec.certificateArn && actual.certificateArn !== spec.certificateArn) {
+        changes.push(`certificate: ${actual.certificateArn ?? '(none)'} -> ${spec.certificateArn}`);
+      }
+      return changes.concat(tagDiff(spec.tags, actual.tags));
+    },
+    async create(ctx) {
+      const lb = ctx.get<LoadBalancerState>(spec.loadBalancerKey);
+      const name = `${spec.albName ?? lb.name}:${spec.port}`;
+      const res = await journaledWrite(
+        ctx,
+        {
+          action: 'create',
+          type: LISTENER_TYPE,
+          name,
+          undo: { type: LISTENER_TYPE, action: 'delete', data: { loadBalancerArn: lb.arn, port: spec.port } },
+        },
+        () =>
+          ctx.clients.elbv2.send(
+            new CreateListenerCommand({
+              LoadBalancerArn: lb.arn,
+              Port: spec.port,
+              Protocol: spec.port === 443 ? 'HTTPS' : 'HTTP',
+              ...(spec.port === 443
+                ? { Certificates: [{ CertificateArn: spec.certificateArn }], SslPolicy: DEFAULT_SSL_POLICY }
+                : {}),
+              DefaultActions: defaultActions(spec.port, spec.redirectToHttps ?? true),
+              Tags: spec.tags,
+            }),
+          ),
+        (out) => {
+          const arn = out.Listeners?.[0]?.ListenerArn;
+          return {
+            id: arn,
+            undo: {
+              type: LISTENER_TYPE,
+              action: 'delete',
+              data: { arn, loadBalancerArn: lb.arn, port: spec.port },
+            },
+          };
+        },
+      );
+      const l = res.Listeners?.[0];
+      if (!l) throw new Error(`CreateListener returned no listener for ${name}`);
+      return toListenerState(l, Object.fromEntries(spec.tags.map((t) => [t.Key, t.Value])));
+    },
+    async update(actual, changes, ctx) {
+      const lb = ctx.get<LoadBalancerState>(spec.loadBalancerKey);
+      const name = `${spec.albName ?? lb.name}:${spec.port}`;
+      let state = actual;
+      if (changes.some((c) => c.startsWith('certificate')) && spec.certificateArn) {
+        await journaledWrite(
+          ctx,
+          {
+            action: 'update',
+            type: LISTENER_TYPE,
+            name,
+            id: actual.arn,
+            undo: {
+              type: LISTENER_TYPE,
+              action: 'restore',
+              data: { arn: actual.arn, certificateArn: actual.certificateArn },
+            },
+          },
+          () =>
+            ctx.clients.elbv2.send(
+              new ModifyListenerCommand({
+                ListenerArn: actual.arn,
+                Certificates: [{ CertificateArn: spec.certificateArn }],
+              }),
+            ),
+        );
+        state = { ...state, certificateArn: spec.certificateArn };
+      }
+      await addElbTags(ctx, LISTENER_TYPE, name, actual.arn, spec.tags, actual.tags);
+      return state;
+    },
+    id: (a) => a.arn,
+  };
+}

@@ -1,0 +1,345 @@
+// Shared application load balancers (AWS::ElasticLoadBalancingV2::LoadBalancer): lookup by name or
+// ARN, the k3sctl-owned ALB task (tagged k3sctl.io/shared=NAME, role alb), its HTTPS listener, and the
+// ELBv2 helpers the listener, rule and target-group modules share (tags in batches of 20, error codes).
+import {
+  CreateLoadBalancerCommand,
+  DeleteLoadBalancerCommand,
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTagsCommand,
+  type Listener,
+  type LoadBalancer,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { AwsClients } from '../aws/clients';
+import { TagKeys, managedTagMap, type Tag } from '../aws/tags';
+import { UserError, awsErrorCode } from '../core/errors';
+import type { Clock } from '../core/clock';
+import { journaledWrite } from '../orchestration/engine/journal';
+import type { RunContext, Task } from '../orchestration/engine/types';
+import { registerUndo } from './undo';
+
+export const LOAD_BALANCER_TYPE = 'AWS::ElasticLoadBalancingV2::LoadBalancer';
+/** ALB and target group names: at most 32 characters, alphanumerics and hyphens. */
+export const MAX_ELB_NAME = 32;
+
+/** True when `error` carries one of `codes` (the SDK adds `Exception` to ELBv2/ACM codes; the sandbox may not). */
+export function hasAwsCode(error: unknown, ...codes: string[]): boolean {
+  const code = awsErrorCode(error);
+  if (!code) return false;
+  const bare = code.replace(/Exception$/, '');
+  return codes.some((c) => c === code || c.replace(/Exception$/, '') === bare);
+}
+
+/** Tags of ELBv2 resources (DescribeTags takes at most 20 ARNs per call). */
+export async function describeElbTags(
+  clients: AwsClients,
+  arns: string[],
+): Promise<Map<string, Record<string, string>>> {
+  const out = new Map<string, Record<string, string>>();
+  for (let i = 0; i < arns.length; i += 20) {
+    const chunk = arns.slice(i, i + 20);
+    const res = await clients.elbv2.send(new DescribeTagsCommand({ ResourceArns: chunk }));
+    for (const d of res.TagDescriptions ?? []) {
+      const all: Record<string, string> = {};
+      for (const t of d.Tags ?? []) if (t.Key) all[t.Key] = t.Value ?? '';
+      out.set(d.ResourceArn ?? '', all);
+    }
+  }
+  return out;
+}
+
+/** The k3sctl-managed subset of a tag list that differs from `actual` (for diffs). */
+export function tagDiff(desired: Tag[], actual: Record<string, string>): string[] {
+  const want = managedTagMap(desired);
+  const changes: string[] = [];
+  for (const [k, v] of Object.entries(want)) {
+    if (actual[k] !== v) changes.push(`tag ${k}: ${actual[k] ?? '(none)'} -> ${v}`);
+  }
+  return changes;
+}
+
+/** True when `actual` carries every tag of `required`. */
+export function hasTags(actual: Record<string, string>, required: Tag[]): boolean {
+  return required.every((t) => actual[t.Key] === t.Value);
+}
+
+export function validateElbName(kind: string, name: string, field?: string): void {
+  if (
+    !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/.test(name) ||
+    name.length > MAX_ELB_NAME ||
+    name.startsWith('internal-')
+  ) {
+    throw new UserError(
+      `${kind} name '${name}' is not valid: at most ${MAX_ELB_NAME} letters, digits and '-', not starting or ending with '-' (${name.length} characters given)`,
+      undefined,
+      field,
+    );
+  }
+}
+
+export interface LoadBalancerState {
+  arn: string;
+  name: string;
+  dnsName: string;
+  canonicalHostedZoneId: string;
+  scheme: string;
+  state: string;
+  vpcId: string;
+  subnetIds: string[];
+  securityGroupIds: string[];
+  tags: Record<string, string>;
+}
+
+function toState(lb: LoadBalancer, tags: Record<string, string>): LoadBalancerState {
+  return {
+    arn: lb.LoadBalancerArn ?? '',
+    name: lb.LoadBalancerName ?? '',
+    dnsName: lb.DNSName ?? '',
+    canonicalHostedZoneId: lb.CanonicalHostedZoneId ?? '',
+    scheme: lb.Scheme ?? 'internet-facing',
+    state: lb.State?.Code ?? 'unknown',
+    vpcId: lb.VpcId ?? '',
+    subnetIds: (lb.AvailabilityZones ?? []).map((z) => z.SubnetId ?? '').filter(Boolean),
+    securityGroupIds: lb.SecurityGroups ?? [],
+    tags,
+  };
+}
+
+async function describeLoadBalancer(
+  clients: AwsClients,
+  nameOrArn: string,
+): Promise<LoadBalancer | undefined> {
+  const byArn = nameOrArn.startsWith('arn:');
+  try {
+    const res = await clients.elbv2.send(
+      new DescribeLoadBalancersCommand(byArn ? { LoadBalancerArns: [nameOrArn] } : { Names: [nameOrArn] }),
+    );
+    return res.LoadBalancers?.[0];
+  } catch (error) {
+    if (hasAwsCode(error, 'LoadBalancerNotFound', 'ValidationError')) return undefined;
+    throw error;
+  }
+}
+
+/** Every application load balancer of the region (paginated) with its tags. */
+export async function listLoadBalancers(clients: AwsClients): Promise<LoadBalancerState[]> {
+  const lbs: LoadBalancer[] = [];
+  let marker: string | undefined;
+  do {
+    const res = await clients.elbv2.send(new DescribeLoadBalancersCommand({ Marker: marker }));
+    lbs.push(...(res.LoadBalancers ?? []).filter((l) => (l.Type ?? 'application') === 'application'));
+    marker = res.NextMarker;
+  } while (marker);
+  const tags = await describeElbTags(
+    clients,
+    lbs.map((l) => l.LoadBalancerArn ?? ''),
+  );
+  return lbs.map((l) => toState(l, tags.get(l.LoadBalancerArn ?? '') ?? {}));
+}
+
+/** The ALBs k3sctl manages (tag k3sctl.io/role=alb). */
+export async function listManagedLoadBalancers(clients: AwsClients): Promise<LoadBalancerState[]> {
+  return (await listLoadBalancers(clients)).filter(
+    (l) => l.tags[TagKeys.role] === 'alb' && l.tags[TagKeys.managedBy] === 'k3sctl',
+  );
+}
+
+/** An ALB given by name or ARN; a UserError naming the candidates when there is none. */
+export async function findLoadBalancer(
+  clients: AwsClients,
+  nameOrArn: string,
+  field = '--alb',
+): Promise<LoadBalancerState> {
+  const lb = await describeLoadBalancer(clients, nameOrArn);
+  if (!lb) {
+    const candidates = (await listLoadBalancers(clients)).map((l) => l.name);
+    throw new UserError(
+      `no application load balancer '${nameOrArn}' in ${clients.region}`,
+      candidates.length
+        ? `use one of: ${candidates.join(', ')}`
+        : `create one with 'k3sctl alb create ${nameOrArn.startsWith('arn:') ? 'NAME' : nameOrArn}'`,
+      field,
+    );
+  }
+  if (lb.Type && lb.Type !== 'application') {
+    throw new UserError(
+      `load balancer '${nameOrArn}' is a ${lb.Type} load balancer; an application load balancer is needed`,
+      undefined,
+      field,
+    );
+  }
+  const tags = await describeElbTags(clients, [lb.LoadBalancerArn ?? '']);
+  return toState(lb, tags.get(lb.LoadBalancerArn ?? '') ?? {});
+}
+
+/** Listeners of a load balancer (paginated). */
+export async function listListeners(clients: AwsClients, lbArn: string): Promise<Listener[]> {
+  const out: Listener[] = [];
+  let marker: string | undefined;
+  do {
+    const res = await clients.elbv2.send(
+      new DescribeListenersCommand({ LoadBalancerArn: lbArn, Marker: marker }),
+    );
+    out.push(...(res.Listeners ?? []));
+    marker = res.NextMarker;
+  } while (marker);
+  return out;
+}
+
+/** The HTTPS listener on port 443 of an ALB, or a UserError. */
+export async function findHttpsListener(
+  clients: AwsClients,
+  lbArn: string,
+  albName?: string,
+): Promise<Listener> {
+  const listener = (await listListeners(clients, lbArn)).find(
+    (l) => l.Port === 443 && l.Protocol === 'HTTPS',
+  );
+  if (!listener) {
+    const name = albName ?? lbArn.split('/').slice(-2, -1)[0] ?? lbArn;
+    throw new UserError(
+      `ALB ${name} has no HTTPS listener on 443`,
+      `k3sctl routes hosts on the ALB's 443 listener; create the ALB with 'k3sctl alb create ${name} --certificate ARN' or add an HTTPS listener`,
+      '--alb',
+    );
+  }
+  return listener;
+}
+
+/** Deletes an ALB; NotFound is success. */
+export async function deleteLoadBalancer(clients: AwsClients, arn: string): Promise<void> {
+  try {
+    await clients.elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: arn }));
+  } catch (error) {
+    if (!hasAwsCode(error, 'LoadBalancerNotFound')) throw error;
+  }
+}
+
+/** Waits (on `clock`) until the ALB is gone from DescribeLoadBalancers, so its ENIs and security groups can go. */
+export async function waitLoadBalancerGone(
+  clients: AwsClients,
+  clock: Clock,
+  arn: string,
+  timeoutMs = 600_000,
+): Promise<void> {
+  const deadline = clock.now() + timeoutMs;
+  while (await describeLoadBalancer(clients, arn)) {
+    if (clock.now() > deadline) return;
+    await clock.sleep(5_000);
+  }
+}
+
+registerUndo(LOAD_BALANCER_TYPE, {
+  async delete(clients, data) {
+    let arn = data.arn as string | undefined;
+    if (!arn && data.name) arn = (await describeLoadBalancer(clients, data.name as string))?.LoadBalancerArn;
+    if (arn) await deleteLoadBalancer(clients, arn);
+  },
+});
+
+export interface LoadBalancerSpec {
+  name: string;
+  internal: boolean;
+  subnetIds: string[];
+  /** Task keys (or literal ids starting with `sg-`) of the security groups. */
+  securityGroups: string[];
+  tags: Tag[];
+}
+
+function resolveId(ctx: RunContext, keyOrId: string): string {
+  if (/^(sg|subnet|vpc)-/.test(keyOrId) || keyOrId.startsWith('arn:')) return keyOrId;
+  const out = ctx.get<Record<string, unknown>>(keyOrId);
+  const id = (out?.GroupId ?? out?.groupId ?? out?.id ?? out?.arn) as string | undefined;
+  if (!id) throw new Error(`task output '${keyOrId}' has no id`);
+  return id;
+}
+
+/** The k3sctl ALB `spec.name`: found by name, refused when it exists but is not k3sctl's. Immutable fields are checked. */
+export function loadBalancerTask(spec: LoadBalancerSpec, key = 'loadBalancer'): Task<LoadBalancerState> {
+  validateElbName('ALB', spec.name, 'name');
+  return {
+    key,
+    type: LOAD_BALANCER_TYPE,
+    name: spec.name,
+    dependsOn: spec.securityGroups.filter((s) => !s.startsWith('sg-')),
+    async find(ctx) {
+      const lb = await describeLoadBalancer(ctx.clients, spec.name);
+      if (!lb) return undefined;
+      const tags =
+        (await describeElbTags(ctx.clients, [lb.LoadBalancerArn ?? ''])).get(lb.LoadBalancerArn ?? '') ?? {};
+      if (tags[TagKeys.shared] !== spec.name || tags[TagKeys.role] !== 'alb') {
+        throw new UserError(
+          `a load balancer named '${spec.name}' exists but is not a k3sctl ALB (tag ${TagKeys.shared}=${spec.name} missing)`,
+          'choose another name, or pass the existing ALB by name to --alb/--ingress-alb',
+          'name',
+        );
+      }
+      const state = toState(lb, tags);
+      const wantScheme = spec.internal ? 'internal' : 'internet-facing';
+      if (state.scheme !== wantScheme) {
+        throw new UserError(
+          `ALB '${spec.name}' is ${state.scheme}; its scheme cannot change to ${wantScheme}`,
+          `delete it first ('k3sctl alb delete ${spec.name}') or drop --internal accordingly`,
+          '--internal',
+        );
+      }
+      return state;
+    },
+    diff(actual) {
+      return tagDiff(spec.tags, actual.tags);
+    },
+    async create(ctx) {
+      const subnets = spec.subnetIds;
+      const sgs = spec.securityGroups.map((s) => resolveId(ctx, s));
+      const res = await journaledWrite(
+        ctx,
+        {
+          action: 'create',
+          type: LOAD_BALANCER_TYPE,
+          name: spec.name,
+          undo: { type: LOAD_BALANCER_TYPE, action: 'delete', data: { name: spec.name } },
+        },
+        () =>
+          ctx.clients.elbv2.send(
+            new CreateLoadBalancerCommand({
+              Name: spec.name,
+              Type: 'application',
+              Scheme: spec.internal ? 'internal' : 'internet-facing',
+              IpAddressType: 'ipv4',
+              Subnets: subnets,
+              SecurityGroups: sgs,
+              Tags: spec.tags,
+            }),
+          ),
+        (out) => {
+          const arn = out.LoadBalancers?.[0]?.LoadBalancerArn;
+          return {
+            id: arn,
+            undo: { type: LOAD_BALANCER_TYPE, action: 'delete', data: { arn, name: spec.name } },
+          };
+        },
+      );
+      const lb = res.LoadBalancers?.[0];
+      if (!lb) throw new Error(`CreateLoadBalancer returned no load balancer for ${spec.name}`);
+      return toState(lb, Object.fromEntries(spec.tags.map((t) => [t.Key, t.Value])));
+    },
+    async update(actual, _changes, ctx) {
+      const { addElbTags } = await import('./listener');
+      await addElbTags(ctx, LOAD_BALANCER_TYPE, spec.name, actual.arn, spec.tags, actual.tags);
+      return {
+        ...actual,
+        tags: { ...actual.tags, ...Object.fromEntries(spec.tags.map((t) => [t.Key, t.Value])) },
+      };
+    },
+    id: (a) => a.arn,
+  };
+}
+
+/** Current state of an ALB by ARN (for waits), or undefined when gone. */
+export async function describeLoadBalancerState(
+  clients: AwsClients,
+  arn: string,
+): Promise<LoadBalancerState | undefined> {
+  const lb = await describeLoadBalancer(clients, arn);
+  return lb ? toState(lb, {}) : undefined;
+}

@@ -1,0 +1,393 @@
+// Target groups (AWS::ElasticLoadBalancingV2::TargetGroup): a cluster's ingress target group and the
+// per-service target groups of nodeport endpoints. Found by name (unique per region) and refused when
+// the group of that name does not carry the expected ownership tags.
+import {
+  CreateTargetGroupCommand,
+  DeleteTargetGroupCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ModifyTargetGroupCommand,
+  type TargetGroup,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { AwsClients } from '../aws/clients';
+import { systemClock, type Clock } from '../core/clock';
+import { UserError } from '../core/errors';
+import {
+  AttachLoadBalancerTargetGroupsCommand,
+  DescribeAutoScalingGroupsCommand,
+  DetachLoadBalancerTargetGroupsCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { TagKeys, type Tag } from '../aws/tags';
+import { journaledWrite } from '../orchestration/engine/journal';
+import type { RunContext, Task } from '../orchestration/engine/types';
+import { addElbTags } from './listener';
+import { describeElbTags, hasAwsCode, hasTags, tagDiff, validateElbName } from './loadBalancer';
+import { registerUndo } from './undo';
+
+export const TARGET_GROUP_TYPE = 'AWS::ElasticLoadBalancingV2::TargetGroup';
+
+export interface TargetGroupState {
+  arn: string;
+  name: string;
+  vpcId: string;
+  port: number;
+  protocol: string;
+  healthCheckPath: string;
+  loadBalancerArns: string[];
+  tags: Record<string, string>;
+}
+
+export interface TargetGroupSpec {
+  name: string;
+  vpcId: string;
+  port: number;
+  protocol?: 'HTTP' | 'HTTPS';
+  healthCheckPath?: string;
+  /** Ownership tags (clusterTags(...) or sharedTags(...)); a group of this name without them is refused. */
+  tags: Tag[];
+}
+
+function toState(tg: TargetGroup, tags: Record<string, string>): TargetGroupState {
+  return {
+    arn: tg.TargetGroupArn ?? '',
+    name: tg.TargetGroupName ?? '',
+    vpcId: tg.VpcId ?? '',
+    port: tg.Port ?? 0,
+    protocol: tg.Protocol ?? 'HTTP',
+    healthCheckPath: tg.HealthCheckPath ?? '/',
+    loadBalancerArns: tg.LoadBalancerArns ?? [],
+    tags,
+  };
+}
+
+async function describeByName(clients: AwsClients, name: string): Promise<TargetGroup | undefined> {
+  try {
+    const res = await clients.elbv2.send(new DescribeTargetGroupsCommand({ Names: [name] }));
+    return res.TargetGroups?.[0];
+  } catch (error) {
+    if (hasAwsCode(error, 'TargetGroupNotFound')) return undefined;
+    throw error;
+  }
+}
+
+/** The target group named `name` with its tags, or undefined. */
+export async function findTargetGroupByName(
+  clients: AwsClients,
+  name: string,
+): Promise<TargetGroupState | undefined> {
+  const tg = await describeByName(clients, name);
+  if (!tg) return undefined;
+  const tags = (await describeElbTags(clients, [tg.TargetGroupArn ?? ''])).get(tg.TargetGroupArn ?? '') ?? {};
+  return toState(tg, tags);
+}
+
+/** The target group by ARN, or undefined. */
+export async function findTargetGroupByArn(
+  clients: AwsClients,
+  arn: string,
+): Promise<TargetGroupState | undefined> {
+  try {
+    const res = await clients.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }));
+    const tg = res.TargetGroups?.[0];
+    if (!tg) return undefined;
+    const tags = (await describeElbTags(clients, [arn])).get(arn) ?? {};
+    return toState(tg, tags);
+  } catch (error) {
+    if (hasAwsCode(error, 'TargetGroupNotFound')) return undefined;
+    throw error;
+  }
+}
+
+export interface TargetHealthSummary {
+  healthy: number;
+  total: number;
+  states: Record<string, number>;
+}
+
+/** Counts of targets by health state (DescribeTargetHealth). */
+export async function targetGroupHealth(clients: AwsClients, arn: string): Promise<TargetHealthSummary> {
+  const res = await clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+  const states: Record<string, number> = {};
+  for (const d of res.TargetHealthDescriptions ?? []) {
+    const s = d.TargetHealth?.State ?? 'unknown';
+    states[s] = (states[s] ?? 0) + 1;
+  }
+  return { healthy: states.healthy ?? 0, total: res.TargetHealthDescriptions?.length ?? 0, states };
+}
+
+/**
+ * Deletes a target group; NotFound is success. `ResourceInUse` (a listener rule that was just deleted
+ * still references it for a moment) is retried for up to `timeoutMs` on `clock`.
+ */
+export async function deleteTargetGroup(
+  clients: AwsClients,
+  arn: string,
+  clock: Clock = systemClock,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = clock.now() + timeoutMs;
+  for (let delay = 1_000; ; delay = Math.min(delay * 2, 10_000)) {
+    try {
+      await clients.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn }));
+      return;
+    } catch (error) {
+      if (hasAwsCode(error, 'TargetGroupNotFound')) return;
+      if (!hasAwsCode(error, 'ResourceInUse') || clock.now() + delay > deadline) throw error;
+      await clock.sleep(delay);
+    }
+  }
+}
+
+registerUndo(TARGET_GROUP_TYPE, {
+  async delete(clients, data) {
+    let arn = data.arn as string | undefined;
+    if (!arn && data.name) arn = (await describeByName(clients, data.name as string))?.TargetGroupArn;
+    if (arn) await deleteTargetGroup(clients, arn);
+  },
+  async restore(clients, data) {
+    try {
+      await clients.elbv2.send(
+        new ModifyTargetGroupCommand({
+          TargetGroupArn: data.arn as string,
+          HealthCheckPath: data.healthCheckPath as string,
+        }),
+      );
+    } catch (error) {
+      if (!hasAwsCode(error, 'TargetGroupNotFound')) throw error;
+    }
+  },
+});
+
+/** A k3sctl target group (instance targets). vpc, port and protocol are immutable: a mismatch is a UserError. */
+export function targetGroupTask(
+  spec: TargetGroupSpec,
+  key = `targetGroup/${spec.name}`,
+): Task<TargetGroupState> {
+  validateElbName('target group', spec.name);
+  const protocol = spec.protocol ?? 'HTTP';
+  const healthCheckPath = spec.healthCheckPath ?? '/';
+  return {
+    key,
+    type: TARGET_GROUP_TYPE,
+    name: spec.name,
+    async find(ctx) {
+      const tg = await findTargetGroupByName(ctx.clients, spec.name);
+      if (!tg) return undefined;
+      const owner = spec.tags.filter(
+        (t) => t.Key.startsWith('k3sctl.io/') && t.Key !== 'k3sctl.io/managed-by',
+      );
+      if (!hasTags(tg.tags, owner)) {
+        throw new UserError(
+          `target group '${spec.name}' exists but is not owned by this k3sctl resource (expected tags ${owner.map((t) => `${t.Key}=${t.Value}`).join(', ')})`,
+          'delete or rename the existing target group',
+        );
+      }
+      const immutable: string[] = [];
+      if (tg.vpcId !== spec.vpcId) immutable.push(`vpc ${tg.vpcId} (wanted ${spec.vpcId})`);
+      if (tg.port !== spec.port) immutable.push(`port ${tg.port} (wanted ${spec.port})`);
+      if (tg.protocol !== protocol) immutable.push(`protocol ${tg.protocol} (wanted ${protocol})`);
+      if (immutable.length) {
+        throw new UserError(
+          `target group '${spec.name}' has ${immutable.join(', ')}; these cannot be changed in place`,
+          'delete the endpoint or cluster that owns it and create it again',
+        );
+      }
+      return tg;
+    },
+    diff(actual) {
+      const changes: string[] = [];
+      if (actual.healthCheckPath !== healthCheckPath)
+        changes.push(`healthCheckPath: ${actual.healthCheckPath} -> ${healthCheckPath}`);
+      return changes.concat(tagDiff(spec.tags, actual.tags));
+    },
+    async create(ctx) {
+      const res = await journaledWrite(
+        ctx,
+        {
+          action: 'create',
+          type: TARGET_GROUP_TYPE,
+          name: spec.name,
+          undo: { type: TARGET_GROUP_TYPE, action: 'delete', data: { name: spec.name } },
+        },
+        () =>
+          ctx.clients.elbv2.send(
+            new CreateTargetGroupCommand({
+              Name: spec.name,
+              Protocol: protocol,
+              Port: spec.port,
+              VpcId: spec.vpcId,
+              TargetType: 'instance',
+              HealthCheckProtocol: protocol,
+              HealthCheckPath: healthCheckPath,
+              HealthCheckIntervalSeconds: 15,
+              HealthyThresholdCount: 2,
+              UnhealthyThresholdCount: 2,
+              Matcher: { HttpCode: '200-399' },
+              Tags: spec.tags,
+            }),
+          ),
+        (out) => {
+          const arn = out.TargetGroups?.[0]?.TargetGroupArn;
+          return {
+            id: arn,
+            undo: { type: TARGET_GROUP_TYPE, action: 'delete', data: { arn, name: spec.name } },
+          };
+        },
+      );
+      const tg = res.TargetGroups?.[0];
+      if (!tg) throw new Error(`CreateTargetGroup returned no target group for ${spec.name}`);
+      return toState(tg, Object.fromEntries(spec.tags.map((t) => [t.Key, t.Value])));
+    },
+    async update(actual, changes, ctx) {
+      let state = actual;
+      if (changes.some((c) => c.startsWith('healthCheckPath'))) {
+        await journaledWrite(
+          ctx,
+          {
+            action: 'update',
+            type: TARGET_GROUP_TYPE,
+            name: spec.name,
+            id: actual.arn,
+            undo: {
+              type: TARGET_GROUP_TYPE,
+              action: 'restore',
+              data: { arn: actual.arn, healthCheckPath: actual.healthCheckPath },
+            },
+          },
+          () =>
+            ctx.clients.elbv2.send(
+              new ModifyTargetGroupCommand({ TargetGroupArn: actual.arn, HealthCheckPath: healthCheckPath }),
+            ),
+        );
+        state = { ...state, healthCheckPath };
+      }
+      await addElbTags(ctx, TARGET_GROUP_TYPE, spec.name, actual.arn, spec.tags, actual.tags);
+      return state;
+    },
+    id: (a) => a.arn,
+  };
+}
+
+// --- attachments of a target group to Auto Scaling groups (nodeport endpoints) ---
+
+export const TARGET_GROUP_ATTACHMENT_TYPE = 'AWS::AutoScaling::AutoScalingGroup::TargetGroupAttachment';
+
+export interface ClusterGroupAttachment {
+  groupName: string;
+  cluster: string;
+  targetGroupArns: string[];
+}
+
+/** The Auto Scaling groups of a cluster (tag k3sctl.io/cluster), with their target groups. */
+export async function listClusterAutoScalingGroups(
+  clients: AwsClients,
+  cluster: string,
+): Promise<ClusterGroupAttachment[]> {
+  const out: ClusterGroupAttachment[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await clients.autoscaling.send(
+      new DescribeAutoScalingGroupsCommand({
+        Filters: [{ Name: `tag:${TagKeys.cluster}`, Values: [cluster] }],
+        NextToken,
+      }),
+    );
+    for (const g of page.AutoScalingGroups ?? []) {
+      out.push({
+        groupName: g.AutoScalingGroupName ?? '',
+        cluster,
+        targetGroupArns: g.TargetGroupARNs ?? [],
+      });
+    }
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return out;
+}
+
+async function detach(clients: AwsClients, groupName: string, targetGroupArn: string): Promise<void> {
+  try {
+    await clients.autoscaling.send(
+      new DetachLoadBalancerTargetGroupsCommand({
+        AutoScalingGroupName: groupName,
+        TargetGroupARNs: [targetGroupArn],
+      }),
+    );
+  } catch (error) {
+    // A group or attachment that is already gone is what we wanted.
+    if (
+      !hasAwsCode(error, 'ValidationError', 'ResourceContention') ||
+      !/not found|does not exist|not attached/i.test(String((error as Error).message))
+    )
+      throw error;
+  }
+}
+
+registerUndo(TARGET_GROUP_ATTACHMENT_TYPE, {
+  async delete(clients, data) {
+    await detach(clients, data.groupName as string, data.targetGroupArn as string);
+  },
+  async restore(clients, data) {
+    await clients.autoscaling.send(
+      new AttachLoadBalancerTargetGroupsCommand({
+        AutoScalingGroupName: data.groupName as string,
+        TargetGroupARNs: [data.targetGroupArn as string],
+      }),
+    );
+  },
+});
+
+/** Attaches `targetGroupArn` to `groupName` unless attached already (journaled, undo: detach). */
+export async function attachTargetGroup(
+  ctx: RunContext,
+  group: ClusterGroupAttachment,
+  targetGroupArn: string,
+): Promise<boolean> {
+  if (group.targetGroupArns.includes(targetGroupArn)) return false;
+  await journaledWrite(
+    ctx,
+    {
+      action: 'update',
+      type: TARGET_GROUP_ATTACHMENT_TYPE,
+      name: group.groupName,
+      id: group.groupName,
+      undo: {
+        type: TARGET_GROUP_ATTACHMENT_TYPE,
+        action: 'delete',
+        data: { groupName: group.groupName, targetGroupArn },
+      },
+    },
+    () =>
+      ctx.clients.autoscaling.send(
+        new AttachLoadBalancerTargetGroupsCommand({
+          AutoScalingGroupName: group.groupName,
+          TargetGroupARNs: [targetGroupArn],
+        }),
+      ),
+  );
+  return true;
+}
+
+/** Detaches `targetGroupArn` from `groupName` when attached (journaled, undo: attach again). */
+export async function detachTargetGroup(
+  ctx: RunContext,
+  group: ClusterGroupAttachment,
+  targetGroupArn: string,
+): Promise<boolean> {
+  if (!group.targetGroupArns.includes(targetGroupArn)) return false;
+  await journaledWrite(
+    ctx,
+    {
+      action: 'update',
+      type: TARGET_GROUP_ATTACHMENT_TYPE,
+      name: group.groupName,
+      id: group.groupName,
+      undo: {
+        type: TARGET_GROUP_ATTACHMENT_TYPE,
+        action: 'restore',
+        data: { groupName: group.groupName, targetGroupArn },
+      },
+    },
+    () => detach(ctx.clients, group.groupName, targetGroupArn),
+  );
+  return true;
+}
