@@ -6,7 +6,6 @@ import { awsError, SandboxAwsError } from './errors';
 import { callLatencyMs, defaultTimings, type TransitionTimings } from './latency';
 import { isReadOperation } from '../aws/apiCalls';
 import type { InventoryItem, SandboxContext, ServiceModule, ServiceName } from './service';
-import { serviceModules } from './services';
 import type { Pluggable } from '@smithy/types';
 
 export const SANDBOX_ACCOUNT_ID = '123456789012';
@@ -98,6 +97,10 @@ export class Sandbox {
       this.state.now = now;
     };
     this.faults = new FaultInjector(options.faults ?? [], options.seed ?? 42);
+    // Loaded here, not at the top: the service modules import helpers from this file, and a test
+    // may import a service module first.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { serviceModules } = require('./services') as typeof import('./services');
     this.modules = new Map(serviceModules.map((m) => [m.service, m]));
   }
 
