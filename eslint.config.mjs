@@ -16,6 +16,13 @@ export default tseslint.config(
       '@typescript-eslint/no-require-imports': 'off',
     },
   },
+  {
+    files: ['**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', exports: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly' },
+    },
+  },
   { files: ['src/commands/**/*.ts', 'src/cli/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [sdk] }] } },
   { files: ['src/orchestration/**/*.ts', 'src/config/**/*.ts', 'src/kube/**/*.ts', 'src/core/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [sdk, ui] }] } },
   { files: ['src/resources/**/*.ts', 'src/aws/**/*.ts', 'src/sandbox/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [ui] }] } },

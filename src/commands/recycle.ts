@@ -1,0 +1,162 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base';
+import { UserError } from '../core/errors';
+import type { GroupPlan, RecycleStrategy } from '../orchestration/workflows/recyclePlan';
+import type { RecycleResult, RecycleSpec } from '../orchestration/workflows/recycle';
+
+/** `900`, `90s`, `15m`, `1h` -> milliseconds. */
+export function parseDuration(text: string, field: string): number {
+  const m = /^(\d+)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m)
+    throw new UserError(
+      `${field} '${text}' is not a duration`,
+      'give seconds (900) or a unit: 90s, 15m, 1h',
+      field,
+    );
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Number(m[1]) * unit;
+}
+
+/** Flags shared by `recycle` and `upgrade`. */
+export const recycleFlags = {
+  group: Flags.string({
+    char: 'g',
+    description: 'only this group (repeatable); default: every group of the cluster',
+    multiple: true,
+  }),
+  strategy: Flags.string({
+    description: 'how instances are replaced (control planes are always surge-first, one at a time)',
+    options: ['serial', 'canary', 'slow-canary', 'rolling'],
+    default: 'rolling',
+    env: 'K3SCTL_RECYCLE_STRATEGY',
+  }),
+  batch: Flags.string({
+    description: 'batch size for canary and rolling: a count or a percentage of the group (e.g. 20%)',
+    env: 'K3SCTL_RECYCLE_BATCH',
+  }),
+  'max-surge': Flags.string({
+    description: 'rolling: extra instances launched before a batch is terminated (count or %)',
+  }),
+  'max-unavailable': Flags.string({
+    description: 'rolling: instances that may be missing while a batch is replaced (count or %)',
+  }),
+  'drain-timeout': Flags.string({
+    description: 'how long a terminated instance may take to drain and leave',
+    default: '15m',
+  }),
+  'health-timeout': Flags.string({
+    description: 'how long a new instance may take to be InService and healthy',
+    default: '15m',
+  }),
+  'dry-run': Flags.boolean({
+    description: 'list what would be replaced, in which order, and change nothing',
+  }),
+};
+
+type RecycleFlagValues = {
+  group?: string[];
+  strategy: string;
+  batch?: string;
+  'max-surge'?: string;
+  'max-unavailable'?: string;
+  'drain-timeout': string;
+  'health-timeout': string;
+  'dry-run': boolean;
+};
+
+/** Builds the recycle part of a spec from the shared flags. */
+export async function recycleSpecFromFlags(
+  cluster: string,
+  f: RecycleFlagValues,
+  force: boolean,
+): Promise<RecycleSpec> {
+  const { parseBatchSize, validateRecycleOptions } = await import('../orchestration/workflows/recyclePlan');
+  const { validateClusterName } = await import('../config/names');
+  validateClusterName(cluster, 'cluster');
+  const spec: RecycleSpec = {
+    cluster,
+    strategy: f.strategy as RecycleStrategy,
+    force,
+    dryRun: f['dry-run'],
+    drainTimeoutMs: parseDuration(f['drain-timeout'], '--drain-timeout'),
+    healthTimeoutMs: parseDuration(f['health-timeout'], '--health-timeout'),
+    ...(f.group?.length ? { groups: f.group } : {}),
+    ...(f.batch ? { batch: parseBatchSize(f.batch, '--batch') } : {}),
+    ...(f['max-surge'] ? { maxSurge: parseBatchSize(f['max-surge'], '--max-surge') } : {}),
+    ...(f['max-unavailable']
+      ? { maxUnavailable: parseBatchSize(f['max-unavailable'], '--max-unavailable') }
+      : {}),
+  };
+  validateRecycleOptions(spec);
+  return spec;
+}
+
+/** The plan as lines: group, strategy, batches in order. */
+export function renderRecyclePlan(plans: GroupPlan[] | RecycleResult['groups']): string {
+  const lines: string[] = [];
+  for (const p of plans) {
+    lines.push(
+      `${p.autoScalingGroupName} (${p.role}, ${p.strategy}): ${p.outdated.length} to replace, ${p.upToDate.length} up to date, never fewer than ${p.minInService} InService`,
+    );
+    p.batches.forEach((b, i) => {
+      const parts = [
+        b.surge ? `add ${b.surge}` : '',
+        b.terminate.length ? `replace ${b.terminate.join(', ')}` : '',
+        b.decrement ? `remove ${b.decrement} extra` : '',
+      ].filter(Boolean);
+      lines.push(`  ${i + 1}. ${parts.join(', ')}`);
+    });
+  }
+  return lines.join('\n');
+}
+
+export function renderReplacements(result: RecycleResult): string {
+  const lines = [renderRecyclePlan(result.groups)];
+  if (result.dryRun) return `${lines[0]}\n(dry run: nothing was changed)`;
+  if (result.replacements.length === 0)
+    lines.push("Nothing to replace: every instance runs its group's current launch template version.");
+  for (const r of result.replacements) {
+    lines.push(
+      `${r.group}: ${r.oldInstanceId} -> ${r.newInstanceId ?? '(removed)'} in ${Math.round(r.durationMs / 1000)}s${r.drainFailure ? ` (drain failed: ${r.drainFailure})` : ''}`,
+    );
+  }
+  for (const g of result.skippedGates) lines.push(`skipped gate: ${g}`);
+  return lines.join('\n');
+}
+
+export default class Recycle extends BaseCommand<typeof Recycle> {
+  static override description =
+    "Replace a cluster's out-of-date instances (launch template version differs from the group's) through their Auto Scaling groups: control planes first, surge-first and one at a time, then node groups with the chosen strategy";
+
+  static override examples = [
+    '<%= config.bin %> recycle demo --dry-run',
+    '<%= config.bin %> recycle demo --strategy rolling --batch 20% --yes',
+    '<%= config.bin %> recycle demo --group workers --strategy canary --batch 2',
+    '<%= config.bin %> recycle demo --force --strategy serial --yes',
+  ];
+
+  static override args = { cluster: Args.string({ description: 'cluster name', required: true }) };
+
+  static override flags = {
+    ...recycleFlags,
+    force: Flags.boolean({ description: 'replace every instance, not only the out-of-date ones' }),
+  };
+
+  async run(): Promise<RecycleResult> {
+    const f = this.flags;
+    const spec = await recycleSpecFromFlags(this.args.cluster!, f, f.force);
+    if (!spec.dryRun && !f.yes && !this.canPrompt()) this.requireFlags(['--yes (or --dry-run to preview)']);
+    if (!spec.dryRun && !f.yes) {
+      spec.confirm = async (plans) => {
+        process.stderr.write(`${renderRecyclePlan(plans.filter((p) => p.batches.length))}\n`);
+        const { confirm } = await import('../ui/prompts');
+        return confirm('Replace these instances?');
+      };
+    }
+    const deps = await this.deps();
+    const { recycle } = await import('../orchestration/workflows/recycle');
+    const result = await recycle(deps, spec, { signal: this.interruptSignal() });
+    this.output(result, () => renderReplacements(result));
+    return result;
+  }
+}

@@ -1,0 +1,62 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base';
+import type { UpgradeResult, UpgradeSpec } from '../orchestration/workflows/upgrade';
+import { recycleFlags, recycleSpecFromFlags, renderRecyclePlan, renderReplacements } from './recycle';
+
+export default class Upgrade extends BaseCommand<typeof Upgrade> {
+  static override description =
+    "Upgrade a cluster's k3s version: a new launch template version per group (user data re-rendered with the new version), then a recycle, control planes first";
+
+  static override examples = [
+    '<%= config.bin %> upgrade demo --k3s-version v1.32.2+k3s1 --dry-run',
+    '<%= config.bin %> upgrade demo --k3s-version v1.32.2+k3s1 --yes',
+    '<%= config.bin %> upgrade demo --k3s-version v1.32.2+k3s1 --strategy canary --batch 25% --yes',
+  ];
+
+  static override args = { cluster: Args.string({ description: 'cluster name', required: true }) };
+
+  static override flags = {
+    'k3s-version': Flags.string({
+      description: 'target k3s release, e.g. v1.32.2+k3s1',
+      required: true,
+      env: 'K3SCTL_K3S_VERSION',
+    }),
+    ...recycleFlags,
+    force: Flags.boolean({
+      description: 'allow a downgrade across minor versions or skipping a minor version',
+    }),
+  };
+
+  async run(): Promise<UpgradeResult> {
+    const f = this.flags;
+    const spec: UpgradeSpec = {
+      ...(await recycleSpecFromFlags(this.args.cluster!, f, false)),
+      k3sVersion: f['k3s-version'],
+      force: f.force,
+    };
+    if (!spec.dryRun && !f.yes && !this.canPrompt()) this.requireFlags(['--yes (or --dry-run to preview)']);
+    if (!spec.dryRun && !f.yes) {
+      spec.confirm = async (plans) => {
+        process.stderr.write(`${renderRecyclePlan(plans.filter((p) => p.batches.length))}\n`);
+        const { confirm } = await import('../ui/prompts');
+        return confirm(`Upgrade to k3s ${spec.k3sVersion} and replace these instances?`);
+      };
+    }
+    const deps = await this.deps();
+    const { upgrade } = await import('../orchestration/workflows/upgrade');
+    const result = await upgrade(deps, spec, { signal: this.interruptSignal() });
+    this.output(result, () => {
+      const lines = result.launchTemplateVersions.map(
+        (v) =>
+          `${v.autoScalingGroupName}: k3s ${v.fromK3sVersion} -> ${v.toK3sVersion}` +
+          (v.toLaunchTemplateVersion
+            ? ` (launch template version ${v.fromLaunchTemplateVersion} -> ${v.toLaunchTemplateVersion})`
+            : v.fromK3sVersion === v.toK3sVersion
+              ? ' (already)'
+              : ''),
+      );
+      return [...lines, renderReplacements(result)].join('\n');
+    });
+    return result;
+  }
+}

@@ -1,0 +1,116 @@
+// The optional Kubernetes gate of a recycle: are the nodes of new instances Ready? Asked through SSM
+// Run Command (`k3s kubectl get nodes -o json`) on an InService control plane; nodes are matched to
+// instances by the `k3sctl.io/instance-id` label the instance side sets (userdata/bin/k3sctl-k3s-exec).
+// When no control plane answers, the gate reports `unreachable` and the recycle relies on the others.
+import { describeClusterGroups } from '../../resources/autoScalingInstance';
+import { runShellCommand } from '../../resources/ssmCommand';
+import { InterruptedError } from '../../core/errors';
+import type { RunContext } from '../engine/types';
+
+export const INSTANCE_ID_LABEL = 'k3sctl.io/instance-id';
+
+/** Node condition per instance id (`Ready`, `NotReady`, `Unknown`), or why the cluster could not be asked. */
+export type NodeReadiness = (
+  ctx: RunContext,
+  instanceIds: string[],
+) => Promise<{ nodes: Record<string, string> } | { unreachable: string }>;
+
+interface KubeNodeList {
+  items?: {
+    metadata?: { name?: string; labels?: Record<string, string> };
+    spec?: { providerID?: string };
+    status?: { conditions?: { type?: string; status?: string }[] };
+  }[];
+}
+
+/**
+ * Node condition by instance id, from `kubectl get nodes -o json` output: matched by the instance-id
+ * label k3sctl sets, else by the AWS provider id (`aws:///ZONE/i-...`).
+ */
+export function nodeConditions(json: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const list = JSON.parse(json) as KubeNodeList;
+  for (const node of list.items ?? []) {
+    const id =
+      node.metadata?.labels?.[INSTANCE_ID_LABEL] ?? /\/(i-[0-9a-f]+)$/.exec(node.spec?.providerID ?? '')?.[1];
+    if (!id) continue;
+    const ready = node.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    out[id] = ready === 'True' ? 'Ready' : ready === 'False' ? 'NotReady' : 'Unknown';
+  }
+  return out;
+}
+
+export type ShellRunner = (
+  ctx: RunContext,
+  instanceId: string,
+  command: string,
+) => Promise<{ ok: boolean; stdout: string; error?: string }>;
+
+/** Runs one command over SSM Run Command (src/resources/ssmCommand.ts). */
+export const ssmShellRunner: ShellRunner = async (ctx, instanceId, command) => {
+  const res = await runShellCommand(ctx, instanceId, [command], {
+    comment: 'k3sctl recycle: node readiness',
+    timeoutMs: 60_000,
+    signal: ctx.signal,
+  });
+  // GetCommandInvocation cuts output at 24,000 characters: a cut node list cannot be parsed.
+  if (res.truncated) return { ok: false, stdout: '', error: 'node list longer than the SSM output limit' };
+  if (res.status === 'Success') return { ok: true, stdout: res.stdout };
+  return {
+    ok: false,
+    stdout: '',
+    error: `${res.statusDetails ?? res.status}${res.stderr.trim() ? `: ${res.stderr.trim().slice(0, 200)}` : ''}`,
+  };
+};
+
+export function kubernetesNodeReadiness(
+  cluster: string,
+  runner: ShellRunner = ssmShellRunner,
+): NodeReadiness {
+  // The control plane that answered last is asked first next time (no group lookup per poll).
+  let preferred: string | undefined;
+  const discover = async (ctx: RunContext, exclude: string[]): Promise<string[]> => {
+    const groups = await describeClusterGroups(ctx.clients, cluster);
+    const controlPlanes = groups
+      .filter((g) => g.role === 'control-plane')
+      .flatMap((g) => g.instances)
+      .filter((i) => i.lifecycleState === 'InService')
+      .map((i) => i.instanceId)
+      .sort();
+    const others = controlPlanes.filter((id) => !exclude.includes(id));
+    // New control planes can answer for themselves when no other one is left.
+    return others.length ? others : controlPlanes;
+  };
+  return async (ctx, instanceIds) => {
+    const errors: string[] = [];
+    const ask = async (id: string): Promise<Record<string, string> | undefined> => {
+      try {
+        const res = await runner(ctx, id, 'k3s kubectl get nodes -o json');
+        if (res.ok) return nodeConditions(res.stdout);
+        errors.push(`${id}: ${res.error ?? 'failed'}`);
+      } catch (error) {
+        if (error instanceof InterruptedError) throw error;
+        errors.push(`${id}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      return undefined;
+    };
+    if (preferred) {
+      const nodes = await ask(preferred);
+      if (nodes) return { nodes };
+      preferred = undefined;
+    }
+    const candidates = await discover(ctx, instanceIds);
+    for (const id of candidates.slice(0, 2)) {
+      const nodes = await ask(id);
+      if (nodes) {
+        preferred = id;
+        return { nodes };
+      }
+    }
+    return {
+      unreachable: candidates.length
+        ? `no control plane answered (${errors.join('; ')})`
+        : 'no InService control plane',
+    };
+  };
+}
