@@ -169,6 +169,7 @@ class ListrProgressRenderer implements ProgressRenderer {
   /** Set when listr2 cannot render here: everything is (re)told as plain lines. */
   private plain?: PlainRenderer;
   private readonly seen: ProgressEvent[] = [];
+  private held?: { release(): void };
 
   constructor(
     private readonly stream: NodeJS.WritableStream,
@@ -189,13 +190,38 @@ class ListrProgressRenderer implements ProgressRenderer {
   }
 
   private start(): void {
-    const { Listr, DefaultRenderer, ListrLogger, ProcessOutput } = require('listr2') as Listr2;
+    const { Listr, DefaultRenderer, ListrLogger, ProcessOutput, ANSI_ESCAPE_CODES } =
+      require('listr2') as Listr2;
     // Rendered on stderr even when stdout is redirected (listr2's default checks stdout).
     class StderrRenderer extends DefaultRenderer {
       static override nonTTY = true;
     }
+    // While it draws, listr2 holds back other writes to both streams (a result printed on stdout in
+    // the middle of a frame would be erased by the next one) and replays them when it ends, each on
+    // its own stream and in order; unlike listr2's own replay, without adding a newline to each write.
+    class HeldOutput extends ProcessOutput {
+      // Held from the first event on (listr2 itself only starts after loading its renderer): hijack
+      // is called twice then, the second time by listr2.
+      override hijack(): void {
+        if ((this as unknown as { active?: boolean }).active) return;
+        super.hijack();
+      }
+      override release(): void {
+        if (!(this as unknown as { active?: boolean }).active) return;
+        const held = Object.values(this.stream)
+          .flatMap((s) => s.release())
+          .sort((a, b) => a.time - b.time);
+        for (const w of held) (w.stream ?? process.stderr).write(w.entry);
+        this.stream.stdout.write(ANSI_ESCAPE_CODES.CURSOR_SHOW);
+        (this as unknown as { active: boolean }).active = false;
+      }
+    }
     const out = this.stream as NodeJS.WriteStream;
-    const logger = new ListrLogger({ processOutput: new ProcessOutput(out, out) });
+    const other = out === process.stdout ? process.stderr : process.stdout;
+    const held = new HeldOutput(out, other);
+    held.hijack();
+    this.held = held;
+    const logger = new ListrLogger({ processOutput: held });
     const list: AnyListr = new Listr([this.barrier(this.root, () => list)], {
       concurrent: true,
       exitOnError: false,
@@ -208,6 +234,7 @@ class ListrProgressRenderer implements ProgressRenderer {
 
   private fallBack(error: unknown): void {
     if (this.plain) return;
+    this.held?.release();
     this.plain = new PlainRenderer(this.stream, { verbose: this.verbose, errorsOnly: false });
     this.stream.write(
       `[!] progress display unavailable (${error instanceof Error ? error.message : String(error)}); plain output follows\n`,

@@ -18,6 +18,8 @@ export {
   retryWhileNotReady,
   isNotYetError,
   isStillInUseError,
+  sleepUnlessAborted,
+  throwIfAborted,
   type WaitOptions,
   type WaitContext,
   type Probe,

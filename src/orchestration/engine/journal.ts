@@ -4,6 +4,7 @@
 // lines with the same seq; the last one wins), then an `end` line with the run's outcome.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
 import { awsErrorCode, InterruptedError } from '../../core/errors';
 import type { ChangeAction } from '../../core/events';
 import type { Journal, JournalEntry, JournalWrite, RunContext, UndoRecord } from './types';
@@ -78,7 +79,7 @@ export class FileJournal implements Journal {
       region,
       startedAt: new Date(now()).toISOString(),
       pid: process.pid,
-      host: require('node:os').hostname(),
+      host: os.hostname(),
     };
     appendDurably(file, header);
     return new FileJournal(file, runId, region, now, header);
@@ -210,12 +211,15 @@ export function errorText(error: unknown): string {
 }
 
 /**
- * A write whose error carries no AWS response (socket timeout, crash of the client) may have
- * happened anyway: keep its undo record so rollback looks the resource up by name or token.
+ * A write whose error carries no AWS answer (socket reset, timeout, a crash of the client) or a 5xx
+ * answer may have happened anyway: keep its undo record so rollback looks the resource up by name or
+ * token (handlers treat NotFound as success). A 4xx answer means AWS refused it: nothing to undo.
  */
 function mayHaveHappened(error: unknown): boolean {
   if (error instanceof InterruptedError) return false;
-  return awsErrorCode(error) === undefined;
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
+    ?.httpStatusCode;
+  return status === undefined || status >= 500;
 }
 
 /**

@@ -106,9 +106,7 @@ export class Run {
     for (const t of tasks) canReuse(t.key);
 
     const failure = new AbortController();
-    const signal = this.options.signal
-      ? AbortSignal.any([this.options.signal, failure.signal])
-      : failure.signal;
+    const signal = this.options.signal ? eitherSignal(this.options.signal, failure.signal) : failure.signal;
     await this.runGraph(
       tasks,
       async (task) => {
@@ -320,6 +318,19 @@ export class Run {
       pump();
     });
   }
+}
+
+/** Aborts when either aborts (AbortSignal.any needs Node 20.3; engines allow any Node 20). */
+function eitherSignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  const controller = new AbortController();
+  for (const s of [a, b]) {
+    if (s.aborted) {
+      controller.abort(s.reason);
+      break;
+    }
+    s.addEventListener('abort', () => controller.abort(s.reason), { once: true });
+  }
+  return controller.signal;
 }
 
 function planned(task: Task, actual: unknown, details: string[], action?: ChangeAction): PlannedChange {
