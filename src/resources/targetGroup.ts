@@ -173,9 +173,7 @@ export function targetGroupTask(
     async find(ctx) {
       const tg = await findTargetGroupByName(ctx.clients, spec.name);
       if (!tg) return undefined;
-      const owner = spec.tags.filter(
-        (t) => t.Key.startsWith('k3sctl.io/') && t.Key !== 'k3sctl.io/managed-by',
-      );
+      const owner = spec.tags.filter((t) => t.Key.startsWith('k3sctl.io/') && t.Key !== TagKeys.managedBy);
       if (!hasTags(tg.tags, owner)) {
         throw new UserError(
           `target group '${spec.name}' exists but is not owned by this k3sctl resource (expected tags ${owner.map((t) => `${t.Key}=${t.Value}`).join(', ')})`,

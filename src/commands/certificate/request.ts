@@ -1,0 +1,63 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base';
+import { readSpecFile, renderChanges } from '../cluster/create';
+
+export default class CertificateRequest extends BaseCommand<typeof CertificateRequest> {
+  static override description =
+    'Request an ACM certificate validated through Route 53 DNS records and wait until it is ISSUED (finds the existing one for the same names)';
+  static override examples = [
+    '<%= config.bin %> certificate request example.com --san "*.example.com" --san "*.us-east-1.example.com" --sandbox',
+    '<%= config.bin %> certificate request www.example.org --zone example.com --validation-zone www.example.org=example.org',
+  ];
+  static override args = { domain: Args.string({ description: 'primary domain (or `domain` in the file)' }) };
+  static override flags = {
+    san: Flags.string({ description: 'subject alternative name (repeatable)', multiple: true }),
+    zone: Flags.string({
+      description: 'hosted zone (id or name) of the validation records (default: the closest parent zone)',
+      env: 'K3SCTL_ZONE',
+    }),
+    'validation-zone': Flags.string({
+      description: "DOMAIN=ZONE: zone of one name's validation record (repeatable)",
+      multiple: true,
+    }),
+    file: Flags.string({
+      char: 'f',
+      description: 'YAML file with the same fields as the flags (flags override it)',
+      env: 'K3SCTL_FILE',
+    }),
+    'dry-run': Flags.boolean({ description: 'print the plan and change nothing' }),
+  };
+
+  async run(): Promise<object> {
+    const f = this.flags;
+    const cfg = await import('../../config/cluster');
+    const ingress = await import('../../config/ingress');
+    const text = readSpecFile(f.file);
+    const file = text !== undefined ? cfg.parseFile(ingress.CertificateFileSchema, text, f.file!) : {};
+    const merged = cfg.mergeFileAndFlags(file, {
+      domain: this.args.domain,
+      sans: f.san,
+      zone: f.zone,
+      validationZones: f['validation-zone']?.length
+        ? ingress.parseValidationZones(f['validation-zone'])
+        : undefined,
+    });
+    if (!merged.domain) this.requireFlags(['DOMAIN'], 'the domain is neither an argument nor in the file');
+    const spec = ingress.buildCertificateSpec({ ...merged, domain: merged.domain! });
+    const deps = await this.deps();
+    const { certificateRequest } = await import('../../orchestration/workflows/certificateRequest');
+    const result = await certificateRequest(deps, spec, {
+      dryRun: f['dry-run'],
+      signal: this.interruptSignal(),
+    });
+    this.output(result, () => {
+      if (result.dryRun) return renderChanges(result.planned ?? [], true);
+      const c = result.certificate;
+      return [
+        `certificate ${c.arn} ${c.status}: ${c.names.join(', ')}`,
+        ...c.validationRecords.map((r) => `  ${r.type} ${r.name} -> ${r.value} (${r.zone})`),
+      ].join('\n');
+    });
+    return result;
+  }
+}

@@ -1,0 +1,64 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base';
+import { UserError } from '../../core/errors';
+import { renderChanges } from '../cluster/create';
+
+export default class EndpointWeight extends BaseCommand<typeof EndpointWeight> {
+  static override description =
+    'Re-weight the clusters behind an ingress-mode endpoint; with --shift-over, move traffic in steps and stop (restoring the previous weights) if a receiving cluster has no healthy target';
+
+  static override examples = [
+    '<%= config.bin %> endpoint weight blog alpha=3 bravo=1',
+    '<%= config.bin %> endpoint weight blog alpha=0 bravo=10 --shift-over 10m --step 10',
+  ];
+
+  static override strict = false;
+  static override args = { service: Args.string({ description: 'service name', required: true }) };
+  static override flags = {
+    'shift-over': Flags.string({ description: 'move traffic gradually over this duration, e.g. 10m' }),
+    step: Flags.integer({ description: 'number of steps of a gradual shift (default 10)' }),
+    'dry-run': Flags.boolean({ description: 'print the plan and change nothing' }),
+  };
+
+  async run(): Promise<object> {
+    const { argv } = await this.parse({
+      flags: EndpointWeight.flags,
+      baseFlags: BaseCommand.baseFlags,
+      args: EndpointWeight.args,
+      strict: false,
+    });
+    const items = (argv as string[]).slice(1);
+    if (items.length === 0)
+      throw new UserError('no weights given', 'e.g. k3sctl endpoint weight blog alpha=3 bravo=1', 'WEIGHTS');
+    const ingress = await import('../../config/ingress');
+    const weights = ingress.parseWeights(items, 'WEIGHTS');
+    const shiftOverMs = this.flags['shift-over']
+      ? ingress.parseDuration(this.flags['shift-over'], '--shift-over')
+      : undefined;
+    if (this.flags.step !== undefined && shiftOverMs === undefined)
+      throw new UserError('--step applies with --shift-over only', undefined, '--step');
+    const deps = await this.deps();
+    const { endpointWeight } = await import('../../orchestration/workflows/endpointWeight');
+    const result = await endpointWeight(
+      deps,
+      {
+        service: this.args.service!,
+        weights,
+        shiftOverMs,
+        steps: this.flags.step,
+        dryRun: this.flags['dry-run'],
+      },
+      { signal: this.interruptSignal() },
+    );
+    const fmt = (w: Record<string, number>) =>
+      Object.entries(w)
+        .map(([c, n]) => `${c}=${n}`)
+        .join(' ');
+    this.output(result, () =>
+      result.dryRun
+        ? renderChanges(result.planned ?? [], true)
+        : `endpoint ${result.service}: ${fmt(result.from)} -> ${fmt(result.to)}`,
+    );
+    return result;
+  }
+}

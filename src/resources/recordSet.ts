@@ -1,0 +1,324 @@
+// Route 53 record sets (AWS::Route53::RecordSet) of k3sctl: ACM validation CNAMEs and the endpoints'
+// latency-based alias A records. A record set is identified by zone + name + type + set identifier.
+// Route 53 has no tags on records: ownership comes from the name k3sctl derives, and a record that
+// exists with other values is never overwritten silently (the plan shows the update).
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  ListResourceRecordSetsCommand,
+  type ResourceRecordSet,
+} from '@aws-sdk/client-route-53';
+import type { AwsClients } from '../aws/clients';
+import { journaledWrite } from '../orchestration/engine/journal';
+import type { RunContext, Task } from '../orchestration/engine/types';
+import { hasAwsCode } from './loadBalancer';
+import { registerUndo } from './undo';
+
+export const RECORD_SET_TYPE = 'AWS::Route53::RecordSet';
+
+export interface RecordSpec {
+  name: string;
+  type: 'A' | 'AAAA' | 'CNAME' | 'TXT';
+  ttl?: number;
+  values?: string[];
+  alias?: { hostedZoneId: string; dnsName: string; evaluateTargetHealth: boolean };
+  /** Latency routing: the set identifier and the region. */
+  setIdentifier?: string;
+  region?: string;
+}
+
+/** How a record set is named in plans and journals: `blog.example.com A (us-east-1)`. */
+export function recordLabel(r: { name: string; type: string; setIdentifier?: string }): string {
+  return `${normalizeDnsName(r.name)} ${r.type}${r.setIdentifier ? ` (${r.setIdentifier})` : ''}`;
+}
+
+/** `a.example.com.` / `\052.x` -> `a.example.com` / `*.x`, lowercase. */
+export function normalizeDnsName(name: string): string {
+  return name.replace(/\\052/g, '*').replace(/\.$/, '').toLowerCase();
+}
+
+function toSpec(r: ResourceRecordSet): RecordSpec {
+  return {
+    name: normalizeDnsName(r.Name ?? ''),
+    type: r.Type as RecordSpec['type'],
+    ttl: r.TTL,
+    values: r.ResourceRecords?.map((v) => v.Value ?? ''),
+    alias: r.AliasTarget
+      ? {
+          hostedZoneId: r.AliasTarget.HostedZoneId ?? '',
+          dnsName: normalizeDnsName(r.AliasTarget.DNSName ?? ''),
+          evaluateTargetHealth: Boolean(r.AliasTarget.EvaluateTargetHealth),
+        }
+      : undefined,
+    setIdentifier: r.SetIdentifier,
+    region: r.Region,
+  };
+}
+
+function toRecordSet(spec: RecordSpec): ResourceRecordSet {
+  const r: ResourceRecordSet = { Name: spec.name, Type: spec.type };
+  if (spec.alias) {
+    r.AliasTarget = {
+      HostedZoneId: spec.alias.hostedZoneId,
+      DNSName: spec.alias.dnsName,
+      EvaluateTargetHealth: spec.alias.evaluateTargetHealth,
+    };
+  } else {
+    r.TTL = spec.ttl ?? 300;
+    r.ResourceRecords = (spec.values ?? []).map((Value) => ({ Value }));
+  }
+  if (spec.setIdentifier) r.SetIdentifier = spec.setIdentifier;
+  if (spec.region) r.Region = spec.region as ResourceRecordSet['Region'];
+  return r;
+}
+
+/** The record set of `zoneId` with this name, type and set identifier, or undefined. */
+export async function findRecord(
+  clients: AwsClients,
+  zoneId: string,
+  key: { name: string; type: string; setIdentifier?: string },
+): Promise<RecordSpec | undefined> {
+  const want = normalizeDnsName(key.name);
+  let start: { name?: string; type?: string; id?: string } = {
+    name: key.name,
+    type: key.type,
+    id: key.setIdentifier,
+  };
+  for (;;) {
+    const res = await clients.route53.send(
+      new ListResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        StartRecordName: start.name,
+        StartRecordType: start.type as never,
+        StartRecordIdentifier: start.id,
+      }),
+    );
+    for (const r of res.ResourceRecordSets ?? []) {
+      const name = normalizeDnsName(r.Name ?? '');
+      if (name !== want || r.Type !== key.type) return undefined;
+      if ((r.SetIdentifier ?? undefined) === (key.setIdentifier ?? undefined)) return toSpec(r);
+    }
+    if (!res.IsTruncated) return undefined;
+    start = { name: res.NextRecordName, type: res.NextRecordType, id: res.NextRecordIdentifier };
+  }
+}
+
+/** Every record set of a zone (paginated). */
+export async function listRecords(clients: AwsClients, zoneId: string): Promise<RecordSpec[]> {
+  const out: RecordSpec[] = [];
+  let start: { name?: string; type?: string; id?: string } = {};
+  for (;;) {
+    const res = await clients.route53.send(
+      new ListResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        StartRecordName: start.name,
+        StartRecordType: start.type as never,
+        StartRecordIdentifier: start.id,
+      }),
+    );
+    out.push(...(res.ResourceRecordSets ?? []).map(toSpec));
+    if (!res.IsTruncated) return out;
+    start = { name: res.NextRecordName, type: res.NextRecordType, id: res.NextRecordIdentifier };
+  }
+}
+
+function sameRecord(a: RecordSpec, b: RecordSpec): boolean {
+  return recordDiff(a, b).length === 0;
+}
+
+/** Managed fields that differ between the actual and the desired record. */
+export function recordDiff(actual: RecordSpec, desired: RecordSpec): string[] {
+  const changes: string[] = [];
+  if (desired.alias) {
+    const a = actual.alias;
+    const d = desired.alias;
+    const want = `${d.hostedZoneId}/${normalizeDnsName(d.dnsName)}/${d.evaluateTargetHealth}`;
+    const have = a
+      ? `${a.hostedZoneId}/${normalizeDnsName(a.dnsName)}/${a.evaluateTargetHealth}`
+      : '(not an alias)';
+    if (want !== have) changes.push(`alias: ${have} -> ${want}`);
+  } else {
+    const want = [...(desired.values ?? [])]
+      .map((v) => v.toLowerCase())
+      .sort()
+      .join(',');
+    const have = [...(actual.values ?? [])]
+      .map((v) => v.toLowerCase())
+      .sort()
+      .join(',');
+    if (want !== have) changes.push(`values: ${have} -> ${want}`);
+    if ((desired.ttl ?? 300) !== actual.ttl) changes.push(`ttl: ${actual.ttl} -> ${desired.ttl ?? 300}`);
+  }
+  if ((desired.region ?? '') !== (actual.region ?? ''))
+    changes.push(`region: ${actual.region ?? '-'} -> ${desired.region ?? '-'}`);
+  return changes;
+}
+
+async function change(
+  clients: AwsClients,
+  zoneId: string,
+  action: 'CREATE' | 'UPSERT' | 'DELETE',
+  record: RecordSpec,
+): Promise<string | undefined> {
+  const res = await clients.route53.send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: zoneId,
+      ChangeBatch: {
+        Comment: 'k3sctl',
+        Changes: [{ Action: action, ResourceRecordSet: toRecordSet(record) }],
+      },
+    }),
+  );
+  return res.ChangeInfo?.Id;
+}
+
+/** Deletes the record set as it currently is; absent is success. */
+export async function deleteRecord(
+  clients: AwsClients,
+  zoneId: string,
+  key: { name: string; type: string; setIdentifier?: string },
+): Promise<boolean> {
+  const actual = await findRecord(clients, zoneId, key);
+  if (!actual) return false;
+  try {
+    await change(clients, zoneId, 'DELETE', actual);
+    return true;
+  } catch (error) {
+    // Route 53 answers InvalidChangeBatch "...but it was not found" when it vanished meanwhile.
+    if (hasAwsCode(error, 'InvalidChangeBatch') && /not found/i.test(String((error as Error).message)))
+      return false;
+    if (hasAwsCode(error, 'NoSuchHostedZone')) return false;
+    throw error;
+  }
+}
+
+registerUndo(RECORD_SET_TYPE, {
+  async delete(clients, data) {
+    const record = data.record as RecordSpec;
+    const actual = await findRecord(clients, data.zoneId as string, record).catch((error) => {
+      if (hasAwsCode(error, 'NoSuchHostedZone')) return undefined;
+      throw error;
+    });
+    // Only what this run wrote: a record changed since then by someone else is left alone.
+    if (actual && sameRecord(actual, record)) await deleteRecord(clients, data.zoneId as string, record);
+  },
+  async restore(clients, data) {
+    await change(clients, data.zoneId as string, 'UPSERT', data.previous as RecordSpec);
+  },
+});
+
+/** Waits until a Route 53 change is INSYNC (ctx clock); returns quietly when `changeId` is undefined. */
+export async function waitChangeInsync(
+  ctx: RunContext,
+  changeId: string | undefined,
+  timeoutMs = 300_000,
+): Promise<void> {
+  if (!changeId) return;
+  const { waitFor } = await import('../orchestration/engine/wait');
+  await waitFor(
+    ctx,
+    { what: `Route 53 change ${changeId} INSYNC`, timeoutMs, intervalMs: 5_000, maxIntervalMs: 15_000 },
+    async () => {
+      const res = await ctx.clients.route53.send(new GetChangeCommand({ Id: changeId }));
+      const status = res.ChangeInfo?.Status ?? 'unknown';
+      return { done: status === 'INSYNC', seen: status };
+    },
+  );
+}
+
+/** The record set `spec` in `zoneId`: created when missing, upserted (with a restore undo) when different. */
+export function recordSetTask(
+  zoneId: string,
+  spec: RecordSpec | ((ctx: RunContext) => RecordSpec),
+  key: string,
+  dependsOn: string[] = [],
+): Task<RecordSpec> {
+  const resolve = (ctx: RunContext) => (typeof spec === 'function' ? spec(ctx) : spec);
+  const staticSpec = typeof spec === 'function' ? undefined : spec;
+  return {
+    key,
+    type: RECORD_SET_TYPE,
+    name: staticSpec ? recordLabel(staticSpec) : key,
+    dependsOn,
+    async find(ctx) {
+      const s = staticSpec ?? safeResolve(ctx, resolve);
+      if (!s) return undefined;
+      return findRecord(ctx.clients, zoneId, s);
+    },
+    diff(actual, ctx) {
+      const s = safeResolve(ctx, resolve);
+      return s ? recordDiff(actual, s) : [];
+    },
+    async create(ctx) {
+      const s = resolve(ctx);
+      const name = recordLabel(s);
+      try {
+        await journaledWrite(
+          ctx,
+          {
+            action: 'create',
+            type: RECORD_SET_TYPE,
+            name,
+            undo: { type: RECORD_SET_TYPE, action: 'delete', data: { zoneId, record: s } },
+          },
+          () => change(ctx.clients, zoneId, 'CREATE', s),
+          () => ({ id: `${zoneId}/${s.name}/${s.type}${s.setIdentifier ? `/${s.setIdentifier}` : ''}` }),
+        );
+      } catch (error) {
+        // Created meanwhile by a concurrent run of the same command: fine when it is exactly what we want.
+        if (
+          !hasAwsCode(error, 'InvalidChangeBatch') ||
+          !/already exists/i.test(String((error as Error).message))
+        )
+          throw error;
+        const now = await findRecord(ctx.clients, zoneId, s);
+        if (!now || recordDiff(now, s).length > 0) throw error;
+      }
+      return s;
+    },
+    async update(actual, _changes, ctx) {
+      const s = resolve(ctx);
+      await journaledWrite(
+        ctx,
+        {
+          action: 'update',
+          type: RECORD_SET_TYPE,
+          name: recordLabel(s),
+          undo: { type: RECORD_SET_TYPE, action: 'restore', data: { zoneId, previous: actual } },
+        },
+        () => change(ctx.clients, zoneId, 'UPSERT', s),
+      );
+      return s;
+    },
+    id: (a) => `${zoneId}/${a.name}/${a.type}${a.setIdentifier ? `/${a.setIdentifier}` : ''}`,
+  };
+}
+
+function safeResolve(ctx: RunContext, resolve: (ctx: RunContext) => RecordSpec): RecordSpec | undefined {
+  try {
+    return resolve(ctx);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Journaled delete of a record set (no undo: a deleted record is not recreated by rollback of a delete command). */
+export async function deleteRecordJournaled(
+  ctx: RunContext,
+  zoneId: string,
+  key: { name: string; type: string; setIdentifier?: string },
+): Promise<boolean> {
+  const actual = await findRecord(ctx.clients, zoneId, key);
+  if (!actual) return false;
+  await journaledWrite(
+    ctx,
+    {
+      action: 'delete',
+      type: RECORD_SET_TYPE,
+      name: recordLabel(actual),
+      id: `${zoneId}/${actual.name}/${actual.type}${actual.setIdentifier ? `/${actual.setIdentifier}` : ''}`,
+    },
+    () => deleteRecord(ctx.clients, zoneId, key),
+  );
+  return true;
+}
