@@ -30,8 +30,20 @@ export default class RunsRollback extends BaseCommand<typeof RunsRollback> {
         'list the recorded runs with `k3sctl runs list`',
         'RUN_ID',
       );
-    // The journal knows its region: default to it.
+    // The journal knows its region and account: default to them, and refuse to undo a sandbox run
+    // against AWS or the other way round.
     if (!this.flags.region && run.region) (this.flags as { region?: string }).region = run.region;
+    if (run.target === 'sandbox') (this.flags as { sandbox?: boolean }).sandbox = true;
+    else if (run.target && this.sandboxMode) {
+      throw new UserError(
+        `run ${runId} wrote to ${run.target}, not to the sandbox`,
+        'run `k3sctl runs rollback` without --sandbox (and without K3SCTL_SANDBOX)',
+        '--sandbox',
+      );
+    }
+    if (run.target?.startsWith('endpoint:') && !this.flags['endpoint-url']) {
+      (this.flags as { 'endpoint-url'?: string })['endpoint-url'] = run.target.slice('endpoint:'.length);
+    }
     const preview = () =>
       [
         `run ${run.runId} (${run.title}), ${run.status}: ${run.undo.length} change(s) to undo`,

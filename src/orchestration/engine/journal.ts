@@ -21,6 +21,8 @@ export interface JournalHeader {
   /** The process that ran it (a journal without an end line whose process is gone is a crashed run). */
   pid?: number;
   host?: string;
+  /** Which account the run wrote to: `aws`, `sandbox` or `endpoint:URL`, so a later rollback uses the same one. */
+  target?: string;
 }
 
 export interface JournalEnd {
@@ -67,7 +69,7 @@ export class FileJournal implements Journal {
   ) {}
 
   /** Creates the journal of a new run (the runs directory with mode 0700, the header line). */
-  static create(home: string, runId: string, title: string, region: string, now: () => number): FileJournal {
+  static create(home: string, runId: string, title: string, region: string, now: () => number, target?: string): FileJournal {
     const dir = runsDir(home);
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = journalPath(home, runId);
@@ -80,6 +82,7 @@ export class FileJournal implements Journal {
       startedAt: new Date(now()).toISOString(),
       pid: process.pid,
       host: os.hostname(),
+      target,
     };
     appendDurably(file, header);
     return new FileJournal(file, runId, region, now, header);

@@ -174,6 +174,8 @@ export interface RunSummary {
   status: string;
   startedAt: string;
   region: string;
+  /** `aws`, `sandbox` or `endpoint:URL` (journals written before this field: undefined). */
+  target?: string;
   /** Writes the run made (done entries, undone ones included). */
   writes: number;
   /** Entries a `runs rollback` would still undo. */
@@ -219,6 +221,7 @@ export function listRuns(home: string): RunSummary[] {
       status,
       startedAt: header?.startedAt ?? '',
       region: header?.region ?? '',
+      target: header?.target,
       writes: entries.filter((e) => e.status !== 'intended' && e.status !== 'failed').length,
       pendingUndo: end?.outcome === 'succeeded' ? 0 : undoableEntries(entries).length,
     });

@@ -349,7 +349,7 @@ function planned(task: Task, actual: unknown, details: string[], action?: Change
 
 /** Starts a run without the failure handling of runWorkflow: the journal and the Run (crash tests, tools). */
 export function openRun(deps: WorkflowDeps, title: string, options: RunOptions = {}): Run {
-  const journal = FileJournal.create(deps.home, deps.runId, title, deps.region, () => deps.clock.now());
+  const journal = FileJournal.create(deps.home, deps.runId, title, deps.region, () => deps.clock.now(), runTarget(deps));
   // After an interrupt no new write may start; rollback itself does not go through intend().
   journal.refuseWrites = () => (options.signal?.aborted ? new InterruptedError() : undefined);
   return new Run(deps, journal, options);
@@ -402,4 +402,11 @@ export async function runWorkflow<T extends object>(
   }
   journal.end('succeeded');
   return { ...result, run: deps.runId, changes: run.changes(), apiCalls: deps.clients.calls.snapshot() };
+}
+
+/** The account a run writes to, recorded in its journal header. */
+export function runTarget(deps: WorkflowDeps): string {
+  if (deps.sandbox) return 'sandbox';
+  const endpoint = deps.clients.options.endpointUrl;
+  return endpoint ? `endpoint:${endpoint}` : 'aws';
 }
