@@ -6,7 +6,7 @@ import { UserError } from '../../core/errors';
 import { listClusterAutoScalingGroups } from '../../resources/autoScalingGroup';
 import { listClusterInstances } from '../../resources/instance';
 import type { WorkflowDeps } from '../deps';
-import { readClusterConfig } from './clusterPlan';
+import { isLeaving, readClusterConfig } from './clusterPlan';
 
 export interface DescribedInstance {
   id: string;
@@ -103,7 +103,7 @@ export async function clusterDescribe(deps: WorkflowDeps, cluster: string): Prom
     k3sVersion: config?.k3sVersion,
     configured: Boolean(config),
     groups: described,
-    outOfDate: described.reduce((n, g) => n + g.instances.filter((i) => !i.upToDate).length, 0),
+    outOfDate: described.reduce((n, g) => n + g.instances.filter((i) => !i.upToDate && !isLeaving(i.lifecycleState)).length, 0),
     ingress: config?.ingress ? { host: config.ingress.host, alb: config.ingress.albName, targetGroup: names.ingressTargetGroup(cluster) } : null,
     apiCalls: deps.clients.calls.snapshot(),
   };

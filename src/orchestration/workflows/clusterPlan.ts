@@ -158,10 +158,17 @@ export async function resolveClusterConfig(deps: WorkflowDeps, spec: ClusterSpec
       'name',
     );
   }
-  const subnets = await resolveSubnets(clients, vpc.vpcId, spec.subnets);
-  if (spec.keyName) await checkKeyPair(clients, spec.keyName);
+  // The lookups below are independent of each other (all reads): run side by side.
+  const [{ subnets, resolved }, , ingress] = await Promise.all([
+    (async () => {
+      const subnets = await resolveSubnets(clients, vpc.vpcId, spec.subnets);
+      return { subnets, resolved: await resolveGroups(clients, vpc.vpcId, subnets, spec.groups) };
+    })(),
+    spec.keyName ? checkKeyPair(clients, spec.keyName) : undefined,
+    spec.ingress ? resolveIngress(clients, spec.name, deps.region, vpc.vpcId, spec.ingress) : undefined,
+  ]);
   const current = new Map((existing?.groups ?? []).map((g) => [g.name, g]));
-  const groups = (await resolveGroups(clients, vpc.vpcId, subnets, spec.groups)).map((g) => {
+  const groups = resolved.map((g) => {
     const was = current.get(g.name);
     if (!was) return g;
     const keepImage = !spec.explicit?.ami && was.instanceType.split('.')[0] === g.instanceType.split('.')[0];
@@ -173,7 +180,6 @@ export async function resolveClusterConfig(deps: WorkflowDeps, spec: ClusterSpec
   });
   const named = new Set(groups.map((g) => g.name));
   for (const g of existing?.groups ?? []) if (!named.has(g.name)) groups.push(g);
-  const ingress = spec.ingress ? await resolveIngress(clients, spec.name, deps.region, vpc.vpcId, spec.ingress) : undefined;
   return {
     version: 1,
     name: spec.name,
@@ -223,6 +229,9 @@ export function groupUserData(config: StoredClusterConfig, group: StoredGroup): 
   }).base64;
 }
 
+/** SSM Parameter Store: a standard parameter's value is at most 4 KB. */
+const SSM_STANDARD_VALUE_MAX = 4096;
+
 /** Tasks of the baseline (roles, profiles, security group, parameters, ingress). */
 export function baselineTasks(config: StoredClusterConfig): Task[] {
   const cluster = config.name;
@@ -257,6 +266,15 @@ export function baselineTasks(config: StoredClusterConfig): Task[] {
     }) as Task,
   );
   const configJson = serializeStoredClusterConfig(config);
+  // Checked before any write: PutParameter refuses a standard-tier value over 4096 characters
+  // (ValidationException), which used to fail the run halfway and roll it back.
+  if (configJson.length > SSM_STANDARD_VALUE_MAX) {
+    throw new UserError(
+      `the configuration of cluster ${cluster} (${config.groups.length} groups) is ${configJson.length} characters; ${names.ssmConfig(cluster)} holds at most ${SSM_STANDARD_VALUE_MAX} (SSM standard parameter)`,
+      'use fewer, larger groups (a group can run hundreds of instances)',
+      'groups',
+    );
+  }
   tasks.push(
     ssmParameterTask({
       key: TASK.config,
@@ -369,7 +387,7 @@ export function outOfDate(run: Run, groups: StoredGroup[]): OutOfDateInstance[] 
     const asg = run.ctx.get<AutoScalingGroupState | undefined>(TASK.autoScalingGroup(g.name));
     if (!asg) continue;
     for (const i of asg.instances) {
-      if (/^(Terminat|Detach)/.test(i.lifecycleState)) continue;
+      if (isLeaving(i.lifecycleState)) continue;
       if (i.launchTemplateVersion !== asg.launchTemplateVersion) {
         out.push({ instanceId: i.instanceId, group: g.name, launchTemplateVersion: i.launchTemplateVersion, currentVersion: asg.launchTemplateVersion });
       }
@@ -378,33 +396,68 @@ export function outOfDate(run: Run, groups: StoredGroup[]): OutOfDateInstance[] 
   return out;
 }
 
-/** Waits until every group has its desired count InService (and the ingress target group is healthy). */
+// Poll period of the InService / target-health waits. The awaited transitions take a minute or more and
+// one poll is one read per group, so a short fixed period is cheap and bounds how late the end is seen
+// (a backoff to 30 s made `cluster create` report up to 30 s after the cluster was ready).
+const GROUP_POLL_MS = 5_000;
+
+/**
+ * Waits until every group has its desired count InService and, with ingress, the ingress target group
+ * has that many healthy targets. The waits run side by side (targets register when instances go
+ * InService, so the health wait ends last without waiting for the group waits to be observed first);
+ * the first to fail stops the others.
+ */
 export async function waitForGroups(run: Run, deps: WorkflowDeps, config: StoredClusterConfig, groups: StoredGroup[]): Promise<void> {
   const scale = deps.timeoutScale ?? 1;
-  await Promise.all(
-    groups.map((g) => {
-      const asgName = names.autoScalingGroup(config.name, g.name);
-      return run.step(`wait for ${g.count} instance(s) of ${asgName} InService`, (ctx) =>
-        waitFor(ctx, { what: `${g.count} instance(s) of ${asgName} InService`, timeoutMs: 20 * 60_000 * scale, intervalMs: 10_000 }, async () => {
+  const stop = new AbortController();
+  const signalOf = (ctx: { signal?: AbortSignal }) => (ctx.signal ? AbortSignal.any([ctx.signal, stop.signal]) : stop.signal);
+  const waits: Promise<void>[] = groups.map((g) => {
+    const asgName = names.autoScalingGroup(config.name, g.name);
+    return run.step(`wait for ${g.count} instance(s) of ${asgName} InService`, (ctx) =>
+      waitFor(
+        ctx,
+        { what: `${g.count} instance(s) of ${asgName} InService`, timeoutMs: 20 * 60_000 * scale, intervalMs: GROUP_POLL_MS, maxIntervalMs: GROUP_POLL_MS, signal: signalOf(ctx) },
+        async () => {
           const asg = await findAutoScalingGroup(ctx.clients, asgName, { hooks: false });
-          const live = (asg?.instances ?? []).filter((i) => !/^(Terminat|Detach)/.test(i.lifecycleState));
+          const live = (asg?.instances ?? []).filter((i) => !isLeaving(i.lifecycleState));
           const inService = live.filter((i) => i.lifecycleState === 'InService' && i.healthStatus !== 'Unhealthy').length;
           const states = [...new Set(live.map((i) => i.lifecycleState))].map((s) => `${live.filter((i) => i.lifecycleState === s).length} ${s}`);
           return { done: inService >= g.count && live.length === g.count, seen: `${inService}/${g.count} InService${states.length ? ` (${states.join(', ')})` : ''}` };
-        }),
-      );
-    }),
-  );
+        },
+      ),
+    );
+  });
   if (config.ingress) {
     const expected = groups.reduce((n, g) => n + g.count, 0);
     const tg = run.ctx.get<TargetGroupState | undefined>(TASK.ingressTargetGroup);
     if (tg && expected > 0) {
-      await run.step(`wait for ${tg.name} targets healthy`, (ctx) =>
-        waitFor(ctx, { what: `${expected} healthy target(s) in ${tg.name}`, timeoutMs: 15 * 60_000 * scale, intervalMs: 10_000 }, async () => {
-          const h = await targetGroupHealth(ctx.clients, tg.arn);
-          return { done: h.healthy >= expected, seen: `${h.healthy}/${h.total} healthy (${Object.entries(h.states).map(([s, n]) => `${n} ${s}`).join(', ') || 'no targets'})` };
-        }),
+      waits.push(
+        run.step(`wait for ${tg.name} targets healthy`, (ctx) =>
+          waitFor(
+            ctx,
+            { what: `${expected} healthy target(s) in ${tg.name}`, timeoutMs: 15 * 60_000 * scale, intervalMs: GROUP_POLL_MS, maxIntervalMs: GROUP_POLL_MS, signal: signalOf(ctx) },
+            async () => {
+              const h = await targetGroupHealth(ctx.clients, tg.arn);
+              return { done: h.healthy >= expected, seen: `${h.healthy}/${h.total} healthy (${Object.entries(h.states).map(([s, n]) => `${n} ${s}`).join(', ') || 'no targets'})` };
+            },
+          ),
+        ),
       );
     }
   }
+  try {
+    await Promise.all(waits.map((w) => w.catch((error: unknown) => {
+      stop.abort();
+      throw error;
+    })));
+  } finally {
+    stop.abort();
+    // The stopped waits end with InterruptedError: settle them before the run goes on (rollback).
+    await Promise.allSettled(waits);
+  }
+}
+
+/** An instance on its way out of its group (terminating or detaching): never counted as out of date. */
+export function isLeaving(lifecycleState: string | undefined): boolean {
+  return /^(Terminat|Detach)/.test(lifecycleState ?? '');
 }

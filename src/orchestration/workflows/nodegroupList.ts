@@ -1,6 +1,7 @@
 // `nodegroup list`: the groups of a cluster with their capacity, instance health and drift.
 import type { WorkflowDeps } from '../deps';
 import { clusterDescribe } from './clusterDescribe';
+import { isLeaving } from './clusterPlan';
 
 export interface ListedGroup {
   name: string;
@@ -26,7 +27,7 @@ export async function nodegroupList(deps: WorkflowDeps, cluster: string): Promis
       spot: g.spot,
       desired: g.desired,
       inService: g.instances.filter((i) => i.lifecycleState === 'InService').length,
-      outOfDate: g.instances.filter((i) => !i.upToDate).length,
+      outOfDate: g.instances.filter((i) => !i.upToDate && !isLeaving(i.lifecycleState)).length,
       launchTemplateVersion: g.launchTemplateVersion,
       k3sVersion: g.k3sVersion,
     })),
