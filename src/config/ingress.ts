@@ -19,7 +19,7 @@ export const MAX_STICKINESS_SECONDS = 7 * 24 * 3600;
 export const AlbFileSchema = z
   .strictObject({
     name: z.string().optional().describe('ALB name (argument NAME)'),
-    region: z.string().optional(),
+    region: z.string().optional().describe('AWS region (--region)'),
     internal: z.boolean().optional().describe('internal scheme (--internal)'),
     certificate: z.string().optional().describe('certificate ARN (--certificate)'),
     certificateDomain: z
@@ -27,16 +27,20 @@ export const AlbFileSchema = z
       .optional()
       .describe('domain of an existing certificate (--certificate-domain)'),
     ingressCidrs: z.array(z.string()).optional().describe('CIDRs allowed to 80/443 (--ingress-cidr)'),
-    vpcId: z.string().optional(),
-    vpc: z.string().optional(),
-    subnetIds: z.array(z.string()).optional(),
-    subnetFilters: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
+    vpcId: z.string().optional().describe('VPC id (--vpc-id; default: the default VPC)'),
+    vpc: z.string().optional().describe('VPC by Name tag (--vpc)'),
+    subnetIds: z.array(z.string()).optional().describe('subnets by id (--subnet-id)'),
+    subnetFilters: z
+      .record(z.string(), z.union([z.string(), z.array(z.string())]))
+      .optional()
+      .describe('subnets by EC2 filter name -> value(s) (--subnet-filter NAME=VALUE)'),
   })
   .describe('k3sctl alb file (k3sctl alb create NAME -f alb.yaml)');
 
 export const CertificateFileSchema = z
   .strictObject({
     domain: z.string().optional().describe('primary domain (argument DOMAIN)'),
+    region: z.string().optional().describe('AWS region (--region)'),
     sans: z.array(z.string()).optional().describe('subject alternative names (--san)'),
     zone: z.string().optional().describe('hosted zone for the validation records (--zone)'),
     validationZones: z
@@ -44,26 +48,97 @@ export const CertificateFileSchema = z
       .optional()
       .describe('per-domain validation zone (--validation-zone DOMAIN=ZONE)'),
   })
-  .describe('k3sctl certificate file');
+  .describe('k3sctl certificate file (k3sctl certificate request DOMAIN -f certificate.yaml)');
 
 export const EndpointFileSchema = z
   .strictObject({
     service: z.string().optional().describe('service name (argument SERVICE)'),
+    region: z.string().optional().describe('AWS region (--region)'),
     zone: z.string().optional().describe('hosted zone id or name (--zone)'),
     alb: z.string().optional().describe('ALB name or ARN (--alb)'),
     clusters: z.array(z.string()).optional().describe('clusters behind the endpoint (--cluster)'),
     weights: z
-      .record(z.string(), z.number().int())
+      .record(z.string(), z.number().int().min(0).max(MAX_WEIGHT))
       .optional()
-      .describe('cluster -> weight (--weight CLUSTER=N)'),
+      .describe(`cluster -> weight 0-${MAX_WEIGHT} (--weight CLUSTER=N)`),
     mode: z.enum(['ingress', 'nodeport']).optional().describe('ingress (default) or nodeport (--mode)'),
-    port: z.number().int().optional().describe('NodePort of the service (--port, nodeport mode)'),
+    port: z
+      .number()
+      .int()
+      .min(NODEPORT_MIN)
+      .max(NODEPORT_MAX)
+      .optional()
+      .describe('NodePort of the service (--port, nodeport mode)'),
     healthPath: z.string().optional().describe('health check path (--health-path, nodeport mode)'),
     stickiness: z.string().optional().describe('target group stickiness duration, e.g. 1h (--stickiness)'),
     sourceIps: z.array(z.string()).optional().describe('CIDRs allowed (--source-ip)'),
     dns: z.boolean().optional().describe('create the latency alias record (default true; --no-dns)'),
   })
   .describe('k3sctl endpoint file (k3sctl endpoint create SERVICE -f endpoint.yaml)');
+
+/** The YAML file of each create command, and the JSON Schema published for it (generated from the zod schema). */
+export const INGRESS_FILES = {
+  alb: { schema: AlbFileSchema, schemaFile: 'schema/alb.schema.json' },
+  certificate: { schema: CertificateFileSchema, schemaFile: 'schema/certificate.schema.json' },
+  endpoint: { schema: EndpointFileSchema, schemaFile: 'schema/endpoint.schema.json' },
+} as const;
+
+export type IngressFileKind = keyof typeof INGRESS_FILES;
+export type AlbFile = z.infer<typeof AlbFileSchema>;
+export type CertificateFile = z.infer<typeof CertificateFileSchema>;
+export type EndpointFile = z.infer<typeof EndpointFileSchema>;
+
+/**
+ * Parses the YAML (or JSON) file of `alb create`, `certificate request` or `endpoint create`. Any
+ * unknown field or wrong type is invalid input (exit 2) naming the field and citing the kind's schema.
+ */
+export function parseIngressFile<K extends IngressFileKind>(
+  kind: K,
+  text: string,
+  fileName: string,
+): z.infer<(typeof INGRESS_FILES)[K]['schema']> {
+  const { schema, schemaFile } = INGRESS_FILES[kind];
+  const YAML = require('yaml') as typeof import('yaml');
+  let raw: unknown;
+  try {
+    raw = YAML.parse(text);
+  } catch (error) {
+    throw new UserError(
+      `${fileName} is not valid YAML: ${(error as Error).message}`,
+      `see ${schemaFile}`,
+      '--file',
+    );
+  }
+  raw ??= {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new UserError(`${fileName} is not a mapping of fields`, `see ${schemaFile}`, '--file');
+  }
+  const parsed = (schema as z.ZodType).safeParse(raw);
+  if (parsed.success) return parsed.data as z.infer<(typeof INGRESS_FILES)[K]['schema']>;
+  const problems: { field: string; text: string }[] = [];
+  for (const issue of parsed.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const field = [...issue.path, key].map(String).join('.');
+        problems.push({ field, text: `unknown field '${field}'` });
+      }
+    } else {
+      const field = issue.path.map(String).join('.');
+      problems.push({
+        field: field || '--file',
+        text: field ? `field '${field}': ${issue.message}` : issue.message,
+      });
+    }
+  }
+  const unknown = problems.some((p) => p.text.startsWith('unknown field'));
+  throw new UserError(
+    `${fileName}: ${problems.map((p) => p.text).join('; ')}`,
+    unknown
+      ? `the fields of a ${kind} file are ${Object.keys(schema.shape).join(', ')} (see ${schemaFile})`
+      : `see ${schemaFile}`,
+    problems[0]?.field ?? '--file',
+  );
+}
 
 export type EndpointMode = 'ingress' | 'nodeport';
 

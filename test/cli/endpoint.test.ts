@@ -117,7 +117,7 @@ describe('k3sctl certificate / alb / endpoint (CLI, sandbox)', () => {
       'AWS::SSM::Parameter',
     ]);
 
-    expect((await json(['endpoint', 'weight', 'blog', 'alpha=5'])).to).toEqual({ alpha: 5 });
+    expect((await json(['endpoint', 'weight', 'blog', 'alpha=5', '--yes'])).to).toEqual({ alpha: 5 });
     for (const bad of [
       ['endpoint', 'weight', 'blog', 'alpha=1000'],
       ['endpoint', 'weight', 'blog', 'alpha=0'],
@@ -126,7 +126,7 @@ describe('k3sctl certificate / alb / endpoint (CLI, sandbox)', () => {
       ['endpoint', 'create', 'shop', '--zone', 'nowhere.org', '--alb', 'shared', '--cluster', 'alpha'],
       ['alb', 'delete', 'shared'],
     ]) {
-      const r = await cli(bad);
+      const r = await cli([...bad, '--yes']);
       expect({ args: bad, code: r.code }).toEqual({ args: bad, code: 2 });
     }
     const described = await json(['endpoint', 'describe', 'blog']);
@@ -158,13 +158,13 @@ describe('k3sctl certificate / alb / endpoint (CLI, sandbox)', () => {
       'delete',
     ]);
     expect((await json(['endpoint', 'list'])).endpoints).toHaveLength(1);
-    await json(['endpoint', 'delete', 'blog']);
+    await json(['endpoint', 'delete', 'blog', '--yes']);
     expect((await json(['endpoint', 'list'])).endpoints).toEqual([]);
 
     await json(['cluster', 'delete', 'alpha', '--yes']);
-    expect((await cli(['certificate', 'delete', 'example.com'])).code).toBe(2);
-    await json(['alb', 'delete', 'shared']);
-    await json(['certificate', 'delete', 'example.com']);
+    expect((await cli(['certificate', 'delete', 'example.com', '--yes'])).code).toBe(2);
+    await json(['alb', 'delete', 'shared', '--yes']);
+    await json(['certificate', 'delete', 'example.com', '--yes']);
     expect((await json(['certificate', 'list'])).certificates).toEqual([]);
     expect((await json(['sandbox', 'status'])).resources).toEqual({});
   }, 300_000);

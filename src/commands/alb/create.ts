@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base';
+import type { AlbFile } from '../../config/ingress';
 import { readSpecFile, renderChanges } from '../cluster/create';
 
 export default class AlbCreate extends BaseCommand<typeof AlbCreate> {
@@ -53,9 +54,10 @@ export default class AlbCreate extends BaseCommand<typeof AlbCreate> {
     const cfg = await import('../../config/cluster');
     const ingress = await import('../../config/ingress');
     const text = readSpecFile(f.file);
-    const file = text !== undefined ? cfg.parseFile(ingress.AlbFileSchema, text, f.file!) : {};
+    const file: AlbFile = text !== undefined ? ingress.parseIngressFile('alb', text, f.file!) : {};
     const merged = cfg.mergeFileAndFlags(file, {
       name: this.args.name,
+      region: f.region,
       internal: f.internal || undefined,
       certificate: f.certificate,
       certificateDomain: f['certificate-domain'],
@@ -71,7 +73,9 @@ export default class AlbCreate extends BaseCommand<typeof AlbCreate> {
           Object.entries(merged.subnetFilters).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]),
         )
       : undefined;
-    const spec = ingress.buildAlbSpec({ ...merged, name: merged.name!, subnetFilters: filters });
+    const { region: _region, ...albInput } = merged;
+    const spec = ingress.buildAlbSpec({ ...albInput, name: merged.name!, subnetFilters: filters });
+    if (!f.region && merged.region) (this.flags as { region?: string }).region = merged.region;
     const deps = await this.deps();
     const { albCreate } = await import('../../orchestration/workflows/albCreate');
     const result = await albCreate(deps, spec, { dryRun: f['dry-run'], signal: this.interruptSignal() });

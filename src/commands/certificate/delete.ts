@@ -1,13 +1,15 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base';
+import type { PlannedChange } from '../../core/events';
 import { renderChanges } from '../cluster/create';
 
 export default class CertificateDelete extends BaseCommand<typeof CertificateDelete> {
   static override description =
-    'Delete a k3sctl certificate and its DNS validation records (refused while a listener uses it)';
+    'Delete a k3sctl certificate and its DNS validation records (refused while a listener uses it); shows the plan and asks first, or needs --yes without a terminal';
   static override examples = [
-    '<%= config.bin %> certificate delete example.com',
-    '<%= config.bin %> certificate delete arn:aws:acm:us-east-1:123456789012:certificate/...',
+    '<%= config.bin %> certificate delete example.com --dry-run',
+    '<%= config.bin %> certificate delete example.com --yes',
+    '<%= config.bin %> certificate delete arn:aws:acm:us-east-1:123456789012:certificate/... --yes',
   ];
   static override args = {
     certificate: Args.string({ description: 'certificate ARN or domain', required: true }),
@@ -15,10 +17,26 @@ export default class CertificateDelete extends BaseCommand<typeof CertificateDel
   static override flags = { 'dry-run': Flags.boolean({ description: 'print the plan and change nothing' }) };
 
   async run(): Promise<object> {
+    const f = this.flags;
+    const certificate = this.args.certificate!;
+    if (!f['dry-run'] && !f.yes && !this.canPrompt())
+      this.requireFlags(
+        ['--yes'],
+        'stdin is not a terminal (or CI/--json is set); --dry-run previews without it',
+      );
+    const confirm =
+      f['dry-run'] || f.yes
+        ? undefined
+        : async (changes: PlannedChange[]) => {
+            process.stderr.write(`${renderChanges(changes, false)}\n`);
+            const { confirm: ask } = await import('../../ui/prompts');
+            return ask(`Delete certificate ${certificate} and its validation records above?`);
+          };
     const deps = await this.deps();
     const { certificateDelete } = await import('../../orchestration/workflows/certificateDelete');
-    const result = await certificateDelete(deps, this.args.certificate!, {
-      dryRun: this.flags['dry-run'],
+    const result = await certificateDelete(deps, certificate, {
+      dryRun: f['dry-run'],
+      confirm,
       signal: this.interruptSignal(),
     });
     this.output(result, () =>

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base';
+import type { CertificateFile } from '../../config/ingress';
 import { readSpecFile, renderChanges } from '../cluster/create';
 
 export default class CertificateRequest extends BaseCommand<typeof CertificateRequest> {
@@ -33,9 +34,11 @@ export default class CertificateRequest extends BaseCommand<typeof CertificateRe
     const cfg = await import('../../config/cluster');
     const ingress = await import('../../config/ingress');
     const text = readSpecFile(f.file);
-    const file = text !== undefined ? cfg.parseFile(ingress.CertificateFileSchema, text, f.file!) : {};
+    const file: CertificateFile =
+      text !== undefined ? ingress.parseIngressFile('certificate', text, f.file!) : {};
     const merged = cfg.mergeFileAndFlags(file, {
       domain: this.args.domain,
+      region: f.region,
       sans: f.san,
       zone: f.zone,
       validationZones: f['validation-zone']?.length
@@ -44,6 +47,7 @@ export default class CertificateRequest extends BaseCommand<typeof CertificateRe
     });
     if (!merged.domain) this.requireFlags(['DOMAIN'], 'the domain is neither an argument nor in the file');
     const spec = ingress.buildCertificateSpec({ ...merged, domain: merged.domain! });
+    if (!f.region && merged.region) (this.flags as { region?: string }).region = merged.region;
     const deps = await this.deps();
     const { certificateRequest } = await import('../../orchestration/workflows/certificateRequest');
     const result = await certificateRequest(deps, spec, {

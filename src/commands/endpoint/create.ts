@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base';
+import type { EndpointFile } from '../../config/ingress';
 import { readSpecFile, renderChanges } from '../cluster/create';
 
 export default class EndpointCreate extends BaseCommand<typeof EndpointCreate> {
@@ -48,9 +49,10 @@ export default class EndpointCreate extends BaseCommand<typeof EndpointCreate> {
     const cfg = await import('../../config/cluster');
     const ingress = await import('../../config/ingress');
     const text = readSpecFile(f.file);
-    const file = text !== undefined ? cfg.parseFile(ingress.EndpointFileSchema, text, f.file!) : {};
+    const file: EndpointFile = text !== undefined ? ingress.parseIngressFile('endpoint', text, f.file!) : {};
     const merged = cfg.mergeFileAndFlags(file, {
       service: this.args.service,
+      region: f.region,
       zone: f.zone,
       alb: f.alb,
       clusters: f.cluster,
@@ -70,6 +72,7 @@ export default class EndpointCreate extends BaseCommand<typeof EndpointCreate> {
     ].filter(Boolean) as string[];
     this.requireFlags(missing, 'these are neither flags nor in the file');
     const spec = ingress.buildEndpointSpec({ ...merged, service: merged.service! });
+    if (!f.region && merged.region) (this.flags as { region?: string }).region = merged.region;
     const deps = await this.deps();
     const { endpointCreate } = await import('../../orchestration/workflows/endpointCreate');
     const result = await endpointCreate(deps, spec, { dryRun: f['dry-run'], signal: this.interruptSignal() });

@@ -1,15 +1,17 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base';
 import { UserError } from '../../core/errors';
+import type { PlannedChange } from '../../core/events';
 import { renderChanges } from '../cluster/create';
 
 export default class EndpointWeight extends BaseCommand<typeof EndpointWeight> {
   static override description =
-    'Re-weight the clusters behind an ingress-mode endpoint; with --shift-over, move traffic in steps and stop (restoring the previous weights) if a receiving cluster has no healthy target';
+    'Re-weight the clusters behind an ingress-mode endpoint; with --shift-over, move traffic in steps and stop (restoring the previous weights) if a receiving cluster has no healthy target. Shows the change and asks first, or needs --yes without a terminal';
 
   static override examples = [
-    '<%= config.bin %> endpoint weight blog alpha=3 bravo=1',
-    '<%= config.bin %> endpoint weight blog alpha=0 bravo=10 --shift-over 10m --step 10',
+    '<%= config.bin %> endpoint weight blog alpha=3 bravo=1 --dry-run',
+    '<%= config.bin %> endpoint weight blog alpha=3 bravo=1 --yes',
+    '<%= config.bin %> endpoint weight blog alpha=0 bravo=10 --shift-over 10m --step 10 --yes',
   ];
 
   static override strict = false;
@@ -37,18 +39,33 @@ export default class EndpointWeight extends BaseCommand<typeof EndpointWeight> {
       : undefined;
     if (this.flags.step !== undefined && shiftOverMs === undefined)
       throw new UserError('--step applies with --shift-over only', undefined, '--step');
+    const dryRun = this.flags['dry-run'];
+    if (!dryRun && !this.flags.yes && !this.canPrompt())
+      this.requireFlags(
+        ['--yes'],
+        'stdin is not a terminal (or CI/--json is set); --dry-run previews without it',
+      );
+    const service = this.args.service!;
+    const confirm =
+      dryRun || this.flags.yes
+        ? undefined
+        : async (changes: PlannedChange[]) => {
+            process.stderr.write(`${renderChanges(changes, false)}\n`);
+            const { confirm: ask } = await import('../../ui/prompts');
+            return ask(`Shift the live traffic of endpoint ${service} as above?`);
+          };
     const deps = await this.deps();
     const { endpointWeight } = await import('../../orchestration/workflows/endpointWeight');
     const result = await endpointWeight(
       deps,
       {
-        service: this.args.service!,
+        service,
         weights,
         shiftOverMs,
         steps: this.flags.step,
-        dryRun: this.flags['dry-run'],
+        dryRun,
       },
-      { signal: this.interruptSignal() },
+      { confirm, signal: this.interruptSignal() },
     );
     const fmt = (w: Record<string, number>) =>
       Object.entries(w)

@@ -45,7 +45,11 @@ function ruleOwner(r: ListenerRuleState): string {
 export async function albDelete(
   deps: WorkflowDeps,
   name: string,
-  options: { dryRun?: boolean; force?: boolean } & RunOptions = {},
+  options: {
+    dryRun?: boolean;
+    force?: boolean;
+    confirm?: (changes: PlannedChange[]) => Promise<boolean>;
+  } & RunOptions = {},
 ): Promise<WorkflowResult<AlbDeleteResult>> {
   return runWorkflow(
     deps,
@@ -98,6 +102,8 @@ export async function albDelete(
       ];
       deps.events.emit({ kind: 'plan', changes: planned });
       if (options.dryRun) return { dryRun: true, planned, alb: { name: albName, arn: lb?.arn } };
+      if (planned.length > 0 && options.confirm && !(await options.confirm(planned)))
+        throw new UserError('cancelled: nothing was deleted');
       if (lb) {
         const arn = lb.arn;
         await run.step(`delete ALB ${albName}`, async (ctx) => {

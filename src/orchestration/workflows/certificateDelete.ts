@@ -28,7 +28,7 @@ export interface CertificateDeleteResult {
 export async function certificateDelete(
   deps: WorkflowDeps,
   arnOrDomain: string,
-  options: { dryRun?: boolean } & RunOptions = {},
+  options: { dryRun?: boolean; confirm?: (changes: PlannedChange[]) => Promise<boolean> } & RunOptions = {},
 ): Promise<WorkflowResult<CertificateDeleteResult>> {
   return runWorkflow(
     deps,
@@ -91,6 +91,8 @@ export async function certificateDelete(
       deps.events.emit({ kind: 'plan', changes: planned });
       if (options.dryRun)
         return { dryRun: true, planned, certificate: { arn: cert.arn, domain: cert.domain } };
+      if (options.confirm && !(await options.confirm(planned)))
+        throw new UserError('cancelled: nothing was deleted');
       await run.step(`delete certificate ${cert.domain}`, async (ctx) => {
         await journaledWrite(
           ctx,

@@ -45,7 +45,7 @@ export interface EndpointDeleteResult {
 export async function endpointDelete(
   deps: WorkflowDeps,
   service: string,
-  options: { dryRun?: boolean } & RunOptions = {},
+  options: { dryRun?: boolean; confirm?: (changes: PlannedChange[]) => Promise<boolean> } & RunOptions = {},
 ): Promise<WorkflowResult<EndpointDeleteResult>> {
   return runWorkflow(
     deps,
@@ -108,6 +108,8 @@ export async function endpointDelete(
       ];
       deps.events.emit({ kind: 'plan', changes: planned });
       if (options.dryRun) return { dryRun: true, planned, service };
+      if (options.confirm && !(await options.confirm(planned)))
+        throw new UserError('cancelled: nothing was deleted');
       if (rule) {
         await run.step(`delete listener rule ${config.host}`, (ctx) =>
           journaledWrite(

@@ -65,7 +65,7 @@ export async function endpointWeight(
     steps?: number;
     dryRun?: boolean;
   },
-  options: RunOptions = {},
+  options: { confirm?: (changes: PlannedChange[]) => Promise<boolean> } & RunOptions = {},
 ): Promise<WorkflowResult<EndpointWeightResult>> {
   if (Object.keys(input.weights).length === 0)
     throw new UserError('no weights given', 'e.g. k3sctl endpoint weight blog alpha=3 bravo=1', 'WEIGHTS');
@@ -146,6 +146,8 @@ export async function endpointWeight(
       const base = { service: input.service, from, to };
       if (input.dryRun) return { ...base, dryRun: true, planned, steps: [] };
       if (fmt(from) === fmt(to)) return { ...base, dryRun: false, steps: [] };
+      if (options.confirm && !(await options.confirm(planned)))
+        throw new UserError('cancelled: the weights were not changed');
 
       const applyWeights = async (ctx: RunContext, current: ListenerRuleState, w: Record<string, number>) =>
         updateRuleWeights(
