@@ -1,21 +1,65 @@
 // The base of every k3sctl command: global flags (each with an environment fallback), building the
 // run's dependencies (AWS or sandbox clients, clock, progress renderer), the non-TTY prompt rule,
-// the JSON document on stdout, and the mapping of error types to the exit codes of DESIGN.md.
+// signals (SIGINT/SIGTERM roll the run back, then exit 130), the JSON document on stdout, and the
+// mapping of error types to the exit codes of DESIGN.md section 1.
+//
+// Environment knobs read here (and nowhere deeper):
+//   K3SCTL_HOME               state directory (default ~/.k3sctl)
+//   K3SCTL_SANDBOX_FAULTS     fault rules of the sandbox (src/sandbox/faults.ts)
+//   K3SCTL_SANDBOX_SEED       seed of the sandbox's random faults
+//   K3SCTL_SANDBOX_BEHAVIOR   JSON overriding the sandbox behaviour for this invocation only, e.g.
+//                             '{"timings":{"instanceBootMs":90000},"neverHealthy":["*"],"realCallDelayMs":50}':
+//                             keys of SandboxBehavior (timings, neverHealthy, failDrain, slowBoot,
+//                             rateLimits) plus realCallDelayMs, real milliseconds every simulated call
+//                             takes (sandbox time is virtual and a run is otherwise near-instant; tests
+//                             use it to interrupt a run while it is writing).
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
-import { ExitCode, UserError, WaitTimeoutError, InterruptedError, AwsOperationError } from '../core/errors';
+import {
+  ExitCode,
+  UserError,
+  WaitTimeoutError,
+  InterruptedError,
+  AwsOperationError,
+  awsErrorCode,
+} from '../core/errors';
 import type { EventSink } from '../core/events';
 import type { WorkflowDeps } from '../orchestration/deps';
 import { RunFailedError } from '../orchestration/deps';
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>;
+
+/** Environment fallback of `--dry-run`; use `dryRunFlag()` so help and the manifest show it. */
+export const DRY_RUN_ENV = 'K3SCTL_DRY_RUN';
+
+/** The `--dry-run` flag of a mutating command (with its environment fallback). */
+export function dryRunFlag(description = 'print the plan and change nothing') {
+  return Flags.boolean({ description, env: DRY_RUN_ENV });
+}
+
+/** Fields of an error that never go into the JSON error document (stack only with --verbose). */
+const HIDDEN_ERROR_FIELDS = new Set([
+  'name',
+  'message',
+  'stack',
+  'oclif',
+  'cause',
+  '$response',
+  'skipOclifErrorHandling',
+]);
 
 export abstract class BaseCommand<T extends typeof Command = typeof Command> extends Command {
   static override baseFlags = {
     region: Flags.string({ description: 'AWS region', env: 'AWS_REGION', helpGroup: 'GLOBAL' }),
-    profile: Flags.string({ description: 'AWS shared-config profile', env: 'AWS_PROFILE', helpGroup: 'GLOBAL' }),
+    profile: Flags.string({
+      description: 'AWS shared-config profile',
+      env: 'AWS_PROFILE',
+      helpGroup: 'GLOBAL',
+    }),
     'endpoint-url': Flags.string({
       description: 'AWS-compatible endpoint (LocalStack, moto)',
       env: 'AWS_ENDPOINT_URL',
@@ -26,39 +70,71 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
       env: 'K3SCTL_SANDBOX',
       helpGroup: 'GLOBAL',
     }),
-    json: Flags.boolean({ description: 'print one JSON document on stdout', helpGroup: 'GLOBAL' }),
-    yes: Flags.boolean({ char: 'y', description: 'answer yes to confirmations; never prompt', helpGroup: 'GLOBAL' }),
-    verbose: Flags.boolean({ char: 'v', description: 'more progress detail on stderr', helpGroup: 'GLOBAL' }),
+    json: Flags.boolean({
+      description: 'print one JSON document on stdout',
+      env: 'K3SCTL_JSON',
+      helpGroup: 'GLOBAL',
+    }),
+    yes: Flags.boolean({
+      char: 'y',
+      description: 'answer yes to confirmations; never prompt',
+      env: 'K3SCTL_YES',
+      helpGroup: 'GLOBAL',
+    }),
+    verbose: Flags.boolean({
+      char: 'v',
+      description: 'more progress detail on stderr',
+      env: 'K3SCTL_VERBOSE',
+      helpGroup: 'GLOBAL',
+    }),
   };
 
   protected flags!: BaseFlags<T>;
   protected args!: Record<string, string | undefined>;
   private cleanup: (() => Promise<void> | void)[] = [];
   private interrupted = false;
+  /** Aborted on SIGINT/SIGTERM; handed to the workflow by interruptSignal(). */
+  private readonly interruption = new AbortController();
+  /** Set once a workflow holds the interruption signal (it then rolls back and ends the run itself). */
+  private interruptionHandled = false;
+  private onSignal?: (signal: NodeJS.Signals) => void;
+  private renderer?: { close(): void | Promise<void> };
+  /** Failures the progress renderer has already shown (step-fail events). */
+  private readonly shownFailures: { title: string; error: string }[] = [];
+  /** Id of the run once deps() built it (journal file name; `run` in the JSON). */
+  private runId?: string;
 
   override async init(): Promise<void> {
     await super.init();
-    const { flags, args } = await this.parse({
-      flags: this.ctor.flags,
+    this.installSignalHandlers();
+    const flags = { ...this.ctor.flags };
+    // Every mutating command's --dry-run honours K3SCTL_DRY_RUN, whether or not it was declared with dryRunFlag().
+    const dryRun = flags['dry-run'];
+    if (dryRun && !dryRun.env) flags['dry-run'] = { ...dryRun, env: DRY_RUN_ENV } as typeof dryRun;
+    const { flags: parsed, args } = await this.parse({
+      flags,
       baseFlags: (this.ctor as typeof BaseCommand).baseFlags,
       args: this.ctor.args,
       strict: this.ctor.strict,
     });
-    this.flags = flags as BaseFlags<T>;
+    this.flags = parsed as BaseFlags<T>;
     this.args = args as Record<string, string | undefined>;
   }
 
-  /** True when a question may be asked: stdin is a TTY, CI is unset and --yes was not given. */
+  /** True when a question may be asked: stdin is a TTY, CI is unset and --yes/--json were not given. */
   protected canPrompt(): boolean {
     return Boolean(process.stdin.isTTY) && !process.env.CI && !this.flags.yes && !this.flags.json;
   }
 
   /** Fails (exit 2) listing the flags a non-interactive run must give. */
-  protected requireFlags(missing: string[], why = 'stdin is not a terminal (or CI/--yes is set)'): void {
+  protected requireFlags(
+    missing: string[],
+    why = 'stdin is not a terminal (or CI/--yes/--json is set)',
+  ): void {
     if (missing.length > 0) {
       throw new UserError(
         `missing required input: ${missing.join(', ')}`,
-        `give ${missing.join(' and ')} on the command line or in the file; no question is asked when ${why}`,
+        `give ${missing.join(' and ')}; no question is asked when ${why}`,
         missing[0],
       );
     }
@@ -75,14 +151,22 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
   /** Builds the run's dependencies: clients (AWS or sandbox), clock, progress renderer. */
   protected async deps(): Promise<WorkflowDeps> {
     const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${crypto.randomBytes(3).toString('hex')}`;
+    this.runId = runId;
     const { createProgressRenderer } = await import('../ui/progress');
     const renderer = createProgressRenderer({
       json: Boolean(this.flags.json),
       verbose: Boolean(this.flags.verbose),
       tty: Boolean(process.stderr.isTTY),
     });
+    this.renderer = renderer;
     this.cleanup.push(() => renderer.close());
-    const events: EventSink = renderer;
+    // Remembers which failures the renderer showed, so the final error message does not repeat them.
+    const events: EventSink = {
+      emit: (event) => {
+        if (event.kind === 'step-fail') this.shownFailures.push({ title: event.title, error: event.error });
+        renderer.emit(event);
+      },
+    };
     if (this.sandboxMode) {
       const region = this.flags.region ?? 'us-east-1';
       const [{ SandboxStore }, { sandboxClients }, { parseFaultRules, FaultParseError }] = await Promise.all([
@@ -94,29 +178,61 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
       try {
         faults = parseFaultRules(process.env.K3SCTL_SANDBOX_FAULTS ?? '');
       } catch (error) {
-        if (error instanceof FaultParseError) throw new UserError(error.message, undefined, 'K3SCTL_SANDBOX_FAULTS');
+        if (error instanceof FaultParseError)
+          throw new UserError(error.message, undefined, 'K3SCTL_SANDBOX_FAULTS');
         throw error;
       }
+      const { behavior, realCallDelayMs } = parseSandboxBehavior(process.env.K3SCTL_SANDBOX_BEHAVIOR);
       const store = new SandboxStore(path.join(this.home, 'sandbox'));
       const sandbox = await store.open({ faults, seed: Number(process.env.K3SCTL_SANDBOX_SEED ?? 42) });
+      // The override lasts for this invocation: the saved account keeps its own behaviour.
+      const saved = structuredClone(sandbox.state.behavior);
+      if (behavior) {
+        Object.assign(sandbox.state.behavior, behavior, {
+          timings: { ...sandbox.state.behavior.timings, ...(behavior.timings ?? {}) },
+        });
+      }
+      // Persisted after every write too: a killed invocation leaves the account with the writes it made,
+      // as AWS would, for the next run to converge or for `runs rollback` to undo.
+      sandbox.onWrite = () => store.save(sandbox, saved);
       this.cleanup.push(() => {
+        sandbox.onWrite = undefined;
+        sandbox.state.behavior = saved;
         store.save(sandbox);
         store.release();
       });
-      const clients = sandboxClients(sandbox, region);
+      let clients = sandboxClients(sandbox, region);
+      if (realCallDelayMs > 0) {
+        const { AwsClients } = await import('../aws/clients');
+        clients = new AwsClients({
+          ...clients.options,
+          plugins: [...(clients.options.plugins ?? []), realDelayPlugin(realCallDelayMs)],
+        });
+      }
       return { clients, clock: sandbox.clock, events, region, home: this.home, runId, sandbox: true };
     }
     const region = this.flags.region ?? process.env.AWS_DEFAULT_REGION;
     if (!region) {
-      throw new UserError('no AWS region', 'give --region, or set AWS_REGION; use --sandbox to try k3sctl without AWS', '--region');
+      throw new UserError(
+        'no AWS region',
+        'give --region, or set AWS_REGION; use --sandbox to try k3sctl without AWS',
+        '--region',
+      );
     }
-    const [{ AwsClients }, { systemClock }] = await Promise.all([import('../aws/clients'), import('../core/clock')]);
-    const clients = new AwsClients({ region, profile: this.flags.profile, endpointUrl: this.flags['endpoint-url'] });
+    const [{ AwsClients }, { systemClock }] = await Promise.all([
+      import('../aws/clients'),
+      import('../core/clock'),
+    ]);
+    const clients = new AwsClients({
+      region,
+      profile: this.flags.profile,
+      endpointUrl: this.flags['endpoint-url'],
+    });
     this.cleanup.push(() => clients.destroy());
     return { clients, clock: systemClock, events, region, home: this.home, runId };
   }
 
-  /** Prints the command's result: JSON on stdout with --json, otherwise the human rendering on stderr/stdout. */
+  /** Prints the command's result: JSON on stdout with --json, otherwise the human rendering. */
   protected output(result: object, human: () => string): void {
     if (this.flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
@@ -126,76 +242,298 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
   }
 
   override async finally(error: Error | undefined): Promise<void> {
-    for (const fn of this.cleanup.reverse()) {
+    await this.runCleanup();
+    return super.finally(error);
+  }
+
+  private async runCleanup(): Promise<void> {
+    const steps = this.cleanup.reverse();
+    this.cleanup = [];
+    for (const fn of steps) {
       try {
         await fn();
       } catch {
         // cleanup must not mask the command's own outcome
       }
     }
-    return super.finally(error);
   }
 
   override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
+    // The progress display ends before the outcome is told (listr2 would otherwise redraw over it).
+    await this.closeRenderer();
     // oclif's own parse errors (unknown flag, missing arg) are invalid input: exit 2.
     if (error.oclif?.exit !== undefined && !(error instanceof UserError)) {
       if (error.oclif.exit === 0) return;
-      this.emitError({ type: 'UserError', message: error.message }, ExitCode.invalidInput);
+      const field = parseErrorField(error);
+      this.emitError(
+        {
+          type: 'UserError',
+          message: error.message.replace(/\n+See more help with --help\s*$/, ''),
+          ...(field ? { field } : {}),
+          suggestion: `see ${this.config.bin} ${(this.id ?? '').replace(/:/g, ' ')} --help`,
+        },
+        ExitCode.invalidInput,
+      );
     }
     const exit = exitCodeFor(error, this.interrupted);
+    this.emitError(this.errorPayload(error, exit), exit);
+  }
+
+  /** The JSON error object: type, message, and every JSON-serialisable own field of the error. */
+  private errorPayload(error: Error, exit: number): Record<string, unknown> {
     const payload: Record<string, unknown> = { type: error.name, message: error.message };
-    if (error instanceof UserError) {
-      if (error.field) payload.field = error.field;
-      if (error.suggestion) payload.suggestion = error.suggestion;
+    for (const [key, value] of Object.entries(error)) {
+      if (HIDDEN_ERROR_FIELDS.has(key) || key.startsWith('$') || value === undefined) continue;
+      const json = jsonValue(value);
+      if (json !== undefined) payload[key] = json;
+    }
+    const code = awsErrorCode(error);
+    if (code && !(error instanceof AwsOperationError) && !(error instanceof RunFailedError)) {
+      // An AWS answer that no layer wrapped: a failure of the call, not a bug in k3sctl.
+      payload.type = 'AwsError';
+      payload.code = code;
+      const requestId = (error as { $metadata?: { requestId?: string } }).$metadata?.requestId;
+      if (requestId) payload.requestId = requestId;
     }
     if (error instanceof RunFailedError) {
-      payload.rolledBack = error.rolledBack;
-      payload.leftovers = error.leftovers;
-      payload.changes = error.changes;
+      if (this.runId && payload.run === undefined) payload.run = this.runId;
       const cause = error.cause as Error | undefined;
       if (cause?.message) payload.cause = cause.message;
+      const causeCode = awsErrorCode(cause);
+      if (causeCode) payload.code = causeCode;
+      if (cause instanceof Error && cause.name) payload.causeType = cause.name;
     }
-    if (exit === ExitCode.failedRolledBack && !(error instanceof RunFailedError) && !isExpected(error)) {
+    if (
+      exit === ExitCode.failedRolledBack &&
+      !(error instanceof RunFailedError) &&
+      !isExpected(error) &&
+      !code
+    ) {
       payload.type = 'InternalError';
-      if (this.flags?.verbose) payload.stack = error.stack;
     }
-    this.emitError(payload, exit);
+    if (this.verbose && error.stack) payload.stack = error.stack;
+    return payload;
+  }
+
+  private get verbose(): boolean {
+    if (this.flags) return Boolean(this.flags.verbose);
+    return this.argvHas('--verbose', '-v') || truthyEnv('K3SCTL_VERBOSE');
+  }
+
+  private get jsonMode(): boolean {
+    // Before the flags are parsed (a parse error), --json is read from argv and the environment.
+    if (this.flags) return Boolean(this.flags.json);
+    return this.argvHas('--json') || truthyEnv('K3SCTL_JSON');
+  }
+
+  private argvHas(...names: string[]): boolean {
+    const end = this.argv.indexOf('--');
+    const argv = end === -1 ? this.argv : this.argv.slice(0, end);
+    return argv.some((a) => names.includes(a));
+  }
+
+  private async closeRenderer(): Promise<void> {
+    try {
+      await this.renderer?.close();
+    } catch {
+      // a broken display must not hide the error
+    }
   }
 
   private emitError(payload: Record<string, unknown>, exit: number): never {
-    if (this.flags?.json) {
+    if (this.jsonMode) {
       process.stdout.write(`${JSON.stringify({ error: payload }, null, 2)}\n`);
     }
-    const lines = [`Error: ${payload.message}`];
-    if (payload.suggestion) lines.push(`Try: ${payload.suggestion}`);
-    const leftovers = payload.leftovers as { type: string; name: string; id?: string; error: string }[] | undefined;
-    if (leftovers?.length) {
-      lines.push('Rollback incomplete; these resources remain:');
-      for (const l of leftovers) lines.push(`  ${l.type} ${l.name}${l.id ? ` (${l.id})` : ''}: ${l.error}`);
-    }
-    process.stderr.write(`${lines.join('\n')}\n`);
+    process.stderr.write(`${this.humanError(payload, exit).join('\n')}\n`);
     this.exit(exit);
   }
 
-  /** Registers SIGINT/SIGTERM so a run is rolled back and exits 130; returns an AbortSignal. */
-  protected interruptSignal(): AbortSignal {
-    const controller = new AbortController();
-    const onSignal = () => {
+  /** One clear message (not repeated when the progress display already showed it), then the rollback summary. */
+  private humanError(payload: Record<string, unknown>, exit: number): string[] {
+    const message = String(payload.message ?? '');
+    const shown = message === '' ? undefined : this.shownFailures.find((f) => f.error.includes(message));
+    const rolledBack = payload.rolledBack as unknown[] | undefined;
+    const leftovers = payload.leftovers as
+      { type: string; name: string; id?: string; error: string }[] | undefined;
+    const lines: string[] = [];
+    if (exit === ExitCode.interrupted) lines.push('Error: interrupted');
+    else if (shown)
+      lines.push(
+        `Error: ${shown.title} failed${payload.code ? ` (${payload.code})` : ''}; the error is shown above`,
+      );
+    else
+      lines.push(
+        `Error: ${payload.code && !message.includes(String(payload.code)) ? `${payload.code}: ` : ''}${message}`,
+      );
+    if (payload.suggestion) lines.push(`Try: ${payload.suggestion}`);
+    if (leftovers?.length) {
+      lines.push(
+        `Rollback incomplete (${rolledBack?.length ?? 0} change(s) undone); these resources remain:`,
+      );
+      for (const l of leftovers) lines.push(`  ${l.type} ${l.name}${l.id ? ` (${l.id})` : ''}: ${l.error}`);
+      const run = payload.run ?? payload.runId;
+      lines.push(
+        run
+          ? `Retry the cleanup with: k3sctl runs rollback ${run}`
+          : 'Retry the cleanup with: k3sctl runs list, then k3sctl runs rollback RUN_ID',
+      );
+    } else if (rolledBack) {
+      lines.push(
+        rolledBack.length
+          ? `Rolled back: ${rolledBack.length} change(s) undone; nothing this run created is left.`
+          : 'Nothing was changed.',
+      );
+    }
+    return lines;
+  }
+
+  private installSignalHandlers(): void {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (this.interrupted) {
+        // A second signal: stop now; the journal under $K3SCTL_HOME/runs lets `runs rollback` finish the job.
+        process.stderr.write(`\n${signal} again: exiting without finishing; see k3sctl runs list\n`);
+        process.exit(ExitCode.interrupted);
+      }
       this.interrupted = true;
-      controller.abort(new InterruptedError());
+      this.interruption.abort(new InterruptedError());
+      if (this.interruptionHandled) {
+        process.stderr.write(`\n${signal}: stopping and rolling back (press Ctrl-C again to exit at once)\n`);
+        return;
+      }
+      // No workflow is running yet, so nothing was written: release what is held and exit.
+      void (async () => {
+        await this.closeRenderer();
+        await this.runCleanup();
+        if (this.jsonMode) {
+          process.stdout.write(
+            `${JSON.stringify({ error: { type: 'InterruptedError', message: 'interrupted', rolledBack: [], leftovers: [] } }, null, 2)}\n`,
+          );
+        }
+        process.stderr.write('Error: interrupted; nothing was changed\n');
+        process.exit(ExitCode.interrupted);
+      })();
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    this.cleanup.push(() => {
+    this.onSignal = onSignal;
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    this.cleanup.unshift(() => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     });
-    return controller.signal;
+  }
+
+  /** The signal aborted by SIGINT/SIGTERM: the workflow given it rolls back, and the command exits 130. */
+  protected interruptSignal(): AbortSignal {
+    this.interruptionHandled = true;
+    return this.interruption.signal;
+  }
+}
+
+/** Real time spent by every simulated call (K3SCTL_SANDBOX_BEHAVIOR realCallDelayMs). */
+function realDelayPlugin(
+  ms: number,
+): NonNullable<import('../aws/clients').AwsClientOptions['plugins']>[number] {
+  return {
+    applyToStack: (stack) => {
+      stack.add(
+        (next) => async (args) => {
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          return next(args);
+        },
+        { step: 'initialize', name: 'k3sctlSandboxRealDelay' },
+      );
+    },
+  };
+}
+
+const BEHAVIOR_KEYS = new Set([
+  'timings',
+  'neverHealthy',
+  'failDrain',
+  'slowBoot',
+  'rateLimits',
+  'realCallDelayMs',
+]);
+
+/** Parses K3SCTL_SANDBOX_BEHAVIOR (see the header); a malformed value is invalid input naming the variable. */
+export function parseSandboxBehavior(text: string | undefined): {
+  behavior?: Partial<import('../sandbox/sandbox').SandboxBehavior>;
+  realCallDelayMs: number;
+} {
+  if (!text?.trim()) return { realCallDelayMs: 0 };
+  const field = 'K3SCTL_SANDBOX_BEHAVIOR';
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UserError(
+      `${field} is not JSON: ${(error as Error).message}`,
+      `e.g. ${field}='{"realCallDelayMs":50}'`,
+      field,
+    );
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new UserError(`${field} must be a JSON object`, undefined, field);
+  const { realCallDelayMs = 0, ...behavior } = value as Record<string, unknown>;
+  const unknown = Object.keys(behavior).filter((k) => !BEHAVIOR_KEYS.has(k));
+  if (unknown.length) {
+    throw new UserError(
+      `${field}: unknown key(s) ${unknown.join(', ')}`,
+      `allowed: ${[...BEHAVIOR_KEYS].join(', ')}`,
+      field,
+    );
+  }
+  if (typeof realCallDelayMs !== 'number' || !(realCallDelayMs >= 0) || realCallDelayMs > 60_000) {
+    throw new UserError(
+      `${field}: realCallDelayMs must be a number of milliseconds, 0-60000`,
+      undefined,
+      field,
+    );
+  }
+  if (behavior.timings !== undefined && (typeof behavior.timings !== 'object' || behavior.timings === null)) {
+    throw new UserError(
+      `${field}: timings must be an object of milliseconds, e.g. {"instanceBootMs":90000}`,
+      undefined,
+      field,
+    );
+  }
+  return { behavior: behavior as never, realCallDelayMs };
+}
+
+/** The argument or flag an oclif parse error is about: `NAME` for an argument, `--flag` for a flag. */
+function parseErrorField(error: Error): string | undefined {
+  const e = error as Error & { args?: unknown[]; flags?: unknown[] };
+  const arg = e.args?.find((a): a is { name: string } => typeof (a as { name?: unknown })?.name === 'string');
+  if (arg) return arg.name.toUpperCase();
+  const flag = e.flags?.find((f): f is string => typeof f === 'string');
+  if (flag) return flag.startsWith('-') ? flag : `--${flag}`;
+  const missing = /Missing required flag:?\s+-*([\w-]+)/i.exec(error.message);
+  if (missing) return `--${missing[1]}`;
+  return /(--[a-z0-9][\w-]*)/i.exec(error.message)?.[1];
+}
+
+function truthyEnv(name: string): boolean {
+  return ['1', 'true', 'y', 'yes'].includes((process.env[name] ?? '').toLowerCase());
+}
+
+/** `value` as plain JSON (Errors become their message), or undefined when it cannot be serialised. */
+function jsonValue(value: unknown): unknown {
+  if (value instanceof Error) return value.message;
+  if (typeof value === 'function' || typeof value === 'symbol') return undefined;
+  try {
+    const text = JSON.stringify(value);
+    return text === undefined ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 
 function isExpected(error: Error): boolean {
-  return error instanceof AwsOperationError || error instanceof WaitTimeoutError || error instanceof InterruptedError;
+  return (
+    error instanceof AwsOperationError ||
+    error instanceof WaitTimeoutError ||
+    error instanceof InterruptedError
+  );
 }
 
 export function exitCodeFor(error: unknown, interrupted = false): number {

@@ -87,6 +87,11 @@ export class Sandbox {
   readonly faults: FaultInjector;
   private readonly modules: Map<ServiceName, ServiceModule>;
   private buckets = new Map<string, { tokens: number; at: number }>();
+  /**
+   * Called synchronously after every write operation reached a service (the CLI persists the account
+   * there, so a killed process leaves exactly the writes AWS would have applied).
+   */
+  onWrite?: () => void;
   private ticking = false;
 
   constructor(options: SandboxOptions = {}) {
@@ -181,8 +186,13 @@ export class Sandbox {
     if (fault) throw awsError(fault.code, fault.message ?? `Injected fault for ${operation} (sandbox)`);
     if (service === 'ec2' && this.behavior.rateLimits) this.takeRateToken(region, operation, read);
     if (!handler) throw awsError('InvalidAction', `The sandbox does not implement ${service}:${operation}`);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const output = handler(this.context(region), structuredClone(input ?? {}) as any) ?? {};
+    let output;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      output = handler(this.context(region), structuredClone(input ?? {}) as any) ?? {};
+    } finally {
+      if (!read) this.onWrite?.();
+    }
     return structuredClone(output);
   }
 

@@ -30,11 +30,11 @@ export class SandboxStore {
     return new Sandbox({ state, faults: options.faults, seed: options.seed });
   }
 
-  /** Writes the account atomically. */
-  save(sandbox: Sandbox): void {
+  /** Writes the account atomically (`behavior`: the one to keep, when this invocation overrides it). */
+  save(sandbox: Sandbox, behavior: SandboxState['behavior'] = sandbox.state.behavior): void {
     sandbox.state.now = sandbox.now();
     const tmp = `${this.statePath}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(sandbox.state), { mode: 0o600 });
+    fs.writeFileSync(tmp, JSON.stringify({ ...sandbox.state, behavior }), { mode: 0o600 });
     fs.renameSync(tmp, this.statePath);
   }
 

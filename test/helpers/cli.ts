@@ -22,7 +22,12 @@ export function runCli(
   options: { home?: string; env?: Record<string, string>; nodeArgs?: string[]; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, K3SCTL_HOME: options.home ?? tempHome(), CI: 'true', ...options.env };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      K3SCTL_HOME: options.home ?? tempHome(),
+      CI: 'true',
+      ...options.env,
+    };
     delete env.K3SCTL_SANDBOX_FAULTS;
     if (options.env?.K3SCTL_SANDBOX_FAULTS) env.K3SCTL_SANDBOX_FAULTS = options.env.K3SCTL_SANDBOX_FAULTS;
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
