@@ -8,6 +8,7 @@ import { UserError } from '../../../src/core/errors';
 import { clusterCreate } from '../../../src/orchestration/workflows/clusterCreate';
 import { groupAdd } from '../../../src/orchestration/workflows/groupAdd';
 import { removeTestHomes, sandboxDeps } from '../../helpers/sandboxDeps';
+import { createAlb, createCertificate } from './endpointFixture';
 
 afterAll(() => removeTestHomes());
 
@@ -75,6 +76,13 @@ describe('cluster lookups before any write', () => {
       const subnet = await deps.clients.ec2.send(new CreateSubnetCommand({ VpcId: vpc.Vpc!.VpcId!, CidrBlock: cidr.replace('/16', '/24') }));
       otherSubnet = subnet.Subnet!.SubnetId!;
     }
+    // A second VPC of its own name, a cluster `taken` in the default VPC, and a shared ALB with its zone.
+    const other = await deps.clients.ec2.send(
+      new CreateVpcCommand({ CidrBlock: '10.3.0.0/16', TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: 'Name', Value: 'other' }] }] }),
+    );
+    await deps.clients.ec2.send(new CreateSubnetCommand({ VpcId: other.Vpc!.VpcId!, CidrBlock: '10.3.0.0/24' }));
+    await clusterCreate(sandboxDeps(sb).deps, buildClusterSpec({ name: 'taken', region: 'us-east-1', controlPlanes: 1, nodes: 0 }), { wait: false });
+    await createAlb(sb, await createCertificate(sb));
   });
 
   const cases: [string, () => Partial<ClusterFile>, string, RegExp][] = [
@@ -90,6 +98,8 @@ describe('cluster lookups before any write', () => {
     ['AMI name matching nothing', () => ({ amiName: '^nothing-like-this' }), '--ami-name', /nothing-like-this/],
     ['missing key pair', () => ({ keyName: 'nokey' }), '--key-name', /nokey/],
     ['missing ALB', () => ({ ingress: { alb: 'no-such-alb', zone: 'example.com' } }), '--ingress-alb', /no-such-alb/],
+    ['missing ingress hosted zone', () => ({ ingress: { alb: 'shared', zone: 'no-such-zone.example' } }), '--ingress-zone', /no-such-zone\.example/],
+    ['cluster name taken in another VPC', () => ({ name: 'taken', vpc: 'other' }), 'name', /taken already exists in us-east-1 in VPC vpc-\w+, not vpc-\w+/],
   ];
   it.each(cases)('%s', async (_title, input, field, message) => {
     const { deps } = sandboxDeps(sb);
@@ -101,6 +111,19 @@ describe('cluster lookups before any write', () => {
     expect(error).toBeInstanceOf(UserError);
     expect((error as UserError).field).toBe(field);
     expect((error as UserError).message).toMatch(message);
+    expect(deps.clients.calls.write).toBe(0);
+  });
+
+  it('refuses a configuration larger than its SSM parameter holds, before any write', async () => {
+    const { deps } = sandboxDeps(sb);
+    const base = buildClusterSpec({ name: 'wide', region: 'us-east-1', controlPlanes: 1, nodes: 1 });
+    const extra = Array.from({ length: 20 }, (_, i) => buildGroupSpec({ name: `ng${i}`, role: 'node', count: 1 }, { k3sVersion: base.k3sVersion }));
+    const error = await clusterCreate(deps, { ...base, groups: [...base.groups, ...extra] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toMatch(/22 groups\) is \d+ characters; \/k3sctl\/clusters\/wide\/config holds at most 4096/);
     expect(deps.clients.calls.write).toBe(0);
   });
 

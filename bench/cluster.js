@@ -1,0 +1,228 @@
+#!/usr/bin/env node
+// bench/cluster: `cluster create` / no-op re-run / `cluster delete` against the sandbox. Prints JSON lines:
+//  - simulated (virtual) wall time of create (with wait) divided by the critical path of the sandbox's
+//    latency model (formula in the `criticalPath` line), for 3 control planes + 3 nodes + ingress;
+//  - read/write API calls of the create, of a no-op re-run (reads must not grow with instances: 3+30
+//    is measured too) and of the delete;
+//  - the same for 1,000 instances (10 node groups x 100; 20 x 50 exceeds the configuration parameter's
+//    4096 characters and is refused) with real CPU time and peak RSS.
+// Needs a build first (`npm run build`; or K3SCTL_DIST=<dir> for a build elsewhere).
+// `node bench/cluster.js --quick` skips the 1,000-instance run.
+const path = require('node:path');
+const fs = require('node:fs');
+const os = require('node:os');
+const { setInterval, clearInterval } = require('node:timers');
+
+const dist = path.resolve(process.env.K3SCTL_DIST ?? path.join(__dirname, '..', 'dist'));
+const load = (m) => require(path.join(dist, m));
+load('resources');
+const { Sandbox } = load('sandbox/sandbox');
+const { sandboxClients } = load('sandbox/clients');
+const { callLatencyMs, defaultTimings } = load('sandbox/latency');
+const { buildClusterSpec, buildGroupSpec } = load('config/cluster');
+const { buildAlbSpec, buildCertificateSpec } = load('config/ingress');
+const { clusterCreate } = load('orchestration/workflows/clusterCreate');
+const { clusterDelete } = load('orchestration/workflows/clusterDelete');
+const { albCreate } = load('orchestration/workflows/albCreate');
+const { certificateRequest } = load('orchestration/workflows/certificateRequest');
+
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'k3sctl-bench-'));
+let runs = 0;
+const events = { emit: () => undefined };
+
+function deps(sb) {
+  return {
+    clients: sandboxClients(sb, 'us-east-1'),
+    clock: sb.clock,
+    events,
+    region: 'us-east-1',
+    home,
+    runId: `bench-${process.pid}-${++runs}`,
+    sandbox: true,
+  };
+}
+
+function print(line) {
+  process.stdout.write(`${JSON.stringify(line)}\n`);
+}
+
+const chain = (...ops) => ops.reduce((n, op) => n + callLatencyMs(op), 0);
+
+/**
+ * The critical path of `cluster create` (with ingress, waiting) under the sandbox's latency model: the
+ * longest dependency chain of calls of the workflow's task DAG, then what AWS takes after the last
+ * write. Every term comes from src/sandbox/latency.ts.
+ */
+function criticalPath(t) {
+  // Lookups: VPC -> subnets, and ALB -> its HTTPS listener, are the dependent pairs (the rest is independent).
+  const lookups = Math.max(
+    chain('DescribeVpcs', 'DescribeSubnets'),
+    chain('DescribeLoadBalancers', 'DescribeListeners'),
+  );
+  // Plan: each task is found after its dependencies: role -> instance profile -> launch template -> ASG.
+  const plan = chain('GetRole', 'GetInstanceProfile', 'DescribeLaunchTemplates', 'DescribeAutoScalingGroups');
+  // Apply along the same chain (a task whose dependency was just created is found again first).
+  const role = chain('CreateRole', 'PutRolePolicy', 'AttachRolePolicy');
+  const profile = chain('GetInstanceProfile', 'CreateInstanceProfile');
+  const profileToAsg = chain(
+    'AddRoleToInstanceProfile',
+    'DescribeLaunchTemplates',
+    'CreateLaunchTemplate',
+    'DescribeAutoScalingGroups',
+    'CreateAutoScalingGroup',
+  );
+  const profileCreated = lookups + plan + role + profile;
+  const asgCreated = profileCreated + profileToAsg;
+  // The ASG launches once it exists and the new instance profile is usable (IAM propagation).
+  const launch = Math.max(asgCreated, profileCreated + t.iamPropagationMs);
+  // InService when EC2 runs it and the health-check grace passed; registered in the target group then.
+  const inService = launch + Math.max(t.instanceBootMs, t.asgInServiceMs);
+  const healthy = inService + t.targetHealthyMs;
+  // One read observes it.
+  const total = healthy + callLatencyMs('DescribeTargetHealth');
+  return {
+    totalMs: total,
+    terms: {
+      lookups,
+      plan,
+      role,
+      profile,
+      profileToAsg,
+      profileCreated,
+      asgCreated,
+      launch,
+      inService,
+      healthy,
+    },
+    formula:
+      'max(VPC->subnets, ALB->listener) + plan finds(role->profile->LT->ASG) + CreateRole+PutRolePolicy+AttachRolePolicy + GetInstanceProfile+CreateInstanceProfile' +
+      ' -> launch = max(+AddRoleToInstanceProfile+DescribeLaunchTemplates+CreateLaunchTemplate+DescribeAutoScalingGroups+CreateAutoScalingGroup, +iamPropagationMs)' +
+      ' + max(instanceBootMs, asgInServiceMs) + targetHealthyMs + DescribeTargetHealth',
+  };
+}
+
+async function sharedAlb(sb) {
+  const cert = await certificateRequest(
+    deps(sb),
+    buildCertificateSpec({ domain: 'example.com', sans: ['*.example.com', '*.us-east-1.example.com'] }),
+  );
+  await albCreate(deps(sb), buildAlbSpec({ name: 'shared', certificate: cert.certificate.arn }));
+}
+
+function spec(name, controlPlanes, nodeGroups, nodesPerGroup, ingress) {
+  const base = buildClusterSpec({
+    name,
+    region: 'us-east-1',
+    controlPlanes,
+    nodes: nodesPerGroup,
+    ...(ingress ? { ingress: { alb: 'shared', zone: 'example.com' } } : {}),
+  });
+  if (nodeGroups === 1) return base;
+  const cp = base.groups.find((g) => g.role === 'control-plane');
+  const groups = Array.from({ length: nodeGroups }, (_, i) =>
+    buildGroupSpec(
+      { name: `g${i + 1}`, role: 'node', count: nodesPerGroup },
+      { k3sVersion: base.k3sVersion },
+    ),
+  );
+  return { ...base, groups: [cp, ...groups] };
+}
+
+async function measure(label, s, options = {}) {
+  const sb = new Sandbox();
+  if (s.ingress) await sharedAlb(sb);
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+  try {
+    return await measured();
+  } finally {
+    clearInterval(sampler);
+  }
+  async function measured() {
+    const cpu0 = process.cpuUsage();
+    const real0 = Date.now();
+    const t0 = sb.now();
+    const created = await clusterCreate(deps(sb), s);
+    const createMs = sb.now() - t0;
+    const createCpu = process.cpuUsage(cpu0);
+    const createReal = Date.now() - real0;
+    const noop = await clusterCreate(deps(sb), s);
+    const t1 = sb.now();
+    const deleted = await clusterDelete(deps(sb), s.name);
+    const deleteMs = sb.now() - t1;
+    const cpu = process.cpuUsage(cpu0);
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const instances = s.groups.reduce((n, g) => n + g.count, 0);
+    const line = {
+      bench: 'cluster',
+      case: label,
+      groups: s.groups.length,
+      instances,
+      ingress: Boolean(s.ingress),
+      create: { virtualMs: createMs, apiCalls: created.apiCalls },
+      noopRerun: { apiCalls: noop.apiCalls },
+      delete: { virtualMs: deleteMs, apiCalls: deleted.apiCalls },
+    };
+    if (options.resources) {
+      line.create.realMs = createReal;
+      line.create.cpuMs = Math.round((createCpu.user + createCpu.system) / 1000);
+      line.total = {
+        cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+        realMs: Date.now() - real0,
+        peakRssMb: Math.round(peakRss / 1048576),
+      };
+    }
+    return line;
+  }
+}
+
+async function main() {
+  const quick = process.argv.includes('--quick');
+  const cp = criticalPath(defaultTimings);
+  print({
+    bench: 'cluster',
+    criticalPath: cp.totalMs,
+    formula: cp.formula,
+    terms: cp.terms,
+    timings: defaultTimings,
+  });
+
+  const small = await measure('3 control planes + 3 nodes + ingress', spec('bench', 3, 1, 3, true));
+  small.create.criticalPathMs = cp.totalMs;
+  small.create.ratio = Number((small.create.virtualMs / cp.totalMs).toFixed(3));
+  small.create.target = '<= 1.10';
+  print(small);
+
+  const wide = await measure(
+    '3 control planes + 30 nodes (no-op reads vs 3+3)',
+    spec('wide', 3, 1, 30, true),
+  );
+  print({ ...wide, noopReadsSameAs3x3: wide.noopRerun.apiCalls.read === small.noopRerun.apiCalls.read });
+
+  if (!quick) {
+    // 20 node groups x 50 do not fit the cluster's configuration parameter (SSM standard tier, 4096
+    // characters): refused before any write. The same 1,000 instances as 10 groups x 100.
+    try {
+      await measure('1 control plane + 20 node groups x 50 nodes', spec('big', 1, 20, 50, false));
+    } catch (error) {
+      print({
+        bench: 'cluster',
+        case: '1 control plane + 20 node groups x 50 nodes',
+        refused: `${error.name}: ${error.message}`,
+      });
+    }
+    const big = await measure(
+      '1 control plane + 10 node groups x 100 nodes',
+      spec('big', 1, 10, 100, false),
+      { resources: true },
+    );
+    print(big);
+  }
+  fs.rmSync(home, { recursive: true, force: true });
+}
+
+main().catch((error) => {
+  console.error(error);
+  fs.rmSync(home, { recursive: true, force: true });
+  process.exit(1);
+});
