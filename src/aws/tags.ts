@@ -64,6 +64,21 @@ export function managedTagMap(tags: { Key?: string; Value?: string }[] | undefin
   return out;
 }
 
+/** A tag list as a key -> value map (a later duplicate key wins), the shape resource states keep. */
+export function tagMapOf(tags: Tag[]): Record<string, string> {
+  return Object.fromEntries(tags.map((t) => [t.Key, t.Value]));
+}
+
+/** The tags of `desired` that `actual` (a resource's tag map) lacks or holds with another value. */
+export function tagsToUpdate(desired: Tag[], actual: Record<string, string>): Tag[] {
+  return desired.filter((t) => actual[t.Key] !== t.Value);
+}
+
+/** One diff line per tag of `desired` that `actual` lacks or holds with another value: `tag KEY: OLD -> NEW`. */
+export function describeTagChanges(desired: Tag[], actual: Record<string, string>): string[] {
+  return tagsToUpdate(desired, actual).map((t) => `tag ${t.Key}: ${actual[t.Key] ?? '-'} -> ${t.Value}`);
+}
+
 /** EC2-style filters selecting a cluster's resources, e.g. for DescribeInstances. */
 export function clusterFilters(cluster: string, role?: Role, group?: string): { Name: string; Values: string[] }[] {
   const f = [{ Name: `tag:${TagKeys.cluster}`, Values: [cluster] }];

@@ -12,9 +12,9 @@ import type { AwsClients } from '../aws/clients';
 import { awsErrorCode } from '../core/errors';
 import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext } from '../orchestration/engine/types';
+import { AUTO_SCALING_GROUP_TYPE } from './autoScalingGroup';
 import { registerUndo } from './undo';
 
-export const AUTO_SCALING_GROUP_TYPE = 'AWS::AutoScaling::AutoScalingGroup';
 /** Undo types of this module (distinct from the group's own create/delete undo). */
 export const CAPACITY_UNDO_TYPE = 'AWS::AutoScaling::AutoScalingGroup::Capacity';
 export const PROCESSES_UNDO_TYPE = 'AWS::AutoScaling::AutoScalingGroup::SuspendedProcesses';

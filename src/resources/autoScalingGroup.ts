@@ -6,17 +6,17 @@ import {
   CreateAutoScalingGroupCommand,
   CreateOrUpdateTagsCommand,
   DeleteAutoScalingGroupCommand,
-  DescribeAutoScalingGroupsCommand,
   DescribeLifecycleHooksCommand,
   DetachLoadBalancerTargetGroupsCommand,
   PutLifecycleHookCommand,
   UpdateAutoScalingGroupCommand,
+  paginateDescribeAutoScalingGroups,
   type AutoScalingGroup,
   type Filter,
   type MixedInstancesPolicy,
 } from '@aws-sdk/client-auto-scaling';
 import type { AwsClients } from '../aws/clients';
-import { clusterTags, managedTagMap, TagKeys, tagValue, type Tag } from '../aws/tags';
+import { clusterTags, describeTagChanges, managedTagMap, TagKeys, tagsToUpdate, tagValue, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
 import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
 import { retryWhileNotReady } from '../orchestration/engine/wait';
@@ -102,20 +102,16 @@ function toState(g: AutoScalingGroup, hooks: string[]): AutoScalingGroupState {
   };
 }
 
-async function describeGroups(clients: AwsClients, input: { AutoScalingGroupNames?: string[]; Filters?: Filter[] }): Promise<AutoScalingGroup[]> {
+/** The groups named in `input` or matching its filters (every page). */
+export async function describeAutoScalingGroups(clients: AwsClients, input: { AutoScalingGroupNames?: string[]; Filters?: Filter[] }): Promise<AutoScalingGroup[]> {
   const out: AutoScalingGroup[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await clients.autoscaling.send(new DescribeAutoScalingGroupsCommand({ ...input, NextToken }));
-    out.push(...(page.AutoScalingGroups ?? []));
-    NextToken = page.NextToken;
-  } while (NextToken);
+  for await (const page of paginateDescribeAutoScalingGroups({ client: clients.autoscaling }, { ...input })) out.push(...(page.AutoScalingGroups ?? []));
   return out;
 }
 
 /** The group by name with its lifecycle hooks, or undefined. */
 export async function findAutoScalingGroup(clients: AwsClients, name: string, options: { hooks?: boolean } = {}): Promise<AutoScalingGroupState | undefined> {
-  const [g] = await describeGroups(clients, { AutoScalingGroupNames: [name] });
+  const [g] = await describeAutoScalingGroups(clients, { AutoScalingGroupNames: [name] });
   if (!g) return undefined;
   let hooks: string[] = [];
   if (options.hooks !== false) {
@@ -127,7 +123,7 @@ export async function findAutoScalingGroup(clients: AwsClients, name: string, op
 
 /** Every group tagged as the cluster's (instances included; no per-group calls). */
 export async function listClusterAutoScalingGroups(clients: AwsClients, cluster: string): Promise<AutoScalingGroupState[]> {
-  const groups = await describeGroups(clients, { Filters: [{ Name: `tag:${TagKeys.cluster}`, Values: [cluster] }] });
+  const groups = await describeAutoScalingGroups(clients, { Filters: [{ Name: `tag:${TagKeys.cluster}`, Values: [cluster] }] });
   return groups.filter((g) => tagValue(g.Tags, TagKeys.cluster) === cluster).map((g) => toState(g, []));
 }
 
@@ -208,6 +204,14 @@ export function autoScalingGroupTask(spec: AutoScalingGroupSpec): Task<AutoScali
     InstancesDistribution: { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'price-capacity-optimized' },
   });
   const subnets = [...spec.subnetIds].sort();
+  /** The settings create and update both converge: fixed capacity, subnets, and the template (or spot policy). */
+  const capacityAndLaunch = (lt: { LaunchTemplateId: string; Version: string }) => ({
+    MinSize: spec.count,
+    MaxSize: spec.count,
+    DesiredCapacity: spec.count,
+    VPCZoneIdentifier: subnets.join(','),
+    ...(spec.spot ? { MixedInstancesPolicy: mixed(lt) } : { LaunchTemplate: lt }),
+  });
   return {
     key: spec.key,
     type: AUTO_SCALING_GROUP_TYPE,
@@ -238,7 +242,7 @@ export function autoScalingGroupTask(spec: AutoScalingGroupSpec): Task<AutoScali
       const tgs = [...spec.targetGroupArns(ctx)].sort();
       if (JSON.stringify(actual.targetGroupArns) !== JSON.stringify(tgs)) changes.push(`targetGroups: ${actual.targetGroupArns.length} -> ${tgs.length}`);
       if (!actual.hooks.includes(spec.lifecycleHookName)) changes.push(`lifecycle hook ${spec.lifecycleHookName}: missing`);
-      for (const t of tags()) if (actual.tags[t.Key] !== t.Value) changes.push(`tag ${t.Key}: ${actual.tags[t.Key] ?? '-'} -> ${t.Value}`);
+      changes.push(...describeTagChanges(tags(), actual.tags));
       return changes;
     },
     async create(ctx) {
@@ -246,11 +250,7 @@ export function autoScalingGroupTask(spec: AutoScalingGroupSpec): Task<AutoScali
       if (!lt) throw new UserError(`internal: Auto Scaling group ${spec.name} created before its launch template`);
       const input = {
         AutoScalingGroupName: spec.name,
-        MinSize: spec.count,
-        MaxSize: spec.count,
-        DesiredCapacity: spec.count,
-        VPCZoneIdentifier: subnets.join(','),
-        ...(spec.spot ? { MixedInstancesPolicy: mixed(lt) } : { LaunchTemplate: lt }),
+        ...capacityAndLaunch(lt),
         TargetGroupARNs: spec.targetGroupArns(ctx),
         HealthCheckGracePeriod: 300,
         Tags: tags().map((t) => ({ ...t, PropagateAtLaunch: true, ResourceId: spec.name, ResourceType: 'auto-scaling-group' })),
@@ -298,14 +298,7 @@ export function autoScalingGroupTask(spec: AutoScalingGroupSpec): Task<AutoScali
           { action: 'update', name: spec.name, undo: { type: AUTO_SCALING_GROUP_TYPE, action: 'restore', data: { name: spec.name, previous, spot: actual.spot } } },
           () =>
             ctx.clients.autoscaling.send(
-              new UpdateAutoScalingGroupCommand({
-                AutoScalingGroupName: spec.name,
-                MinSize: spec.count,
-                MaxSize: spec.count,
-                DesiredCapacity: spec.count,
-                VPCZoneIdentifier: subnets.join(','),
-                ...(spec.spot ? { MixedInstancesPolicy: mixed(lt) } : { LaunchTemplate: lt }),
-              }),
+              new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: spec.name, ...capacityAndLaunch(lt) }),
             ),
         );
       }
@@ -335,7 +328,7 @@ export function autoScalingGroupTask(spec: AutoScalingGroupSpec): Task<AutoScali
           ),
         );
       }
-      const missingTags = tags().filter((t) => actual.tags[t.Key] !== t.Value);
+      const missingTags = tagsToUpdate(tags(), actual.tags);
       if (missingTags.length) {
         await write(ctx, { action: 'update', name: spec.name }, () =>
           ctx.clients.autoscaling.send(

@@ -4,7 +4,6 @@
 // (TerminateInstanceInAutoScalingGroup, so the termination lifecycle hook drains the node first;
 // never a raw EC2 TerminateInstances).
 import {
-  DescribeAutoScalingGroupsCommand,
   DescribeScalingActivitiesCommand,
   TerminateInstanceInAutoScalingGroupCommand,
   type AutoScalingGroup,
@@ -17,6 +16,8 @@ import { TagKeys, tagValue } from '../aws/tags';
 import { awsErrorCode } from '../core/errors';
 import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext } from '../orchestration/engine/types';
+import { describeAutoScalingGroups } from './autoScalingGroup';
+import { INSTANCE_TYPE } from './instance';
 
 export type GroupRole = 'control-plane' | 'node';
 
@@ -48,9 +49,6 @@ export interface GroupInventory {
   instances: InventoryInstance[];
 }
 
-
-export const INSTANCE_TYPE = 'AWS::EC2::Instance';
-
 function templateOf(group: AutoScalingGroup): LaunchTemplateSpecification | undefined {
   return group.LaunchTemplate ?? group.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
 }
@@ -71,26 +69,6 @@ export async function resolveLaunchTemplateVersion(
   );
   const found = res.LaunchTemplateVersions?.[0]?.VersionNumber;
   return found === undefined ? undefined : String(found);
-}
-
-async function describeGroups(
-  clients: AwsClients,
-  input: { names?: string[]; cluster?: string },
-): Promise<AutoScalingGroup[]> {
-  const groups: AutoScalingGroup[] = [];
-  let NextToken: string | undefined;
-  do {
-    const res = await clients.autoscaling.send(
-      new DescribeAutoScalingGroupsCommand({
-        ...(input.names ? { AutoScalingGroupNames: input.names } : {}),
-        ...(input.cluster ? { Filters: [{ Name: `tag:${TagKeys.cluster}`, Values: [input.cluster] }] } : {}),
-        NextToken,
-      }),
-    );
-    groups.push(...(res.AutoScalingGroups ?? []));
-    NextToken = res.NextToken;
-  } while (NextToken);
-  return groups;
 }
 
 function toInventory(group: AutoScalingGroup, currentVersion: string | undefined): GroupInventory {
@@ -129,7 +107,7 @@ export async function describeClusterGroups(
   cluster: string,
   only?: string[],
 ): Promise<GroupInventory[]> {
-  const groups = (await describeGroups(clients, { cluster })).filter(
+  const groups = (await describeAutoScalingGroups(clients, { Filters: [{ Name: `tag:${TagKeys.cluster}`, Values: [cluster] }] })).filter(
     (g) => tagValue(g.Tags, TagKeys.cluster) === cluster,
   );
   const selected = only?.length
@@ -167,7 +145,7 @@ export async function describeGroup(
   name: string,
   currentVersion?: string,
 ): Promise<GroupInventory | undefined> {
-  const [g] = await describeGroups(clients, { names: [name] });
+  const [g] = await describeAutoScalingGroups(clients, { AutoScalingGroupNames: [name] });
   return g ? toInventory(g, currentVersion) : undefined;
 }
 

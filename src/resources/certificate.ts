@@ -5,13 +5,14 @@
 import {
   DeleteCertificateCommand,
   DescribeCertificateCommand,
-  ListCertificatesCommand,
   ListTagsForCertificateCommand,
   RequestCertificateCommand,
+  paginateListCertificates,
   type CertificateDetail,
 } from '@aws-sdk/client-acm';
 import * as crypto from 'node:crypto';
 import type { AwsClients } from '../aws/clients';
+import { ignoringNotFound } from '../aws/notFound';
 import { TagKeys, type Tag } from '../aws/tags';
 import { UserError } from '../core/errors';
 import { journaledWrite } from '../orchestration/engine/journal';
@@ -101,12 +102,9 @@ export async function listCertificates(
   options: { managedOnly?: boolean } = {},
 ): Promise<CertificateState[]> {
   const arns: string[] = [];
-  let NextToken: string | undefined;
-  do {
-    const res = await clients.acm.send(new ListCertificatesCommand({ NextToken }));
+  for await (const res of paginateListCertificates({ client: clients.acm }, {})) {
     for (const s of res.CertificateSummaryList ?? []) if (s.CertificateArn) arns.push(s.CertificateArn);
-    NextToken = res.NextToken;
-  } while (NextToken);
+  }
   const out: CertificateState[] = [];
   for (const arn of arns) {
     const c = await describeCertificate(clients, arn);
@@ -185,11 +183,7 @@ export async function resolveCertificate(
 }
 
 export async function deleteCertificate(clients: AwsClients, arn: string): Promise<void> {
-  try {
-    await clients.acm.send(new DeleteCertificateCommand({ CertificateArn: arn }));
-  } catch (error) {
-    if (!hasAwsCode(error, 'ResourceNotFound')) throw error;
-  }
+  await ignoringNotFound(() => clients.acm.send(new DeleteCertificateCommand({ CertificateArn: arn })), 'ResourceNotFound');
 }
 
 registerUndo(CERTIFICATE_TYPE, {

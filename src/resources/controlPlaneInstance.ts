@@ -2,8 +2,8 @@
 // cluster and role tags through DescribeInstances, ranked by their Auto Scaling lifecycle state
 // (DescribeAutoScalingInstances) so that an InService, healthy instance is used first; and the
 // login user of an instance's AMI (DescribeImages) for SSH.
-import { DescribeImagesCommand, DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
-import { DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeImagesCommand, paginateDescribeInstances, type Instance } from '@aws-sdk/client-ec2';
+import { paginateDescribeAutoScalingInstances } from '@aws-sdk/client-auto-scaling';
 import type { AwsClients } from '../aws/clients';
 import { awsErrorCode } from '../core/errors';
 import { TagKeys, clusterFilters, tagValue } from '../aws/tags';
@@ -55,20 +55,13 @@ export async function findControlPlaneInstances(
   cluster: string,
 ): Promise<ControlPlaneInstance[]> {
   const found: ControlPlaneInstance[] = [];
-  let NextToken: string | undefined;
-  do {
-    const res = await clients.ec2.send(
-      new DescribeInstancesCommand({
-        Filters: [
-          ...clusterFilters(cluster, 'control-plane'),
-          { Name: 'instance-state-name', Values: ['running'] },
-        ],
-        NextToken,
-      }),
-    );
+  const pages = paginateDescribeInstances(
+    { client: clients.ec2 },
+    { Filters: [...clusterFilters(cluster, 'control-plane'), { Name: 'instance-state-name', Values: ['running'] }] },
+  );
+  for await (const res of pages) {
     for (const r of res.Reservations ?? []) for (const i of r.Instances ?? []) found.push(toControlPlane(i));
-    NextToken = res.NextToken;
-  } while (NextToken);
+  }
   await addAutoScalingState(clients, found);
   return found
     .filter((i) => !i.lifecycleState?.startsWith('Terminating'))
@@ -85,15 +78,11 @@ async function addAutoScalingState(clients: AwsClients, instances: ControlPlaneI
   const ids = [...byId.keys()];
   // DescribeAutoScalingInstances takes at most 50 instance ids per call.
   for (let start = 0; start < ids.length; start += 50) {
-    let NextToken: string | undefined;
-    do {
-      const res = await clients.autoscaling.send(
-        new DescribeAutoScalingInstancesCommand({
-          InstanceIds: ids.slice(start, start + 50),
-          MaxRecords: 50,
-          NextToken,
-        }),
-      );
+    const pages = paginateDescribeAutoScalingInstances(
+      { client: clients.autoscaling },
+      { InstanceIds: ids.slice(start, start + 50), MaxRecords: 50 },
+    );
+    for await (const res of pages) {
       for (const a of res.AutoScalingInstances ?? []) {
         const target = byId.get(a.InstanceId ?? '');
         if (!target) continue;
@@ -101,8 +90,7 @@ async function addAutoScalingState(clients: AwsClients, instances: ControlPlaneI
         target.lifecycleState = a.LifecycleState;
         target.healthStatus = a.HealthStatus;
       }
-      NextToken = res.NextToken;
-    } while (NextToken);
+    }
   }
 }
 

@@ -8,16 +8,16 @@ import {
   DetachRolePolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
-  ListAttachedRolePoliciesCommand,
-  ListInstanceProfilesForRoleCommand,
-  ListRolePoliciesCommand,
   PutRolePolicyCommand,
   RemoveRoleFromInstanceProfileCommand,
   TagRoleCommand,
-  type ListInstanceProfilesForRoleCommandOutput,
+  paginateListAttachedRolePolicies,
+  paginateListInstanceProfilesForRole,
+  paginateListRolePolicies,
 } from '@aws-sdk/client-iam';
 import type { AwsClients } from '../aws/clients';
-import { clusterTags, managedTagMap, TagKeys, type Tag } from '../aws/tags';
+import { ignoringNotFound } from '../aws/notFound';
+import { clusterTags, describeTagChanges, managedTagMap, TagKeys, tagMapOf, tagsToUpdate, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
 import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
 import { registerUndo } from './undo';
@@ -90,48 +90,31 @@ export async function findIamRole(clients: AwsClients, roleName: string, policyN
     }
   }
   const attached: string[] = [];
-  let Marker: string | undefined;
-  do {
-    const page = await clients.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker }));
+  for await (const page of paginateListAttachedRolePolicies({ client: clients.iam }, { RoleName: roleName })) {
     attached.push(...(page.AttachedPolicies ?? []).map((a) => a.PolicyArn!));
-    Marker = page.IsTruncated ? page.Marker : undefined;
-  } while (Marker);
+  }
   const tags = managedTagMap(role.Tags as Tag[]);
   return { roleName, arn: role.Arn!, tags, policy, attached, owner: tags[TagKeys.cluster] };
 }
 
 /** Deletes a role with its inline policies, attachments and instance-profile memberships. NotFound is success. */
 export async function deleteIamRole(clients: AwsClients, roleName: string): Promise<boolean> {
-  const ignoreMissing = async (fn: () => Promise<unknown>) => {
-    try {
-      await fn();
-    } catch (error) {
-      if (awsErrorCode(error) !== 'NoSuchEntity') throw error;
-    }
-  };
+  const ignoreMissing = (call: () => Promise<unknown>) => ignoringNotFound(call, 'NoSuchEntity');
   try {
     await clients.iam.send(new GetRoleCommand({ RoleName: roleName }));
   } catch (error) {
     if (awsErrorCode(error) === 'NoSuchEntity') return false;
     throw error;
   }
-  let Marker: string | undefined;
   const inline: string[] = [];
-  do {
-    const page = await clients.iam.send(new ListRolePoliciesCommand({ RoleName: roleName, Marker }));
-    inline.push(...(page.PolicyNames ?? []));
-    Marker = page.IsTruncated ? page.Marker : undefined;
-  } while (Marker);
+  for await (const page of paginateListRolePolicies({ client: clients.iam }, { RoleName: roleName })) inline.push(...(page.PolicyNames ?? []));
   for (const PolicyName of inline) await ignoreMissing(() => clients.iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName })));
   const state = await findIamRole(clients, roleName);
   for (const PolicyArn of state?.attached ?? []) await ignoreMissing(() => clients.iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn })));
-  Marker = undefined;
   const profiles: string[] = [];
-  do {
-    const page: ListInstanceProfilesForRoleCommandOutput = await clients.iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: roleName, Marker }));
+  for await (const page of paginateListInstanceProfilesForRole({ client: clients.iam }, { RoleName: roleName })) {
     profiles.push(...(page.InstanceProfiles ?? []).map((p) => p.InstanceProfileName!));
-    Marker = page.IsTruncated ? page.Marker : undefined;
-  } while (Marker);
+  }
   for (const InstanceProfileName of profiles) {
     await ignoreMissing(() => clients.iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName, RoleName: roleName })));
   }
@@ -189,7 +172,7 @@ export function iamRoleTask(spec: IamRoleSpec): Task<IamRoleState> {
       for (const arn of spec.managedPolicies.map((a) => managedPolicyArn(a, partition))) {
         if (!actual.attached.includes(arn)) changes.push(`attach ${arn}`);
       }
-      for (const t of desiredTags(spec)) if (actual.tags[t.Key] !== t.Value) changes.push(`tag ${t.Key}: ${actual.tags[t.Key] ?? '-'} -> ${t.Value}`);
+      changes.push(...describeTagChanges(desiredTags(spec), actual.tags));
       return changes;
     },
     async create(ctx) {
@@ -217,7 +200,7 @@ export function iamRoleTask(spec: IamRoleSpec): Task<IamRoleState> {
         await write(ctx, { action: 'update', name: spec.roleName }, () => ctx.clients.iam.send(new AttachRolePolicyCommand({ RoleName: spec.roleName, PolicyArn })));
         attached.push(PolicyArn);
       }
-      return { roleName: spec.roleName, arn, tags: Object.fromEntries(desiredTags(spec).map((t) => [t.Key, t.Value])), policy, attached };
+      return { roleName: spec.roleName, arn, tags: tagMapOf(desiredTags(spec)), policy, attached };
     },
     async update(actual, _changes, ctx) {
       const { partition, accountId } = arnParts(actual.arn);
@@ -236,11 +219,11 @@ export function iamRoleTask(spec: IamRoleSpec): Task<IamRoleState> {
         await write(ctx, { action: 'update', name: spec.roleName, id: actual.arn }, () => ctx.clients.iam.send(new AttachRolePolicyCommand({ RoleName: spec.roleName, PolicyArn })));
         attached.push(PolicyArn);
       }
-      const tags = desiredTags(spec).filter((t) => actual.tags[t.Key] !== t.Value);
+      const tags = tagsToUpdate(desiredTags(spec), actual.tags);
       if (tags.length) {
         await write(ctx, { action: 'update', name: spec.roleName, id: actual.arn }, () => ctx.clients.iam.send(new TagRoleCommand({ RoleName: spec.roleName, Tags: tags })));
       }
-      return { ...actual, policy, attached, tags: { ...actual.tags, ...Object.fromEntries(tags.map((t) => [t.Key, t.Value])) } };
+      return { ...actual, policy, attached, tags: { ...actual.tags, ...tagMapOf(tags) } };
     },
     id: (actual) => actual.arn,
   };

@@ -1,9 +1,9 @@
 // EC2 instances of a cluster: discovered by tags with paginated DescribeInstances (never one call per
 // instance). Instances are launched by Auto Scaling groups; k3sctl only terminates strays on delete.
-import { DescribeInstancesCommand, TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
+import { TerminateInstancesCommand, paginateDescribeInstances, type Instance } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients';
+import { ignoringNotFound } from '../aws/notFound';
 import { clusterFilters, TagKeys, tagValue } from '../aws/tags';
-import { awsErrorCode } from '../core/errors';
 import { registerUndo } from './undo';
 
 export const INSTANCE_TYPE = 'AWS::EC2::Instance';
@@ -51,23 +51,16 @@ export async function listClusterInstances(
     filters.push({ Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped', 'shutting-down'] });
   }
   const out: ClusterInstance[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await clients.ec2.send(new DescribeInstancesCommand({ Filters: filters, NextToken }));
+  for await (const page of paginateDescribeInstances({ client: clients.ec2 }, { Filters: filters })) {
     for (const r of page.Reservations ?? []) out.push(...(r.Instances ?? []).map(toInstance));
-    NextToken = page.NextToken;
-  } while (NextToken);
+  }
   return out.sort((a, b) => a.instanceId.localeCompare(b.instanceId));
 }
 
 /** Terminates instances directly (strays outside any group). NotFound is success. */
 export async function terminateInstances(clients: AwsClients, instanceIds: string[]): Promise<void> {
   if (instanceIds.length === 0) return;
-  try {
-    await clients.ec2.send(new TerminateInstancesCommand({ InstanceIds: instanceIds }));
-  } catch (error) {
-    if (awsErrorCode(error) !== 'InvalidInstanceID.NotFound') throw error;
-  }
+  await ignoringNotFound(() => clients.ec2.send(new TerminateInstancesCommand({ InstanceIds: instanceIds })), 'InvalidInstanceID.NotFound');
 }
 
 registerUndo(INSTANCE_TYPE, {

@@ -7,7 +7,8 @@ import {
   RemoveRoleFromInstanceProfileCommand,
 } from '@aws-sdk/client-iam';
 import type { AwsClients } from '../aws/clients';
-import { clusterTags, managedTagMap, TagKeys, type Tag } from '../aws/tags';
+import { ignoringNotFound } from '../aws/notFound';
+import { clusterTags, managedTagMap, TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
 import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
 import { registerUndo } from './undo';
@@ -47,17 +48,9 @@ export async function deleteInstanceProfile(clients: AwsClients, name: string): 
   const p = await findInstanceProfile(clients, name);
   if (!p) return false;
   for (const RoleName of p.roles) {
-    try {
-      await clients.iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName }));
-    } catch (error) {
-      if (awsErrorCode(error) !== 'NoSuchEntity') throw error;
-    }
+    await ignoringNotFound(() => clients.iam.send(new RemoveRoleFromInstanceProfileCommand({ InstanceProfileName: name, RoleName })), 'NoSuchEntity');
   }
-  try {
-    await clients.iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name }));
-  } catch (error) {
-    if (awsErrorCode(error) !== 'NoSuchEntity') throw error;
-  }
+  await ignoringNotFound(() => clients.iam.send(new DeleteInstanceProfileCommand({ InstanceProfileName: name })), 'NoSuchEntity');
   return true;
 }
 
@@ -106,7 +99,7 @@ export function instanceProfileTask(spec: InstanceProfileSpec): Task<InstancePro
       await write(ctx, { action: 'update', name: spec.name }, () =>
         ctx.clients.iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: spec.name, RoleName: spec.roleName })),
       );
-      return { name: spec.name, arn: created.InstanceProfile!.Arn!, roles: [spec.roleName], tags: Object.fromEntries(tags().map((t) => [t.Key, t.Value])) };
+      return { name: spec.name, arn: created.InstanceProfile!.Arn!, roles: [spec.roleName], tags: tagMapOf(tags()) };
     },
     async update(actual, _changes, ctx) {
       for (const RoleName of actual.roles.filter((r) => r !== spec.roleName)) {

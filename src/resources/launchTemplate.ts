@@ -5,21 +5,25 @@ import {
   CreateLaunchTemplateVersionCommand,
   DeleteLaunchTemplateCommand,
   DeleteLaunchTemplateVersionsCommand,
-  DescribeLaunchTemplatesCommand,
   DescribeLaunchTemplateVersionsCommand,
   ModifyLaunchTemplateCommand,
+  paginateDescribeLaunchTemplates,
   type LaunchTemplate,
   type RequestLaunchTemplateData,
   type ResponseLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
 import * as crypto from 'node:crypto';
 import type { AwsClients } from '../aws/clients';
-import { clusterTags, managedTagMap, TagKeys, type Tag } from '../aws/tags';
-import { UserError, awsErrorCode } from '../core/errors';
+import { ignoringNotFound } from '../aws/notFound';
+import { clusterTags, managedTagMap, TagKeys, tagMapOf, type Tag } from '../aws/tags';
+import { UserError } from '../core/errors';
 import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
 import { registerUndo } from './undo';
 
 export const LAUNCH_TEMPLATE_TYPE = 'AWS::EC2::LaunchTemplate';
+
+/** EC2 answers NotFound by id or by name with different codes. */
+const LAUNCH_TEMPLATE_NOT_FOUND = ['InvalidLaunchTemplateId.NotFound', 'InvalidLaunchTemplateName.NotFound'];
 
 /** What a group's instances are launched with; the references are filled from other tasks' outputs. */
 export interface LaunchTemplateInput {
@@ -135,12 +139,7 @@ function toState(lt: LaunchTemplate, data: ResponseLaunchTemplateData | undefine
 
 async function describeLaunchTemplates(clients: AwsClients, filters: { Name: string; Values: string[] }[]): Promise<LaunchTemplate[]> {
   const out: LaunchTemplate[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await clients.ec2.send(new DescribeLaunchTemplatesCommand({ Filters: filters, NextToken }));
-    out.push(...(page.LaunchTemplates ?? []));
-    NextToken = page.NextToken;
-  } while (NextToken);
+  for await (const page of paginateDescribeLaunchTemplates({ client: clients.ec2 }, { Filters: filters })) out.push(...(page.LaunchTemplates ?? []));
   return out;
 }
 
@@ -159,13 +158,7 @@ export async function listClusterLaunchTemplates(clients: AwsClients, cluster: s
 
 /** Deletes a launch template with all its versions; NotFound is success. */
 export async function deleteLaunchTemplate(clients: AwsClients, id: string): Promise<boolean> {
-  try {
-    await clients.ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: id }));
-    return true;
-  } catch (error) {
-    if (/^InvalidLaunchTemplate(Id|Name)\.NotFound/.test(awsErrorCode(error) ?? '')) return false;
-    throw error;
-  }
+  return ignoringNotFound(() => clients.ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: id })), ...LAUNCH_TEMPLATE_NOT_FOUND);
 }
 
 registerUndo(LAUNCH_TEMPLATE_TYPE, {
@@ -174,14 +167,12 @@ registerUndo(LAUNCH_TEMPLATE_TYPE, {
   },
   restore: async (clients, data) => {
     const id = String(data.id);
-    try {
+    await ignoringNotFound(async () => {
       await clients.ec2.send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: id, DefaultVersion: String(data.previousDefault) }));
       if (data.newVersion !== undefined) {
         await clients.ec2.send(new DeleteLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: [String(data.newVersion)] }));
       }
-    } catch (error) {
-      if (!/^InvalidLaunchTemplate(Id|Name)\.NotFound/.test(awsErrorCode(error) ?? '')) throw error;
-    }
+    }, ...LAUNCH_TEMPLATE_NOT_FOUND);
   },
 });
 
@@ -247,7 +238,7 @@ export function launchTemplateTask(spec: LaunchTemplateSpec): Task<LaunchTemplat
         (r) => ({ id: r.LaunchTemplate?.LaunchTemplateId, undo: { type: LAUNCH_TEMPLATE_TYPE, action: 'delete', data: { id: r.LaunchTemplate?.LaunchTemplateId, name: spec.name } } }),
       );
       const lt = out.LaunchTemplate!;
-      return { ...toState(lt, undefined), data: normalizeLaunchTemplateData(data), tags: Object.fromEntries(tags().map((t) => [t.Key, t.Value])) };
+      return { ...toState(lt, undefined), data: normalizeLaunchTemplateData(data), tags: tagMapOf(tags()) };
     },
     async update(actual, _changes, ctx) {
       const data = build(ctx);

@@ -14,7 +14,7 @@ import type { AwsClients } from '../aws/clients';
 import { awsErrorCode, UserError } from '../core/errors';
 import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext } from '../orchestration/engine/types';
-import { AUTO_SCALING_GROUP_TYPE } from './autoScalingCapacity';
+import { AUTO_SCALING_GROUP_TYPE } from './autoScalingGroup';
 import { LAUNCH_TEMPLATE_TYPE } from './launchTemplate';
 import { registerUndo } from './undo';
 

@@ -11,7 +11,8 @@ import {
   type Listener,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients';
-import { managedTagMap, type Tag } from '../aws/tags';
+import { ignoringNotFound } from '../aws/notFound';
+import { managedTagMap, tagMapOf, type Tag } from '../aws/tags';
 import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task } from '../orchestration/engine/types';
 import { describeElbTags, hasAwsCode, listListeners, tagDiff, type LoadBalancerState } from './loadBalancer';
@@ -76,11 +77,7 @@ registerUndo(ELB_TAGS_TYPE, {
 });
 
 export async function deleteListener(clients: AwsClients, arn: string): Promise<void> {
-  try {
-    await clients.elbv2.send(new DeleteListenerCommand({ ListenerArn: arn }));
-  } catch (error) {
-    if (!hasAwsCode(error, 'ListenerNotFound')) throw error;
-  }
+  await ignoringNotFound(() => clients.elbv2.send(new DeleteListenerCommand({ ListenerArn: arn })), 'ListenerNotFound');
 }
 
 registerUndo(LISTENER_TYPE, {
@@ -94,16 +91,16 @@ registerUndo(LISTENER_TYPE, {
     if (arn) await deleteListener(clients, arn);
   },
   async restore(clients, data) {
-    try {
-      await clients.elbv2.send(
-        new ModifyListenerCommand({
-          ListenerArn: data.arn as string,
-          Certificates: data.certificateArn ? [{ CertificateArn: data.certificateArn as string }] : undefined,
-        }),
-      );
-    } catch (error) {
-      if (!hasAwsCode(error, 'ListenerNotFound')) throw error;
-    }
+    await ignoringNotFound(
+      () =>
+        clients.elbv2.send(
+          new ModifyListenerCommand({
+            ListenerArn: data.arn as string,
+            Certificates: data.certificateArn ? [{ CertificateArn: data.certificateArn as string }] : undefined,
+          }),
+        ),
+      'ListenerNotFound',
+    );
   },
 });
 
@@ -210,7 +207,7 @@ export function listenerTask(spec: ListenerSpec, key = `listener/${spec.port}`):
       );
       const l = res.Listeners?.[0];
       if (!l) throw new Error(`CreateListener returned no listener for ${name}`);
-      return toListenerState(l, Object.fromEntries(spec.tags.map((t) => [t.Key, t.Value])));
+      return toListenerState(l, tagMapOf(spec.tags));
     },
     async update(actual, changes, ctx) {
       const lb = ctx.get<LoadBalancerState>(spec.loadBalancerKey);

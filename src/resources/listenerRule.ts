@@ -6,14 +6,15 @@
 import {
   CreateRuleCommand,
   DeleteRuleCommand,
-  DescribeRulesCommand,
   ModifyRuleCommand,
+  paginateDescribeRules,
   type Action,
   type Rule,
   type RuleCondition,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients';
-import { TagKeys, type Tag } from '../aws/tags';
+import { ignoringNotFound } from '../aws/notFound';
+import { TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { UserError } from '../core/errors';
 import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task } from '../orchestration/engine/types';
@@ -147,14 +148,9 @@ export async function listListenerRules(
   listenerArn: string,
 ): Promise<ListenerRuleState[]> {
   const rules: Rule[] = [];
-  let marker: string | undefined;
-  do {
-    const res = await clients.elbv2.send(
-      new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker }),
-    );
+  for await (const res of paginateDescribeRules({ client: clients.elbv2 }, { ListenerArn: listenerArn })) {
     rules.push(...(res.Rules ?? []));
-    marker = res.NextMarker;
-  } while (marker);
+  }
   const custom = rules.filter((r) => !r.IsDefault && r.Priority !== 'default');
   const tags = await describeElbTags(
     clients,
@@ -204,11 +200,7 @@ export function lowestFreePriority(used: Iterable<number>): number {
 }
 
 export async function deleteListenerRule(clients: AwsClients, arn: string): Promise<void> {
-  try {
-    await clients.elbv2.send(new DeleteRuleCommand({ RuleArn: arn }));
-  } catch (error) {
-    if (!hasAwsCode(error, 'RuleNotFound')) throw error;
-  }
+  await ignoringNotFound(() => clients.elbv2.send(new DeleteRuleCommand({ RuleArn: arn })), 'RuleNotFound');
 }
 
 registerUndo(LISTENER_RULE_TYPE, {
@@ -450,7 +442,7 @@ export function listenerRuleTask(spec: ListenerRuleSpec, key = 'listenerRule'): 
       const mine = toState(
         created,
         spec.listenerArn,
-        Object.fromEntries(spec.tags.map((t) => [t.Key, t.Value])),
+        tagMapOf(spec.tags),
       );
       return settleConcurrentDuplicates(ctx, spec, mine, name);
     },

@@ -4,14 +4,16 @@
 import {
   CreateLoadBalancerCommand,
   DeleteLoadBalancerCommand,
-  DescribeListenersCommand,
   DescribeLoadBalancersCommand,
   DescribeTagsCommand,
+  paginateDescribeListeners,
+  paginateDescribeLoadBalancers,
   type Listener,
   type LoadBalancer,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients';
-import { TagKeys, managedTagMap, type Tag } from '../aws/tags';
+import { ignoringNotFound } from '../aws/notFound';
+import { managedTagMap, TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
 import type { Clock } from '../core/clock';
 import { journaledWrite } from '../orchestration/engine/journal';
@@ -124,12 +126,9 @@ async function describeLoadBalancer(
 /** Every application load balancer of the region (paginated) with its tags. */
 export async function listLoadBalancers(clients: AwsClients): Promise<LoadBalancerState[]> {
   const lbs: LoadBalancer[] = [];
-  let marker: string | undefined;
-  do {
-    const res = await clients.elbv2.send(new DescribeLoadBalancersCommand({ Marker: marker }));
+  for await (const res of paginateDescribeLoadBalancers({ client: clients.elbv2 }, {})) {
     lbs.push(...(res.LoadBalancers ?? []).filter((l) => (l.Type ?? 'application') === 'application'));
-    marker = res.NextMarker;
-  } while (marker);
+  }
   const tags = await describeElbTags(
     clients,
     lbs.map((l) => l.LoadBalancerArn ?? ''),
@@ -175,14 +174,9 @@ export async function findLoadBalancer(
 /** Listeners of a load balancer (paginated). */
 export async function listListeners(clients: AwsClients, lbArn: string): Promise<Listener[]> {
   const out: Listener[] = [];
-  let marker: string | undefined;
-  do {
-    const res = await clients.elbv2.send(
-      new DescribeListenersCommand({ LoadBalancerArn: lbArn, Marker: marker }),
-    );
+  for await (const res of paginateDescribeListeners({ client: clients.elbv2 }, { LoadBalancerArn: lbArn })) {
     out.push(...(res.Listeners ?? []));
-    marker = res.NextMarker;
-  } while (marker);
+  }
   return out;
 }
 
@@ -208,11 +202,7 @@ export async function findHttpsListener(
 
 /** Deletes an ALB; NotFound is success. */
 export async function deleteLoadBalancer(clients: AwsClients, arn: string): Promise<void> {
-  try {
-    await clients.elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: arn }));
-  } catch (error) {
-    if (!hasAwsCode(error, 'LoadBalancerNotFound')) throw error;
-  }
+  await ignoringNotFound(() => clients.elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: arn })), 'LoadBalancerNotFound');
 }
 
 /** Waits (on `clock`) until the ALB is gone from DescribeLoadBalancers, so its ENIs and security groups can go. */
@@ -321,14 +311,14 @@ export function loadBalancerTask(spec: LoadBalancerSpec, key = 'loadBalancer'): 
       );
       const lb = res.LoadBalancers?.[0];
       if (!lb) throw new Error(`CreateLoadBalancer returned no load balancer for ${spec.name}`);
-      return toState(lb, Object.fromEntries(spec.tags.map((t) => [t.Key, t.Value])));
+      return toState(lb, tagMapOf(spec.tags));
     },
     async update(actual, _changes, ctx) {
       const { addElbTags } = await import('./listener');
       await addElbTags(ctx, LOAD_BALANCER_TYPE, spec.name, actual.arn, spec.tags, actual.tags);
       return {
         ...actual,
-        tags: { ...actual.tags, ...Object.fromEntries(spec.tags.map((t) => [t.Key, t.Value])) },
+        tags: { ...actual.tags, ...tagMapOf(spec.tags) },
       };
     },
     id: (a) => a.arn,

@@ -72,6 +72,33 @@ function toRecordSet(spec: RecordSpec): ResourceRecordSet {
   return r;
 }
 
+type RecordListPosition = { name?: string; type?: string; id?: string };
+
+/**
+ * The record sets of a zone in Route 53's order (name, type, set identifier) from `start` on, one
+ * ListResourceRecordSets page at a time: its paging takes three Next* fields, so there is no SDK paginator.
+ */
+async function* recordSetsFrom(
+  clients: AwsClients,
+  zoneId: string,
+  start: RecordListPosition,
+): AsyncGenerator<ResourceRecordSet> {
+  let position = start;
+  for (;;) {
+    const res = await clients.route53.send(
+      new ListResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        StartRecordName: position.name,
+        StartRecordType: position.type as never,
+        StartRecordIdentifier: position.id,
+      }),
+    );
+    yield* res.ResourceRecordSets ?? [];
+    if (!res.IsTruncated) return;
+    position = { name: res.NextRecordName, type: res.NextRecordType, id: res.NextRecordIdentifier };
+  }
+}
+
 /** The record set of `zoneId` with this name, type and set identifier, or undefined. */
 export async function findRecord(
   clients: AwsClients,
@@ -79,47 +106,20 @@ export async function findRecord(
   key: { name: string; type: string; setIdentifier?: string },
 ): Promise<RecordSpec | undefined> {
   const want = normalizeDnsName(key.name);
-  let start: { name?: string; type?: string; id?: string } = {
-    name: key.name,
-    type: key.type,
-    id: key.setIdentifier,
-  };
-  for (;;) {
-    const res = await clients.route53.send(
-      new ListResourceRecordSetsCommand({
-        HostedZoneId: zoneId,
-        StartRecordName: start.name,
-        StartRecordType: start.type as never,
-        StartRecordIdentifier: start.id,
-      }),
-    );
-    for (const r of res.ResourceRecordSets ?? []) {
-      const name = normalizeDnsName(r.Name ?? '');
-      if (name !== want || r.Type !== key.type) return undefined;
-      if ((r.SetIdentifier ?? undefined) === (key.setIdentifier ?? undefined)) return toSpec(r);
-    }
-    if (!res.IsTruncated) return undefined;
-    start = { name: res.NextRecordName, type: res.NextRecordType, id: res.NextRecordIdentifier };
+  const start = { name: key.name, type: key.type, id: key.setIdentifier };
+  for await (const r of recordSetsFrom(clients, zoneId, start)) {
+    const name = normalizeDnsName(r.Name ?? '');
+    if (name !== want || r.Type !== key.type) return undefined;
+    if ((r.SetIdentifier ?? undefined) === (key.setIdentifier ?? undefined)) return toSpec(r);
   }
+  return undefined;
 }
 
 /** Every record set of a zone (paginated). */
 export async function listRecords(clients: AwsClients, zoneId: string): Promise<RecordSpec[]> {
   const out: RecordSpec[] = [];
-  let start: { name?: string; type?: string; id?: string } = {};
-  for (;;) {
-    const res = await clients.route53.send(
-      new ListResourceRecordSetsCommand({
-        HostedZoneId: zoneId,
-        StartRecordName: start.name,
-        StartRecordType: start.type as never,
-        StartRecordIdentifier: start.id,
-      }),
-    );
-    out.push(...(res.ResourceRecordSets ?? []).map(toSpec));
-    if (!res.IsTruncated) return out;
-    start = { name: res.NextRecordName, type: res.NextRecordType, id: res.NextRecordIdentifier };
-  }
+  for await (const r of recordSetsFrom(clients, zoneId, {})) out.push(toSpec(r));
+  return out;
 }
 
 function sameRecord(a: RecordSpec, b: RecordSpec): boolean {

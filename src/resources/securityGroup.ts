@@ -5,13 +5,14 @@ import {
   CreateSecurityGroupCommand,
   CreateTagsCommand,
   DeleteSecurityGroupCommand,
-  DescribeSecurityGroupsCommand,
   RevokeSecurityGroupIngressCommand,
+  paginateDescribeSecurityGroups,
   type IpPermission,
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients';
-import { clusterTags, managedTagMap, TagKeys, type Tag } from '../aws/tags';
+import { ignoringNotFound } from '../aws/notFound';
+import { clusterTags, describeTagChanges, managedTagMap, TagKeys, tagMapOf, tagsToUpdate, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
 import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
 import { registerUndo } from './undo';
@@ -96,40 +97,34 @@ function toState(sg: SecurityGroup): SecurityGroupState {
 /** Security groups carrying the cluster's tag (role `cluster`), in any VPC. */
 export async function listClusterSecurityGroups(clients: AwsClients, cluster: string): Promise<SecurityGroupState[]> {
   const out: SecurityGroupState[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await clients.ec2.send(
-      new DescribeSecurityGroupsCommand({
-        Filters: [
-          { Name: `tag:${TagKeys.cluster}`, Values: [cluster] },
-          { Name: `tag:${TagKeys.role}`, Values: ['cluster'] },
-        ],
-        NextToken,
-      }),
-    );
-    out.push(...(page.SecurityGroups ?? []).map(toState));
-    NextToken = page.NextToken;
-  } while (NextToken);
+  const pages = paginateDescribeSecurityGroups(
+    { client: clients.ec2 },
+    {
+      Filters: [
+        { Name: `tag:${TagKeys.cluster}`, Values: [cluster] },
+        { Name: `tag:${TagKeys.role}`, Values: ['cluster'] },
+      ],
+    },
+  );
+  for await (const page of pages) out.push(...(page.SecurityGroups ?? []).map(toState));
   return out;
 }
 
 /** Every cluster security group of the region (any cluster), with its cluster name. */
 export async function listAllClusterSecurityGroups(clients: AwsClients): Promise<(SecurityGroupState & { cluster: string })[]> {
   const out: (SecurityGroupState & { cluster: string })[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await clients.ec2.send(
-      new DescribeSecurityGroupsCommand({
-        Filters: [
-          { Name: 'tag-key', Values: [TagKeys.cluster] },
-          { Name: `tag:${TagKeys.role}`, Values: ['cluster'] },
-        ],
-        NextToken,
-      }),
-    );
+  const pages = paginateDescribeSecurityGroups(
+    { client: clients.ec2 },
+    {
+      Filters: [
+        { Name: 'tag-key', Values: [TagKeys.cluster] },
+        { Name: `tag:${TagKeys.role}`, Values: ['cluster'] },
+      ],
+    },
+  );
+  for await (const page of pages) {
     for (const sg of page.SecurityGroups ?? []) out.push({ ...toState(sg), cluster: toState(sg).tags[TagKeys.cluster] ?? '' });
-    NextToken = page.NextToken;
-  } while (NextToken);
+  }
   return out.filter((g) => g.cluster);
 }
 
@@ -147,13 +142,7 @@ export async function findClusterSecurityGroup(clients: AwsClients, cluster: str
 
 /** Deletes a security group; NotFound is success. DependencyViolation is thrown (callers retry while instances terminate). */
 export async function deleteSecurityGroup(clients: AwsClients, groupId: string): Promise<boolean> {
-  try {
-    await clients.ec2.send(new DeleteSecurityGroupCommand({ GroupId: groupId }));
-    return true;
-  } catch (error) {
-    if (awsErrorCode(error) === 'InvalidGroup.NotFound') return false;
-    throw error;
-  }
+  return ignoringNotFound(() => clients.ec2.send(new DeleteSecurityGroupCommand({ GroupId: groupId })), 'InvalidGroup.NotFound');
 }
 
 registerUndo(SECURITY_GROUP_TYPE, {
@@ -218,7 +207,7 @@ export function securityGroupTask(spec: SecurityGroupSpec): Task<SecurityGroupSt
       const changes: string[] = [];
       for (const r of desired) if (!have.has(ruleKey(r))) changes.push(`add ingress ${ruleKey(r)}`);
       for (const r of actual.rules) if (!want.has(ruleKey(r))) changes.push(`remove ingress ${ruleKey(r)}`);
-      for (const t of tags()) if (actual.tags[t.Key] !== t.Value) changes.push(`tag ${t.Key}: ${actual.tags[t.Key] ?? '-'} -> ${t.Value}`);
+      changes.push(...describeTagChanges(tags(), actual.tags));
       return changes;
     },
     async create(ctx) {
@@ -240,7 +229,7 @@ export function securityGroupTask(spec: SecurityGroupSpec): Task<SecurityGroupSt
       await write(ctx, { action: 'update', name: spec.name, id: groupId }, () =>
         ctx.clients.ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: toPermissions(desired, groupId) })),
       );
-      return { groupId, vpcId: spec.vpcId, name: spec.name, rules: desired, tags: Object.fromEntries(tags().map((t) => [t.Key, t.Value])) };
+      return { groupId, vpcId: spec.vpcId, name: spec.name, rules: desired, tags: tagMapOf(tags()) };
     },
     async update(actual, _changes, ctx) {
       const have = new Set(actual.rules.map(ruleKey));
@@ -258,11 +247,11 @@ export function securityGroupTask(spec: SecurityGroupSpec): Task<SecurityGroupSt
           ctx.clients.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: toPermissions(remove, id) })),
         );
       }
-      const missingTags = tags().filter((t) => actual.tags[t.Key] !== t.Value);
+      const missingTags = tagsToUpdate(tags(), actual.tags);
       if (missingTags.length) {
         await write(ctx, { action: 'update', name: spec.name, id }, () => ctx.clients.ec2.send(new CreateTagsCommand({ Resources: [id], Tags: missingTags })));
       }
-      return { ...actual, rules: desired, tags: { ...actual.tags, ...Object.fromEntries(missingTags.map((t) => [t.Key, t.Value])) } };
+      return { ...actual, rules: desired, tags: { ...actual.tags, ...tagMapOf(missingTags) } };
     },
     id: (actual) => actual.groupId,
   };

@@ -5,7 +5,7 @@
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
-  DescribeSecurityGroupsCommand,
+  paginateDescribeSecurityGroups,
   type IpPermission,
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
@@ -74,9 +74,7 @@ export async function listAlbSecurityGroups(
   ];
   if (role) filters.push({ Name: `tag:${TagKeys.group}`, Values: [role] });
   const out: AlbSecurityGroupState[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await clients.ec2.send(new DescribeSecurityGroupsCommand({ Filters: filters, NextToken }));
+  for await (const page of paginateDescribeSecurityGroups({ client: clients.ec2 }, { Filters: filters })) {
     for (const sg of page.SecurityGroups ?? [])
       out.push({
         groupId: sg.GroupId ?? '',
@@ -84,8 +82,7 @@ export async function listAlbSecurityGroups(
         name: sg.GroupName ?? '',
         rules: rulesOf(sg),
       });
-    NextToken = page.NextToken;
-  } while (NextToken);
+  }
   return out;
 }
 

@@ -136,6 +136,11 @@ export class Sandbox {
     return r[service] as T;
   }
 
+  /** The state bag of one service if an operation has created it (ticks, inventories, internal APIs). */
+  existingServiceState<T>(service: ServiceName, region: string): T | undefined {
+    return this.serviceState<T | undefined>(service, region, () => undefined);
+  }
+
   /** Regions that have been touched. */
   get regions(): string[] {
     return Object.keys(this.state.regions);

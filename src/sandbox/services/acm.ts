@@ -278,18 +278,18 @@ function getCertificate(ctx: SandboxContext, input: Record<string, any>) {
 
 /** Whether a certificate exists in this region (ELBv2 CertificateNotFound). */
 export function certificateExists(ctx: SandboxContext, arn: string): boolean {
-  const st = ctx.sb.serviceState<AcmState | undefined>('acm', ctx.region, () => undefined);
+  const st = ctx.sb.existingServiceState<AcmState>('acm', ctx.region);
   return st?.certificates[arn] !== undefined;
 }
 
 function tick(ctx: SandboxContext): void {
-  const st = ctx.sb.serviceState<AcmState | undefined>('acm', ctx.region, () => undefined);
+  const st = ctx.sb.existingServiceState<AcmState>('acm', ctx.region);
   if (!st) return;
   for (const c of Object.values(st.certificates)) refresh(ctx, c);
 }
 
 function inventory(ctx: SandboxContext): InventoryItem[] {
-  const st = ctx.sb.serviceState<AcmState | undefined>('acm', ctx.region, () => undefined);
+  const st = ctx.sb.existingServiceState<AcmState>('acm', ctx.region);
   if (!st) return [];
   return Object.values(st.certificates).map((c) => ({
     type: 'AWS::CertificateManager::Certificate',

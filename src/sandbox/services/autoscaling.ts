@@ -588,7 +588,7 @@ function ec2StateAt(inst: SbInstance | undefined, t: number): string {
 function peekInstance(ctx: SandboxContext, id: string): Readonly<SbInstance> | undefined {
   const s = ec2Account(ctx);
   const inst = s.instances[id];
-  return inst && applyTransitionsTo(s, inst, ctx.sb.now()) ? (inst as unknown as SbInstance) : undefined;
+  return inst && applyTransitionsTo(s, inst, ctx.sb.now()) ? inst : undefined;
 }
 
 function ec2State(ctx: SandboxContext, id: string): string {
@@ -878,7 +878,7 @@ function reconcile(ctx: SandboxContext, g: Group, t: number): void {
 }
 
 function tick(ctx: SandboxContext): void {
-  const st = ctx.sb.serviceState<AsgState | undefined>('autoscaling', ctx.region, () => undefined);
+  const st = ctx.sb.existingServiceState<AsgState>('autoscaling', ctx.region);
   if (!st) return;
   const period = ctx.sb.behavior.timings.asgReconcileMs;
   // Every group reconciles on its own period; due periods are replayed in time order, so an
@@ -1530,7 +1530,7 @@ function describeScalingActivities(ctx: SandboxContext, input: Record<string, an
 }
 
 function inventory(ctx: SandboxContext): InventoryItem[] {
-  const st = ctx.sb.serviceState<AsgState | undefined>('autoscaling', ctx.region, () => undefined);
+  const st = ctx.sb.existingServiceState<AsgState>('autoscaling', ctx.region);
   if (!st) return [];
   return Object.values(st.groups).map((g) => ({
     type: 'AWS::AutoScaling::AutoScalingGroup',

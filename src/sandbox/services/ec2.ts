@@ -18,29 +18,9 @@ import {
   requestFromTemplateData,
   resolveTemplate,
 } from './ec2/instances';
-import { digest, ec2State, type SshEndpoint, type StoredInstance } from './ec2/state';
+import { digest, ec2State, type SbInstance, type SshEndpoint, type StoredInstance } from './ec2/state';
 
-export interface SbInstance {
-  InstanceId: string;
-  ImageId: string;
-  InstanceType: string;
-  state: 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopped';
-  launchedAt: number;
-  runningAt: number;
-  terminatedAt?: number;
-  SubnetId: string;
-  VpcId: string;
-  AvailabilityZone: string;
-  PrivateIpAddress: string;
-  PublicIpAddress?: string;
-  SecurityGroupIds: string[];
-  IamInstanceProfileArn?: string;
-  KeyName?: string;
-  Tags: { Key: string; Value: string }[];
-  LaunchTemplate?: { LaunchTemplateId: string; LaunchTemplateName: string; Version: string };
-  UserData?: string;
-  Spot?: boolean;
-}
+export type { SbInstance } from './ec2/state';
 
 function toSbInstance(ctx: SandboxContext, inst: StoredInstance): SbInstance {
   const copy = structuredClone(inst) as SbInstance;
@@ -99,17 +79,8 @@ export function listInstances(ctx: SandboxContext): SbInstance[] {
   return Object.values(ec2State(ctx).instances).map((i) => toSbInstance(ctx, i));
 }
 
-export function resolveLaunchTemplateVersion(
-  ctx: SandboxContext,
-  ref: { launchTemplateId?: string; launchTemplateName?: string; version?: string },
-): {
-  LaunchTemplateId: string;
-  LaunchTemplateName: string;
-  VersionNumber: number;
-  data: Record<string, unknown>;
-} {
-  return resolveTemplate(ctx, ref);
-}
+/** A launch template version by id or name and version (`$Latest`, `$Default` or a number), as Auto Scaling resolves it. */
+export { resolveTemplate as resolveLaunchTemplateVersion };
 
 /** Running, and not named (by id, Auto Scaling group or `*`) in behavior.neverHealthy. */
 export function isInstanceHealthy(ctx: SandboxContext, instanceId: string, groupName?: string): boolean {

@@ -1304,6 +1304,11 @@ function describeTags(ctx: SandboxContext, input: Record<string, any>) {
 // ---------------------------------------------------------------------------------------------
 // Internal API (Auto Scaling, ACM)
 
+/** Instances as targets on the group's own port (Auto Scaling registers instances, never ports). */
+function instanceTargets(instanceIds: string[]): { Id: string }[] {
+  return instanceIds.map((Id) => ({ Id }));
+}
+
 export function targetGroupExists(ctx: SandboxContext, arn: string): boolean {
   return state(ctx).targetGroups[arn] !== undefined;
 }
@@ -1315,12 +1320,7 @@ export function registerTargetsInternal(
   instanceIds: string[],
 ): void {
   const tg = state(ctx).targetGroups[targetGroupArn];
-  if (tg)
-    register(
-      ctx,
-      tg,
-      instanceIds.map((Id) => ({ Id })),
-    );
+  if (tg) register(ctx, tg, instanceTargets(instanceIds));
 }
 
 /** Deregisters instances (Auto Scaling: termination start, detach): they drain, then disappear. */
@@ -1330,12 +1330,7 @@ export function deregisterTargetsInternal(
   instanceIds: string[],
 ): void {
   const tg = state(ctx).targetGroups[targetGroupArn];
-  if (tg)
-    deregister(
-      ctx,
-      tg,
-      instanceIds.map((Id) => ({ Id })),
-    );
+  if (tg) deregister(ctx, tg, instanceTargets(instanceIds));
 }
 
 /** The health of an instance in a target group (undefined when not registered). */
@@ -1351,7 +1346,7 @@ export function targetHealthInternal(
 
 /** Listener ARNs that use a certificate (ACM's InUseBy). */
 export function listenersUsingCertificate(ctx: SandboxContext, certificateArn: string): string[] {
-  const st = ctx.sb.serviceState<Elbv2State | undefined>('elbv2', ctx.region, () => undefined);
+  const st = ctx.sb.existingServiceState<Elbv2State>('elbv2', ctx.region);
   if (!st) return [];
   return Object.values(st.listeners)
     .filter((l) => l.certificates.includes(certificateArn))
@@ -1361,7 +1356,7 @@ export function listenersUsingCertificate(ctx: SandboxContext, certificateArn: s
 // ---------------------------------------------------------------------------------------------
 
 function tick(ctx: SandboxContext): void {
-  const st = ctx.sb.serviceState<Elbv2State | undefined>('elbv2', ctx.region, () => undefined);
+  const st = ctx.sb.existingServiceState<Elbv2State>('elbv2', ctx.region);
   if (!st) return;
   for (const tg of Object.values(st.targetGroups)) pruneDrained(ctx, tg);
 }
@@ -1371,7 +1366,7 @@ function fingerprint(value: unknown): string {
 }
 
 function inventory(ctx: SandboxContext): InventoryItem[] {
-  const st = ctx.sb.serviceState<Elbv2State | undefined>('elbv2', ctx.region, () => undefined);
+  const st = ctx.sb.existingServiceState<Elbv2State>('elbv2', ctx.region);
   if (!st) return [];
   const items: InventoryItem[] = [];
   const tagMap = (tags: Tag[]) => Object.fromEntries(tags.map((t) => [t.Key, t.Value]).sort());

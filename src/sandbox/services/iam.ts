@@ -378,10 +378,14 @@ const removeRoleFromInstanceProfile: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const listInstanceProfilesForRole: OperationHandler = (ctx, input) => {
-  const r = getRole(ctx, input.RoleName);
+/** One page of the instance profiles that `matches` selects, by name (ListInstanceProfiles' output shape). */
+function instanceProfilePage(
+  ctx: SandboxContext,
+  input: { Marker?: string; MaxItems?: number },
+  matches: (p: InstanceProfile) => boolean,
+): Record<string, unknown> {
   const profiles = Object.values(iamState(ctx).instanceProfiles)
-    .filter((p) => p.roleNames.includes(r.RoleName))
+    .filter(matches)
     .sort((a, b) => a.InstanceProfileName.localeCompare(b.InstanceProfileName));
   const p = page(profiles, input.Marker, input.MaxItems);
   return {
@@ -389,19 +393,16 @@ const listInstanceProfilesForRole: OperationHandler = (ctx, input) => {
     IsTruncated: p.IsTruncated,
     Marker: p.Marker,
   };
+}
+
+const listInstanceProfilesForRole: OperationHandler = (ctx, input) => {
+  const r = getRole(ctx, input.RoleName);
+  return instanceProfilePage(ctx, input, (p) => p.roleNames.includes(r.RoleName));
 };
 
 const listInstanceProfiles: OperationHandler = (ctx, input) => {
   const prefix: string = input.PathPrefix ?? '/';
-  const profiles = Object.values(iamState(ctx).instanceProfiles)
-    .filter((p) => p.Path.startsWith(prefix))
-    .sort((a, b) => a.InstanceProfileName.localeCompare(b.InstanceProfileName));
-  const p = page(profiles, input.Marker, input.MaxItems);
-  return {
-    InstanceProfiles: p.items.map((x) => profileOutput(ctx, x)),
-    IsTruncated: p.IsTruncated,
-    Marker: p.Marker,
-  };
+  return instanceProfilePage(ctx, input, (p) => p.Path.startsWith(prefix));
 };
 
 const tagInstanceProfile: OperationHandler = (ctx, input) => {

@@ -75,6 +75,17 @@ export function getLaunchTemplate(
   );
 }
 
+/** The template a request names by `LaunchTemplateId` or `LaunchTemplateName`. */
+function templateNamedIn(
+  s: Ec2State,
+  input: { LaunchTemplateId?: string; LaunchTemplateName?: string },
+): LaunchTemplate {
+  return getLaunchTemplate(s, {
+    launchTemplateId: input.LaunchTemplateId,
+    launchTemplateName: input.LaunchTemplateName,
+  });
+}
+
 export function getVersion(lt: LaunchTemplate, version: string | undefined): LaunchTemplateVersion {
   const v = version ?? '$Default';
   const n = v === '$Latest' ? lt.LatestVersionNumber : v === '$Default' ? lt.DefaultVersionNumber : Number(v);
@@ -128,23 +139,32 @@ function validateData(data: Record<string, unknown>): void {
   validateTagSpecifications(specs, 'instance', 'volume', 'network-interface', 'spot-instances-request');
 }
 
+/**
+ * What an earlier CreateLaunchTemplate(Version) with this ClientToken made (undefined for a new token);
+ * the token reused with other parameters is IdempotentParameterMismatch.
+ */
+function earlierRequestWithToken(
+  s: Ec2State,
+  clientToken: string | undefined,
+  requestDigest: string,
+): Ec2State['templateTokens'][string] | undefined {
+  const seen = clientToken ? s.templateTokens[clientToken] : undefined;
+  if (seen && seen.digest !== requestDigest)
+    throw awsError(
+      'IdempotentParameterMismatch',
+      'The client token has already been used with different parameters.',
+    );
+  return seen;
+}
+
 const createLaunchTemplate: OperationHandler = (ctx, input) => {
   const name = required<string>(input.LaunchTemplateName, 'LaunchTemplateName');
   const data: Record<string, unknown> = required(input.LaunchTemplateData, 'LaunchTemplateData');
   const s = ec2State(ctx);
   const requestDigest = digest({ name, data, tags: input.TagSpecifications, d: input.VersionDescription });
-  if (input.ClientToken) {
-    const seen = s.templateTokens[input.ClientToken];
-    if (seen) {
-      if (seen.digest !== requestDigest)
-        throw awsError(
-          'IdempotentParameterMismatch',
-          'The client token has already been used with different parameters.',
-        );
-      const lt = s.launchTemplates[seen.launchTemplateId];
-      if (lt) return { LaunchTemplate: templateOutput(ctx, lt) };
-    }
-  }
+  const seen = earlierRequestWithToken(s, input.ClientToken, requestDigest);
+  const earlier = seen && s.launchTemplates[seen.launchTemplateId];
+  if (earlier) return { LaunchTemplate: templateOutput(ctx, earlier) };
   validateName(name);
   if (Object.values(s.launchTemplates).some((t) => t.LaunchTemplateName === name)) {
     throw awsError(
@@ -174,10 +194,7 @@ const createLaunchTemplate: OperationHandler = (ctx, input) => {
 
 const createLaunchTemplateVersion: OperationHandler = (ctx, input) => {
   const s = ec2State(ctx);
-  const lt = getLaunchTemplate(s, {
-    launchTemplateId: input.LaunchTemplateId,
-    launchTemplateName: input.LaunchTemplateName,
-  });
+  const lt = templateNamedIn(s, input);
   const overrides: Record<string, unknown> = required(input.LaunchTemplateData, 'LaunchTemplateData');
   const requestDigest = digest({
     id: lt.LaunchTemplateId,
@@ -185,18 +202,9 @@ const createLaunchTemplateVersion: OperationHandler = (ctx, input) => {
     src: input.SourceVersion,
     d: input.VersionDescription,
   });
-  if (input.ClientToken) {
-    const seen = s.templateTokens[input.ClientToken];
-    if (seen) {
-      if (seen.digest !== requestDigest)
-        throw awsError(
-          'IdempotentParameterMismatch',
-          'The client token has already been used with different parameters.',
-        );
-      const v = lt.versions[String(seen.version)];
-      if (v) return { LaunchTemplateVersion: versionOutput(ctx, lt, v) };
-    }
-  }
+  const seen = earlierRequestWithToken(s, input.ClientToken, requestDigest);
+  const earlier = seen && lt.versions[String(seen.version)];
+  if (earlier) return { LaunchTemplateVersion: versionOutput(ctx, lt, earlier) };
   // With SourceVersion the new version starts from that version's data; top-level fields given replace it.
   const base =
     input.SourceVersion !== undefined
@@ -226,10 +234,7 @@ const createLaunchTemplateVersion: OperationHandler = (ctx, input) => {
 
 const modifyLaunchTemplate: OperationHandler = (ctx, input) => {
   const s = ec2State(ctx);
-  const lt = getLaunchTemplate(s, {
-    launchTemplateId: input.LaunchTemplateId,
-    launchTemplateName: input.LaunchTemplateName,
-  });
+  const lt = templateNamedIn(s, input);
   if (input.DefaultVersion !== undefined) {
     const v = getVersion(lt, String(input.DefaultVersion));
     lt.DefaultVersionNumber = v.VersionNumber;
@@ -268,14 +273,7 @@ const describeLaunchTemplates: OperationHandler = (ctx, input) => {
 const describeLaunchTemplateVersions: OperationHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const hasRef = input.LaunchTemplateId !== undefined || input.LaunchTemplateName !== undefined;
-  const templates = hasRef
-    ? [
-        getLaunchTemplate(s, {
-          launchTemplateId: input.LaunchTemplateId,
-          launchTemplateName: input.LaunchTemplateName,
-        }),
-      ]
-    : Object.values(s.launchTemplates);
+  const templates = hasRef ? [templateNamedIn(s, input)] : Object.values(s.launchTemplates);
   const requested: string[] = input.Versions ?? [];
   if (!hasRef && requested.some((v) => !v.startsWith('$'))) {
     throw awsError(
@@ -315,20 +313,14 @@ const describeLaunchTemplateVersions: OperationHandler = (ctx, input) => {
 
 const deleteLaunchTemplate: OperationHandler = (ctx, input) => {
   const s = ec2State(ctx);
-  const lt = getLaunchTemplate(s, {
-    launchTemplateId: input.LaunchTemplateId,
-    launchTemplateName: input.LaunchTemplateName,
-  });
+  const lt = templateNamedIn(s, input);
   delete s.launchTemplates[lt.LaunchTemplateId];
   return { LaunchTemplate: templateOutput(ctx, lt) };
 };
 
 const deleteLaunchTemplateVersions: OperationHandler = (ctx, input) => {
   const s = ec2State(ctx);
-  const lt = getLaunchTemplate(s, {
-    launchTemplateId: input.LaunchTemplateId,
-    launchTemplateName: input.LaunchTemplateName,
-  });
+  const lt = templateNamedIn(s, input);
   const versions: string[] = required(input.Versions, 'Versions');
   const ok: Record<string, unknown>[] = [];
   const failed: Record<string, unknown>[] = [];

@@ -7,6 +7,7 @@ import { applyFilters } from './filters';
 import { getVpc } from './network';
 import { validateTagSpecifications } from './tagging';
 import {
+  allowAllEgressRule,
   defaultVpc,
   ec2State,
   parseCidr,
@@ -253,16 +254,7 @@ const createSecurityGroup: OperationHandler = (ctx, input) => {
     Description: description,
     VpcId: vpcId,
     Tags: tagsFrom(input.TagSpecifications, 'security-group'),
-    rules: [
-      {
-        SecurityGroupRuleId: ctx.sb.newId('sgr-'),
-        IsEgress: true,
-        IpProtocol: '-1',
-        FromPort: -1,
-        ToPort: -1,
-        CidrIpv4: '0.0.0.0/0',
-      },
-    ],
+    rules: [allowAllEgressRule(ctx)],
   };
   s.securityGroups[GroupId] = group;
   return {

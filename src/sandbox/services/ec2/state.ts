@@ -84,8 +84,8 @@ export interface LaunchTemplate {
   versions: Record<string, LaunchTemplateVersion>;
 }
 
-/** A simulated instance: the internal API's SbInstance plus what only DescribeInstances needs. */
-export interface StoredInstance {
+/** An instance as the internal API (Auto Scaling, ELBv2, SSM, the instance model) sees it. */
+export interface SbInstance {
   InstanceId: string;
   ImageId: string;
   InstanceType: string;
@@ -106,6 +106,10 @@ export interface StoredInstance {
   LaunchTemplate?: { LaunchTemplateId: string; LaunchTemplateName: string; Version: string };
   UserData?: string;
   Spot?: boolean;
+}
+
+/** A simulated instance: the internal API's SbInstance plus what only DescribeInstances needs. */
+export interface StoredInstance extends SbInstance {
   ReservationId: string;
   ClientToken?: string;
   AmiLaunchIndex: number;
@@ -175,6 +179,18 @@ export function cidrsOverlap(a: string, b: string): boolean {
   return !!x && !!y && x.base < y.base + y.size && y.base < x.base + x.size;
 }
 
+/** The egress rule every new security group starts with: all traffic to 0.0.0.0/0. */
+export function allowAllEgressRule(ctx: SandboxContext): SecurityGroupRule {
+  return {
+    SecurityGroupRuleId: ctx.sb.newId('sgr-'),
+    IsEgress: true,
+    IpProtocol: '-1',
+    FromPort: -1,
+    ToPort: -1,
+    CidrIpv4: '0.0.0.0/0',
+  };
+}
+
 export function defaultSecurityGroupRules(ctx: SandboxContext, groupId: string): SecurityGroupRule[] {
   return [
     {
@@ -185,14 +201,7 @@ export function defaultSecurityGroupRules(ctx: SandboxContext, groupId: string):
       ToPort: -1,
       ReferencedGroupId: groupId,
     },
-    {
-      SecurityGroupRuleId: ctx.sb.newId('sgr-'),
-      IsEgress: true,
-      IpProtocol: '-1',
-      FromPort: -1,
-      ToPort: -1,
-      CidrIpv4: '0.0.0.0/0',
-    },
+    allowAllEgressRule(ctx),
   ];
 }
 
