@@ -9,7 +9,11 @@ const { Plugin } = require('@oclif/core');
   const root = path.resolve(__dirname, '..');
   const plugin = new Plugin({ root, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, respectNoCacheDefault: true });
   await plugin.load();
-  fs.writeFileSync(path.join(root, 'oclif.manifest.json'), JSON.stringify(plugin.manifest));
+  // Written aside and renamed into place: a CLI starting meanwhile reads the old manifest or the new one.
+  const file = path.join(root, 'oclif.manifest.json');
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, JSON.stringify(plugin.manifest));
+  fs.renameSync(tmp, file);
 })().catch((error) => {
   console.error(error);
   process.exit(1);

@@ -1,6 +1,7 @@
 // The AWS client factory: the seven SDK v3 clients, built lazily (so `--help` never loads the SDK)
 // from one resolved region/profile/endpoint, with adaptive retry, and a middleware that counts
-// every call attempt into one ApiCallCounter per run. The sandbox plugs in here (src/sandbox).
+// every call attempt into one ApiCallCounter per run, and one that names the failed call on its error
+// (`$service`, `$operation`). The sandbox plugs in here (src/sandbox).
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -95,8 +96,29 @@ export class AwsClients {
       },
       { step: 'finalizeRequest', priority: 'low', name: 'k3sctlApiCallCounter' },
     );
+    // Outermost (after the retries): the error that reaches the caller says which call it answered,
+    // as `$service` / `$operation` (the CLI prints `AWS ec2:DescribeInstances failed: ...`).
+    client.middlewareStack.add(
+      (next: (a: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+        try {
+          return await next(args);
+        } catch (error) {
+          nameTheCall(error, service, (context.commandName ?? 'Unknown').replace(/Command$/, ''));
+          throw error;
+        }
+      },
+      { step: 'initialize', priority: 'high', name: 'k3sctlNameTheCall' },
+    );
     for (const plugin of o.plugins ?? []) client.middlewareStack.use(plugin);
     this.cache.set(service, client);
     return client as unknown as T;
   }
+}
+
+/** Marks an SDK error with the service and operation it answered, unless a deeper layer already did. */
+function nameTheCall(error: unknown, service: string, operation: string): void {
+  if (!error || typeof error !== 'object' || Object.isFrozen(error)) return;
+  const e = error as { $service?: string; $operation?: string };
+  e.$service ??= service;
+  e.$operation ??= operation;
 }

@@ -25,7 +25,7 @@ import {
   AwsOperationError,
   awsErrorCode,
 } from '../core/errors';
-import type { EventSink } from '../core/events';
+import type { EventSink, PlannedChange } from '../core/events';
 import type { WorkflowDeps } from '../orchestration/deps';
 import { RunFailedError } from '../orchestration/deps';
 
@@ -39,6 +39,33 @@ export const DRY_RUN_ENV = 'K3SCTL_DRY_RUN';
 /** The `--dry-run` flag of a mutating command (with its environment fallback). */
 export function dryRunFlag(description = 'print the plan and change nothing') {
   return Flags.boolean({ description, env: DRY_RUN_ENV });
+}
+
+/** `-f FILE` of a create command (flags override the file). */
+export function specFileFlag(
+  description = 'YAML file with the same fields as the flags (flags override it)',
+) {
+  return Flags.string({ char: 'f', description, env: 'K3SCTL_FILE' });
+}
+
+/** Why a command that needs an answer refuses to run without one. */
+const NO_PROMPT_REASON = 'stdin is not a terminal (or CI/--json is set); --dry-run previews without it';
+
+/** Reads `-f FILE`; a missing file is a UserError. */
+export function readSpecFile(file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  const fs = require('node:fs') as typeof import('node:fs');
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UserError(`cannot read ${file}: ${(error as Error).message}`, undefined, '--file');
+  }
+}
+
+/** A plan as text (ui/plan), with the dry-run note when nothing was changed. */
+export function renderChanges(planned: PlannedChange[], dryRun: boolean): string {
+  const { renderPlan } = require('../ui/plan') as typeof import('../ui/plan');
+  return `${renderPlan(planned)}${dryRun ? '\n(dry run: nothing was changed)' : ''}`;
 }
 
 /** Fields of an error that never go into the JSON error document (stack only with --verbose). */
@@ -138,6 +165,78 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
         missing[0],
       );
     }
+  }
+
+  /**
+   * The confirmation of a command that destroys or replaces running things: none with --dry-run or
+   * --yes; without a terminal it fails naming --yes (exit 2, before anything is read or written);
+   * otherwise a question asked once the workflow knows what it would do (`preview` of it on stderr).
+   */
+  protected confirmDestructive<S>(
+    dryRun: boolean | undefined,
+    preview: (subject: S) => string,
+    question: string,
+  ): ((subject: S) => Promise<boolean>) | undefined {
+    if (dryRun || this.flags.yes) return undefined;
+    if (!this.canPrompt()) this.requireFlags(['--yes'], NO_PROMPT_REASON);
+    return async (subject) => {
+      process.stderr.write(`${preview(subject)}\n`);
+      const { confirm } = await import('../ui/prompts');
+      return confirm(question);
+    };
+  }
+
+  /** confirmDestructive() for workflows that hand over their plan (a list of changes). */
+  protected confirmPlan(
+    dryRun: boolean | undefined,
+    question: string,
+  ): ((changes: PlannedChange[]) => Promise<boolean>) | undefined {
+    return this.confirmDestructive(
+      dryRun,
+      (changes: PlannedChange[]) => renderChanges(changes, false),
+      question,
+    );
+  }
+
+  /**
+   * Asks now, after showing `preview` (the command knows what it will do before any workflow runs):
+   * nothing with --yes; without a terminal fails naming --yes; a No is a UserError `cancelled`.
+   */
+  protected async confirmOrRequireYes(preview: string, question: string, cancelled: string): Promise<void> {
+    if (this.flags.yes) return;
+    if (!this.canPrompt()) this.requireFlags(['--yes'], NO_PROMPT_REASON);
+    process.stderr.write(`${preview}\n`);
+    const { confirm } = await import('../ui/prompts');
+    if (!(await confirm(question))) throw new UserError(cancelled);
+  }
+
+  /** For a create (converging) command: on a terminal, show the plan and ask (Yes by default); otherwise apply. */
+  protected confirmPlanOnTerminal(
+    question: string,
+  ): ((changes: PlannedChange[]) => Promise<boolean>) | undefined {
+    if (!this.canPrompt()) return undefined;
+    return async (changes) => {
+      process.stderr.write(`${renderChanges(changes, false)}\n`);
+      const { confirm } = await import('../ui/prompts');
+      return confirm(question, true);
+    };
+  }
+
+  /**
+   * The input of a create command: `-f FILE` (parsed by `parseFile`) with the flags over it (a given flag
+   * wins; an empty list does not). A `region` in the file stands for --region when that was not given.
+   */
+  protected async mergeSpecFile<F extends { region?: string }>(
+    fileName: string | undefined,
+    parseFile: (text: string, fileName: string) => F,
+    fromFlags: Partial<F>,
+  ): Promise<F> {
+    const { mergeFileAndFlags } = await import('../config/cluster');
+    const text = readSpecFile(fileName);
+    const file = text !== undefined ? parseFile(text, fileName!) : ({} as F);
+    const merged = mergeFileAndFlags(file, fromFlags);
+    if (!this.flags.region && merged.region) (this.flags as { region?: string }).region = merged.region;
+    return merged;
   }
 
   protected get home(): string {
@@ -292,6 +391,7 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
       // An AWS answer that no layer wrapped: a failure of the call, not a bug in k3sctl.
       payload.type = 'AwsError';
       payload.code = code;
+      Object.assign(payload, awsCallOf(error));
       const requestId = (error as { $metadata?: { requestId?: string } }).$metadata?.requestId;
       if (requestId) payload.requestId = requestId;
     }
@@ -300,7 +400,10 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
       const cause = error.cause as Error | undefined;
       if (cause?.message) payload.cause = cause.message;
       const causeCode = awsErrorCode(cause);
-      if (causeCode) payload.code = causeCode;
+      if (causeCode) {
+        payload.code = causeCode;
+        Object.assign(payload, awsCallOf(cause));
+      }
       if (cause instanceof Error && cause.name) payload.causeType = cause.name;
     }
     if (
@@ -355,11 +458,17 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
     const rolledBack = payload.rolledBack as unknown[] | undefined;
     const leftovers = payload.leftovers as
       { type: string; name: string; id?: string; error: string }[] | undefined;
+    // `ec2:DescribeInstances` when the error is an AWS answer to a call the SDK middleware named.
+    const call = payload.service && payload.operation ? `${payload.service}:${payload.operation}` : undefined;
     const lines: string[] = [];
     if (exit === ExitCode.interrupted) lines.push('Error: interrupted');
     else if (shown)
       lines.push(
-        `Error: ${shown.title} failed${payload.code ? ` (${payload.code})` : ''}; the error is shown above`,
+        `Error: ${shown.title} failed${payload.code ? ` (${call ? `AWS ${call}: ` : ''}${payload.code})` : ''}; the error is shown above`,
+      );
+    else if (call && payload.code)
+      lines.push(
+        `Error: AWS ${call} failed: ${message.startsWith(String(payload.code)) ? '' : `${payload.code}: `}${message}`,
       );
     else
       lines.push(
@@ -510,6 +619,15 @@ function parseErrorField(error: Error): string | undefined {
   const missing = /Missing required flag:?\s+-*([\w-]+)/i.exec(error.message);
   if (missing) return `--${missing[1]}`;
   return /(--[a-z0-9][\w-]*)/i.exec(error.message)?.[1];
+}
+
+/** The AWS call an SDK error answered (set by the middleware of src/aws/clients.ts): `{ service, operation }`. */
+function awsCallOf(error: unknown): { service?: string; operation?: string } {
+  const e = error as { $service?: unknown; $operation?: unknown } | undefined;
+  const out: { service?: string; operation?: string } = {};
+  if (typeof e?.$service === 'string') out.service = e.$service;
+  if (typeof e?.$operation === 'string') out.operation = e.$operation;
+  return out;
 }
 
 function truthyEnv(name: string): boolean {

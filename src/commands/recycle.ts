@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../cli/base';
+import { BaseCommand, dryRunFlag } from '../cli/base';
 import { UserError } from '../core/errors';
 import type { GroupPlan, RecycleStrategy } from '../orchestration/workflows/recyclePlan';
 import type { RecycleResult, RecycleSpec } from '../orchestration/workflows/recycle';
@@ -48,9 +48,7 @@ export const recycleFlags = {
     description: 'how long a new instance may take to be InService and healthy',
     default: '15m',
   }),
-  'dry-run': Flags.boolean({
-    description: 'list what would be replaced, in which order, and change nothing',
-  }),
+  'dry-run': dryRunFlag('list what would be replaced, in which order, and change nothing'),
 };
 
 type RecycleFlagValues = {
@@ -110,6 +108,11 @@ export function renderRecyclePlan(plans: GroupPlan[] | RecycleResult['groups']):
   return lines.join('\n');
 }
 
+/** What a recycle or upgrade asks about: the groups with something to replace. */
+export function previewReplacements(plans: GroupPlan[]): string {
+  return renderRecyclePlan(plans.filter((p) => p.batches.length));
+}
+
 export function renderReplacements(result: RecycleResult): string {
   const lines = [renderRecyclePlan(result.groups)];
   if (result.dryRun) return `${lines[0]}\n(dry run: nothing was changed)`;
@@ -145,14 +148,7 @@ export default class Recycle extends BaseCommand<typeof Recycle> {
   async run(): Promise<RecycleResult> {
     const f = this.flags;
     const spec = await recycleSpecFromFlags(this.args.cluster!, f, f.force);
-    if (!spec.dryRun && !f.yes && !this.canPrompt()) this.requireFlags(['--yes (or --dry-run to preview)']);
-    if (!spec.dryRun && !f.yes) {
-      spec.confirm = async (plans) => {
-        process.stderr.write(`${renderRecyclePlan(plans.filter((p) => p.batches.length))}\n`);
-        const { confirm } = await import('../ui/prompts');
-        return confirm('Replace these instances?');
-      };
-    }
+    spec.confirm = this.confirmDestructive(spec.dryRun, previewReplacements, 'Replace these instances?');
     const deps = await this.deps();
     const { recycle } = await import('../orchestration/workflows/recycle');
     const result = await recycle(deps, spec, { signal: this.interruptSignal() });

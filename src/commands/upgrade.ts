@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base';
 import type { UpgradeResult, UpgradeSpec } from '../orchestration/workflows/upgrade';
-import { recycleFlags, recycleSpecFromFlags, renderRecyclePlan, renderReplacements } from './recycle';
+import { previewReplacements, recycleFlags, recycleSpecFromFlags, renderReplacements } from './recycle';
 
 export default class Upgrade extends BaseCommand<typeof Upgrade> {
   static override description =
@@ -34,14 +34,11 @@ export default class Upgrade extends BaseCommand<typeof Upgrade> {
       k3sVersion: f['k3s-version'],
       force: f.force,
     };
-    if (!spec.dryRun && !f.yes && !this.canPrompt()) this.requireFlags(['--yes (or --dry-run to preview)']);
-    if (!spec.dryRun && !f.yes) {
-      spec.confirm = async (plans) => {
-        process.stderr.write(`${renderRecyclePlan(plans.filter((p) => p.batches.length))}\n`);
-        const { confirm } = await import('../ui/prompts');
-        return confirm(`Upgrade to k3s ${spec.k3sVersion} and replace these instances?`);
-      };
-    }
+    spec.confirm = this.confirmDestructive(
+      spec.dryRun,
+      previewReplacements,
+      `Upgrade to k3s ${spec.k3sVersion} and replace these instances?`,
+    );
     const deps = await this.deps();
     const { upgrade } = await import('../orchestration/workflows/upgrade');
     const result = await upgrade(deps, spec, { signal: this.interruptSignal() });

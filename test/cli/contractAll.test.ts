@@ -317,7 +317,11 @@ describe('every command against the sandbox', () => {
   let read: Record<string, CliResult & { before: number; after: number }>;
   let dry: Record<
     string,
-    CliResult & { before: { read: number; write: number }; after: { read: number; write: number } }
+    CliResult & {
+      home: string;
+      before: { read: number; write: number };
+      after: { read: number; write: number };
+    }
   >;
 
   beforeAll(async () => {
@@ -337,7 +341,7 @@ describe('every command against the sandbox', () => {
         [...argv(id), ...sampleArgs(id, fx), '--sandbox', '--dry-run', '--yes', '--json'],
         { home },
       );
-      return { ...r, before, after: sandboxCalls(home) };
+      return { ...r, home, before, after: sandboxCalls(home) };
     });
     dry = Object.fromEntries(MUTATING.map((id, i) => [id, list[i]]));
   }, 300_000);
@@ -371,12 +375,16 @@ describe('every command against the sandbox', () => {
     expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
     const doc = oneJson(r);
     expect(doc.dryRun).toBe(true);
-    if (id !== 'runs:rollback') expectMutatingResult(doc);
+    expectMutatingResult(doc);
   });
 
-  // runs rollback prints {run, dryRun, undo, rolledBack, leftovers}: no `changes`/`apiCalls` yet (reported).
-  it.failing('runs rollback --dry-run returns the mutating-command JSON (changes, apiCalls)', () => {
-    expectMutatingResult(oneJson(dry['runs:rollback']));
+  it.each(MUTATING)('%s --dry-run leaves no journal (`runs list` shows only real runs)', (id) => {
+    const r = dry[id];
+    expect(r.code).toBe(0);
+    const run = oneJson(r).run;
+    const journal = path.join(r.home, 'runs', `${run}.jsonl`);
+    // runs rollback --dry-run names the run it previews, whose journal is the fixture's own.
+    if (id !== 'runs:rollback') expect(fs.existsSync(journal)).toBe(false);
   });
 
   it('K3SCTL_DRY_RUN=1 is the environment fallback of --dry-run', async () => {
@@ -509,6 +517,34 @@ describe('failures: one JSON document, one message, exit 1 / 3', () => {
     expect(error.stack).toBeUndefined();
     const verbose = await runCli(['kubeconfig', 'demo', '--sandbox', '--json', '--verbose']);
     expect(oneJson(verbose).error.stack).toMatch(/KubeconfigError|UserError|at /);
+  });
+
+  it('an AWS error names the call: service and operation in the JSON error and on stderr (exit 1)', async () => {
+    const r = await runCli(['cluster', 'list', '--sandbox', '--json'], {
+      env: { K3SCTL_SANDBOX_FAULTS: 'GetParametersByPath=AccessDeniedException' },
+    });
+    expect(r.code).toBe(1);
+    expect(oneJson(r).error).toMatchObject({
+      type: 'AwsError',
+      code: 'AccessDenied',
+      service: 'ssm',
+      operation: 'GetParametersByPath',
+    });
+    expect(r.stderr.match(/^Error: /gm)).toHaveLength(1);
+    expect(r.stderr).toMatch(/^Error: AWS ssm:GetParametersByPath failed: AccessDenied: /m);
+  });
+
+  it('a failed write of a run names the call too (RunFailedError: service, operation of the cause)', async () => {
+    const r = await runCli(['cluster', 'create', 'demo', '--sandbox', '--yes', '--json'], {
+      env: { K3SCTL_SANDBOX_FAULTS: FAIL_ASG },
+    });
+    expect(r.code).toBe(1);
+    expect(oneJson(r).error).toMatchObject({
+      type: 'RunFailedError',
+      code: 'ValidationError',
+      service: 'autoscaling',
+      operation: 'CreateAutoScalingGroup',
+    });
   });
 
   it('a malformed K3SCTL_SANDBOX_BEHAVIOR is invalid input naming the variable', async () => {
@@ -711,7 +747,11 @@ describe('--endpoint-url reaches the SDK clients', () => {
         message: expect.stringMatching(/security token/),
       });
       expect(error.type).not.toBe('InternalError');
-      expect(r.stderr).toMatch(/^Error: UnrecognizedClient/m);
+      expect(error).toMatchObject({
+        service: expect.stringMatching(/^(ssm|ec2)$/),
+        operation: expect.stringMatching(/^(GetParametersByPath|Describe\w+)$/),
+      });
+      expect(r.stderr).toMatch(/^Error: AWS (ssm|ec2):\w+ failed: UnrecognizedClient/m);
     } finally {
       await aws.close();
     }

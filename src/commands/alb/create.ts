@@ -1,7 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../../cli/base';
-import type { AlbFile } from '../../config/ingress';
-import { readSpecFile, renderChanges } from '../cluster/create';
+import { BaseCommand, dryRunFlag, renderChanges, specFileFlag } from '../../cli/base';
 
 export default class AlbCreate extends BaseCommand<typeof AlbCreate> {
   static override description =
@@ -41,32 +39,30 @@ export default class AlbCreate extends BaseCommand<typeof AlbCreate> {
       description: 'subnets by EC2 filter NAME=VALUE (repeatable)',
       multiple: true,
     }),
-    file: Flags.string({
-      char: 'f',
-      description: 'YAML file with the same fields as the flags (flags override it)',
-      env: 'K3SCTL_FILE',
-    }),
-    'dry-run': Flags.boolean({ description: 'print the plan and change nothing' }),
+    file: specFileFlag(),
+    'dry-run': dryRunFlag(),
   };
 
   async run(): Promise<object> {
     const f = this.flags;
     const cfg = await import('../../config/cluster');
     const ingress = await import('../../config/ingress');
-    const text = readSpecFile(f.file);
-    const file: AlbFile = text !== undefined ? ingress.parseIngressFile('alb', text, f.file!) : {};
-    const merged = cfg.mergeFileAndFlags(file, {
-      name: this.args.name,
-      region: f.region,
-      internal: f.internal || undefined,
-      certificate: f.certificate,
-      certificateDomain: f['certificate-domain'],
-      ingressCidrs: f['ingress-cidr'],
-      vpcId: f['vpc-id'],
-      vpc: f.vpc,
-      subnetIds: f['subnet-id'],
-      subnetFilters: cfg.parseFilters(f['subnet-filter'], '--subnet-filter'),
-    });
+    const merged = await this.mergeSpecFile(
+      f.file,
+      (text, name) => ingress.parseIngressFile('alb', text, name),
+      {
+        name: this.args.name,
+        region: f.region,
+        internal: f.internal || undefined,
+        certificate: f.certificate,
+        certificateDomain: f['certificate-domain'],
+        ingressCidrs: f['ingress-cidr'],
+        vpcId: f['vpc-id'],
+        vpc: f.vpc,
+        subnetIds: f['subnet-id'],
+        subnetFilters: cfg.parseFilters(f['subnet-filter'], '--subnet-filter'),
+      },
+    );
     if (!merged.name) this.requireFlags(['NAME'], 'the ALB name is neither an argument nor in the file');
     const filters = merged.subnetFilters
       ? Object.fromEntries(
@@ -75,7 +71,6 @@ export default class AlbCreate extends BaseCommand<typeof AlbCreate> {
       : undefined;
     const { region: _region, ...albInput } = merged;
     const spec = ingress.buildAlbSpec({ ...albInput, name: merged.name!, subnetFilters: filters });
-    if (!f.region && merged.region) (this.flags as { region?: string }).region = merged.region;
     const deps = await this.deps();
     const { albCreate } = await import('../../orchestration/workflows/albCreate');
     const result = await albCreate(deps, spec, { dryRun: f['dry-run'], signal: this.interruptSignal() });

@@ -1,7 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../../cli/base';
-import type { PlannedChange } from '../../core/events';
-import { renderChanges } from '../cluster/create';
+import { BaseCommand, dryRunFlag, renderChanges } from '../../cli/base';
+import { UserError } from '../../core/errors';
 
 export default class AlbDelete extends BaseCommand<typeof AlbDelete> {
   static override description =
@@ -14,25 +13,13 @@ export default class AlbDelete extends BaseCommand<typeof AlbDelete> {
   static override args = { name: Args.string({ description: 'ALB name or ARN', required: true }) };
   static override flags = {
     force: Flags.boolean({ description: 'also delete the listener rules of clusters and endpoints' }),
-    'dry-run': Flags.boolean({ description: 'print the plan and change nothing' }),
+    'dry-run': dryRunFlag(),
   };
 
   async run(): Promise<object> {
     const f = this.flags;
     const name = this.args.name!;
-    if (!f['dry-run'] && !f.yes && !this.canPrompt())
-      this.requireFlags(
-        ['--yes'],
-        'stdin is not a terminal (or CI/--json is set); --dry-run previews without it',
-      );
-    const confirm =
-      f['dry-run'] || f.yes
-        ? undefined
-        : async (changes: PlannedChange[]) => {
-            process.stderr.write(`${renderChanges(changes, false)}\n`);
-            const { confirm: ask } = await import('../../ui/prompts');
-            return ask(`Delete ALB ${name} and everything above?`);
-          };
+    const confirm = this.confirmPlan(f['dry-run'], `Delete ALB ${name} and everything above?`);
     const deps = await this.deps();
     const { albDelete } = await import('../../orchestration/workflows/albDelete');
     const result = await albDelete(deps, name, {
@@ -40,6 +27,11 @@ export default class AlbDelete extends BaseCommand<typeof AlbDelete> {
       force: f.force,
       confirm,
       signal: this.interruptSignal(),
+    }).catch((error: unknown) => {
+      // The refusal while clusters or endpoints still route through the ALB is lifted by --force.
+      if (error instanceof UserError && !error.field && error.suggestion?.includes('--force'))
+        throw new UserError(error.message, error.suggestion, '--force');
+      throw error;
     });
     this.output(result, () =>
       result.dryRun ? renderChanges(result.planned, true) : `deleted ALB ${result.alb.name}`,

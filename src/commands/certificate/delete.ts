@@ -1,7 +1,5 @@
-import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../../cli/base';
-import type { PlannedChange } from '../../core/events';
-import { renderChanges } from '../cluster/create';
+import { Args } from '@oclif/core';
+import { BaseCommand, dryRunFlag, renderChanges } from '../../cli/base';
 
 export default class CertificateDelete extends BaseCommand<typeof CertificateDelete> {
   static override description =
@@ -14,24 +12,15 @@ export default class CertificateDelete extends BaseCommand<typeof CertificateDel
   static override args = {
     certificate: Args.string({ description: 'certificate ARN or domain', required: true }),
   };
-  static override flags = { 'dry-run': Flags.boolean({ description: 'print the plan and change nothing' }) };
+  static override flags = { 'dry-run': dryRunFlag() };
 
   async run(): Promise<object> {
     const f = this.flags;
     const certificate = this.args.certificate!;
-    if (!f['dry-run'] && !f.yes && !this.canPrompt())
-      this.requireFlags(
-        ['--yes'],
-        'stdin is not a terminal (or CI/--json is set); --dry-run previews without it',
-      );
-    const confirm =
-      f['dry-run'] || f.yes
-        ? undefined
-        : async (changes: PlannedChange[]) => {
-            process.stderr.write(`${renderChanges(changes, false)}\n`);
-            const { confirm: ask } = await import('../../ui/prompts');
-            return ask(`Delete certificate ${certificate} and its validation records above?`);
-          };
+    const confirm = this.confirmPlan(
+      f['dry-run'],
+      `Delete certificate ${certificate} and its validation records above?`,
+    );
     const deps = await this.deps();
     const { certificateDelete } = await import('../../orchestration/workflows/certificateDelete');
     const result = await certificateDelete(deps, certificate, {

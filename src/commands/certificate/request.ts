@@ -1,7 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../../cli/base';
-import type { CertificateFile } from '../../config/ingress';
-import { readSpecFile, renderChanges } from '../cluster/create';
+import { BaseCommand, dryRunFlag, renderChanges, specFileFlag } from '../../cli/base';
 
 export default class CertificateRequest extends BaseCommand<typeof CertificateRequest> {
   static override description =
@@ -21,33 +19,28 @@ export default class CertificateRequest extends BaseCommand<typeof CertificateRe
       description: "DOMAIN=ZONE: zone of one name's validation record (repeatable)",
       multiple: true,
     }),
-    file: Flags.string({
-      char: 'f',
-      description: 'YAML file with the same fields as the flags (flags override it)',
-      env: 'K3SCTL_FILE',
-    }),
-    'dry-run': Flags.boolean({ description: 'print the plan and change nothing' }),
+    file: specFileFlag(),
+    'dry-run': dryRunFlag(),
   };
 
   async run(): Promise<object> {
     const f = this.flags;
-    const cfg = await import('../../config/cluster');
     const ingress = await import('../../config/ingress');
-    const text = readSpecFile(f.file);
-    const file: CertificateFile =
-      text !== undefined ? ingress.parseIngressFile('certificate', text, f.file!) : {};
-    const merged = cfg.mergeFileAndFlags(file, {
-      domain: this.args.domain,
-      region: f.region,
-      sans: f.san,
-      zone: f.zone,
-      validationZones: f['validation-zone']?.length
-        ? ingress.parseValidationZones(f['validation-zone'])
-        : undefined,
-    });
+    const merged = await this.mergeSpecFile(
+      f.file,
+      (text, name) => ingress.parseIngressFile('certificate', text, name),
+      {
+        domain: this.args.domain,
+        region: f.region,
+        sans: f.san,
+        zone: f.zone,
+        validationZones: f['validation-zone']?.length
+          ? ingress.parseValidationZones(f['validation-zone'])
+          : undefined,
+      },
+    );
     if (!merged.domain) this.requireFlags(['DOMAIN'], 'the domain is neither an argument nor in the file');
     const spec = ingress.buildCertificateSpec({ ...merged, domain: merged.domain! });
-    if (!f.region && merged.region) (this.flags as { region?: string }).region = merged.region;
     const deps = await this.deps();
     const { certificateRequest } = await import('../../orchestration/workflows/certificateRequest');
     const result = await certificateRequest(deps, spec, {

@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../../cli/base';
-import { UserError } from '../../core/errors';
-import type { PlannedChange } from '../../core/events';
+import { BaseCommand, dryRunFlag, renderChanges, specFileFlag } from '../../cli/base';
+
+// Other commands import these from here; they live in the base command now.
+export { readSpecFile, renderChanges } from '../../cli/base';
 
 /** Flags a group takes in `cluster create`, `controlplane add` and `nodegroup add`. */
 export const groupSelectionFlags = {
@@ -17,26 +18,10 @@ export const groupSelectionFlags = {
   taint: Flags.string({ description: 'node taint KEY[=VALUE]:EFFECT (repeatable)', multiple: true }),
   'root-volume-size': Flags.integer({ description: 'root volume size in GiB (default 20)', env: 'K3SCTL_ROOT_VOLUME_SIZE' }),
   'root-volume-type': Flags.string({ description: 'root volume type (default gp3)', env: 'K3SCTL_ROOT_VOLUME_TYPE' }),
-  file: Flags.string({ char: 'f', description: 'YAML file with the same fields as the flags (flags override it); schema: schema/cluster.schema.json', env: 'K3SCTL_FILE' }),
+  file: specFileFlag('YAML file with the same fields as the flags (flags override it); schema: schema/cluster.schema.json'),
   wait: Flags.boolean({ description: 'wait until instances are InService (--no-wait returns after the writes)', default: true, allowNo: true, env: 'K3SCTL_WAIT' }),
-  'dry-run': Flags.boolean({ description: 'print the plan and change nothing' }),
+  'dry-run': dryRunFlag(),
 };
-
-/** Reads `-f FILE`; a missing file is a UserError. */
-export function readSpecFile(file: string | undefined): string | undefined {
-  if (!file) return undefined;
-  const fs = require('node:fs') as typeof import('node:fs');
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UserError(`cannot read ${file}: ${(error as Error).message}`, undefined, '--file');
-  }
-}
-
-export function renderChanges(planned: PlannedChange[], dryRun: boolean): string {
-  const { renderPlan } = require('../../ui/plan') as typeof import('../../ui/plan');
-  return `${renderPlan(planned)}${dryRun ? '\n(dry run: nothing was changed)' : ''}`;
-}
 
 export default class ClusterCreate extends BaseCommand<typeof ClusterCreate> {
   static override description =
@@ -71,9 +56,7 @@ export default class ClusterCreate extends BaseCommand<typeof ClusterCreate> {
   async run(): Promise<object> {
     const f = this.flags;
     const cfg = await import('../../config/cluster');
-    const text = readSpecFile(f.file);
-    const file = text !== undefined ? cfg.parseFile(cfg.ClusterFileSchema, text, f.file!) : {};
-    const merged = cfg.mergeFileAndFlags<typeof file>(file, {
+    const merged = await this.mergeSpecFile(f.file, (text, name) => cfg.parseFile(cfg.ClusterFileSchema, text, name), {
       name: this.args.name,
       region: f.region,
       vpcId: f['vpc-id'],
@@ -105,17 +88,10 @@ export default class ClusterCreate extends BaseCommand<typeof ClusterCreate> {
       merged.ingress = { alb: f['ingress-alb'] ?? merged.ingress?.alb ?? '', zone: f['ingress-zone'] ?? merged.ingress?.zone ?? '' };
     }
     if (!merged.name) this.requireFlags(['NAME'], 'the cluster name is neither an argument nor in the file');
-    if (!f.region && merged.region) (this.flags as { region?: string }).region = merged.region;
     const deps = await this.deps();
     const spec = cfg.buildClusterSpec({ ...merged, name: merged.name!, region: deps.region });
     const { clusterCreate } = await import('../../orchestration/workflows/clusterCreate');
-    const confirm = this.canPrompt()
-      ? async (changes: PlannedChange[]) => {
-          process.stderr.write(`${renderChanges(changes, false)}\n`);
-          const { confirm: ask } = await import('../../ui/prompts');
-          return ask(`Apply these changes to cluster ${spec.name}?`, true);
-        }
-      : undefined;
+    const confirm = this.confirmPlanOnTerminal(`Apply these changes to cluster ${spec.name}?`);
     const result = await clusterCreate(deps, spec, { dryRun: f['dry-run'], wait: f.wait, confirm, signal: this.interruptSignal() });
     this.output(result, () => {
       if (result.dryRun) return renderChanges(result.planned, true);

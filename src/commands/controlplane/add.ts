@@ -18,7 +18,12 @@ export default class ControlplaneAdd extends BaseCommand<typeof ControlplaneAdd>
 
   async run(): Promise<object> {
     const f = this.flags;
-    const result = await runGroupAdd({ canPrompt: this.canPrompt(), deps: () => this.deps(), signal: () => this.interruptSignal() }, 'control-plane', this.args.cluster!, this.args.group!, f, f['control-planes'], f['control-plane-type']);
+    const context = {
+      confirm: this.confirmPlanOnTerminal(`Apply these changes to cluster ${this.args.cluster}?`),
+      deps: () => this.deps(),
+      signal: () => this.interruptSignal(),
+    };
+    const result = await runGroupAdd(context, 'control-plane', this.args.cluster!, this.args.group!, f, f['control-planes'], f['control-plane-type']);
     this.output(result, () => renderGroupResult(result));
     return result;
   }

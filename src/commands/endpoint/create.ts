@@ -1,7 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../../cli/base';
-import type { EndpointFile } from '../../config/ingress';
-import { readSpecFile, renderChanges } from '../cluster/create';
+import { BaseCommand, dryRunFlag, renderChanges, specFileFlag } from '../../cli/base';
 
 export default class EndpointCreate extends BaseCommand<typeof EndpointCreate> {
   static override description =
@@ -36,34 +34,31 @@ export default class EndpointCreate extends BaseCommand<typeof EndpointCreate> {
       default: true,
       allowNo: true,
     }),
-    file: Flags.string({
-      char: 'f',
-      description: 'YAML file with the same fields as the flags (flags override it)',
-      env: 'K3SCTL_FILE',
-    }),
-    'dry-run': Flags.boolean({ description: 'print the plan and change nothing' }),
+    file: specFileFlag(),
+    'dry-run': dryRunFlag(),
   };
 
   async run(): Promise<object> {
     const f = this.flags;
-    const cfg = await import('../../config/cluster');
     const ingress = await import('../../config/ingress');
-    const text = readSpecFile(f.file);
-    const file: EndpointFile = text !== undefined ? ingress.parseIngressFile('endpoint', text, f.file!) : {};
-    const merged = cfg.mergeFileAndFlags(file, {
-      service: this.args.service,
-      region: f.region,
-      zone: f.zone,
-      alb: f.alb,
-      clusters: f.cluster,
-      weights: f.weight?.length ? ingress.parseWeights(f.weight) : undefined,
-      mode: f.mode as 'ingress' | 'nodeport' | undefined,
-      port: f.port,
-      healthPath: f['health-path'],
-      stickiness: f.stickiness,
-      sourceIps: f['source-ip'],
-      dns: f.dns === false ? false : undefined,
-    });
+    const merged = await this.mergeSpecFile(
+      f.file,
+      (text, name) => ingress.parseIngressFile('endpoint', text, name),
+      {
+        service: this.args.service,
+        region: f.region,
+        zone: f.zone,
+        alb: f.alb,
+        clusters: f.cluster,
+        weights: f.weight?.length ? ingress.parseWeights(f.weight) : undefined,
+        mode: f.mode as 'ingress' | 'nodeport' | undefined,
+        port: f.port,
+        healthPath: f['health-path'],
+        stickiness: f.stickiness,
+        sourceIps: f['source-ip'],
+        dns: f.dns === false ? false : undefined,
+      },
+    );
     const missing = [
       !merged.service && 'SERVICE',
       !merged.zone && '--zone',
@@ -72,7 +67,6 @@ export default class EndpointCreate extends BaseCommand<typeof EndpointCreate> {
     ].filter(Boolean) as string[];
     this.requireFlags(missing, 'these are neither flags nor in the file');
     const spec = ingress.buildEndpointSpec({ ...merged, service: merged.service! });
-    if (!f.region && merged.region) (this.flags as { region?: string }).region = merged.region;
     const deps = await this.deps();
     const { endpointCreate } = await import('../../orchestration/workflows/endpointCreate');
     const result = await endpointCreate(deps, spec, { dryRun: f['dry-run'], signal: this.interruptSignal() });

@@ -1,7 +1,5 @@
-import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../../cli/base';
-import type { PlannedChange } from '../../core/events';
-import { renderChanges } from '../cluster/create';
+import { Args } from '@oclif/core';
+import { BaseCommand, dryRunFlag, renderChanges } from '../../cli/base';
 
 export default class EndpointDelete extends BaseCommand<typeof EndpointDelete> {
   static override description =
@@ -11,24 +9,15 @@ export default class EndpointDelete extends BaseCommand<typeof EndpointDelete> {
     '<%= config.bin %> endpoint delete blog --yes',
   ];
   static override args = { service: Args.string({ description: 'service name', required: true }) };
-  static override flags = { 'dry-run': Flags.boolean({ description: 'print the plan and change nothing' }) };
+  static override flags = { 'dry-run': dryRunFlag() };
 
   async run(): Promise<object> {
     const f = this.flags;
     const service = this.args.service!;
-    if (!f['dry-run'] && !f.yes && !this.canPrompt())
-      this.requireFlags(
-        ['--yes'],
-        'stdin is not a terminal (or CI/--json is set); --dry-run previews without it',
-      );
-    const confirm =
-      f['dry-run'] || f.yes
-        ? undefined
-        : async (changes: PlannedChange[]) => {
-            process.stderr.write(`${renderChanges(changes, false)}\n`);
-            const { confirm: ask } = await import('../../ui/prompts');
-            return ask(`Delete endpoint ${service}? Its traffic stops being routed.`);
-          };
+    const confirm = this.confirmPlan(
+      f['dry-run'],
+      `Delete endpoint ${service}? Its traffic stops being routed.`,
+    );
     const deps = await this.deps();
     const { endpointDelete } = await import('../../orchestration/workflows/endpointDelete');
     const result = await endpointDelete(deps, service, {

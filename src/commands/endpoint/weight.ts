@@ -1,8 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../../cli/base';
+import { BaseCommand, dryRunFlag, renderChanges } from '../../cli/base';
 import { UserError } from '../../core/errors';
-import type { PlannedChange } from '../../core/events';
-import { renderChanges } from '../cluster/create';
 
 export default class EndpointWeight extends BaseCommand<typeof EndpointWeight> {
   static override description =
@@ -19,7 +17,7 @@ export default class EndpointWeight extends BaseCommand<typeof EndpointWeight> {
   static override flags = {
     'shift-over': Flags.string({ description: 'move traffic gradually over this duration, e.g. 10m' }),
     step: Flags.integer({ description: 'number of steps of a gradual shift (default 10)' }),
-    'dry-run': Flags.boolean({ description: 'print the plan and change nothing' }),
+    'dry-run': dryRunFlag(),
   };
 
   async run(): Promise<object> {
@@ -40,20 +38,8 @@ export default class EndpointWeight extends BaseCommand<typeof EndpointWeight> {
     if (this.flags.step !== undefined && shiftOverMs === undefined)
       throw new UserError('--step applies with --shift-over only', undefined, '--step');
     const dryRun = this.flags['dry-run'];
-    if (!dryRun && !this.flags.yes && !this.canPrompt())
-      this.requireFlags(
-        ['--yes'],
-        'stdin is not a terminal (or CI/--json is set); --dry-run previews without it',
-      );
     const service = this.args.service!;
-    const confirm =
-      dryRun || this.flags.yes
-        ? undefined
-        : async (changes: PlannedChange[]) => {
-            process.stderr.write(`${renderChanges(changes, false)}\n`);
-            const { confirm: ask } = await import('../../ui/prompts');
-            return ask(`Shift the live traffic of endpoint ${service} as above?`);
-          };
+    const confirm = this.confirmPlan(dryRun, `Shift the live traffic of endpoint ${service} as above?`);
     const deps = await this.deps();
     const { endpointWeight } = await import('../../orchestration/workflows/endpointWeight');
     const result = await endpointWeight(

@@ -4,7 +4,8 @@ import type { PlannedChange } from '../../core/events';
 import type { GroupRole } from '../../config/cluster';
 import type { GroupWriteResult } from '../../orchestration/workflows/groupAdd';
 import type { WorkflowDeps } from '../../orchestration/deps';
-import { groupSelectionFlags, readSpecFile, renderChanges } from '../cluster/create';
+import { readSpecFile, renderChanges } from '../../cli/base';
+import { groupSelectionFlags } from '../cluster/create';
 
 type GroupFlags = {
   [K in keyof typeof groupSelectionFlags]?: unknown;
@@ -12,7 +13,8 @@ type GroupFlags = {
 
 /** What the shared body needs from the command (its protected helpers). */
 export interface GroupCommandContext {
-  canPrompt: boolean;
+  /** Asks before applying (on a terminal), from the base command's confirmPlanOnTerminal(). */
+  confirm: ((changes: PlannedChange[]) => Promise<boolean>) | undefined;
   deps: () => Promise<WorkflowDeps>;
   signal: () => AbortSignal;
 }
@@ -52,13 +54,7 @@ export async function runGroupAdd(
   });
   const spec = cfg.buildGroupSpec({ ...merged, name: merged.name ?? group, role });
   const deps = await cmd.deps();
-  const confirm = cmd.canPrompt
-    ? async (changes: PlannedChange[]) => {
-        process.stderr.write(`${renderChanges(changes, false)}\n`);
-        const { confirm: ask } = await import('../../ui/prompts');
-        return ask(`Apply these changes to cluster ${cluster}?`, true);
-      }
-    : undefined;
+  const confirm = cmd.confirm;
   const { groupAdd } = await import('../../orchestration/workflows/groupAdd');
   return groupAdd(deps, cluster, spec, { dryRun: Boolean(f['dry-run']), wait: f.wait !== false, confirm, signal: cmd.signal() });
 }
@@ -89,7 +85,11 @@ export default class NodegroupAdd extends BaseCommand<typeof NodegroupAdd> {
   };
 
   private groupContext(): GroupCommandContext {
-    return { canPrompt: this.canPrompt(), deps: () => this.deps(), signal: () => this.interruptSignal() };
+    return {
+      confirm: this.confirmPlanOnTerminal(`Apply these changes to cluster ${this.args.cluster}?`),
+      deps: () => this.deps(),
+      signal: () => this.interruptSignal(),
+    };
   }
 
   async run(): Promise<object> {

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../../cli/base';
+import { BaseCommand, dryRunFlag } from '../../cli/base';
 import { renderGroupResult } from './add';
 
 export default class NodegroupScale extends BaseCommand<typeof NodegroupScale> {
@@ -12,7 +12,7 @@ export default class NodegroupScale extends BaseCommand<typeof NodegroupScale> {
   static override flags = {
     nodes: Flags.integer({ description: 'new instance count', aliases: ['count'], required: true, env: 'K3SCTL_NODES' }),
     wait: Flags.boolean({ description: 'wait until the group has its new count InService', default: true, allowNo: true, env: 'K3SCTL_WAIT' }),
-    'dry-run': Flags.boolean({ description: 'print the plan and change nothing' }),
+    'dry-run': dryRunFlag(),
   };
 
   async run(): Promise<object> {

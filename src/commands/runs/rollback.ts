@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../../cli/base';
+import { BaseCommand, dryRunFlag } from '../../cli/base';
 import { UserError } from '../../core/errors';
+import type { PlannedChange } from '../../core/events';
 
 export default class RunsRollback extends BaseCommand<typeof RunsRollback> {
   static override description =
@@ -14,7 +15,7 @@ export default class RunsRollback extends BaseCommand<typeof RunsRollback> {
     runId: Args.string({ description: 'run id (see `k3sctl runs list`)', required: true }),
   };
   static override flags = {
-    'dry-run': Flags.boolean({ description: 'list what would be undone and change nothing' }),
+    'dry-run': dryRunFlag('list what would be undone and change nothing'),
     force: Flags.boolean({
       description: 'also roll back a run that succeeded or whose process still looks alive',
     }),
@@ -59,23 +60,20 @@ export default class RunsRollback extends BaseCommand<typeof RunsRollback> {
         undo: run.undo,
         rolledBack: [],
         leftovers: [],
+        changes: [],
+        apiCalls: { read: 0, write: 0 },
       };
       this.output(result, preview);
       return result;
     }
-    if (!this.flags.yes) {
-      if (!this.canPrompt())
-        this.requireFlags(
-          ['--yes'],
-          'stdin is not a terminal (or CI/--json is set) and rollback deletes resources',
-        );
-      process.stderr.write(`${preview()}\n`);
-      const { confirm } = await import('../../ui/prompts');
-      if (!(await confirm(`Undo these ${run.undo.length} change(s)?`)))
-        throw new UserError('cancelled; nothing was changed');
-    }
+    await this.confirmOrRequireYes(
+      preview(),
+      `Undo these ${run.undo.length} change(s)?`,
+      'cancelled; nothing was changed',
+    );
     const deps = await this.deps();
     const outcome = await rollbackRun(deps, runId, { force: this.flags.force });
+    const changes = undoneChanges(run.undo, outcome.rolledBack);
     if (outcome.leftovers.length) {
       // Exit 3 like a failed run whose rollback is incomplete; the error document lists the leftovers.
       const { RunFailedError } = await import('../../orchestration/deps');
@@ -83,10 +81,38 @@ export default class RunsRollback extends BaseCommand<typeof RunsRollback> {
         new Error(`rollback of run ${runId} is incomplete`),
         outcome.rolledBack,
         outcome.leftovers,
+        changes,
       );
     }
-    const result = { run: run.runId, dryRun: false, undo: run.undo, ...outcome };
+    const result = {
+      run: run.runId,
+      dryRun: false,
+      undo: run.undo,
+      ...outcome,
+      changes,
+      apiCalls: deps.clients.calls.snapshot(),
+    };
     this.output(result, () => `rolled back ${outcome.rolledBack.length} change(s) of run ${run.runId}`);
     return result;
   }
+}
+
+type UndoItem = { action: 'delete' | 'restore'; type: string; name: string; id?: string };
+
+/** The undone entries as the `changes` of the JSON contract: a deletion, or an update restoring a value. */
+export function undoneChanges(
+  undo: UndoItem[],
+  rolledBack: { type: string; name: string; id?: string }[],
+): PlannedChange[] {
+  const pending = [...undo];
+  return rolledBack.map((r) => {
+    const i = pending.findIndex((u) => u.type === r.type && u.name === r.name && u.id === r.id);
+    const action = i === -1 ? 'delete' : pending.splice(i, 1)[0].action;
+    return {
+      action: action === 'restore' ? 'update' : 'delete',
+      type: r.type,
+      name: r.name,
+      ...(r.id !== undefined ? { id: r.id } : {}),
+    };
+  });
 }

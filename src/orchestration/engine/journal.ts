@@ -170,6 +170,12 @@ export class FileJournal implements Journal {
     appendDurably(this.file, line);
   }
 
+  /** Removes the journal of a run that wrote nothing and never could have (a dry run). */
+  discard(): void {
+    if (this.folded.size > 0) throw new Error(`journal ${this.file} records writes; it cannot be discarded`);
+    fs.rmSync(this.file, { force: true });
+  }
+
   entries(): JournalEntry[] {
     return [...this.folded.values()].sort((a, b) => a.seq - b.seq).map((e) => ({ ...e }));
   }

@@ -400,7 +400,10 @@ export async function runWorkflow<T extends object>(
     journal.end(outcome, cause);
     throw new RunFailedError(cause, rollback.rolledBack, rollback.leftovers, run.changes());
   }
-  journal.end('succeeded');
+  // A dry run that made no write leaves no journal: `runs list` shows only runs that could have changed
+  // something. (The body says it was a dry run: every workflow returns `dryRun` in its result.)
+  if ((result as { dryRun?: unknown }).dryRun === true && journal.entries().length === 0) journal.discard();
+  else journal.end('succeeded');
   return { ...result, run: deps.runId, changes: run.changes(), apiCalls: deps.clients.calls.snapshot() };
 }
 

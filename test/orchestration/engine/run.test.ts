@@ -166,3 +166,37 @@ describe('runWorkflow: plan and apply', () => {
     expect((await readParameter(deps.clients, '/phase/z'))?.value).toBe('alpha-z');
   });
 });
+
+describe('runWorkflow: dry runs', () => {
+  it('a dry run (the body returns dryRun: true, no write) leaves no journal, so `runs list` does not show it', async () => {
+    const { deps, home } = sandboxDeps();
+    const result = await runWorkflow(deps, 'demo create', async (run) => {
+      const planned = await run.plan(sixTasks('/dry'));
+      return { dryRun: true, planned };
+    });
+    expect(result).toMatchObject({ dryRun: true, run: deps.runId, changes: [] });
+    expect(result.apiCalls.write).toBe(0);
+    expect(fs.existsSync(journalPath(home, deps.runId))).toBe(false);
+    const { listRuns } = await import('../../../src/orchestration/engine');
+    expect(listRuns(home)).toEqual([]);
+  });
+
+  it('a run that returns dryRun: false keeps its journal, recorded as succeeded', async () => {
+    const { deps, home } = sandboxDeps();
+    await runWorkflow(deps, 'demo create', async (run) => {
+      await run.apply(sixTasks('/wet'));
+      return { dryRun: false };
+    });
+    expect(fs.readFileSync(journalPath(home, deps.runId), 'utf8')).toMatch(/"outcome":"succeeded"/);
+  });
+
+  it('a dry run that fails keeps its journal as a failed run', async () => {
+    const { deps, home } = sandboxDeps();
+    await expect(
+      runWorkflow(deps, 'demo create', async () => {
+        throw new UserError('no such VPC');
+      }),
+    ).rejects.toBeInstanceOf(UserError);
+    expect(fs.readFileSync(journalPath(home, deps.runId), 'utf8')).toMatch(/"outcome":"failed"/);
+  });
+});

@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// `npm run build`: a clean build of dist/ (no stale modules of deleted sources) without a moment in
+// which dist/ is missing or half-written, since tests and other shells may be running bin/run.js while
+// it builds. tsc compiles into dist.tmp-PID; the old dist/ is renamed aside and the new one renamed
+// into place (two renames, microseconds apart), then oclif.manifest.json is regenerated and replaced
+// atomically (scripts/manifest.js), and the old tree is removed.
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+const DIST = path.join(ROOT, 'dist');
+const TMP = path.join(ROOT, `dist.tmp-${process.pid}`);
+const OLD = path.join(ROOT, `dist.old-${process.pid}`);
+
+function run(command, args) {
+  const r = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit' });
+  if (r.error) throw r.error;
+  if (r.status !== 0) {
+    fs.rmSync(TMP, { recursive: true, force: true });
+    process.exit(r.status ?? 1);
+  }
+}
+
+/** Leftovers of builds that were killed (their process is gone). */
+function removeStaleBuildDirs() {
+  for (const name of fs.readdirSync(ROOT)) {
+    const m = /^dist\.(tmp|old)-(\d+)$/.exec(name);
+    if (!m || Number(m[2]) === process.pid || alive(Number(m[2]))) continue;
+    fs.rmSync(path.join(ROOT, name), { recursive: true, force: true });
+  }
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
+removeStaleBuildDirs();
+const tsc = require.resolve('typescript/bin/tsc');
+run(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', TMP]);
+let hadDist = true;
+try {
+  fs.renameSync(DIST, OLD);
+} catch (error) {
+  if (error.code !== 'ENOENT') throw error;
+  hadDist = false;
+}
+try {
+  fs.renameSync(TMP, DIST);
+} catch (error) {
+  if (hadDist) fs.renameSync(OLD, DIST);
+  fs.rmSync(TMP, { recursive: true, force: true });
+  throw error;
+}
+run(process.execPath, [path.join(__dirname, 'manifest.js')]);
+fs.rmSync(OLD, { recursive: true, force: true });
