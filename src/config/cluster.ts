@@ -1,7 +1,8 @@
 // The cluster file (`-f cluster.yaml`) and the validated specs built from it and from flags: the zod
 // schemas (strict: unknown fields are errors), the defaults, and every check that needs no AWS call.
 // Lookups (VPC, subnets, AMI, instance types) happen later in src/aws/lookups.ts; the result of both
-// is the StoredClusterConfig kept as JSON in SSM /k3sctl/clusters/NAME/config.
+// is the StoredClusterConfig, kept as JSON in SSM: the cluster-level settings in /k3sctl/clusters/NAME/config
+// and each group in its own /k3sctl/clusters/NAME/groups/GROUP (each parameter is at most 4096 characters).
 import * as net from 'node:net';
 import { z } from 'zod';
 import { UserError } from '../core/errors';
@@ -174,9 +175,12 @@ export interface StoredIngress {
   instanceSecurityGroupId?: string;
 }
 
-/** The cluster's declared configuration, JSON in SSM /k3sctl/clusters/NAME/config. */
+/**
+ * The cluster's declared configuration. Stored (version 2) as the settings without `groups` in
+ * /k3sctl/clusters/NAME/config and one parameter per group; version 1 kept the groups inline.
+ */
 export interface StoredClusterConfig {
-  version: 1;
+  version: 1 | 2;
   name: string;
   region: string;
   vpcId: string;
@@ -188,7 +192,11 @@ export interface StoredClusterConfig {
   tlsSans: string[];
   groups: StoredGroup[];
   ingress?: StoredIngress;
+  /** In memory only: read from a version-1 parameter (groups inline), to be rewritten in the per-group layout. */
+  legacyGroups?: boolean;
 }
+
+export const STORED_CONFIG_VERSION = 2;
 
 const StoredGroupSchema = z.object({
   name: z.string(),
@@ -208,7 +216,7 @@ const StoredGroupSchema = z.object({
 });
 
 export const StoredClusterConfigSchema = z.object({
-  version: z.literal(1),
+  version: z.union([z.literal(1), z.literal(2)]),
   name: z.string(),
   region: z.string(),
   vpcId: z.string(),
@@ -218,7 +226,7 @@ export const StoredClusterConfigSchema = z.object({
   sshCidrs: z.array(z.string()),
   apiCidrs: z.array(z.string()),
   tlsSans: z.array(z.string()),
-  groups: z.array(StoredGroupSchema),
+  groups: z.array(StoredGroupSchema).optional(),
   ingress: z
     .object({
       albName: z.string(),
@@ -232,24 +240,55 @@ export const StoredClusterConfigSchema = z.object({
     .optional(),
 });
 
-/** Parses the stored configuration; a malformed one is reported, not guessed at. */
-export function parseStoredClusterConfig(json: string, parameterName: string): StoredClusterConfig {
-  let raw: unknown;
+function parseJson(json: string, parameterName: string): unknown {
   try {
-    raw = JSON.parse(json);
+    return JSON.parse(json);
   } catch {
     throw new UserError(`${parameterName} does not hold JSON`, 'delete and re-create the cluster, or fix the parameter');
   }
-  const parsed = StoredClusterConfigSchema.safeParse(raw);
+}
+
+/**
+ * Parses the settings parameter; a malformed one is reported, not guessed at. Groups are those a
+ * version-1 parameter holds inline (then `legacyGroups`), else none: they live in their own parameters.
+ */
+export function parseStoredClusterConfig(json: string, parameterName: string): StoredClusterConfig {
+  const parsed = StoredClusterConfigSchema.safeParse(parseJson(json, parameterName));
   if (!parsed.success) {
     throw new UserError(`${parameterName} is not a k3sctl cluster configuration: ${z.prettifyError(parsed.error)}`);
   }
-  return parsed.data as StoredClusterConfig;
+  const legacy = parsed.data.version === 1;
+  return { ...parsed.data, groups: (parsed.data.groups ?? []) as StoredGroup[], ...(legacy ? { legacyGroups: true } : {}) } as StoredClusterConfig;
 }
 
-/** Canonical JSON of a stored configuration (sorted groups, stable keys) so re-runs compare equal. */
-export function serializeStoredClusterConfig(config: StoredClusterConfig): string {
-  return JSON.stringify(sortKeys({ ...config, groups: [...config.groups].sort((a, b) => a.name.localeCompare(b.name)) }));
+/** Parses a group parameter (/k3sctl/clusters/NAME/groups/GROUP). */
+export function parseStoredGroup(json: string, parameterName: string): StoredGroup {
+  const parsed = StoredGroupSchema.safeParse(parseJson(json, parameterName));
+  if (!parsed.success) {
+    throw new UserError(`${parameterName} is not a k3sctl group configuration: ${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data as StoredGroup;
+}
+
+/** Canonical JSON of the settings parameter (version 2: no groups, stable keys) so re-runs compare equal. */
+export function serializeStoredClusterSettings(config: StoredClusterConfig): string {
+  const { groups: _groups, legacyGroups: _legacy, ...settings } = config;
+  return JSON.stringify(sortKeys({ ...settings, version: STORED_CONFIG_VERSION }));
+}
+
+/** Canonical JSON of one group's parameter. */
+export function serializeStoredGroup(group: StoredGroup): string {
+  return JSON.stringify(sortKeys(group));
+}
+
+/**
+ * The configuration from the settings and the group parameters of one cluster (GetParametersByPath
+ * output). Group parameters win over groups a version-1 settings parameter holds inline.
+ */
+export function assembleStoredClusterConfig(settings: StoredClusterConfig, groups: StoredGroup[]): StoredClusterConfig {
+  const byName = new Map(settings.groups.map((g) => [g.name, g]));
+  for (const g of groups) byName.set(g.name, g);
+  return { ...settings, groups: [...byName.values()].sort((a, b) => a.name.localeCompare(b.name)) };
 }
 
 function sortKeys(value: unknown): unknown {

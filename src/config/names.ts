@@ -39,6 +39,7 @@ export function validateServiceName(name: string, field = 'service'): void {
 export const names = {
   ssmPrefix: (cluster: string) => `/k3sctl/clusters/${cluster}`,
   ssmConfig: (cluster: string) => `/k3sctl/clusters/${cluster}/config`,
+  ssmGroupConfig: (cluster: string, group: string) => `/k3sctl/clusters/${cluster}/groups/${group}`,
   ssmServerToken: (cluster: string) => `/k3sctl/clusters/${cluster}/server-token`,
   ssmAgentToken: (cluster: string) => `/k3sctl/clusters/${cluster}/agent-token`,
   ssmInitialized: (cluster: string) => `/k3sctl/clusters/${cluster}/initialized`,

@@ -45,6 +45,8 @@ describe('acceptance scenario: one cluster through its life (CLI, sandbox)', () 
     expect(json.run).toEqual(expect.any(String));
     expect(json.apiCalls).toEqual({ read: expect.any(Number), write: expect.any(Number) });
     expect(json.apiCalls.write).toBeGreaterThan(0);
+    // create waited for InService and for every instance to be a Ready Kubernetes node.
+    expect(json.nodesReady).toBe(true);
     const changes = json.changes as Change[];
     expect(changes.every((c) => c.action === 'create')).toBe(true);
     const types = new Set(changes.map((c) => c.type));
@@ -69,6 +71,8 @@ describe('acceptance scenario: one cluster through its life (CLI, sandbox)', () 
     const before = await sc.currentStatus();
     const { json } = await sc.run(['cluster', 'create', 'demo']);
     expect(json.apiCalls.write).toBe(0);
+    // Not asked again: a readiness probe (SSM SendCommand) would be a write.
+    expect(json.nodesReady).toBeNull();
     expect(json.changes.length).toBeGreaterThan(0);
     expect((json.changes as Change[]).filter((c) => c.action !== 'noop')).toEqual([]);
     expect((await sc.status()).calls.write).toBe(before.calls.write);
@@ -112,8 +116,8 @@ describe('acceptance scenario: one cluster through its life (CLI, sandbox)', () 
   }
 
   it('4. right after create, kubeconfig demo --via ssm --write FILE writes a 0600 kubeconfig that kubectl reads', async () => {
-    // What a user types next. The instances are InService, but in virtual time they have been
-    // running for seconds: the SSM agent registers 10 s and k3s is Ready 45 s after boot.
+    // What a user types next. In virtual time the SSM agent registers 10 s and k3s is Ready 45 s after
+    // boot; cluster create returned only once the nodes were Ready, so this works right away.
     await kubeconfigStep(path.join(sc.home, 'kc'));
   }, STEP_TIMEOUT);
 

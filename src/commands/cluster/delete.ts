@@ -13,6 +13,7 @@ export default class ClusterDelete extends BaseCommand<typeof ClusterDelete> {
 
   static override flags = {
     'dry-run': Flags.boolean({ description: 'list what would be deleted and change nothing' }),
+    force: Flags.boolean({ description: 'take the cluster out of ingress endpoints that other clusters still serve, instead of refusing' }),
   };
 
   async run(): Promise<object> {
@@ -29,7 +30,7 @@ export default class ClusterDelete extends BaseCommand<typeof ClusterDelete> {
         }
       : undefined;
     const { clusterDelete } = await import('../../orchestration/workflows/clusterDelete');
-    const result = await clusterDelete(deps, this.args.name!, { dryRun: f['dry-run'], confirm, signal: this.interruptSignal() });
+    const result = await clusterDelete(deps, this.args.name!, { dryRun: f['dry-run'], force: f.force, confirm, signal: this.interruptSignal() });
     this.output(result, () =>
       result.dryRun ? renderChanges(result.planned, true) : `deleted cluster ${result.cluster} (${result.changes.filter((c) => c.action === 'delete').length} resources)`,
     );

@@ -1,16 +1,19 @@
 // `cluster create`: resolves every lookup first (no write before the input is known to be good), then
-// converges the baseline and the groups to the declared configuration, waits for InService, and reports
-// instances left on older launch-template versions (they need `k3sctl recycle`).
+// converges the baseline and the groups to the declared configuration (groups attach the target groups
+// of the cluster's nodeport endpoints), waits for InService and, when the run changed something and a
+// control plane answers, for the Kubernetes nodes Ready, and reports instances left on older
+// launch-template versions (they need `k3sctl recycle`).
 import type { ClusterSpec } from '../../config/cluster';
 import type { PlannedChange } from '../../core/events';
 import { UserError } from '../../core/errors';
 import type { WorkflowDeps } from '../deps';
 import { runWorkflow, type WorkflowResult } from '../engine';
-import { clusterTasks, outOfDate, readClusterConfig, resolveClusterConfig, waitForGroups, type OutOfDateInstance } from './clusterPlan';
+import { endpointTargetGroupsForCluster } from '../../resources/endpointConfig';
+import { clusterTasks, outOfDate, readClusterConfig, resolveClusterConfig, waitForGroups, waitForNodesReady, type OutOfDateInstance } from './clusterPlan';
 
 export interface ClusterWriteOptions {
   dryRun?: boolean;
-  /** Wait for InService (default true). */
+  /** Wait for InService and for the nodes Ready (default true). */
   wait?: boolean;
   signal?: AbortSignal;
   /** Asked with the plan before any write when something would change; false cancels (UserError). */
@@ -27,6 +30,11 @@ export interface ClusterCreateResult {
   outOfDate: OutOfDateInstance[];
   ingressHost?: string;
   waited: boolean;
+  /**
+   * true: every InService instance was seen a Ready Kubernetes node; null: not checked (no-op run,
+   * --no-wait, or no control plane answered: a warning says why).
+   */
+  nodesReady: boolean | null;
 }
 
 export function hasChanges(changes: PlannedChange[]): boolean {
@@ -35,9 +43,12 @@ export function hasChanges(changes: PlannedChange[]): boolean {
 
 export async function clusterCreate(deps: WorkflowDeps, spec: ClusterSpec, options: ClusterWriteOptions = {}): Promise<WorkflowResult<ClusterCreateResult>> {
   if (spec.region !== deps.region) throw new UserError(`the spec is for ${spec.region} but the run is in ${deps.region}`, undefined, '--region');
-  const existing = await readClusterConfig(deps.clients, spec.name);
+  const [existing, endpoints] = await Promise.all([
+    readClusterConfig(deps.clients, spec.name),
+    endpointTargetGroupsForCluster(deps.clients, spec.name),
+  ]);
   const config = await resolveClusterConfig(deps, spec, existing);
-  const tasks = clusterTasks(config);
+  const tasks = clusterTasks(config, endpoints.map((e) => e.targetGroupArn));
   return runWorkflow(
     deps,
     `cluster create ${spec.name}`,
@@ -50,7 +61,7 @@ export async function clusterCreate(deps: WorkflowDeps, spec: ClusterSpec, optio
         groups: config.groups.map((g) => ({ name: g.name, role: g.role, desired: g.count, instanceType: g.instanceType })),
         ingressHost: config.ingress?.host,
       };
-      if (options.dryRun) return { ...base, dryRun: true, outOfDate: [], waited: false };
+      if (options.dryRun) return { ...base, dryRun: true, outOfDate: [], waited: false, nodesReady: null };
       if (hasChanges(planned) && options.confirm && !(await options.confirm(planned))) {
         throw new UserError('cancelled: nothing was changed');
       }
@@ -65,7 +76,9 @@ export async function clusterCreate(deps: WorkflowDeps, spec: ClusterSpec, optio
       }
       const wait = options.wait !== false;
       if (wait) await waitForGroups(run, deps, config, config.groups);
-      return { ...base, dryRun: false, outOfDate: stale, waited: wait };
+      // Never on a no-op re-run: every readiness poll is an SSM SendCommand (a write).
+      const nodesReady = wait && hasChanges(planned) ? await waitForNodesReady(run, deps, config) : null;
+      return { ...base, dryRun: false, outOfDate: stale, waited: wait, nodesReady };
     },
     { signal: options.signal },
   );

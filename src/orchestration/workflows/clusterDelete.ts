@@ -18,13 +18,15 @@ import { deleteIamRole, findIamRole, IAM_ROLE_TYPE } from '../../resources/iamRo
 import { deleteInstanceProfile, findInstanceProfile, INSTANCE_PROFILE_TYPE } from '../../resources/instanceProfile';
 import { INSTANCE_TYPE, listClusterInstances, terminateInstances } from '../../resources/instance';
 import { deleteLaunchTemplate, LAUNCH_TEMPLATE_TYPE, listClusterLaunchTemplates, type LaunchTemplateState } from '../../resources/launchTemplate';
-import { deleteListenerRule, findListenerRuleByTags, LISTENER_RULE_TYPE, ruleOwnerTags } from '../../resources/listenerRule';
+import { deleteListenerRule, findListenerRuleByTags, LISTENER_RULE_TYPE, listenerRuleTask, ruleOwnerTags } from '../../resources/listenerRule';
+import { endpointConfigTask, listEndpointConfigs, type StoredEndpointConfig } from '../../resources/endpointConfig';
+import { endpointTags } from './endpointCreate';
 import { listListeners } from '../../resources/loadBalancer';
 import { deleteSecurityGroup, listClusterSecurityGroups, SECURITY_GROUP_TYPE } from '../../resources/securityGroup';
 import { deleteParameters, listParametersByPath, SSM_PARAMETER_TYPE } from '../../resources/ssmParameter';
 import { deleteTargetGroup, findTargetGroupByName, TARGET_GROUP_TYPE } from '../../resources/targetGroup';
 import type { WorkflowDeps } from '../deps';
-import { journaledWrite, retryWhileNotReady, runWorkflow, waitFor, type RunContext, type WorkflowResult } from '../engine';
+import { journaledWrite, retryWhileNotReady, runWorkflow, waitFor, type Run, type RunContext, type Task, type WorkflowResult } from '../engine';
 import { hasChanges, type ClusterWriteOptions } from './clusterCreate';
 
 export interface ClusterInventory {
@@ -133,15 +135,76 @@ export interface ClusterDeleteResult {
   planned: PlannedChange[];
 }
 
+/** Ingress-mode endpoints whose listener rule forwards to the cluster's ingress target group. */
+async function endpointsForwardingTo(deps: WorkflowDeps, cluster: string, inv: ClusterInventory): Promise<StoredEndpointConfig[]> {
+  if (inv.targetGroups.length === 0) return [];
+  return (await listEndpointConfigs(deps.clients)).filter((e) => e.mode === 'ingress' && e.clusters.includes(cluster));
+}
+
+/**
+ * --force: takes the cluster out of endpoints that other clusters still serve (the rule forwards to
+ * the others; the endpoint's configuration no longer names it), journaled with restores. An endpoint
+ * the cluster serves alone cannot forward to nothing: it is refused even then.
+ */
+async function detachFromEndpoints(run: Run, cluster: string, tgArns: string[], endpoints: StoredEndpointConfig[]): Promise<void> {
+  const tasks: Task[] = [];
+  for (const e of endpoints) {
+    const rule = await findListenerRuleByTags(run.ctx.clients, e.listenerArn, ruleOwnerTags(endpointTags(e.service)));
+    if (rule) {
+      const forward = rule.forward.filter((t) => !tgArns.includes(t.targetGroupArn));
+      tasks.push(
+        listenerRuleTask(
+          {
+            name: rule.hostHeaders.join(',') || e.host,
+            listenerArn: e.listenerArn,
+            hostHeaders: rule.hostHeaders,
+            sourceIps: rule.sourceIps.length ? rule.sourceIps : undefined,
+            forward: forward.map((t) => ({ targetGroupArn: t.targetGroupArn, weight: t.weight })),
+            stickinessSeconds: rule.stickinessSeconds,
+            tags: endpointTags(e.service),
+          },
+          `endpointRule/${e.service}`,
+        ) as Task,
+      );
+    }
+    const { [cluster]: _dropped, ...weights } = e.weights;
+    tasks.push(endpointConfigTask(() => ({ ...e, clusters: e.clusters.filter((c) => c !== cluster), weights }), [], `endpointConfig/${e.service}`) as Task);
+  }
+  await run.plan(tasks);
+  await run.apply(tasks);
+}
+
 export async function clusterDelete(
   deps: WorkflowDeps,
   cluster: string,
-  options: Omit<ClusterWriteOptions, 'wait'> = {},
+  options: Omit<ClusterWriteOptions, 'wait'> & { force?: boolean } = {},
 ): Promise<WorkflowResult<ClusterDeleteResult>> {
   const inv = await discoverCluster(deps.clients, cluster, deps.region);
   const planned = inventoryChanges(inv);
   if (planned.length === 0) {
     throw new UserError(`cluster ${cluster} does not exist in ${deps.region}`, 'see k3sctl cluster list (is the region right?)', 'name');
+  }
+  // Before any write: the ingress target group cannot be deleted while an endpoint's rule forwards to it
+  // (ELBv2 ResourceInUse), and deleting the cluster would take it out of the endpoint's traffic.
+  const endpoints = await endpointsForwardingTo(deps, cluster, inv);
+  const alone = endpoints.filter((e) => e.clusters.every((c) => c === cluster));
+  if (endpoints.length && (!options.force || alone.length)) {
+    const list = (options.force ? alone : endpoints).map((e) => `${e.service} (${e.host})`).join(', ');
+    const others = (e: StoredEndpointConfig) => e.clusters.filter((c) => c !== cluster);
+    throw new UserError(
+      options.force
+        ? `cluster ${cluster} is the only cluster behind endpoint(s) ${list}; an endpoint cannot forward to nothing`
+        : `cluster ${cluster} still receives traffic from endpoint(s) ${list}: their listener rules forward to its ingress target group ${names.ingressTargetGroup(cluster)}`,
+      [
+        ...(options.force ? alone : endpoints).map((e) =>
+          others(e).length
+            ? `k3sctl endpoint create ${e.service} ... without --cluster ${cluster} (still: ${others(e).join(', ')})`
+            : `k3sctl endpoint delete ${e.service}`,
+        ),
+        ...(options.force ? [] : ['or k3sctl cluster delete ' + cluster + ' --force to take it out of endpoints other clusters still serve']),
+      ].join('; '),
+      'name',
+    );
   }
   const scale = deps.timeoutScale ?? 1;
   return runWorkflow(
@@ -152,6 +215,7 @@ export async function clusterDelete(
       const base = { cluster, region: deps.region, planned };
       if (options.dryRun) return { ...base, dryRun: true };
       if (hasChanges(planned) && options.confirm && !(await options.confirm(planned))) throw new UserError('cancelled: nothing was deleted');
+      if (endpoints.length) await detachFromEndpoints(run, cluster, inv.targetGroups.map((t) => t.arn), endpoints);
 
       if (inv.ingressRules.length || inv.targetGroups.length) {
         await run.step('delete the ingress listener rule and target group', async (ctx) => {

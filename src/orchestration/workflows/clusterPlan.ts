@@ -15,8 +15,11 @@ import {
 } from '../../aws/lookups';
 import { clusterTags } from '../../aws/tags';
 import {
+  assembleStoredClusterConfig,
   parseStoredClusterConfig,
-  serializeStoredClusterConfig,
+  parseStoredGroup,
+  serializeStoredClusterSettings,
+  serializeStoredGroup,
   type ClusterSpec,
   type GroupSpec,
   type StoredClusterConfig,
@@ -25,12 +28,12 @@ import {
 } from '../../config/cluster';
 import { names } from '../../config/names';
 import { UserError } from '../../core/errors';
-import { autoScalingGroupTask, findAutoScalingGroup, type AutoScalingGroupState } from '../../resources/autoScalingGroup';
+import { autoScalingGroupTask, findAutoScalingGroup, listClusterAutoScalingGroups, type AutoScalingGroupState } from '../../resources/autoScalingGroup';
 import { controlPlanePolicy, iamRoleTask, nodePolicy, SSM_MANAGED_INSTANCE_CORE } from '../../resources/iamRole';
 import { instanceProfileTask, type InstanceProfileState } from '../../resources/instanceProfile';
 import { launchTemplateTask } from '../../resources/launchTemplate';
 import { securityGroupTask, type SecurityGroupState } from '../../resources/securityGroup';
-import { getParameterValue, ssmParameterTask } from '../../resources/ssmParameter';
+import { listParametersByPath, ssmParameterTask } from '../../resources/ssmParameter';
 import { findHostedZone } from '../../resources/hostedZone';
 import { findHttpsListener, findLoadBalancer } from '../../resources/loadBalancer';
 import { findAlbSecurityGroups } from '../../resources/securityGroupRule';
@@ -39,12 +42,15 @@ import { listenerRuleTask } from '../../resources/listenerRule';
 import { renderUserData } from '../../userdata/render';
 import type { WorkflowDeps } from '../deps';
 import { waitFor, type Run, type Task } from '../engine';
+import { WaitTimeoutError } from '../../core/errors';
+import { kubernetesNodeReadiness, ssmShellRunner, type ShellRunner } from './recycleNodeReadiness';
 
 export const TASK = {
   role: (role: 'control-plane' | 'node') => `iamRole/${role}`,
   profile: (role: 'control-plane' | 'node') => `instanceProfile/${role}`,
   securityGroup: 'securityGroup',
   config: 'ssm/config',
+  groupConfig: (group: string) => `ssm/groups/${group}`,
   serverToken: 'ssm/server-token',
   agentToken: 'ssm/agent-token',
   ingressTargetGroup: 'targetGroup/ingress',
@@ -53,11 +59,30 @@ export const TASK = {
   autoScalingGroup: (group: string) => `autoScalingGroup/${group}`,
 };
 
-/** The cluster's stored configuration, or undefined when it has none. */
+/**
+ * The cluster's stored configuration (settings + one parameter per group, one paginated
+ * GetParametersByPath: reads grow with the group count, never with instances), or undefined when it
+ * has no settings parameter.
+ */
 export async function readClusterConfig(clients: AwsClients, cluster: string): Promise<StoredClusterConfig | undefined> {
-  const p = await getParameterValue(clients, names.ssmConfig(cluster));
-  if (!p?.Value) return undefined;
-  return parseStoredClusterConfig(p.Value, names.ssmConfig(cluster));
+  return assembleClusterConfigs(await listParametersByPath(clients, names.ssmPrefix(cluster))).get(cluster);
+}
+
+/**
+ * Cluster configurations from a GetParametersByPath listing under /k3sctl/clusters/ (one cluster's or
+ * all). Clusters without a settings parameter are left out; a malformed parameter is a UserError.
+ */
+export function assembleClusterConfigs(params: { Name?: string; Value?: string }[]): Map<string, StoredClusterConfig> {
+  const settings = new Map<string, StoredClusterConfig>();
+  const groups = new Map<string, StoredGroup[]>();
+  for (const p of params) {
+    if (!p.Name || !p.Value) continue;
+    const m = /^\/k3sctl\/clusters\/([^/]+)\/(?:(config)|groups\/([^/]+))$/.exec(p.Name);
+    if (!m) continue;
+    if (m[2]) settings.set(m[1], parseStoredClusterConfig(p.Value, p.Name));
+    else groups.set(m[1], [...(groups.get(m[1]) ?? []), parseStoredGroup(p.Value, p.Name)]);
+  }
+  return new Map([...settings].map(([name, s]) => [name, assembleStoredClusterConfig(s, groups.get(name) ?? [])]));
 }
 
 /** Like readClusterConfig, but a missing cluster is a UserError (exit 2). */
@@ -181,7 +206,7 @@ export async function resolveClusterConfig(deps: WorkflowDeps, spec: ClusterSpec
   const named = new Set(groups.map((g) => g.name));
   for (const g of existing?.groups ?? []) if (!named.has(g.name)) groups.push(g);
   return {
-    version: 1,
+    version: 2,
     name: spec.name,
     region: deps.region,
     vpcId: vpc.vpcId,
@@ -202,9 +227,19 @@ function newToken(): string {
   return crypto.randomBytes(32).toString('hex');
 }
 
-function sameConfig(actualJson: string, desiredJson: string): boolean {
+function sameSettings(actualJson: string, desiredJson: string): boolean {
   try {
-    return serializeStoredClusterConfig(parseStoredClusterConfig(actualJson, 'config')) === desiredJson;
+    const actual = parseStoredClusterConfig(actualJson, 'config');
+    // A version-1 parameter (groups inline) is rewritten even when its settings are the same.
+    return !actual.legacyGroups && serializeStoredClusterSettings(actual) === desiredJson;
+  } catch {
+    return false;
+  }
+}
+
+function sameGroup(actualJson: string, desiredJson: string): boolean {
+  try {
+    return serializeStoredGroup(parseStoredGroup(actualJson, 'group')) === desiredJson;
   } catch {
     return false;
   }
@@ -231,6 +266,58 @@ export function groupUserData(config: StoredClusterConfig, group: StoredGroup): 
 
 /** SSM Parameter Store: a standard parameter's value is at most 4 KB. */
 const SSM_STANDARD_VALUE_MAX = 4096;
+
+/**
+ * Checked before any write: PutParameter refuses a standard-tier value over 4096 characters
+ * (ValidationException), which would fail the run halfway and roll it back.
+ */
+function checkParameterSize(name: string, value: string, what: string, hint: string, field: string): void {
+  if (value.length > SSM_STANDARD_VALUE_MAX) {
+    throw new UserError(`${what} is ${value.length} characters; ${name} holds at most ${SSM_STANDARD_VALUE_MAX} (SSM standard parameter)`, hint, field);
+  }
+}
+
+/** The cluster-level settings parameter /k3sctl/clusters/NAME/config (no groups). */
+export function storedSettingsTask(config: StoredClusterConfig): Task {
+  const name = names.ssmConfig(config.name);
+  const json = serializeStoredClusterSettings(config);
+  checkParameterSize(name, json, `the settings of cluster ${config.name}`, 'use fewer --tls-san / CIDR values', 'name');
+  return ssmParameterTask({
+    key: TASK.config,
+    name,
+    cluster: config.name,
+    type: 'String',
+    value: () => json,
+    managedValue: true,
+    equals: sameSettings,
+    description: `k3sctl cluster ${config.name}: declared settings`,
+  }) as Task;
+}
+
+/** One group's declaration /k3sctl/clusters/NAME/groups/GROUP. */
+export function storedGroupTask(config: StoredClusterConfig, group: StoredGroup): Task {
+  const name = names.ssmGroupConfig(config.name, group.name);
+  const json = serializeStoredGroup(group);
+  checkParameterSize(name, json, `the declaration of group ${group.name}`, 'use fewer labels, taints, k3s arguments or subnets', 'group');
+  return ssmParameterTask({
+    key: TASK.groupConfig(group.name),
+    name,
+    cluster: config.name,
+    type: 'String',
+    value: () => json,
+    managedValue: true,
+    equals: sameGroup,
+    description: `k3sctl cluster ${config.name}: group ${group.name}`,
+  }) as Task;
+}
+
+/**
+ * The stored configuration's parameters: the settings and every group. Used when a version-1
+ * configuration (groups inline) is rewritten, and by upgrade.
+ */
+export function storedConfigTasks(config: StoredClusterConfig): Task[] {
+  return [storedSettingsTask(config), ...config.groups.map((g) => storedGroupTask(config, g))];
+}
 
 /** Tasks of the baseline (roles, profiles, security group, parameters, ingress). */
 export function baselineTasks(config: StoredClusterConfig): Task[] {
@@ -265,27 +352,8 @@ export function baselineTasks(config: StoredClusterConfig): Task[] {
       apiCidrs: config.apiCidrs,
     }) as Task,
   );
-  const configJson = serializeStoredClusterConfig(config);
-  // Checked before any write: PutParameter refuses a standard-tier value over 4096 characters
-  // (ValidationException), which used to fail the run halfway and roll it back.
-  if (configJson.length > SSM_STANDARD_VALUE_MAX) {
-    throw new UserError(
-      `the configuration of cluster ${cluster} (${config.groups.length} groups) is ${configJson.length} characters; ${names.ssmConfig(cluster)} holds at most ${SSM_STANDARD_VALUE_MAX} (SSM standard parameter)`,
-      'use fewer, larger groups (a group can run hundreds of instances)',
-      'groups',
-    );
-  }
   tasks.push(
-    ssmParameterTask({
-      key: TASK.config,
-      name: names.ssmConfig(cluster),
-      cluster,
-      type: 'String',
-      value: () => configJson,
-      managedValue: true,
-      equals: sameConfig,
-      description: `k3sctl cluster ${cluster}: declared configuration`,
-    }) as Task,
+    storedSettingsTask(config),
     ssmParameterTask({ key: TASK.serverToken, name: names.ssmServerToken(cluster), cluster, type: 'SecureString', value: newToken, managedValue: false }) as Task,
     ssmParameterTask({ key: TASK.agentToken, name: names.ssmAgentToken(cluster), cluster, type: 'SecureString', value: newToken, managedValue: false }) as Task,
   );
@@ -310,8 +378,11 @@ export function baselineTasks(config: StoredClusterConfig): Task[] {
   return tasks;
 }
 
-/** Tasks of one group: its launch template and its Auto Scaling group. */
-export function groupTasks(config: StoredClusterConfig, group: StoredGroup): Task[] {
+/**
+ * Tasks of one group: its declaration parameter, launch template and Auto Scaling group.
+ * `extraTargetGroupArns`: nodeport endpoint target groups of the cluster, attached to every group.
+ */
+export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extraTargetGroupArns: string[] = []): Task[] {
   const cluster = config.name;
   const userData = groupUserData(config, group);
   // Same Name as the group's propagated ASG tag (the ASG's value would override a different one).
@@ -360,17 +431,16 @@ export function groupTasks(config: StoredClusterConfig, group: StoredGroup): Tas
     launchTemplateKey: ltKey,
     dependsOn: deps,
     targetGroupArns: (ctx) => {
-      if (!config.ingress) return [];
-      const tg = ctx.get<TargetGroupState | undefined>(TASK.ingressTargetGroup);
-      return tg ? [tg.arn] : [];
+      const tg = config.ingress ? ctx.get<TargetGroupState | undefined>(TASK.ingressTargetGroup) : undefined;
+      return [...new Set([...(tg ? [tg.arn] : []), ...extraTargetGroupArns])];
     },
   });
-  return [lt as Task, asg as Task];
+  return [storedGroupTask(config, group), lt as Task, asg as Task];
 }
 
 /** Every task that converges the cluster to `config`. */
-export function clusterTasks(config: StoredClusterConfig): Task[] {
-  return [...baselineTasks(config), ...config.groups.flatMap((g) => groupTasks(config, g))];
+export function clusterTasks(config: StoredClusterConfig, extraTargetGroupArns: string[] = []): Task[] {
+  return [...baselineTasks(config), ...config.groups.flatMap((g) => groupTasks(config, g, extraTargetGroupArns))];
 }
 
 export interface OutOfDateInstance {
@@ -460,4 +530,88 @@ export async function waitForGroups(run: Run, deps: WorkflowDeps, config: Stored
 /** An instance on its way out of its group (terminating or detaching): never counted as out of date. */
 export function isLeaving(lifecycleState: string | undefined): boolean {
   return /^(Terminat|Detach)/.test(lifecycleState ?? '');
+}
+
+// Readiness polls: each is an SSM command (SendCommand is a write, ~2 s to a result) started right after
+// the InService waits, then a short fixed period: the servers of a new cluster turn Ready within a
+// minute of InService, and a long period would only delay the end of `cluster create`.
+const NODES_POLL_MS = 1_000;
+
+export interface NodesReadyOptions {
+  /** How long to keep asking while no control plane answers (default 5 min x timeoutScale). */
+  reachabilityMs?: number;
+  /** How long, once a control plane answered, until every instance is a Ready node (default 15 min x timeoutScale). */
+  timeoutMs?: number;
+  runner?: ShellRunner;
+}
+
+/**
+ * Waits until every InService instance of the cluster is a Ready Kubernetes node, asked through SSM Run
+ * Command on an InService control plane (recycleNodeReadiness). While no control plane answers it keeps
+ * asking for a bounded reachability window, then goes on with a warning and returns null; once one
+ * answered, instances not Ready by the deadline fail the run (WaitTimeoutError naming them).
+ */
+export async function waitForNodesReady(run: Run, deps: WorkflowDeps, config: StoredClusterConfig, options: NodesReadyOptions = {}): Promise<boolean | null> {
+  const scale = deps.timeoutScale ?? 1;
+  const reachabilityMs = options.reachabilityMs ?? 5 * 60_000 * scale;
+  const timeoutMs = options.timeoutMs ?? 15 * 60_000 * scale;
+  let tooLarge: string | undefined;
+  const base = options.runner ?? ssmShellRunner;
+  // While k3s is still starting every control plane refuses; asking a second one in the same poll only
+  // doubles the time between polls. The second is asked on every other poll (a broken first one is
+  // passed over that way).
+  let poll = 0;
+  let asked = 0;
+  const runner: ShellRunner = async (ctx, instanceId, command) => {
+    if (asked > 0 && poll % 2 === 1) return { ok: false, stdout: '', error: 'not asked in this poll' };
+    asked++;
+    const res = await base(ctx, instanceId, command);
+    // A node list cut at the SSM output limit cannot be read, however long one waits: stop asking.
+    if (!res.ok && /output limit/i.test(res.error ?? '')) tooLarge = res.error;
+    return res;
+  };
+  const readiness = kubernetesNodeReadiness(config.name, runner);
+  const what = `the instances of cluster ${config.name} Ready as Kubernetes nodes`;
+  return run.step(`wait for the nodes of ${config.name} Ready`, async (ctx) => {
+    const start = ctx.clock.now();
+    let reachable = false;
+    let notChecked: string | undefined;
+    try {
+      await waitFor(ctx, { what, timeoutMs, intervalMs: NODES_POLL_MS, maxIntervalMs: NODES_POLL_MS }, async () => {
+        poll++;
+        asked = 0;
+        const groups = await listClusterAutoScalingGroups(ctx.clients, config.name);
+        const expected = groups.flatMap((g) => g.instances).filter((i) => i.lifecycleState === 'InService').map((i) => i.instanceId).sort();
+        const answer = await readiness(ctx, []);
+        if ('unreachable' in answer) {
+          if (tooLarge) {
+            notChecked = `${tooLarge} (${expected.length} instances)`;
+            return { done: true, seen: notChecked };
+          }
+          if (!reachable && ctx.clock.now() - start >= reachabilityMs) {
+            notChecked = `${answer.unreachable} for ${Math.round(reachabilityMs / 1000)}s`;
+            return { done: true, seen: notChecked };
+          }
+          return { done: false, seen: answer.unreachable };
+        }
+        reachable = true;
+        const notReady = expected.filter((id) => answer.nodes[id] !== 'Ready');
+        return {
+          done: notReady.length === 0,
+          seen: notReady.length ? `not Ready: ${notReady.map((id) => `${id} (${answer.nodes[id] ?? 'no node'})`).join(', ')}` : 'all Ready',
+        };
+      });
+    } catch (error) {
+      if (error instanceof WaitTimeoutError && !reachable) {
+        notChecked = error.lastSeen;
+      } else {
+        throw error;
+      }
+    }
+    if (notChecked !== undefined) {
+      deps.events.emit({ kind: 'log', level: 'warn', message: `nodes not checked: ${notChecked}; see k3sctl kubeconfig ${config.name} and kubectl get nodes` });
+      return null;
+    }
+    return true;
+  });
 }

@@ -1,13 +1,25 @@
 // `controlplane add` / `nodegroup add`: another group for an existing cluster, reusing its baseline
 // (roles, profiles, security group, tokens) found by tags and names, with the cluster's declared
-// configuration from SSM kept current. Re-running with the same input changes nothing.
+// configuration kept current: only the group's own parameter /k3sctl/clusters/NAME/groups/GROUP is
+// written (two concurrent `nodegroup add` never overwrite each other's declaration). New Auto Scaling
+// groups attach the target groups of the cluster's nodeport endpoints. Re-running changes nothing.
 import type { GroupSpec, StoredClusterConfig, StoredGroup } from '../../config/cluster';
 import { UserError } from '../../core/errors';
 import type { ResolvedSubnet } from '../../aws/lookups';
 import type { WorkflowDeps } from '../deps';
-import { runWorkflow, type WorkflowResult } from '../engine';
+import { runWorkflow, type Task, type WorkflowResult } from '../engine';
+import { endpointTargetGroupsForCluster } from '../../resources/endpointConfig';
 import { hasChanges, type ClusterWriteOptions } from './clusterCreate';
-import { baselineTasks, groupTasks, outOfDate, requireClusterConfig, resolveGroups, waitForGroups, type OutOfDateInstance } from './clusterPlan';
+import {
+  baselineTasks,
+  groupTasks,
+  outOfDate,
+  requireClusterConfig,
+  resolveGroups,
+  storedGroupTask,
+  waitForGroups,
+  type OutOfDateInstance,
+} from './clusterPlan';
 import type { PlannedChange } from '../../core/events';
 
 export interface GroupWriteResult {
@@ -34,7 +46,10 @@ export async function convergeGroup(
   group: StoredGroup,
   options: ClusterWriteOptions,
 ): Promise<WorkflowResult<GroupWriteResult>> {
-  const tasks = [...baselineTasks(config), ...groupTasks(config, group)];
+  const endpointTargetGroups = (await endpointTargetGroupsForCluster(deps.clients, config.name)).map((e) => e.targetGroupArn);
+  // A version-1 configuration held every group inline: rewriting the settings moves the others out too.
+  const others: Task[] = config.legacyGroups ? config.groups.filter((g) => g.name !== group.name).map((g) => storedGroupTask(config, g)) : [];
+  const tasks = [...baselineTasks(config), ...groupTasks(config, group, endpointTargetGroups), ...others];
   return runWorkflow(
     deps,
     title,

@@ -1,5 +1,6 @@
 // `nodegroup delete`: drains a group through the termination lifecycle hook (scale to 0, wait), deletes
-// its Auto Scaling group and launch template, and removes it from the declared configuration. The last
+// its Auto Scaling group and launch template, and deletes its declaration /k3sctl/clusters/NAME/groups/GROUP
+// (only that parameter: the other groups' declarations are never rewritten). The last
 // control-plane group of a cluster that still has other groups is refused.
 import { names } from '../../config/names';
 import { UserError } from '../../core/errors';
@@ -8,9 +9,10 @@ import { AUTO_SCALING_GROUP_TYPE, findAutoScalingGroup } from '../../resources/a
 import { deleteLaunchTemplate, findLaunchTemplate, LAUNCH_TEMPLATE_TYPE } from '../../resources/launchTemplate';
 import type { WorkflowDeps } from '../deps';
 import { journaledWrite, runWorkflow, type WorkflowResult } from '../engine';
+import { deleteParameters, getParameterValue, SSM_PARAMETER_TYPE } from '../../resources/ssmParameter';
 import { hasChanges, type ClusterWriteOptions } from './clusterCreate';
 import { drainAndDeleteGroup } from './clusterDelete';
-import { baselineTasks, requireClusterConfig, TASK } from './clusterPlan';
+import { requireClusterConfig, storedConfigTasks } from './clusterPlan';
 
 export interface NodegroupDeleteResult {
   cluster: string;
@@ -46,11 +48,14 @@ export async function nodegroupDelete(
     }
   }
   const remaining = { ...config, groups: config.groups.filter((g) => g.name !== groupName) };
-  const configTask = baselineTasks(remaining).filter((t) => t.key === TASK.config);
+  const parameterName = names.ssmGroupConfig(cluster, groupName);
+  // A version-1 configuration holds the groups inline: it is rewritten (settings + remaining groups).
+  const legacyTasks = config.legacyGroups ? storedConfigTasks(remaining) : [];
   const planned: PlannedChange[] = [
     ...(asg ? [{ action: 'delete' as const, type: AUTO_SCALING_GROUP_TYPE, name: asgName, id: asgName }] : []),
     ...(lt ? [{ action: 'delete' as const, type: LAUNCH_TEMPLATE_TYPE, name: ltName, id: lt.id }] : []),
-    ...(declared ? [{ action: 'update' as const, type: 'AWS::SSM::Parameter', name: names.ssmConfig(cluster), details: [`remove group ${groupName}`] }] : []),
+    ...(declared && !config.legacyGroups ? [{ action: 'delete' as const, type: SSM_PARAMETER_TYPE, name: parameterName, id: parameterName }] : []),
+    ...(config.legacyGroups ? [{ action: 'update' as const, type: SSM_PARAMETER_TYPE, name: names.ssmConfig(cluster), details: [`remove group ${groupName}`] }] : []),
   ];
   return runWorkflow(
     deps,
@@ -66,9 +71,27 @@ export async function nodegroupDelete(
           journaledWrite(ctx, { action: 'delete', type: LAUNCH_TEMPLATE_TYPE, name: ltName, id: lt.id }, () => deleteLaunchTemplate(ctx.clients, lt.id)),
         );
       }
+      if (legacyTasks.length) {
+        await run.plan(legacyTasks);
+        await run.apply(legacyTasks);
+      }
       if (declared) {
-        await run.plan(configTask);
-        await run.apply(configTask);
+        await run.step(`delete ${parameterName}`, async (ctx) => {
+          const current = await getParameterValue(ctx.clients, parameterName);
+          if (!current) return;
+          // Rollback puts the declaration back as it was.
+          await journaledWrite(
+            ctx,
+            {
+              action: 'delete',
+              type: SSM_PARAMETER_TYPE,
+              name: parameterName,
+              id: parameterName,
+              undo: { type: SSM_PARAMETER_TYPE, action: 'restore', data: { name: parameterName, value: current.Value } },
+            },
+            () => deleteParameters(ctx.clients, [parameterName]),
+          );
+        });
       }
       return { ...base, dryRun: false };
     },

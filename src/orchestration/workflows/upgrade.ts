@@ -6,7 +6,6 @@
 import { gunzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
 import { names } from '../../config/names';
-import { parseStoredClusterConfig, serializeStoredClusterConfig } from '../../config/cluster';
 import { UserError } from '../../core/errors';
 import { describeClusterGroups } from '../../resources/autoScalingInstance';
 import {
@@ -15,7 +14,6 @@ import {
   setGroupLaunchTemplateVersion,
   type LaunchTemplateVersionState,
 } from '../../resources/launchTemplateVersion';
-import { getParameterValue, ssmParameterTask } from '../../resources/ssmParameter';
 import {
   CONFIG_ENV_PATH,
   isK3sVersion,
@@ -26,6 +24,7 @@ import type { WorkflowDeps } from '../deps';
 import { runWorkflow, type WorkflowResult } from '../engine/run';
 import { executeRecycle, plannedChanges, summarize, type RecycleResult, type RecycleSpec } from './recycle';
 import { planRecycle, type GroupInventory } from './recyclePlan';
+import { readClusterConfig, storedConfigTasks } from './clusterPlan';
 
 export interface UpgradeSpec extends RecycleSpec {
   k3sVersion: string;
@@ -321,16 +320,14 @@ export async function upgrade(
   );
 }
 
-/** Records the new version in /k3sctl/clusters/NAME/config (cluster and upgraded groups), when it exists. */
+/** Records the new version in the cluster's stored configuration (settings and upgraded groups), when it exists. */
 async function updateStoredConfig(
   run: import('../engine/run').Run,
   spec: UpgradeSpec,
   groupNames: string[],
 ): Promise<void> {
-  const name = names.ssmConfig(spec.cluster);
-  const current = await getParameterValue(run.ctx.clients, name);
-  if (!current?.Value) return;
-  const config = parseStoredClusterConfig(current.Value, name);
+  const config = await readClusterConfig(run.ctx.clients, spec.cluster);
+  if (!config) return;
   const all = !spec.groups?.length;
   const next = {
     ...config,
@@ -339,22 +336,5 @@ async function updateStoredConfig(
       all || groupNames.includes(g.name) ? { ...g, k3sVersion: spec.k3sVersion } : g,
     ),
   };
-  const value = serializeStoredClusterConfig(next);
-  await run.apply([
-    ssmParameterTask({
-      key: 'cluster-config',
-      name,
-      cluster: spec.cluster,
-      type: 'String',
-      value: () => value,
-      managedValue: true,
-      equals: (a, b) => {
-        try {
-          return serializeStoredClusterConfig(parseStoredClusterConfig(a, name)) === b;
-        } catch {
-          return false;
-        }
-      },
-    }),
-  ]);
+  await run.apply(storedConfigTasks(next));
 }

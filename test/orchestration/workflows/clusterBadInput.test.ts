@@ -114,16 +114,17 @@ describe('cluster lookups before any write', () => {
     expect(deps.clients.calls.write).toBe(0);
   });
 
-  it('refuses a configuration larger than its SSM parameter holds, before any write', async () => {
+  it('refuses a group declaration larger than its SSM parameter holds, before any write', async () => {
     const { deps } = sandboxDeps(sb);
     const base = buildClusterSpec({ name: 'wide', region: 'us-east-1', controlPlanes: 1, nodes: 1 });
-    const extra = Array.from({ length: 20 }, (_, i) => buildGroupSpec({ name: `ng${i}`, role: 'node', count: 1 }, { k3sVersion: base.k3sVersion }));
-    const error = await clusterCreate(deps, { ...base, groups: [...base.groups, ...extra] }).then(
+    const labels = Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`example.com/label-${i}`, `value-${'x'.repeat(40)}`]));
+    const big = buildGroupSpec({ name: 'labelled', role: 'node', count: 1, labels }, { k3sVersion: base.k3sVersion });
+    const error = await clusterCreate(deps, { ...base, groups: [...base.groups, big] }).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).message).toMatch(/22 groups\) is \d+ characters; \/k3sctl\/clusters\/wide\/config holds at most 4096/);
+    expect((error as UserError).message).toMatch(/group labelled is \d+ characters; \/k3sctl\/clusters\/wide\/groups\/labelled holds at most 4096/);
     expect(deps.clients.calls.write).toBe(0);
   });
 

@@ -28,7 +28,12 @@ describe('cluster groups in the sandbox', () => {
 
     const spot = buildGroupSpec({ name: 'spot-a', role: 'node', count: 2, instanceType: 't3.large', spot: true, subnetFilters: { 'availability-zone': 'us-east-1a' }, labels: { tier: 'batch' }, taints: ['batch=true:NoSchedule'] });
     const added = await groupAdd(next(), 'grp', spot);
-    expect(added.changes.filter((c) => c.action === 'create').map((c) => c.type).sort()).toEqual(['AWS::AutoScaling::AutoScalingGroup', 'AWS::EC2::LaunchTemplate']);
+    // Only the group's own resources and declaration are written; the settings parameter is untouched.
+    expect(added.changes.filter((c) => c.action !== 'noop').map((c) => `${c.action} ${c.name}`).sort()).toEqual([
+      'create /k3sctl/clusters/grp/groups/spot-a',
+      'create k3sctl-grp-spot-a',
+      'create k3sctl-grp-spot-a',
+    ]);
     const deps = next();
     const asg = (await deps.clients.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['k3sctl-grp-spot-a'] }))).AutoScalingGroups![0];
     expect(asg.MixedInstancesPolicy?.InstancesDistribution?.OnDemandPercentageAboveBaseCapacity).toBe(0);
@@ -68,7 +73,11 @@ describe('cluster groups in the sandbox', () => {
     expect(list.clusters.map((c) => [c.name, c.status])).toEqual([['grp', 'ok']]);
 
     const del = await nodegroupDelete(next(), 'grp', 'spot-a');
-    expect(del.changes.filter((c) => c.action === 'delete').map((c) => c.type).sort()).toEqual(['AWS::AutoScaling::AutoScalingGroup', 'AWS::EC2::LaunchTemplate']);
+    expect(del.changes.filter((c) => c.action !== 'noop').map((c) => `${c.action} ${c.type} ${c.name}`).sort()).toEqual([
+      'delete AWS::AutoScaling::AutoScalingGroup k3sctl-grp-spot-a',
+      'delete AWS::EC2::LaunchTemplate k3sctl-grp-spot-a',
+      'delete AWS::SSM::Parameter /k3sctl/clusters/grp/groups/spot-a',
+    ]);
     const after = next();
     expect((await after.clients.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['k3sctl-grp-spot-a'] }))).AutoScalingGroups).toEqual([]);
     expect((await after.clients.ec2.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'launch-template-name', Values: ['k3sctl-grp-spot-a'] }] }))).LaunchTemplates).toEqual([]);

@@ -23,7 +23,8 @@ describe('cluster lifecycle in the sandbox', () => {
     const planned = await clusterCreate(dry.deps, spec, { dryRun: true });
     expect(planned.dryRun).toBe(true);
     expect(planned.planned.every((c) => c.action === 'create')).toBe(true);
-    expect(planned.planned).toHaveLength(12);
+    // 2 roles, 2 profiles, security group, settings + 2 tokens, and per group: declaration, LT, ASG.
+    expect(planned.planned).toHaveLength(14);
     expect(dry.deps.clients.calls.write).toBe(0);
     const declined = sandboxDeps(sb);
     await expect(clusterCreate(declined.deps, spec, { confirm: async () => false })).rejects.toBeInstanceOf(UserError);
@@ -66,8 +67,13 @@ describe('cluster lifecycle in the sandbox', () => {
 
     const token = await c.ssm.send(new GetParameterCommand({ Name: '/k3sctl/clusters/demo/server-token' }));
     expect(token.Parameter?.Type).toBe('SecureString');
+    // Settings in NAME/config, each group's declaration in its own parameter.
     const config = JSON.parse((await c.ssm.send(new GetParameterCommand({ Name: '/k3sctl/clusters/demo/config' }))).Parameter!.Value!);
-    expect(config.groups.map((g: { name: string }) => g.name)).toEqual(['control-plane', 'nodes']);
+    expect(config).toMatchObject({ version: 2, name: 'demo' });
+    expect(config.groups).toBeUndefined();
+    const nodesDecl = JSON.parse((await c.ssm.send(new GetParameterCommand({ Name: '/k3sctl/clusters/demo/groups/nodes' }))).Parameter!.Value!);
+    expect(nodesDecl).toMatchObject({ name: 'nodes', role: 'node', count: 2 });
+    expect(created.nodesReady).toBe(true);
     const nodePolicy = await c.iam.send(new GetRolePolicyCommand({ RoleName: 'k3sctl-demo-us-east-1-node', PolicyName: 'k3sctl-node' }));
     expect(decodeURIComponent(nodePolicy.PolicyDocument!)).toContain('/k3sctl/clusters/demo/agent-token');
     expect(decodeURIComponent(nodePolicy.PolicyDocument!)).not.toContain('server-token');
@@ -78,12 +84,13 @@ describe('cluster lifecycle in the sandbox', () => {
     const again = await clusterCreate(sandboxDeps(sb, { home: first.home }).deps, spec);
     expect(again.apiCalls.write).toBe(0);
     expect(again.changes.filter((ch) => ch.action !== 'noop')).toEqual([]);
+    expect(again.nodesReady).toBeNull();
 
     // Changed input: new launch template version + capacity, instances reported out of date.
     const changed = buildClusterSpec({ name: 'demo', region: 'us-east-1', sshCidrs: ['203.0.113.0/24'], nodes: 3, nodeType: 't3.large' });
     const updated = await clusterCreate(sandboxDeps(sb, { home: first.home }).deps, changed);
     expect(updated.changes.filter((ch) => ch.action === 'update').map((ch) => ch.name).sort()).toEqual(
-      ['/k3sctl/clusters/demo/config', 'k3sctl-demo-nodes', 'k3sctl-demo-nodes'].sort(),
+      ['/k3sctl/clusters/demo/groups/nodes', 'k3sctl-demo-nodes', 'k3sctl-demo-nodes'].sort(),
     );
     expect(updated.outOfDate.map((o) => o.group)).toEqual(['nodes', 'nodes']);
     const again2 = await clusterCreate(sandboxDeps(sb, { home: first.home }).deps, changed);

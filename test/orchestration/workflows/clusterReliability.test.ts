@@ -240,7 +240,10 @@ describe('cluster create under 30% throttling', () => {
         .inventory({ includeDefaults: false })
         .map(
           (i) =>
-            `${i.type} ${(i.fingerprint ?? '').replace(/^SecureString:.*/, 'SecureString').replace(/\b[a-z]+-[0-9a-f]{17}\b/g, 'ID')}`,
+            `${i.type} ${(i.fingerprint ?? '')
+              .replace(/^SecureString:.*/, 'SecureString')
+              .replace(/\b[a-z]+-[0-9a-f]{17}\b/g, 'ID')
+              .replace(/(:targetgroup\/[^/]+\/)[0-9a-f]{16}/g, '$1ID')}`,
         )
         .sort();
     clean.advance(AGE_OUT_MS);

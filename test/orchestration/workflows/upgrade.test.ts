@@ -148,7 +148,12 @@ describe('upgrade (sandbox)', () => {
         .Value!,
     );
     expect(stored.k3sVersion).toBe('v1.32.2+k3s1');
-    expect(stored.groups[0].k3sVersion).toBe('v1.32.2+k3s1');
+    // The fixture stored the old single-parameter layout; the upgrade moved each group to its own parameter.
+    const storedGroup = JSON.parse(
+      (await s.deps.clients.ssm.send(new GetParameterCommand({ Name: names.ssmGroupConfig('demo', 'control-plane') })))
+        .Parameter!.Value!,
+    );
+    expect(storedGroup.k3sVersion).toBe('v1.32.2+k3s1');
 
     // Idempotent: the same upgrade again writes nothing.
     const again = await upgrade(sandboxDeps(s.sb, { home: s.home }).deps, {
