@@ -11,6 +11,9 @@ export const TagKeys = {
   name: 'Name',
 } as const;
 
+/** The Kubernetes node label the instance side sets to the EC2 instance id (userdata/bin/k3sctl-k3s-exec). */
+export const INSTANCE_ID_NODE_LABEL = 'k3sctl.io/instance-id';
+
 export type Role = 'control-plane' | 'node' | 'ingress' | 'cluster' | 'alb' | 'endpoint' | 'certificate';
 
 export interface Tag {

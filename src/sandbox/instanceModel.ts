@@ -11,10 +11,10 @@
 //   never Ready: instances named (id, Auto Scaling group or `*`) in behavior.neverHealthy
 //   shutting-down / terminated instances are gone from the cluster (the leave handler deleted the node).
 import { createHash } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { SandboxContext } from './service';
 import { behaviorApplies } from './sandbox';
-import { TagKeys, tagValue } from '../aws/tags';
+import { INSTANCE_ID_NODE_LABEL, TagKeys, tagValue } from '../aws/tags';
 import { getInstance, listInstances, type SbInstance } from './services/ec2';
 import { privateDnsName } from './services/ec2/instances';
 import { instanceTypeInfo } from './services/ec2/catalog';
@@ -127,6 +127,7 @@ function nodeObject(ctx: SandboxContext, inst: SbInstance, readyAt: number, inde
   };
   const group = tagValue(inst.Tags, TagKeys.group);
   if (group) labels[TagKeys.group] = group;
+  labels[INSTANCE_ID_NODE_LABEL] = inst.InstanceId;
   if (k3sRoleOf(inst) === 'server') {
     labels['node-role.kubernetes.io/control-plane'] = 'true';
     labels['node-role.kubernetes.io/etcd'] = 'true';
@@ -294,6 +295,13 @@ function runOne(ctx: SandboxContext, inst: SbInstance, command: string): ShellRe
       return ok(
         `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } }, null, 4)}\n`,
       );
+    }
+    // The compact readiness listing k3sctl asks for (instance-id label and Ready status, gzip + base64:
+    // a thousand nodes fit SSM's 24,000-character output limit).
+    const compact = /^get nodes --no-headers -o custom-columns='ID:\.metadata\.labels\.k3sctl\\\.io\/instance-id,READY:\.status\.conditions\[\?\(@\.type=="Ready"\)\]\.status' \| gzip -c \| base64 -w ?0$/.exec(args);
+    if (compact) {
+      const rows = clusterNodes(ctx, clusterOf(inst) ?? '').map((n) => `${n.metadata.labels[INSTANCE_ID_NODE_LABEL] ?? '<none>'}   True\n`);
+      return ok(gzipSync(Buffer.from(rows.join(''))).toString('base64'));
     }
     if (/^get (nodes|node|no)$/.test(args)) {
       const rows = clusterNodes(ctx, clusterOf(inst) ?? '').map((n) => {

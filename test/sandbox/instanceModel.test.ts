@@ -151,3 +151,22 @@ describe('sandbox instance-side model', () => {
     expect(k3sVersionOf({})).toBe('v1.31.4+k3s1');
   });
 });
+
+describe('compact node readiness listing', () => {
+  it('answers the readiness gates\' command for 40 nodes within SSM\'s 24,000-character output limit', async () => {
+    const { NODE_READINESS_COMMAND, nodeReadinessRows } = await import('../../src/orchestration/workflows/recycleNodeReadiness');
+    const { sb, launch, ctx } = await cluster();
+    const cp = await launch('control-plane');
+    const nodes: string[] = [];
+    for (let i = 0; i < 40; i++) nodes.push(await launch('node'));
+    sb.advance(10 * 60_000);
+    const res = runShellScript(ctx(), cp, [NODE_READINESS_COMMAND]);
+    expect(res.exitCode).toBe(0);
+    expect(res.stdout.length).toBeLessThan(24_000);
+    const rows = nodeReadinessRows(res.stdout);
+    expect(Object.keys(rows).sort()).toEqual([cp, ...nodes].sort());
+    expect(Object.values(rows).every((s) => s === 'Ready')).toBe(true);
+    // The JSON listing of the same cluster would not fit: that is why the gates use the compact form.
+    expect(runShellScript(ctx(), cp, ['k3s kubectl get nodes -o json']).stdout.length).toBeGreaterThan(24_000);
+  });
+});

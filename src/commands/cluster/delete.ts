@@ -1,6 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../../cli/base';
-import type { PlannedChange } from '../../core/events';
+import { BaseCommand, dryRunFlag } from '../../cli/base';
 import { renderChanges } from './create';
 
 export default class ClusterDelete extends BaseCommand<typeof ClusterDelete> {
@@ -12,7 +11,7 @@ export default class ClusterDelete extends BaseCommand<typeof ClusterDelete> {
   static override args = { name: Args.string({ description: 'cluster name', required: true }) };
 
   static override flags = {
-    'dry-run': Flags.boolean({ description: 'list what would be deleted and change nothing' }),
+    'dry-run': dryRunFlag('list what would be deleted and change nothing'),
     force: Flags.boolean({ description: 'take the cluster out of ingress endpoints that other clusters still serve, instead of refusing' }),
   };
 
@@ -20,15 +19,8 @@ export default class ClusterDelete extends BaseCommand<typeof ClusterDelete> {
     const f = this.flags;
     const { validateClusterName } = await import('../../config/names');
     validateClusterName(this.args.name!, 'name');
-    if (!f['dry-run'] && !f.yes && !this.canPrompt()) this.requireFlags(['--yes (or --dry-run to preview)']);
+    const confirm = this.confirmPlan(f['dry-run'], `Delete cluster ${this.args.name} and everything above?`);
     const deps = await this.deps();
-    const confirm = !f['dry-run'] && !f.yes
-      ? async (changes: PlannedChange[]) => {
-          process.stderr.write(`${renderChanges(changes, false)}\n`);
-          const { confirm: ask } = await import('../../ui/prompts');
-          return ask(`Delete cluster ${this.args.name} and everything above?`);
-        }
-      : undefined;
     const { clusterDelete } = await import('../../orchestration/workflows/clusterDelete');
     const result = await clusterDelete(deps, this.args.name!, { dryRun: f['dry-run'], force: f.force, confirm, signal: this.interruptSignal() });
     this.output(result, () =>

@@ -6,8 +6,30 @@ import { describeClusterGroups } from '../../resources/autoScalingInstance';
 import { runShellCommand } from '../../resources/ssmCommand';
 import { InterruptedError } from '../../core/errors';
 import type { RunContext } from '../engine/types';
+import { gunzipSync } from 'node:zlib';
+import { INSTANCE_ID_NODE_LABEL } from '../../aws/tags';
 
-export const INSTANCE_ID_LABEL = 'k3sctl.io/instance-id';
+export const INSTANCE_ID_LABEL = INSTANCE_ID_NODE_LABEL;
+
+/**
+ * The node listing the readiness gates ask for: one short line per node (instance-id label, Ready
+ * status), gzip + base64. `kubectl get nodes -o json` is about 3 KB per node, so SSM Run Command's
+ * 24,000-character output limit cut it at about ten nodes; this form fits a thousand.
+ */
+export const NODE_READINESS_COMMAND =
+  `k3s kubectl get nodes --no-headers -o custom-columns='ID:.metadata.labels.k3sctl\\.io/instance-id,READY:.status.conditions[?(@.type=="Ready")].status' | gzip -c | base64 -w0`;
+
+/** Node condition by instance id from NODE_READINESS_COMMAND's output. */
+export function nodeReadinessRows(base64Gzip: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const text = gunzipSync(Buffer.from(base64Gzip.trim(), 'base64')).toString('utf8');
+  for (const line of text.split('\n')) {
+    const [id, ready] = line.trim().split(/\s+/);
+    if (!id || !/^i-[0-9a-f]+$/.test(id)) continue;
+    out[id] = ready === 'True' ? 'Ready' : ready === 'False' ? 'NotReady' : 'Unknown';
+  }
+  return out;
+}
 
 /** Node condition per instance id (`Ready`, `NotReady`, `Unknown`), or why the cluster could not be asked. */
 export type NodeReadiness = (
@@ -85,8 +107,8 @@ export function kubernetesNodeReadiness(
     const errors: string[] = [];
     const ask = async (id: string): Promise<Record<string, string> | undefined> => {
       try {
-        const res = await runner(ctx, id, 'k3s kubectl get nodes -o json');
-        if (res.ok) return nodeConditions(res.stdout);
+        const res = await runner(ctx, id, NODE_READINESS_COMMAND);
+        if (res.ok) return nodeReadinessRows(res.stdout);
         errors.push(`${id}: ${res.error ?? 'failed'}`);
       } catch (error) {
         if (error instanceof InterruptedError) throw error;
