@@ -18,6 +18,7 @@ import {
 import type { AwsClients } from '../aws/clients';
 import { clusterTags, describeTagChanges, managedTagMap, TagKeys, tagsToUpdate, tagValue, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
+import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
 import { retryWhileNotReady } from '../orchestration/engine/wait';
 import type { LaunchTemplateState } from './launchTemplate';
@@ -173,16 +174,9 @@ registerUndo(AUTO_SCALING_GROUP_TYPE, {
   },
 });
 
-async function write<T>(ctx: RunContext, entry: { action: 'create' | 'update'; name: string; id?: string; undo?: UndoRecord }, fn: () => Promise<T>): Promise<T> {
-  const w = ctx.journal.intend({ ...entry, type: AUTO_SCALING_GROUP_TYPE });
-  try {
-    const out = await fn();
-    w.done({ id: entry.id ?? entry.name, undo: entry.undo });
-    return out;
-  } catch (error) {
-    w.failed(error, entry.undo);
-    throw error;
-  }
+/** One journaled write of this kind (the engine's write-ahead journal; undo kept when the write may have happened). */
+function write<T>(ctx: RunContext, entry: { action: 'create' | 'update'; name: string; id?: string; undo?: UndoRecord }, fn: () => Promise<T>): Promise<T> {
+  return journaledWrite(ctx, { ...entry, id: entry.id ?? entry.name, type: AUTO_SCALING_GROUP_TYPE }, fn);
 }
 
 /** IAM propagation: a fresh instance profile is refused for a few seconds (not retried by the SDK). */

@@ -10,6 +10,7 @@ import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { clusterTags, managedTagMap, TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
+import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
 import { registerUndo } from './undo';
 
@@ -60,16 +61,9 @@ registerUndo(INSTANCE_PROFILE_TYPE, {
   },
 });
 
-async function write<T>(ctx: RunContext, entry: { action: 'create' | 'update'; name: string; id?: string; undo?: UndoRecord }, fn: () => Promise<T>): Promise<T> {
-  const w = ctx.journal.intend({ ...entry, type: INSTANCE_PROFILE_TYPE });
-  try {
-    const out = await fn();
-    w.done({ id: entry.id, undo: entry.undo });
-    return out;
-  } catch (error) {
-    w.failed(error, entry.undo);
-    throw error;
-  }
+/** One journaled write of this kind (the engine's write-ahead journal; undo kept when the write may have happened). */
+function write<T>(ctx: RunContext, entry: { action: 'create' | 'update'; name: string; id?: string; undo?: UndoRecord }, fn: () => Promise<T>): Promise<T> {
+  return journaledWrite(ctx, { ...entry, id: entry.id, type: INSTANCE_PROFILE_TYPE }, fn);
 }
 
 export function instanceProfileTask(spec: InstanceProfileSpec): Task<InstanceProfileState> {

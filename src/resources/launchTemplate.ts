@@ -17,6 +17,7 @@ import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { clusterTags, managedTagMap, TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { UserError } from '../core/errors';
+import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
 import { registerUndo } from './undo';
 
@@ -176,17 +177,9 @@ registerUndo(LAUNCH_TEMPLATE_TYPE, {
   },
 });
 
-async function write<T>(ctx: RunContext, entry: { action: 'create' | 'update'; name: string; id?: string; undo?: UndoRecord }, fn: () => Promise<T>, describe?: (r: T) => { id?: string; undo?: UndoRecord }): Promise<T> {
-  const w = ctx.journal.intend({ ...entry, type: LAUNCH_TEMPLATE_TYPE });
-  try {
-    const out = await fn();
-    const d = describe?.(out);
-    w.done({ id: d?.id ?? entry.id, undo: d?.undo ?? entry.undo });
-    return out;
-  } catch (error) {
-    w.failed(error, entry.undo);
-    throw error;
-  }
+/** One journaled write of this kind (the engine's write-ahead journal; undo kept when the write may have happened). */
+function write<T>(ctx: RunContext, entry: { action: 'create' | 'update'; name: string; id?: string; undo?: UndoRecord }, fn: () => Promise<T>, describe?: (r: T) => { id?: string; undo?: UndoRecord }): Promise<T> {
+  return journaledWrite(ctx, { ...entry, id: entry.id, type: LAUNCH_TEMPLATE_TYPE }, fn, describe);
 }
 
 function clientToken(runId: string, name: string, what: string): string {

@@ -10,6 +10,7 @@ import {
 import type { AwsClients } from '../aws/clients';
 import { clusterTags } from '../aws/tags';
 import { awsErrorCode } from '../core/errors';
+import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
 import { registerUndo } from './undo';
 
@@ -77,16 +78,9 @@ registerUndo(SSM_PARAMETER_TYPE, {
   },
 });
 
-async function write<T>(ctx: RunContext, entry: { action: 'create' | 'update'; name: string; undo?: UndoRecord }, fn: () => Promise<T>): Promise<T> {
-  const w = ctx.journal.intend({ ...entry, id: entry.name, type: SSM_PARAMETER_TYPE });
-  try {
-    const out = await fn();
-    w.done({ id: entry.name, undo: entry.undo });
-    return out;
-  } catch (error) {
-    w.failed(error, entry.undo);
-    throw error;
-  }
+/** One journaled write of this kind (the engine's write-ahead journal; undo kept when the write may have happened). */
+function write<T>(ctx: RunContext, entry: { action: 'create' | 'update'; name: string; undo?: UndoRecord }, fn: () => Promise<T>): Promise<T> {
+  return journaledWrite(ctx, { ...entry, id: entry.name, type: SSM_PARAMETER_TYPE }, fn);
 }
 
 export function ssmParameterTask(spec: SsmParameterSpec): Task<SsmParameterState> {
