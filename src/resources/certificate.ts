@@ -14,10 +14,9 @@ import * as crypto from 'node:crypto';
 import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { TagKeys, type Tag } from '../aws/tags';
-import { UserError } from '../core/errors';
+import { UserError, isAwsError } from '../core/errors';
 import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task } from '../orchestration/engine/types';
-import { hasAwsCode } from './loadBalancer';
 import { registerUndo } from './undo';
 
 export const CERTIFICATE_TYPE = 'AWS::CertificateManager::Certificate';
@@ -91,7 +90,7 @@ export async function describeCertificate(
       Object.fromEntries((tags.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
     );
   } catch (error) {
-    if (hasAwsCode(error, 'ResourceNotFound')) return undefined;
+    if (isAwsError(error, 'ResourceNotFound')) return undefined;
     throw error;
   }
 }

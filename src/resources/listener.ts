@@ -1,6 +1,7 @@
 // ALB listeners (AWS::ElasticLoadBalancingV2::Listener) of k3sctl's shared ALB: port 80 redirecting to
 // HTTPS, port 443 with the certificate and a fixed 404 default. Found by load balancer + port; also the
 // journaled tag update every ELBv2 kind of ours uses.
+import { isAwsError } from '../core/errors';
 import {
   AddTagsCommand,
   CreateListenerCommand,
@@ -15,7 +16,7 @@ import { ignoringNotFound } from '../aws/notFound';
 import { managedTagMap, tagMapOf, type Tag } from '../aws/tags';
 import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task } from '../orchestration/engine/types';
-import { describeElbTags, hasAwsCode, listListeners, tagDiff, type LoadBalancerState } from './loadBalancer';
+import { describeElbTags, listListeners, tagDiff, type LoadBalancerState } from './loadBalancer';
 import { registerUndo } from './undo';
 
 export const LISTENER_TYPE = 'AWS::ElasticLoadBalancingV2::Listener';
@@ -69,7 +70,7 @@ registerUndo(ELB_TAGS_TYPE, {
         await clients.elbv2.send(new RemoveTagsCommand({ ResourceArns: [arn], TagKeys: drop }));
     } catch (error) {
       if (
-        !hasAwsCode(error, 'LoadBalancerNotFound', 'TargetGroupNotFound', 'ListenerNotFound', 'RuleNotFound')
+        !isAwsError(error, 'LoadBalancerNotFound', 'TargetGroupNotFound', 'ListenerNotFound', 'RuleNotFound')
       )
         throw error;
     }

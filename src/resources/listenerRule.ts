@@ -15,11 +15,11 @@ import {
 import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { TagKeys, tagMapOf, type Tag } from '../aws/tags';
-import { UserError } from '../core/errors';
+import { UserError, isAwsError } from '../core/errors';
 import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task } from '../orchestration/engine/types';
 import { addElbTags } from './listener';
-import { describeElbTags, hasAwsCode, hasTags, tagDiff } from './loadBalancer';
+import { describeElbTags, hasTags, tagDiff } from './loadBalancer';
 import { registerUndo } from './undo';
 
 export const LISTENER_RULE_TYPE = 'AWS::ElasticLoadBalancingV2::ListenerRule';
@@ -210,7 +210,7 @@ registerUndo(LISTENER_RULE_TYPE, {
       try {
         arn = (await findListenerRuleByTags(clients, data.listenerArn as string, data.owner as Tag[]))?.arn;
       } catch (error) {
-        if (!hasAwsCode(error, 'ListenerNotFound')) throw error;
+        if (!isAwsError(error, 'ListenerNotFound')) throw error;
       }
     }
     if (arn) await deleteListenerRule(clients, arn);
@@ -225,7 +225,7 @@ registerUndo(LISTENER_RULE_TYPE, {
         }),
       );
     } catch (error) {
-      if (!hasAwsCode(error, 'RuleNotFound')) throw error;
+      if (!isAwsError(error, 'RuleNotFound')) throw error;
     }
   },
 });
@@ -435,7 +435,7 @@ export function listenerRuleTask(spec: ListenerRuleSpec, key = 'listenerRule'): 
           if (!created) throw new Error(`CreateRule returned no rule for ${name}`);
         } catch (error) {
           // PriorityInUse: another run took this priority between our read and our write.
-          if (!hasAwsCode(error, 'PriorityInUse') || attempt + 1 >= PRIORITY_ATTEMPTS) throw error;
+          if (!isAwsError(error, 'PriorityInUse') || attempt + 1 >= PRIORITY_ATTEMPTS) throw error;
           tried.add(priority);
         }
       }

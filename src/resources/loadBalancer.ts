@@ -14,7 +14,7 @@ import {
 import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { managedTagMap, TagKeys, tagMapOf, type Tag } from '../aws/tags';
-import { UserError, awsErrorCode } from '../core/errors';
+import { UserError, awsErrorCode, isAwsError } from '../core/errors';
 import type { Clock } from '../core/clock';
 import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task } from '../orchestration/engine/types';
@@ -24,13 +24,6 @@ export const LOAD_BALANCER_TYPE = 'AWS::ElasticLoadBalancingV2::LoadBalancer';
 /** ALB and target group names: at most 32 characters, alphanumerics and hyphens. */
 export const MAX_ELB_NAME = 32;
 
-/** True when `error` carries one of `codes` (the SDK adds `Exception` to ELBv2/ACM codes; the sandbox may not). */
-export function hasAwsCode(error: unknown, ...codes: string[]): boolean {
-  const code = awsErrorCode(error);
-  if (!code) return false;
-  const bare = code.replace(/Exception$/, '');
-  return codes.some((c) => c === code || c.replace(/Exception$/, '') === bare);
-}
 
 /** Tags of ELBv2 resources (DescribeTags takes at most 20 ARNs per call). */
 export async function describeElbTags(
@@ -118,7 +111,7 @@ async function describeLoadBalancer(
     );
     return res.LoadBalancers?.[0];
   } catch (error) {
-    if (hasAwsCode(error, 'LoadBalancerNotFound', 'ValidationError')) return undefined;
+    if (isAwsError(error, 'LoadBalancerNotFound', 'ValidationError')) return undefined;
     throw error;
   }
 }

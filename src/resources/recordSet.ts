@@ -2,6 +2,7 @@
 // latency-based alias A records. A record set is identified by zone + name + type + set identifier.
 // Route 53 has no tags on records: ownership comes from the name k3sctl derives, and a record that
 // exists with other values is never overwritten silently (the plan shows the update).
+import { isAwsError } from '../core/errors';
 import {
   ChangeResourceRecordSetsCommand,
   GetChangeCommand,
@@ -11,7 +12,6 @@ import {
 import type { AwsClients } from '../aws/clients';
 import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task } from '../orchestration/engine/types';
-import { hasAwsCode } from './loadBalancer';
 import { registerUndo } from './undo';
 
 export const RECORD_SET_TYPE = 'AWS::Route53::RecordSet';
@@ -185,9 +185,9 @@ export async function deleteRecord(
     return true;
   } catch (error) {
     // Route 53 answers InvalidChangeBatch "...but it was not found" when it vanished meanwhile.
-    if (hasAwsCode(error, 'InvalidChangeBatch') && /not found/i.test(String((error as Error).message)))
+    if (isAwsError(error, 'InvalidChangeBatch') && /not found/i.test(String((error as Error).message)))
       return false;
-    if (hasAwsCode(error, 'NoSuchHostedZone')) return false;
+    if (isAwsError(error, 'NoSuchHostedZone')) return false;
     throw error;
   }
 }
@@ -196,7 +196,7 @@ registerUndo(RECORD_SET_TYPE, {
   async delete(clients, data) {
     const record = data.record as RecordSpec;
     const actual = await findRecord(clients, data.zoneId as string, record).catch((error) => {
-      if (hasAwsCode(error, 'NoSuchHostedZone')) return undefined;
+      if (isAwsError(error, 'NoSuchHostedZone')) return undefined;
       throw error;
     });
     // Only what this run wrote: a record changed since then by someone else is left alone.
@@ -267,7 +267,7 @@ export function recordSetTask(
       } catch (error) {
         // Created meanwhile by a concurrent run of the same command: fine when it is exactly what we want.
         if (
-          !hasAwsCode(error, 'InvalidChangeBatch') ||
+          !isAwsError(error, 'InvalidChangeBatch') ||
           !/already exists/i.test(String((error as Error).message))
         )
           throw error;

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients';
 import { systemClock, type Clock } from '../core/clock';
-import { UserError } from '../core/errors';
+import { UserError, isAwsError } from '../core/errors';
 import {
   AttachLoadBalancerTargetGroupsCommand,
   DescribeAutoScalingGroupsCommand,
@@ -21,7 +21,7 @@ import { TagKeys, type Tag } from '../aws/tags';
 import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task } from '../orchestration/engine/types';
 import { addElbTags } from './listener';
-import { describeElbTags, hasAwsCode, hasTags, tagDiff, validateElbName } from './loadBalancer';
+import { describeElbTags, hasTags, tagDiff, validateElbName } from './loadBalancer';
 import { registerUndo } from './undo';
 
 export const TARGET_GROUP_TYPE = 'AWS::ElasticLoadBalancingV2::TargetGroup';
@@ -65,7 +65,7 @@ async function describeByName(clients: AwsClients, name: string): Promise<Target
     const res = await clients.elbv2.send(new DescribeTargetGroupsCommand({ Names: [name] }));
     return res.TargetGroups?.[0];
   } catch (error) {
-    if (hasAwsCode(error, 'TargetGroupNotFound')) return undefined;
+    if (isAwsError(error, 'TargetGroupNotFound')) return undefined;
     throw error;
   }
 }
@@ -93,7 +93,7 @@ export async function findTargetGroupByArn(
     const tags = (await describeElbTags(clients, [arn])).get(arn) ?? {};
     return toState(tg, tags);
   } catch (error) {
-    if (hasAwsCode(error, 'TargetGroupNotFound')) return undefined;
+    if (isAwsError(error, 'TargetGroupNotFound')) return undefined;
     throw error;
   }
 }
@@ -131,8 +131,8 @@ export async function deleteTargetGroup(
       await clients.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn }));
       return;
     } catch (error) {
-      if (hasAwsCode(error, 'TargetGroupNotFound')) return;
-      if (!hasAwsCode(error, 'ResourceInUse') || clock.now() + delay > deadline) throw error;
+      if (isAwsError(error, 'TargetGroupNotFound')) return;
+      if (!isAwsError(error, 'ResourceInUse') || clock.now() + delay > deadline) throw error;
       await clock.sleep(delay);
     }
   }
@@ -153,7 +153,7 @@ registerUndo(TARGET_GROUP_TYPE, {
         }),
       );
     } catch (error) {
-      if (!hasAwsCode(error, 'TargetGroupNotFound')) throw error;
+      if (!isAwsError(error, 'TargetGroupNotFound')) throw error;
     }
   },
 });
@@ -313,7 +313,7 @@ async function detach(clients: AwsClients, groupName: string, targetGroupArn: st
   } catch (error) {
     // A group or attachment that is already gone is what we wanted.
     if (
-      !hasAwsCode(error, 'ValidationError', 'ResourceContention') ||
+      !isAwsError(error, 'ValidationError', 'ResourceContention') ||
       !/not found|does not exist|not attached/i.test(String((error as Error).message))
     )
       throw error;

@@ -2,7 +2,7 @@
 // ALB), for nodeport endpoints the service target group (detached from every Auto Scaling group first),
 // and the SSM configuration. Missing pieces are skipped, so a half-deleted endpoint can be deleted again.
 import { TagKeys } from '../../aws/tags';
-import { UserError } from '../../core/errors';
+import { UserError, isAwsError } from '../../core/errors';
 import type { PlannedChange } from '../../core/events';
 import {
   endpointParameterName,
@@ -21,7 +21,7 @@ import {
   findRecord,
   normalizeDnsName,
 } from '../../resources/recordSet';
-import { describeLoadBalancerState, hasAwsCode } from '../../resources/loadBalancer';
+import { describeLoadBalancerState } from '../../resources/loadBalancer';
 import { SSM_PARAMETER_TYPE } from '../../resources/ssmParameter';
 import {
   TARGET_GROUP_ATTACHMENT_TYPE,
@@ -60,7 +60,7 @@ export async function endpointDelete(
         config.listenerArn,
         ruleOwnerTags(endpointTags(service)),
       ).catch((error) => {
-        if (hasAwsCode(error, 'ListenerNotFound')) return undefined;
+        if (isAwsError(error, 'ListenerNotFound')) return undefined;
         throw error;
       });
       const record = config.dns
