@@ -3,7 +3,9 @@
 // which dist/ is missing or half-written, since tests and other shells may be running bin/run.js while
 // it builds. tsc compiles into dist.tmp-PID; the old dist/ is renamed aside and the new one renamed
 // into place (two renames, microseconds apart), then oclif.manifest.json is regenerated and replaced
-// atomically (scripts/manifest.js), and the old tree is removed.
+// atomically (scripts/manifest.js), and the old tree is removed. Start-up time: @oclif/core is bundled
+// into dist/oclif-core.js (scripts/bundle-core.js) before the swap, and its V8 code cache is written
+// after it by runs of `k3sctl --version` and `k3sctl cluster --help` (see bin/run.js).
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -40,9 +42,25 @@ function alive(pid) {
   }
 }
 
+/** dist/oclif-core.js.cache: compiled by running the CLI's help path once (bin/run.js writes it). */
+function writeCodeCache() {
+  fs.rmSync(path.join(DIST, 'oclif-core.js.cache'), { force: true });
+  // Each run adds the functions it compiled to the cache the previous one wrote.
+  for (const args of [['--version'], ['cluster', '--help']]) {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'run.js'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, K3SCTL_WRITE_CODE_CACHE: '1' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    if (r.error) throw r.error;
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  }
+}
+
 removeStaleBuildDirs();
 const tsc = require.resolve('typescript/bin/tsc');
 run(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', TMP]);
+run(process.execPath, [path.join(__dirname, 'bundle-core.js'), path.join(TMP, 'oclif-core.js')]);
 let hadDist = true;
 try {
   fs.renameSync(DIST, OLD);
@@ -58,4 +76,5 @@ try {
   throw error;
 }
 run(process.execPath, [path.join(__dirname, 'manifest.js')]);
+writeCodeCache();
 fs.rmSync(OLD, { recursive: true, force: true });

@@ -155,6 +155,8 @@ const FIXTURE_STEPS: [string, string[]][] = [
     'endpoint create',
     ['endpoint', 'create', 'blog', '--zone', 'example.com', '--alb', 'shared', '--cluster', 'demo'],
   ],
+  // A cluster behind no endpoint: `cluster delete demo` is refused while endpoint blog forwards to it.
+  ['cluster create (spare)', ['cluster', 'create', 'spare', '--control-planes', '1', '--nodes', '0']],
 ];
 
 let fixturePromise: Promise<Fixture> | undefined;
@@ -177,7 +179,7 @@ function fixture(): Promise<Fixture> {
 function sampleArgs(id: string, fx: Fixture): string[] {
   const byCommand: Record<string, string[]> = {
     'cluster:create': ['demo', '--ingress-alb', 'shared', '--ingress-zone', 'example.com'],
-    'cluster:delete': ['demo'],
+    'cluster:delete': ['spare'],
     'controlplane:add': ['demo', 'cp2'],
     'nodegroup:add': ['demo', 'ng2'],
     'nodegroup:scale': ['demo', 'nodes', '--nodes', '3'],
@@ -390,7 +392,7 @@ describe('every command against the sandbox', () => {
   it('K3SCTL_DRY_RUN=1 is the environment fallback of --dry-run', async () => {
     const home = copyHome(fx.home);
     const before = sandboxCalls(home);
-    const r = await runCli(['cluster', 'delete', 'demo', '--sandbox', '--yes', '--json'], {
+    const r = await runCli(['cluster', 'delete', 'spare', '--sandbox', '--yes', '--json'], {
       home,
       env: { K3SCTL_DRY_RUN: '1' },
     });

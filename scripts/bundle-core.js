@@ -1,0 +1,81 @@
+// Start-up time (bench/startup.js, issue 2): @oclif/core is ~160 CommonJS modules (semver, minimatch,
+// ejs, ...) whose resolution and loading dominate `k3sctl --version` and `k3sctl <topic> --help`.
+// scripts/build.js runs this script to bundle @oclif/core and its dependencies with esbuild into one
+// file, dist/oclif-core.js, which bin/run.js loads (with a V8 code cache, see writeCodeCache) instead
+// of node_modules/@oclif/core. Our commands stay separate modules compiled by tsc and loaded lazily by
+// oclif from the manifest, so --help/--version still load none of them (nor the AWS SDK); bin/run.js
+// makes their `require('@oclif/core')` return the bundle, so one copy of oclif runs.
+const fs = require('node:fs');
+const path = require('node:path');
+
+const IMPORT_HOOK = '__k3sctlImport';
+const BANNER = `var ${IMPORT_HOOK} = ${IMPORT_HOOK} || ((specifier) => import(specifier));`;
+const ROOT = path.resolve(__dirname, '..');
+const CORE_DIR = path.dirname(require.resolve('@oclif/core/package.json', { paths: [ROOT] }));
+
+/** oclif's lib/cache.js reads its own version from `${__dirname}/../package.json`: inline it. */
+const patchCoreCache = {
+  name: 'oclif-core-cache-version',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@oclif[\\/]core[\\/]lib[\\/]cache\.js$/ }, (args) => {
+      const source = fs.readFileSync(args.path, 'utf8');
+      const read =
+        "(0, node_fs_1.readFileSync)((0, node_path_1.join)(__dirname, '..', 'package.json'), 'utf8')";
+      if (!source.includes(read))
+        throw new Error(`${args.path}: the package.json read to inline has changed`);
+      const pkg = fs.readFileSync(path.join(CORE_DIR, 'package.json'), 'utf8');
+      return { contents: source.replace(read, JSON.stringify(pkg)), loader: 'js' };
+    });
+  },
+};
+
+/** `node scripts/bundle-core.js OUTFILE` (run by scripts/build.js). */
+async function bundleCore(outfile) {
+  const esbuild = require('esbuild');
+  const result = await esbuild.build({
+    stdin: {
+      contents: "module.exports = require('@oclif/core');",
+      resolveDir: ROOT,
+      loader: 'js',
+      sourcefile: 'oclif-core-entry.js',
+    },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile,
+    write: false,
+    // See importHook below; with a plain require() of the bundle the hook is not passed.
+    banner: { js: BANNER },
+    // Only used by oclif's development mode (bin/dev.js, which loads the unbundled @oclif/core).
+    external: ['typescript', 'ts-node', 'tsx'],
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'none',
+    logLevel: 'error',
+    plugins: [patchCoreCache],
+  });
+  if (result.outputFiles.length !== 1) throw new Error('esbuild: expected one output file');
+  fs.writeFileSync(outfile, importHook(result.outputFiles[0].text));
+}
+
+/**
+ * bin/run.js compiles the bundle with vm.Script (to use a V8 code cache), where a dynamic import()
+ * (oclif loads ESM plugins such as @oclif/plugin-help with it) fails on Node 20 unless an experimental
+ * loader option is given, which code-cached functions lose anyway. So the bundle's `await import(x)`
+ * calls go through a function bin/run.js passes in (an import() of its own module).
+ */
+function importHook(code) {
+  if (!code.startsWith(BANNER)) throw new Error('bundle: banner not found');
+  let body = code.slice(BANNER.length);
+  const count = body.split('await import(').length - 1;
+  body = body.replaceAll('await import(', `await ${IMPORT_HOOK}(`);
+  const left = /(^|[^\w$.'"`])import\(/.exec(body);
+  if (count === 0 || left) throw new Error(`bundle: unexpected dynamic import() in the bundle: ${left?.[0]}`);
+  return BANNER + body;
+}
+
+bundleCore(path.resolve(process.argv[2])).catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
