@@ -1,6 +1,7 @@
 // What cluster create, controlplane/nodegroup add and nodegroup scale share: resolving a spec's lookups
 // into the stored configuration (every lookup before the first write), the task set that converges a
 // cluster to its stored configuration, the waits for InService, and out-of-date instance reporting.
+import { setMaxListeners } from 'node:events';
 import * as crypto from 'node:crypto';
 import type { AwsClients } from '../../aws/clients';
 import {
@@ -480,7 +481,15 @@ const GROUP_POLL_MS = 5_000;
 export async function waitForGroups(run: Run, deps: WorkflowDeps, config: StoredClusterConfig, groups: StoredGroup[]): Promise<void> {
   const scale = deps.timeoutScale ?? 1;
   const stop = new AbortController();
-  const signalOf = (ctx: { signal?: AbortSignal }) => (ctx.signal ? AbortSignal.any([ctx.signal, stop.signal]) : stop.signal);
+  // One wait per group listens on these signals: a cluster of many groups is not a listener leak.
+  setMaxListeners(0, stop.signal);
+  const signalOf = (ctx: { signal?: AbortSignal }) => {
+    if (!ctx.signal) return stop.signal;
+    setMaxListeners(0, ctx.signal);
+    const both = AbortSignal.any([ctx.signal, stop.signal]);
+    setMaxListeners(0, both);
+    return both;
+  };
   const waits: Promise<void>[] = groups.map((g) => {
     const asgName = names.autoScalingGroup(config.name, g.name);
     return run.step(`wait for ${g.count} instance(s) of ${asgName} InService`, (ctx) =>
