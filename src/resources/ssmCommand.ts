@@ -86,6 +86,7 @@ export async function runShellCommand(
       intervalMs: 1000,
       maxIntervalMs: 5000,
       signal: options.signal,
+      detail: true,
     },
     async () => {
       try {

@@ -14,6 +14,8 @@ export interface WaitOptions {
   signal?: AbortSignal;
   /** Progress key for `step-update` events; inside Run.step the step's own key is used. */
   key?: string;
+  /** A short inner wait (one SSM command inside a readiness poll): its polls are debug detail (--verbose). */
+  detail?: boolean;
 }
 
 /** One poll: done or not, the value when done, and a description of what was seen (for messages). */
@@ -65,11 +67,10 @@ export async function waitFor<T>(ctx: WaitContext, options: WaitOptions, probe: 
     lastSeen = result.seen;
     const now = ctx.clock.now();
     if (now >= deadline) throw new WaitTimeoutError(options.what, lastSeen, options.timeoutMs);
-    ctx.events.emit({
-      kind: 'step-update',
-      key: options.key ?? '',
-      message: `waiting for ${options.what}; seen: ${lastSeen}`,
-    });
+    const message = `waiting for ${options.what}; seen: ${lastSeen}`;
+    ctx.events.emit(
+      options.detail ? { kind: 'log', level: 'debug', message } : { kind: 'step-update', key: options.key ?? '', message },
+    );
     await sleepUnlessAborted(ctx.clock, Math.max(1, Math.min(interval, deadline - now)), signal);
     interval = Math.min(interval * BACKOFF, maxInterval);
   }
