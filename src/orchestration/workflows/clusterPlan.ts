@@ -571,10 +571,14 @@ export async function waitForNodesReady(run: Run, deps: WorkflowDeps, config: St
   // passed over that way).
   let poll = 0;
   let asked = 0;
+  // A control plane not asked in a poll repeats its last answer, so the progress line stays the same
+  // (and is printed once) while nothing changes.
+  const lastError = new Map<string, string>();
   const runner: ShellRunner = async (ctx, instanceId, command) => {
-    if (asked > 0 && poll % 2 === 1) return { ok: false, stdout: '', error: 'not asked in this poll' };
+    if (asked > 0 && poll % 2 === 1) return { ok: false, stdout: '', error: lastError.get(instanceId) ?? 'not asked yet' };
     asked++;
     const res = await base(ctx, instanceId, command);
+    if (!res.ok) lastError.set(instanceId, res.error ?? 'failed');
     // A node list cut at the SSM output limit cannot be read, however long one waits: stop asking.
     if (!res.ok && /output limit/i.test(res.error ?? '')) tooLarge = res.error;
     return res;
