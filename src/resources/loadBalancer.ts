@@ -14,7 +14,7 @@ import {
 import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { managedTagMap, TagKeys, tagMapOf, type Tag } from '../aws/tags';
-import { UserError, awsErrorCode, isAwsError } from '../core/errors';
+import { UserError, isAwsError } from '../core/errors';
 import type { Clock } from '../core/clock';
 import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task } from '../orchestration/engine/types';
