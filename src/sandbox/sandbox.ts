@@ -104,7 +104,6 @@ export class Sandbox {
     this.faults = new FaultInjector(options.faults ?? [], options.seed ?? 42);
     // Loaded here, not at the top: the service modules import helpers from this file, and a test
     // may import a service module first.
-     
     const { serviceModules } = require('./services') as typeof import('./services');
     this.modules = new Map(serviceModules.map((m) => [m.service, m]));
   }
@@ -292,7 +291,6 @@ const CLIENT_PACKAGES: Record<string, string> = {
 function toSdkException(clientName: string, error: SandboxAwsError): Error {
   const pkg = CLIENT_PACKAGES[clientName];
   if (!pkg) return error;
-   
   const exports = require(pkg) as Record<string, unknown>;
   for (const name of [error.Code, `${error.Code}Exception`, `${error.Code}Fault`]) {
     const Ctor = exports[name] as (new (opts: Record<string, unknown>) => Error) | undefined;
