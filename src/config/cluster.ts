@@ -96,15 +96,12 @@ export type GroupFile = z.infer<typeof GroupFileSchema>;
 /** How to find the AMI of a group. */
 export type AmiSelector = { id: string } | { name: string; owner?: string } | { os: OsAlias };
 
-/** A group as asked for, validated; lookups not yet resolved. */
-export interface GroupSpec {
+/** What a group runs, the same before and after its lookups are resolved. */
+interface GroupSettings {
   name: string;
   role: GroupRole;
   count: number;
   instanceType: string;
-  /** Undefined: the cluster's subnets. */
-  subnets?: SubnetSelector;
-  ami: AmiSelector;
   k3sVersion: string;
   k3sArgs: string[];
   labels: Record<string, string>;
@@ -112,6 +109,13 @@ export interface GroupSpec {
   spot: boolean;
   rootVolumeSize: number;
   rootVolumeType: string;
+}
+
+/** A group as asked for, validated; lookups not yet resolved. */
+export interface GroupSpec extends GroupSettings {
+  /** Undefined: the cluster's subnets. */
+  subnets?: SubnetSelector;
+  ami: AmiSelector;
 }
 
 export interface SubnetSelector {
@@ -146,21 +150,10 @@ export interface ClusterSpec {
 }
 
 /** A group with every lookup resolved: what the launch template and ASG are built from. Stored in SSM. */
-export interface StoredGroup {
-  name: string;
-  role: GroupRole;
-  count: number;
-  instanceType: string;
+export interface StoredGroup extends GroupSettings {
   subnetIds: string[];
   imageId: string;
   rootDeviceName: string;
-  k3sVersion: string;
-  k3sArgs: string[];
-  labels: Record<string, string>;
-  taints: string[];
-  spot: boolean;
-  rootVolumeSize: number;
-  rootVolumeType: string;
 }
 
 export interface StoredIngress {
