@@ -19,7 +19,12 @@ export interface WorkflowDeps {
   timeoutScale?: number;
 }
 
-/** A run failed; `leftovers` lists what rollback could not undo (exit 3 when non-empty). */
+/**
+ * A run failed. `changes` is what it did; `rolledBack` what its rollback undid; `leftovers` what the
+ * rollback tried and failed to undo (exit 3 when non-empty); `notRolledBack` what it did that no
+ * rollback undoes (a delete cannot be undone), so the account is not back where the run started;
+ * `suggestion` then says how to finish instead (run the command again).
+ */
 export class RunFailedError extends Error {
   override readonly name = 'RunFailedError';
   constructor(
@@ -27,6 +32,8 @@ export class RunFailedError extends Error {
     readonly rolledBack: { type: string; name: string; id?: string }[],
     readonly leftovers: { type: string; name: string; id?: string; error: string }[],
     readonly changes: import('../core/events').PlannedChange[] = [],
+    readonly notRolledBack: { action: import('../core/events').ChangeAction; type: string; name: string; id?: string; reason: string }[] = [],
+    readonly suggestion?: string,
   ) {
     super(cause instanceof Error ? cause.message : String(cause));
   }

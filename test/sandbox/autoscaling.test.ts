@@ -36,6 +36,7 @@ import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
+  DeleteTargetGroupCommand,
   DescribeTargetHealthCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateInstanceProfileCommand } from '@aws-sdk/client-iam';
@@ -782,5 +783,45 @@ describe('sandbox Auto Scaling (attachments and hooks API)', () => {
         new DeleteLifecycleHookCommand({ AutoScalingGroupName: 'attach', LifecycleHookName: 'hold' }),
       ),
     ).rejects.toMatchObject({ name: 'ValidationError' });
+  });
+});
+
+describe('sandbox Auto Scaling (a target group deleted while attached)', () => {
+  it('refuses capacity changes and deletion while a group lists a deleted target group, until it is detached', async () => {
+    const { sb, c, subnets, create, group } = await setup();
+    const tg = (
+      await c.elbv2.send(
+        new CreateTargetGroupCommand({ Name: 'gone', Protocol: 'HTTP', Port: 80, VpcId: subnets[0].VpcId }),
+      )
+    ).TargetGroups![0].TargetGroupArn as string;
+    await create('dangling', { DesiredCapacity: 1, TargetGroupARNs: [tg] });
+    sb.advance(MINUTE);
+    // ELBv2: only listener actions block DeleteTargetGroup; the group keeps listing the ARN.
+    await c.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: tg }));
+    expect((await group('dangling'))?.TargetGroupARNs).toEqual([tg]);
+
+    const notFound = { name: 'TargetGroupNotFound', message: 'One or more target groups not found' };
+    await expect(
+      c.autoscaling.send(
+        new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: 'dangling', MinSize: 0, MaxSize: 0, DesiredCapacity: 0 }),
+      ),
+    ).rejects.toMatchObject(notFound);
+    await expect(
+      c.autoscaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'dangling', DesiredCapacity: 0 })),
+    ).rejects.toMatchObject(notFound);
+    await expect(
+      c.autoscaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: 'dangling', ForceDelete: true })),
+    ).rejects.toMatchObject(notFound);
+    expect((await group('dangling'))?.DesiredCapacity).toBe(1);
+
+    await c.autoscaling.send(
+      new DetachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: 'dangling', TargetGroupARNs: [tg] }),
+    );
+    expect((await group('dangling'))?.TargetGroupARNs).toEqual([]);
+    await c.autoscaling.send(
+      new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: 'dangling', MinSize: 0, MaxSize: 0, DesiredCapacity: 0 }),
+    );
+    expect((await group('dangling'))?.DesiredCapacity).toBe(0);
+    await c.autoscaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: 'dangling', ForceDelete: true }));
   });
 });

@@ -7,7 +7,7 @@ import { RunFailedError, type WorkflowDeps } from '../deps';
 import { bindContext } from './context';
 import { errorText, FileJournal } from './journal';
 import { undoJournal, type UndoOptions } from './rollback';
-import type { RunContext, Task } from './types';
+import type { JournalEntry, RunContext, Task } from './types';
 import { retryWhileNotReady, throwIfAborted } from './wait';
 
 export interface RunOptions {
@@ -384,11 +384,14 @@ export async function runWorkflow<T extends object>(
       rollback = await undoJournal(journal, deps, undoOptions);
     } catch (rollbackError) {
       journal.end('rollback-incomplete', rollbackError);
+      const kept = notRolledBack(journal.entries());
       throw new RunFailedError(
         cause,
         [],
         [{ type: 'k3sctl::Run', name: deps.runId, error: errorText(rollbackError) }],
-        run.changes(),
+        failedRunChanges(run.changes(), kept),
+        kept,
+        finishSuggestion(title, kept),
       );
     }
     const outcome =
@@ -398,13 +401,68 @@ export async function runWorkflow<T extends object>(
           ? 'rolled-back'
           : 'failed';
     journal.end(outcome, cause);
-    throw new RunFailedError(cause, rollback.rolledBack, rollback.leftovers, run.changes());
+    const kept = notRolledBack(journal.entries());
+    throw new RunFailedError(
+      cause,
+      rollback.rolledBack,
+      rollback.leftovers,
+      failedRunChanges(run.changes(), kept),
+      kept,
+      finishSuggestion(title, kept),
+    );
   }
   // A dry run that made no write leaves no journal: `runs list` shows only runs that could have changed
   // something. (The body says it was a dry run: every workflow returns `dryRun` in its result.)
   if ((result as { dryRun?: unknown }).dryRun === true && journal.entries().length === 0) journal.discard();
   else journal.end('succeeded');
   return { ...result, run: deps.runId, changes: run.changes(), apiCalls: deps.clients.calls.snapshot() };
+}
+
+type NotRolledBackItem = RunFailedError['notRolledBack'][number];
+
+/**
+ * Writes a failed run made that stay made after its rollback: done without an undo record. A delete
+ * cannot be undone (Pulumi's contract: the next delete finishes it); an update without one goes
+ * forward only (cluster delete scaling a group to 0, detaching a target group). An update of a resource
+ * the run created (undone with its create, or a leftover) or then deleted is said by that create or delete.
+ */
+export function notRolledBack(entries: JournalEntry[]): NotRolledBackItem[] {
+  const kept = entries.filter((e) => e.status === 'done' && e.undo === undefined && e.action !== 'noop');
+  const saidBy = (e: JournalEntry) =>
+    entries.some(
+      (o) =>
+        o.type === e.type &&
+        o.name === e.name &&
+        ((o.action === 'create' && o.seq < e.seq && o.status !== 'failed') ||
+          (o.action === 'delete' && o.seq > e.seq && o.status === 'done')),
+    );
+  const out: NotRolledBackItem[] = [];
+  for (const e of kept) {
+    if (e.action === 'update' && saidBy(e)) continue;
+    if (out.some((o) => o.action === e.action && o.type === e.type && o.name === e.name && o.id === e.id)) continue;
+    out.push({
+      action: e.action,
+      type: e.type,
+      name: e.name,
+      ...(e.id !== undefined ? { id: e.id } : {}),
+      reason: e.action === 'delete' ? 'deleted: a delete cannot be rolled back' : `${e.action} without undo: rollback leaves it as it is`,
+    });
+  }
+  return out;
+}
+
+/** A failed run's `changes`: what it recorded, plus journaled writes that stay made but were no change of their own. */
+function failedRunChanges(recorded: PlannedChange[], kept: NotRolledBackItem[]): PlannedChange[] {
+  const missing = kept.filter((k) => !recorded.some((c) => c.type === k.type && c.name === k.name));
+  return [
+    ...recorded,
+    ...missing.map(({ action, type, name, id }) => ({ action, type, name, ...(id !== undefined ? { id } : {}) })),
+  ];
+}
+
+function finishSuggestion(title: string, kept: NotRolledBackItem[]): string | undefined {
+  if (kept.length === 0) return undefined;
+  return `run the command again (${title}): it converges from what is there now; ${kept.length} change(s) of this run cannot be rolled back (see notRolledBack)`;
 }
 
 /** The account a run writes to, recorded in its journal header. */

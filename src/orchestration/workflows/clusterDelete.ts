@@ -1,6 +1,8 @@
 // `cluster delete`: discovers everything carrying the cluster's tags or deterministic names (never a
-// local file) and removes it in reverse dependency order, waiting where AWS needs it: groups are
-// scaled to 0 first so every instance leaves through the termination lifecycle hook (drain).
+// local file) and removes it in reverse dependency order, waiting where AWS needs it: ingress traffic
+// stops first (listener rule deleted, target group detached from the groups), then groups are scaled to
+// 0 so every instance leaves through the termination lifecycle hook (drain), and the target group goes
+// once no group lists it. A re-run after a failure continues from what is left.
 import type { AwsClients } from '../../aws/clients';
 import { clusterTags, TagKeys } from '../../aws/tags';
 import { names } from '../../config/names';
@@ -9,9 +11,11 @@ import type { PlannedChange } from '../../core/events';
 import {
   AUTO_SCALING_GROUP_TYPE,
   deleteAutoScalingGroup,
+  detachTargetGroups,
   findAutoScalingGroup,
   listClusterAutoScalingGroups,
   setAutoScalingGroupCapacity,
+  targetGroupNameOfArn,
   type AutoScalingGroupState,
 } from '../../resources/autoScalingGroup';
 import { deleteIamRole, findIamRole, IAM_ROLE_TYPE } from '../../resources/iamRole';
@@ -24,7 +28,7 @@ import { endpointTags } from './endpointCreate';
 import { listListeners } from '../../resources/loadBalancer';
 import { deleteSecurityGroup, listClusterSecurityGroups, SECURITY_GROUP_TYPE } from '../../resources/securityGroup';
 import { deleteParameters, listParametersByPath, SSM_PARAMETER_TYPE } from '../../resources/ssmParameter';
-import { deleteTargetGroup, findTargetGroupByName, TARGET_GROUP_TYPE } from '../../resources/targetGroup';
+import { deleteTargetGroup, findTargetGroupByName, TARGET_GROUP_ATTACHMENT_TYPE, TARGET_GROUP_TYPE } from '../../resources/targetGroup';
 import type { WorkflowDeps } from '../deps';
 import { journaledWrite, retryWhileNotReady, runWorkflow, waitFor, type Run, type RunContext, type Task, type WorkflowResult } from '../engine';
 import { hasChanges, type ClusterWriteOptions } from './clusterCreate';
@@ -33,6 +37,8 @@ export interface ClusterInventory {
   cluster: string;
   ingressRules: { arn: string; name: string }[];
   targetGroups: { arn: string; name: string }[];
+  /** The ingress target group ARNs each group lists: the live one, or one already deleted. */
+  targetGroupAttachments: { group: string; targetGroupArns: string[]; targetGroupName: string }[];
   autoScalingGroups: AutoScalingGroupState[];
   strayInstances: string[];
   launchTemplates: LaunchTemplateState[];
@@ -55,6 +61,7 @@ export async function discoverCluster(clients: AwsClients, cluster: string, regi
     cluster,
     ingressRules: [],
     targetGroups: [],
+    targetGroupAttachments: [],
     autoScalingGroups,
     strayInstances: instances.filter((i) => !i.autoScalingGroup && i.state !== 'shutting-down').map((i) => i.instanceId),
     launchTemplates,
@@ -69,7 +76,14 @@ export async function discoverCluster(clients: AwsClients, cluster: string, regi
     const role = await findIamRole(clients, roleName);
     if (role && role.owner === cluster) inv.roles.push(roleName);
   }
-  const tg = await findTargetGroupByName(clients, names.ingressTargetGroup(cluster));
+  const tgName = names.ingressTargetGroup(cluster);
+  const tg = await findTargetGroupByName(clients, tgName);
+  // By ARN, not by the target group: an earlier run may have deleted it while groups still list it, and
+  // a group listing a target group that no longer exists cannot scale (TargetGroupNotFound).
+  for (const g of autoScalingGroups) {
+    const arns = g.targetGroupArns.filter((arn) => targetGroupNameOfArn(arn) === tgName && (arn !== tg?.arn || tg.tags[TagKeys.cluster] === cluster));
+    if (arns.length) inv.targetGroupAttachments.push({ group: g.name, targetGroupArns: arns, targetGroupName: tgName });
+  }
   if (tg && tg.tags[TagKeys.cluster] === cluster) {
     inv.targetGroups.push({ arn: tg.arn, name: tg.name });
     const owner = ruleOwnerTags(clusterTags(cluster, 'ingress'));
@@ -87,8 +101,9 @@ export function inventoryChanges(inv: ClusterInventory): PlannedChange[] {
   const del = (type: string, name: string, id?: string): PlannedChange => ({ action: 'delete', type, name, ...(id ? { id } : {}) });
   return [
     ...inv.ingressRules.map((r) => del(LISTENER_RULE_TYPE, r.name, r.arn)),
-    ...inv.targetGroups.map((t) => del(TARGET_GROUP_TYPE, t.name, t.arn)),
+    ...inv.targetGroupAttachments.map((a): PlannedChange => ({ action: 'update', type: TARGET_GROUP_ATTACHMENT_TYPE, name: a.group, id: a.group, details: [`detach ${a.targetGroupName}`] })),
     ...inv.autoScalingGroups.map((g) => del(AUTO_SCALING_GROUP_TYPE, g.name, g.name)),
+    ...inv.targetGroups.map((t) => del(TARGET_GROUP_TYPE, t.name, t.arn)),
     ...inv.strayInstances.map((i) => del(INSTANCE_TYPE, i, i)),
     ...inv.launchTemplates.map((t) => del(LAUNCH_TEMPLATE_TYPE, t.name, t.id)),
     ...inv.parameters.map((p) => del(SSM_PARAMETER_TYPE, p, p)),
@@ -217,13 +232,19 @@ export async function clusterDelete(
       if (hasChanges(planned) && options.confirm && !(await options.confirm(planned))) throw new UserError('cancelled: nothing was deleted');
       if (endpoints.length) await detachFromEndpoints(run, cluster, inv.targetGroups.map((t) => t.arn), endpoints);
 
-      if (inv.ingressRules.length || inv.targetGroups.length) {
-        await run.step('delete the ingress listener rule and target group', async (ctx) => {
+      // Ingress traffic stops before any instance drains: the rule goes (no new requests reach the
+      // cluster), then the target group leaves the groups (its targets deregister at once instead of one
+      // scale-in at a time). Forward only, like the deletes: no undo re-attaches a cluster being deleted.
+      if (inv.ingressRules.length || inv.targetGroupAttachments.length) {
+        await run.step('stop ingress traffic: delete the listener rule, detach the target group', async (ctx) => {
           for (const r of inv.ingressRules) {
             await journaledWrite(ctx, { action: 'delete', type: LISTENER_RULE_TYPE, name: r.name, id: r.arn }, () => deleteListenerRule(ctx.clients, r.arn));
           }
-          for (const t of inv.targetGroups) {
-            await journaledWrite(ctx, { action: 'delete', type: TARGET_GROUP_TYPE, name: t.name, id: t.arn }, () => deleteTargetGroup(ctx.clients, t.arn, ctx.clock));
+          for (const a of inv.targetGroupAttachments) {
+            await journaledWrite(ctx, { action: 'update', type: TARGET_GROUP_ATTACHMENT_TYPE, name: a.group, id: a.group }, () =>
+              detachTargetGroups(ctx.clients, a.group, a.targetGroupArns),
+            );
+            run.record({ action: 'update', type: TARGET_GROUP_ATTACHMENT_TYPE, name: a.group, id: a.group, details: [`detach ${a.targetGroupName}`] });
           }
         });
       }
@@ -232,7 +253,19 @@ export async function clusterDelete(
       const nodeGroups = nodesFirst.filter((g) => g.role !== 'control-plane');
       const cpGroups = nodesFirst.filter((g) => g.role === 'control-plane');
       for (const batch of [nodeGroups, cpGroups]) {
-        await Promise.all(batch.map((g) => run.step(`drain and delete ${g.name}`, (ctx) => drainAndDeleteGroup(ctx, g.name, scale))));
+        // Every group of the batch settles before a failure is reported, so the result lists all that was done.
+        const settled = await Promise.allSettled(batch.map((g) => run.step(`drain and delete ${g.name}`, (ctx) => drainAndDeleteGroup(ctx, g.name, scale))));
+        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
+      }
+      // Deleted once no group lists it (ELBv2 would delete it while a group does, leaving the group
+      // unable to scale), and after its targets had the groups' drain to deregister.
+      if (inv.targetGroups.length) {
+        await run.step('delete the ingress target group', async (ctx) => {
+          for (const t of inv.targetGroups) {
+            await journaledWrite(ctx, { action: 'delete', type: TARGET_GROUP_TYPE, name: t.name, id: t.arn }, () => deleteTargetGroup(ctx.clients, t.arn, ctx.clock));
+          }
+        });
       }
       await run.step('terminate instances outside any group', async (ctx) => {
         const strays = (await listClusterInstances(ctx.clients, cluster)).filter((i) => !/^(shutting-down|terminated)$/.test(i.state));

@@ -371,6 +371,21 @@ function validateTargetGroups(ctx: SandboxContext, arns: string[] | undefined): 
   return [...new Set(list)];
 }
 
+/**
+ * A capacity change of a group that still lists a target group that no longer exists fails, as moto
+ * does (moto/autoscaling/models.py FakeAutoScalingGroup.set_desired_capacity ->
+ * update_attached_target_groups -> elbv2 describe_target_groups: TargetGroupNotFound "One or more
+ * target groups not found"). ELBv2 lets a target group be deleted while a group lists it (only
+ * listener actions block DeleteTargetGroup); AWS then fails the group's scaling activities with "One
+ * or more target groups not found. Validating load balancer configuration failed." Failing the call
+ * is the stricter of the two, so a workflow that leaves such an ARN behind is caught either way.
+ * Detaching the ARN (DetachLoadBalancerTargetGroups) clears it.
+ */
+function requireAttachedTargetGroups(ctx: SandboxContext, g: Group): void {
+  if (g.targetGroupArns.some((arn) => !targetGroupExists(ctx, arn)))
+    throw awsError('TargetGroupNotFound', 'One or more target groups not found');
+}
+
 function validateHook(input: Record<string, any>, existing?: Hook): Hook {
   const name = input.LifecycleHookName;
   if (typeof name !== 'string' || !/^[A-Za-z0-9\-_/]{1,255}$/.test(name)) {
@@ -992,6 +1007,8 @@ function updateAutoScalingGroup(ctx: SandboxContext, input: Record<string, any>)
   let desired = input.DesiredCapacity;
   if (desired === undefined) desired = Math.min(Math.max(g.desired, min), max); // AWS clamps an unspecified desired.
   validateSizes(min, max, desired);
+  if (input.MinSize !== undefined || input.MaxSize !== undefined || input.DesiredCapacity !== undefined)
+    requireAttachedTargetGroups(ctx, g);
   let launchTemplate = g.launchTemplate;
   let mixed = g.mixedInstancesPolicy;
   if (input.LaunchTemplate || input.MixedInstancesPolicy) {
@@ -1043,6 +1060,8 @@ function deleteAutoScalingGroup(ctx: SandboxContext, input: Record<string, any>)
     if (force && !g.deleting.force) g.deleting.force = true;
     else return {};
   }
+  // moto scales the group to 0 first (delete_auto_scaling_group -> set_desired_capacity), which fails the same way.
+  requireAttachedTargetGroups(ctx, g);
   if (!force) {
     if (g.instances.length > 0) {
       throw awsError(
@@ -1140,6 +1159,7 @@ function setDesiredCapacity(ctx: SandboxContext, input: Record<string, any>) {
       'ValidationError',
       `New SetDesiredCapacity value ${d} is below min value ${g.min} for the AutoScalingGroup.`,
     );
+  requireAttachedTargetGroups(ctx, g);
   g.desired = d;
   g.nextLaunchAt = undefined;
   reconcileSoon(ctx, g);

@@ -553,6 +553,8 @@ function deleteTargetGroup(ctx: SandboxContext, input: Record<string, any>) {
   const st = state(ctx);
   const tg = st.targetGroups[input.TargetGroupArn];
   if (!tg) return {};
+  // Only listener actions block it (API reference, DeleteTargetGroup: "You can delete a target group if
+  // it is not referenced by any actions"): Auto Scaling groups that list it keep the ARN (autoscaling.ts).
   if (actionsUsing(st, tg.arn).length > 0) {
     throw awsError('ResourceInUse', `Target group '${tg.arn}' is currently in use by a listener or a rule`);
   }

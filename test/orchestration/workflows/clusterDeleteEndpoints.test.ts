@@ -48,7 +48,10 @@ describe('cluster delete and the endpoints that forward to it', () => {
 
     await endpointDelete(next(sb), 'solo');
     const deleted = await clusterDelete(next(sb), 'alpha', { force: true });
+    // The endpoint's rule and configuration, and the ingress target group detached from alpha's two groups.
     expect(deleted.changes.filter((c) => c.action === 'update').map((c) => c.type).sort()).toEqual([
+      'AWS::AutoScaling::AutoScalingGroup::TargetGroupAttachment',
+      'AWS::AutoScaling::AutoScalingGroup::TargetGroupAttachment',
       'AWS::ElasticLoadBalancingV2::ListenerRule',
       'AWS::SSM::Parameter',
     ]);
