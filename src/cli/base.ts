@@ -10,14 +10,15 @@
 //   K3SCTL_SANDBOX_BEHAVIOR   JSON overriding the sandbox behaviour for this invocation only, e.g.
 //                             '{"timings":{"instanceBootMs":90000},"neverHealthy":["*"],"realCallDelayMs":50}':
 //                             keys of SandboxBehavior (timings, neverHealthy, failDrain, slowBoot,
-//                             rateLimits) plus realCallDelayMs, real milliseconds every simulated call
-//                             takes (sandbox time is virtual and a run is otherwise near-instant; tests
-//                             use it to interrupt a run while it is writing).
+//                             rateLimits, ssmNoOutput) plus realCallDelayMs, real milliseconds every
+//                             simulated call takes (sandbox time is virtual and a run is otherwise
+//                             near-instant; tests use it to interrupt a run while it is writing).
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import {
+  ClusterNotReadyError,
   ExitCode,
   UserError,
   WaitTimeoutError,
@@ -561,6 +562,7 @@ const BEHAVIOR_KEYS = new Set([
   'failDrain',
   'slowBoot',
   'rateLimits',
+  'ssmNoOutput',
   'realCallDelayMs',
 ]);
 
@@ -650,12 +652,15 @@ function isExpected(error: Error): boolean {
   return (
     error instanceof AwsOperationError ||
     error instanceof WaitTimeoutError ||
+    error instanceof ClusterNotReadyError ||
     error instanceof InterruptedError
   );
 }
 
 export function exitCodeFor(error: unknown, interrupted = false): number {
   if (error instanceof UserError) return ExitCode.invalidInput;
+  // Raised after the run succeeded: nothing was rolled back, so an interrupt after it changes nothing.
+  if (error instanceof ClusterNotReadyError) return ExitCode.notReady;
   if (error instanceof RunFailedError) {
     if (error.leftovers.length > 0) return ExitCode.rollbackIncomplete;
     if (interrupted || error.cause instanceof InterruptedError) return ExitCode.interrupted;

@@ -1,21 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, dryRunFlag } from '../cli/base';
-import { UserError } from '../core/errors';
+import { parseDuration } from '../config/duration';
 import type { GroupPlan, RecycleStrategy } from '../orchestration/workflows/recyclePlan';
 import type { RecycleResult, RecycleSpec } from '../orchestration/workflows/recycle';
-
-/** `900`, `90s`, `15m`, `1h` -> milliseconds. */
-export function parseDuration(text: string, field: string): number {
-  const m = /^(\d+)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m)
-    throw new UserError(
-      `${field} '${text}' is not a duration`,
-      'give seconds (900) or a unit: 90s, 15m, 1h',
-      field,
-    );
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return Number(m[1]) * unit;
-}
 
 /** Flags shared by `recycle` and `upgrade`. */
 export const recycleFlags = {

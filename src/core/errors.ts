@@ -1,9 +1,13 @@
 // Error types and the exit codes of the CLI contract (DESIGN.md section 1).
+import type { PlannedChange } from './events';
+
 export const ExitCode = {
   ok: 0,
   failedRolledBack: 1,
   invalidInput: 2,
   rollbackIncomplete: 3,
+  /** The AWS resources were created and kept, but the cluster did not become ready in time. */
+  notReady: 4,
   interrupted: 130,
 } as const;
 
@@ -44,6 +48,53 @@ export class WaitTimeoutError extends Error {
   ) {
     super(`timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${awaited}; last seen: ${lastSeen}`);
   }
+}
+
+/** An instance that was not a Ready Kubernetes node when the readiness window closed. */
+export interface NotReadyInstance {
+  instanceId: string;
+  /** Its Auto Scaling group. */
+  group: string;
+  /** What the last poll said about it: `NotReady`, `no node`, `no answer (SSM command output empty)`, ... */
+  lastAnswer: string;
+}
+
+/**
+ * The run succeeded (its AWS resources are created and kept, nothing is rolled back) but not every
+ * instance became a Ready Kubernetes node within the readiness window (exit 4).
+ */
+export class ClusterNotReadyError extends Error {
+  override readonly name = 'ClusterNotReadyError';
+  readonly suggestion: string;
+  constructor(
+    readonly cluster: string,
+    readonly notReady: NotReadyInstance[],
+    readonly waitTimeoutMs: number,
+    /** The run that created the resources, and what it changed (kept). */
+    readonly run: string,
+    readonly changes: PlannedChange[],
+    readonly apiCalls?: { read: number; write: number },
+  ) {
+    // Instances with the same answer share one entry: `i-a, i-b: no answer (SSM command output empty); i-c: NotReady`.
+    const byAnswer = new Map<string, string[]>();
+    for (const i of notReady.slice(0, 20)) byAnswer.set(i.lastAnswer, [...(byAnswer.get(i.lastAnswer) ?? []), i.instanceId]);
+    const shown = [...byAnswer].map(([answer, ids]) => `${ids.join(', ')}: ${answer}`);
+    if (notReady.length > 20) shown.push(`and ${notReady.length - 20} more`);
+    super(
+      `cluster ${cluster} did not become ready within ${formatDuration(waitTimeoutMs)}: ` +
+        `${notReady.length} instance(s) not Ready (${shown.join('; ')}); its AWS resources were created and kept (run ${run})`,
+    );
+    this.suggestion =
+      `see k3sctl cluster describe ${cluster}, and k3sctl kubeconfig ${cluster} then kubectl get nodes; ` +
+      `remove the cluster with k3sctl cluster delete ${cluster}; give a create more time with --wait-timeout`;
+  }
+}
+
+/** `90s`, `15m`, `1h30m` (whole seconds). */
+export function formatDuration(ms: number): string {
+  const total = Math.round(ms / 1000);
+  const [h, m, s] = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
+  return [h ? `${h}h` : '', m ? `${m}m` : '', s || total === 0 ? `${s}s` : ''].join('');
 }
 
 /** The run was interrupted (SIGINT/SIGTERM); rolled back like any failure, exit 130. */

@@ -21,6 +21,11 @@ export interface SandboxBehavior {
   slowBoot: Record<string, number>;
   /** Enforce EC2-style request rate limits (RequestLimitExceeded). */
   rateLimits: boolean;
+  /**
+   * Instance ids, ASG names or `*`: SSM Run Command on these instances ends `Success` with empty
+   * output, whatever the script (as moto's emulated Run Command does). Optional: older saved accounts lack it.
+   */
+  ssmNoOutput?: string[];
 }
 
 export interface SandboxState {
@@ -69,6 +74,7 @@ export function newSandboxState(behavior?: Partial<SandboxBehavior>): SandboxSta
       failDrain: behavior?.failDrain ?? [],
       slowBoot: behavior?.slowBoot ?? {},
       rateLimits: behavior?.rateLimits ?? true,
+      ssmNoOutput: behavior?.ssmNoOutput ?? [],
     },
     calls: { read: 0, write: 0, byOperation: {} },
   };
@@ -267,8 +273,9 @@ export class Sandbox {
   }
 }
 
-/** True when a behaviour list (`neverHealthy`, `failDrain`) names this instance or its group. */
-export function behaviorApplies(list: string[], instanceId: string, groupName?: string): boolean {
+/** True when a behaviour list (`neverHealthy`, `failDrain`, `ssmNoOutput`) names this instance or its group. */
+export function behaviorApplies(list: string[] | undefined, instanceId: string, groupName?: string): boolean {
+  if (!list) return false;
   return list.includes('*') || list.includes(instanceId) || (groupName !== undefined && list.includes(groupName));
 }
 

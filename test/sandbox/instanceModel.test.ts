@@ -163,7 +163,7 @@ describe('compact node readiness listing', () => {
     const res = runShellScript(ctx(), cp, [NODE_READINESS_COMMAND]);
     expect(res.exitCode).toBe(0);
     expect(res.stdout.length).toBeLessThan(24_000);
-    const rows = nodeReadinessRows(res.stdout);
+    const rows = nodeReadinessRows(res.stdout) ?? {};
     expect(Object.keys(rows).sort()).toEqual([cp, ...nodes].sort());
     expect(Object.values(rows).every((s) => s === 'Ready')).toBe(true);
     // The JSON listing of the same cluster would not fit: that is why the gates use the compact form.

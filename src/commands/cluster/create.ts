@@ -1,5 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, dryRunFlag, renderChanges, specFileFlag } from '../../cli/base';
+import { parseDuration } from '../../config/duration';
+import { UserError } from '../../core/errors';
 
 // Other commands import these from here; they live in the base command now.
 export { readSpecFile, renderChanges } from '../../cli/base';
@@ -22,6 +24,13 @@ export const groupSelectionFlags = {
   wait: Flags.boolean({ description: 'wait until instances are InService (--no-wait returns after the writes)', default: true, allowNo: true, env: 'K3SCTL_WAIT' }),
   'dry-run': dryRunFlag(),
 };
+
+/** `--wait-timeout`: a duration longer than zero (`--no-wait` is how not to wait). */
+function parseWaitTimeout(text: string): number {
+  const ms = parseDuration(text, '--wait-timeout');
+  if (ms < 1000) throw new UserError(`--wait-timeout '${text}' is shorter than a second`, 'give e.g. 90s, 15m or 1h; --no-wait skips the waits', '--wait-timeout');
+  return ms;
+}
 
 export default class ClusterCreate extends BaseCommand<typeof ClusterCreate> {
   static override description =
@@ -51,10 +60,15 @@ export default class ClusterCreate extends BaseCommand<typeof ClusterCreate> {
     spot: Flags.boolean({ description: 'run the node group on spot instances', env: 'K3SCTL_SPOT' }),
     'ingress-alb': Flags.string({ description: 'ALB (ARN or name) for the automatic ingress *--NAME.REGION.ZONE', env: 'K3SCTL_INGRESS_ALB' }),
     'ingress-zone': Flags.string({ description: 'hosted zone (id or name) of the automatic ingress', env: 'K3SCTL_INGRESS_ZONE' }),
+    'wait-timeout': Flags.string({
+      description: 'how long to wait, after InService, for every instance to be a Ready Kubernetes node (90s, 15m, 1h; default 15m); past it: exit 4, the cluster is kept',
+      env: 'K3SCTL_WAIT_TIMEOUT',
+    }),
   };
 
   async run(): Promise<object> {
     const f = this.flags;
+    const waitTimeoutMs = f['wait-timeout'] === undefined ? undefined : parseWaitTimeout(f['wait-timeout']);
     const cfg = await import('../../config/cluster');
     const merged = await this.mergeSpecFile(f.file, (text, name) => cfg.parseFile(cfg.ClusterFileSchema, text, name), {
       name: this.args.name,
@@ -92,7 +106,7 @@ export default class ClusterCreate extends BaseCommand<typeof ClusterCreate> {
     const spec = cfg.buildClusterSpec({ ...merged, name: merged.name!, region: deps.region });
     const { clusterCreate } = await import('../../orchestration/workflows/clusterCreate');
     const confirm = this.confirmPlanOnTerminal(`Apply these changes to cluster ${spec.name}?`);
-    const result = await clusterCreate(deps, spec, { dryRun: f['dry-run'], wait: f.wait, confirm, signal: this.interruptSignal() });
+    const result = await clusterCreate(deps, spec, { dryRun: f['dry-run'], wait: f.wait, waitTimeoutMs, confirm, signal: this.interruptSignal() });
     this.output(result, () => {
       if (result.dryRun) return renderChanges(result.planned, true);
       const lines = [`cluster ${result.cluster} (${result.region}): ${result.groups.map((g) => `${g.name} ${g.desired}x ${g.instanceType}`).join(', ')}`];

@@ -1,20 +1,24 @@
 // `cluster create`: resolves every lookup first (no write before the input is known to be good), then
 // converges the baseline and the groups to the declared configuration (groups attach the target groups
-// of the cluster's nodeport endpoints), waits for InService and, when the run changed something and a
-// control plane answers, for the Kubernetes nodes Ready, and reports instances left on older
-// launch-template versions (they need `k3sctl recycle`).
+// of the cluster's nodeport endpoints), waits for InService and, when the run changed something, for
+// the Kubernetes nodes Ready within the readiness window, and reports instances left on older
+// launch-template versions (they need `k3sctl recycle`). Nodes not Ready when the window closes do not
+// fail the run (its resources are fine and kept, nothing is rolled back): the run ends, then
+// ClusterNotReadyError (exit 4) names them.
 import type { ClusterSpec } from '../../config/cluster';
 import type { PlannedChange } from '../../core/events';
-import { UserError } from '../../core/errors';
+import { ClusterNotReadyError, UserError } from '../../core/errors';
 import type { WorkflowDeps } from '../deps';
 import { runWorkflow, type WorkflowResult } from '../engine';
 import { endpointTargetGroupsForCluster } from '../../resources/endpointConfig';
-import { clusterTasks, outOfDate, readClusterConfig, resolveClusterConfig, waitForGroups, waitForNodesReady, type OutOfDateInstance } from './clusterPlan';
+import { clusterTasks, outOfDate, readClusterConfig, resolveClusterConfig, waitForGroups, waitForNodesReady, type NodesReadiness, type OutOfDateInstance } from './clusterPlan';
 
 export interface ClusterWriteOptions {
   dryRun?: boolean;
   /** Wait for InService and for the nodes Ready (default true). */
   wait?: boolean;
+  /** The readiness window of `cluster create` (default 15 min x timeoutScale): see waitForNodesReady. */
+  waitTimeoutMs?: number;
   signal?: AbortSignal;
   /** Asked with the plan before any write when something would change; false cancels (UserError). */
   confirm?: (changes: PlannedChange[]) => Promise<boolean>;
@@ -31,8 +35,9 @@ export interface ClusterCreateResult {
   ingressHost?: string;
   waited: boolean;
   /**
-   * true: every InService instance was seen a Ready Kubernetes node; null: not checked (no-op run,
-   * --no-wait, or no control plane answered: a warning says why).
+   * true: every InService instance was seen a Ready Kubernetes node; null: not checked (dry run, no-op
+   * run, --no-wait, or a node list too long for SSM's output limit: a warning says so). Never false:
+   * nodes not Ready in time are ClusterNotReadyError.
    */
   nodesReady: boolean | null;
 }
@@ -49,7 +54,8 @@ export async function clusterCreate(deps: WorkflowDeps, spec: ClusterSpec, optio
   ]);
   const config = await resolveClusterConfig(deps, spec, existing);
   const tasks = clusterTasks(config, endpoints.map((e) => e.targetGroupArn));
-  return runWorkflow(
+  let notReady: Extract<NodesReadiness, { ready: false }> | undefined;
+  const result = await runWorkflow(
     deps,
     `cluster create ${spec.name}`,
     async (run) => {
@@ -77,9 +83,14 @@ export async function clusterCreate(deps: WorkflowDeps, spec: ClusterSpec, optio
       const wait = options.wait !== false;
       if (wait) await waitForGroups(run, deps, config, config.groups);
       // Never on a no-op re-run: every readiness poll is an SSM SendCommand (a write).
-      const nodesReady = wait && hasChanges(planned) ? await waitForNodesReady(run, deps, config) : null;
-      return { ...base, dryRun: false, outOfDate: stale, waited: wait, nodesReady };
+      const readiness = wait && hasChanges(planned) ? await waitForNodesReady(run, deps, config, { timeoutMs: options.waitTimeoutMs }) : undefined;
+      if (readiness?.ready === false) notReady = readiness;
+      return { ...base, dryRun: false, outOfDate: stale, waited: wait, nodesReady: readiness?.ready ? true : null };
     },
     { signal: options.signal },
   );
+  if (notReady) {
+    throw new ClusterNotReadyError(config.name, notReady.notReady, notReady.timeoutMs, result.run, result.changes, result.apiCalls);
+  }
+  return result;
 }

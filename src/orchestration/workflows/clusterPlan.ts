@@ -28,7 +28,7 @@ import {
   type StoredIngress,
 } from '../../config/cluster';
 import { names } from '../../config/names';
-import { UserError } from '../../core/errors';
+import { UserError, type NotReadyInstance } from '../../core/errors';
 import { autoScalingGroupTask, findAutoScalingGroup, listClusterAutoScalingGroups, type AutoScalingGroupState } from '../../resources/autoScalingGroup';
 import { controlPlanePolicy, iamRoleTask, nodePolicy, SSM_MANAGED_INSTANCE_CORE } from '../../resources/iamRole';
 import { instanceProfileTask, type InstanceProfileState } from '../../resources/instanceProfile';
@@ -541,31 +541,49 @@ export function isLeaving(lifecycleState: string | undefined): boolean {
   return /^(Terminat|Detach)/.test(lifecycleState ?? '');
 }
 
-// Readiness polls: each is an SSM command (SendCommand is a write, ~2 s to a result) started right after
-// the InService waits, then a short fixed period: the servers of a new cluster turn Ready within a
-// minute of InService, and a long period would only delay the end of `cluster create`.
-const NODES_POLL_MS = 1_000;
+// Readiness polls: each is an SSM command (SendCommand is a write, ~2 s to a result), started right after
+// the InService waits. The servers of a new cluster turn Ready within a minute of InService, so the
+// first polls come a few seconds apart; then they back off, so a cluster that never answers costs a few
+// dozen commands per window, not one per second.
+const NODES_POLL_MS = 2_000;
+const NODES_POLL_MAX_MS = 15_000;
+/** The readiness window when none is given: 15 min (x timeoutScale). */
+export const DEFAULT_NODES_READY_TIMEOUT_MS = 15 * 60_000;
+/** How long one SSM command may take to finish: at most this, at least SSM_COMMAND_MIN_MS, within the window. */
+const SSM_COMMAND_MAX_MS = 60_000;
+const SSM_COMMAND_MIN_MS = 10_000;
 
 export interface NodesReadyOptions {
-  /** How long to keep asking while no control plane answers (default 5 min x timeoutScale). */
-  reachabilityMs?: number;
-  /** How long, once a control plane answered, until every instance is a Ready node (default 15 min x timeoutScale). */
+  /**
+   * The readiness window: how long to wait until every InService instance is a Ready node, including
+   * the time while no control plane answers (default 15 min x timeoutScale).
+   */
   timeoutMs?: number;
   runner?: ShellRunner;
 }
 
 /**
- * Waits until every InService instance of the cluster is a Ready Kubernetes node, asked through SSM Run
- * Command on an InService control plane (recycleNodeReadiness). While no control plane answers it keeps
- * asking for a bounded reachability window, then goes on with a warning and returns null; once one
- * answered, instances not Ready by the deadline fail the run (WaitTimeoutError naming them).
+ * `ready: true`: every InService instance was seen a Ready node. `ready: false`: the window closed first
+ * (`notReady` names the instances and what was last heard of each). `ready: null`: not checked (the
+ * node list does not fit SSM's output limit; `why` says so).
  */
-export async function waitForNodesReady(run: Run, deps: WorkflowDeps, config: StoredClusterConfig, options: NodesReadyOptions = {}): Promise<boolean | null> {
-  const scale = deps.timeoutScale ?? 1;
-  const reachabilityMs = options.reachabilityMs ?? 5 * 60_000 * scale;
-  const timeoutMs = options.timeoutMs ?? 15 * 60_000 * scale;
+export type NodesReadiness =
+  | { ready: true }
+  | { ready: false; notReady: NotReadyInstance[]; timeoutMs: number }
+  | { ready: null; why: string };
+
+/**
+ * Waits until every InService instance of the cluster is a Ready Kubernetes node, asked through SSM Run
+ * Command on an InService control plane (recycleNodeReadiness), for one readiness window. A control plane
+ * that gives no answer (an empty output, a command still pending) is polled again, with backoff. When the
+ * window closes first, the step fails in the progress display but the run does not: the result names
+ * the instances not Ready, and the caller decides (cluster create keeps its resources, exit 4).
+ */
+export async function waitForNodesReady(run: Run, deps: WorkflowDeps, config: StoredClusterConfig, options: NodesReadyOptions = {}): Promise<NodesReadiness> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_NODES_READY_TIMEOUT_MS * (deps.timeoutScale ?? 1);
   let tooLarge: string | undefined;
   const base = options.runner ?? ssmShellRunner;
+  let deadline = Number.POSITIVE_INFINITY;
   // While k3s is still starting every control plane refuses; asking a second one in the same poll only
   // doubles the time between polls. The second is asked on every other poll (a broken first one is
   // passed over that way).
@@ -577,7 +595,9 @@ export async function waitForNodesReady(run: Run, deps: WorkflowDeps, config: St
   const runner: ShellRunner = async (ctx, instanceId, command) => {
     if (asked > 0 && poll % 2 === 1) return { ok: false, stdout: '', error: lastError.get(instanceId) ?? 'not asked yet' };
     asked++;
-    const res = await base(ctx, instanceId, command);
+    // A command still pending at the end of the window is no answer: never wait far past the window.
+    const left = deadline - ctx.clock.now();
+    const res = await base(ctx, instanceId, command, Math.min(SSM_COMMAND_MAX_MS, Math.max(SSM_COMMAND_MIN_MS, left)));
     if (!res.ok) lastError.set(instanceId, res.error ?? 'failed');
     // A node list cut at the SSM output limit cannot be read, however long one waits: stop asking.
     if (!res.ok && /output limit/i.test(res.error ?? '')) tooLarge = res.error;
@@ -585,46 +605,50 @@ export async function waitForNodesReady(run: Run, deps: WorkflowDeps, config: St
   };
   const readiness = kubernetesNodeReadiness(config.name, runner);
   const what = `the instances of cluster ${config.name} Ready as Kubernetes nodes`;
-  return run.step(`wait for the nodes of ${config.name} Ready`, async (ctx) => {
-    const start = ctx.clock.now();
-    let reachable = false;
-    let notChecked: string | undefined;
-    try {
-      await waitFor(ctx, { what, timeoutMs, intervalMs: NODES_POLL_MS, maxIntervalMs: NODES_POLL_MS }, async () => {
-        poll++;
-        asked = 0;
-        const groups = await listClusterAutoScalingGroups(ctx.clients, config.name);
-        const expected = groups.flatMap((g) => g.instances).filter((i) => i.lifecycleState === 'InService').map((i) => i.instanceId).sort();
-        const answer = await readiness(ctx, []);
-        if ('unreachable' in answer) {
-          if (tooLarge) {
-            notChecked = `${tooLarge} (${expected.length} instances)`;
-            return { done: true, seen: notChecked };
+  // What the last poll said about each InService instance (and its group).
+  let last: { instanceId: string; group: string; lastAnswer: string }[] = [];
+  let expired: WaitTimeoutError | undefined;
+  try {
+    await run.step(`wait for the nodes of ${config.name} Ready`, async (ctx) => {
+      deadline = ctx.clock.now() + timeoutMs;
+      try {
+        await waitFor(ctx, { what, timeoutMs, intervalMs: NODES_POLL_MS, maxIntervalMs: NODES_POLL_MAX_MS }, async () => {
+          poll++;
+          asked = 0;
+          const groups = await listClusterAutoScalingGroups(ctx.clients, config.name);
+          const expected = groups
+            .flatMap((g) => g.instances.filter((i) => i.lifecycleState === 'InService').map((i) => ({ instanceId: i.instanceId, group: g.name })))
+            .sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+          const answer = await readiness(ctx, []);
+          if ('unreachable' in answer) {
+            if (tooLarge) {
+              tooLarge = `${tooLarge} (${expected.length} instances)`;
+              return { done: true, seen: tooLarge };
+            }
+            const heard = [...new Set(Object.values(answer.answers ?? {}))];
+            const why = heard.length === 1 ? heard[0] : answer.unreachable;
+            last = expected.map((i) => ({ ...i, lastAnswer: `no answer (${why})` }));
+            return { done: false, seen: answer.unreachable };
           }
-          if (!reachable && ctx.clock.now() - start >= reachabilityMs) {
-            notChecked = `${answer.unreachable} for ${Math.round(reachabilityMs / 1000)}s`;
-            return { done: true, seen: notChecked };
-          }
-          return { done: false, seen: answer.unreachable };
-        }
-        reachable = true;
-        const notReady = expected.filter((id) => answer.nodes[id] !== 'Ready');
-        return {
-          done: notReady.length === 0,
-          seen: notReady.length ? `not Ready: ${notReady.map((id) => `${id} (${answer.nodes[id] ?? 'no node'})`).join(', ')}` : 'all Ready',
-        };
-      });
-    } catch (error) {
-      if (error instanceof WaitTimeoutError && !reachable) {
-        notChecked = error.lastSeen;
-      } else {
+          last = expected.map((i) => ({ ...i, lastAnswer: answer.nodes[i.instanceId] ?? 'no node' }));
+          const notReady = last.filter((i) => i.lastAnswer !== 'Ready');
+          return {
+            done: notReady.length === 0,
+            seen: notReady.length ? `not Ready: ${notReady.map((i) => `${i.instanceId} (${i.lastAnswer})`).join(', ')}` : 'all Ready',
+          };
+        });
+      } catch (error) {
+        if (error instanceof WaitTimeoutError) expired = error;
         throw error;
       }
-    }
-    if (notChecked !== undefined) {
-      deps.events.emit({ kind: 'log', level: 'warn', message: `nodes not checked: ${notChecked}; see k3sctl kubeconfig ${config.name} and kubectl get nodes` });
-      return null;
-    }
-    return true;
-  });
+    });
+  } catch (error) {
+    if (error !== expired || expired === undefined) throw error;
+    return { ready: false, notReady: last.filter((i) => i.lastAnswer !== 'Ready'), timeoutMs };
+  }
+  if (tooLarge) {
+    deps.events.emit({ kind: 'log', level: 'warn', message: `nodes not checked: ${tooLarge}; see k3sctl kubeconfig ${config.name} and kubectl get nodes` });
+    return { ready: null, why: tooLarge };
+  }
+  return { ready: true };
 }

@@ -2,9 +2,10 @@
 // Run Command (`k3s kubectl get nodes -o json`) on an InService control plane; nodes are matched to
 // instances by the `k3sctl.io/instance-id` label the instance side sets (userdata/bin/k3sctl-k3s-exec).
 // When no control plane answers, the gate reports `unreachable` and the recycle relies on the others.
+// Also the readiness wait of `cluster create` (clusterPlan waitForNodesReady).
 import { describeClusterGroups } from '../../resources/autoScalingInstance';
 import { runShellCommand } from '../../resources/ssmCommand';
-import { InterruptedError } from '../../core/errors';
+import { InterruptedError, WaitTimeoutError } from '../../core/errors';
 import type { RunContext } from '../engine/types';
 import { gunzipSync } from 'node:zlib';
 import { INSTANCE_ID_NODE_LABEL } from '../../aws/tags';
@@ -19,10 +20,25 @@ export const INSTANCE_ID_LABEL = INSTANCE_ID_NODE_LABEL;
 export const NODE_READINESS_COMMAND =
   `k3s kubectl get nodes --no-headers -o custom-columns='ID:.metadata.labels.k3sctl\\.io/instance-id,READY:.status.conditions[?(@.type=="Ready")].status' | gzip -c | base64 -w0`;
 
-/** Node condition by instance id from NODE_READINESS_COMMAND's output. */
-export function nodeReadinessRows(base64Gzip: string): Record<string, string> {
+/** Why a control plane gave no node list: its SSM command succeeded with nothing on stdout. */
+export const EMPTY_OUTPUT = 'SSM command output empty';
+
+/**
+ * Node condition by instance id from NODE_READINESS_COMMAND's output; undefined when the output is
+ * empty (no answer: the gzip stream of even an empty list is not empty, so nothing ran or nothing
+ * was returned, as with moto's emulated Run Command). Output that is not gzip + base64 is an error.
+ */
+export function nodeReadinessRows(base64Gzip: string | undefined): Record<string, string> | undefined {
+  const encoded = (base64Gzip ?? '').trim();
+  if (!encoded) return undefined;
+  let text: string;
+  try {
+    text = gunzipSync(Buffer.from(encoded, 'base64')).toString('utf8');
+  } catch (error) {
+    const sample = encoded.length > 80 ? `${encoded.slice(0, 80)}...` : encoded;
+    throw new Error(`the node list is not gzip + base64 (${(error as Error).message}): '${sample}'`);
+  }
   const out: Record<string, string> = {};
-  const text = gunzipSync(Buffer.from(base64Gzip.trim(), 'base64')).toString('utf8');
   for (const line of text.split('\n')) {
     const [id, ready] = line.trim().split(/\s+/);
     if (!id || !/^i-[0-9a-f]+$/.test(id)) continue;
@@ -31,11 +47,14 @@ export function nodeReadinessRows(base64Gzip: string): Record<string, string> {
   return out;
 }
 
-/** Node condition per instance id (`Ready`, `NotReady`, `Unknown`), or why the cluster could not be asked. */
+/**
+ * Node condition per instance id (`Ready`, `NotReady`, `Unknown`), or why the cluster could not be
+ * asked: `unreachable` says it in one line, `answers` per control plane asked (its error).
+ */
 export type NodeReadiness = (
   ctx: RunContext,
   instanceIds: string[],
-) => Promise<{ nodes: Record<string, string> } | { unreachable: string }>;
+) => Promise<{ nodes: Record<string, string> } | { unreachable: string; answers?: Record<string, string> }>;
 
 interface KubeNodeList {
   items?: {
@@ -66,18 +85,34 @@ export type ShellRunner = (
   ctx: RunContext,
   instanceId: string,
   command: string,
+  /** How long to wait for the command's result (default 60 s). */
+  timeoutMs?: number,
 ) => Promise<{ ok: boolean; stdout: string; error?: string }>;
 
-/** Runs one command over SSM Run Command (src/resources/ssmCommand.ts). */
-export const ssmShellRunner: ShellRunner = async (ctx, instanceId, command) => {
-  const res = await runShellCommand(ctx, instanceId, [command], {
-    comment: 'k3sctl recycle: node readiness',
-    timeoutMs: 60_000,
-    signal: ctx.signal,
-  });
+/**
+ * Runs one command over SSM Run Command (src/resources/ssmCommand.ts). A command that ends without
+ * output, or is still Pending/InProgress (or not visible yet) when the time is up, did not answer:
+ * `ok: false` with why, never output to parse.
+ */
+export const ssmShellRunner: ShellRunner = async (ctx, instanceId, command, timeoutMs = 60_000) => {
+  let res;
+  try {
+    res = await runShellCommand(ctx, instanceId, [command], {
+      comment: 'k3sctl: node readiness',
+      timeoutMs,
+      signal: ctx.signal,
+    });
+  } catch (error) {
+    if (error instanceof WaitTimeoutError) {
+      return { ok: false, stdout: '', error: `SSM command not finished after ${Math.round(timeoutMs / 1000)}s (${error.lastSeen})` };
+    }
+    throw error;
+  }
   // GetCommandInvocation cuts output at 24,000 characters: a cut node list cannot be parsed.
   if (res.truncated) return { ok: false, stdout: '', error: 'node list longer than the SSM output limit' };
-  if (res.status === 'Success') return { ok: true, stdout: res.stdout };
+  if (res.status === 'Success') {
+    return res.stdout.trim() ? { ok: true, stdout: res.stdout } : { ok: false, stdout: '', error: EMPTY_OUTPUT };
+  }
   return {
     ok: false,
     stdout: '',
@@ -104,15 +139,16 @@ export function kubernetesNodeReadiness(
     return others.length ? others : controlPlanes;
   };
   return async (ctx, instanceIds) => {
-    const errors: string[] = [];
+    const answers: Record<string, string> = {};
     const ask = async (id: string): Promise<Record<string, string> | undefined> => {
       try {
         const res = await runner(ctx, id, NODE_READINESS_COMMAND);
-        if (res.ok) return nodeReadinessRows(res.stdout);
-        errors.push(`${id}: ${res.error ?? 'failed'}`);
+        const rows = res.ok ? nodeReadinessRows(res.stdout) : undefined;
+        if (rows) return rows;
+        answers[id] = res.ok ? EMPTY_OUTPUT : (res.error ?? 'failed');
       } catch (error) {
         if (error instanceof InterruptedError) throw error;
-        errors.push(`${id}: ${error instanceof Error ? error.message : String(error)}`);
+        answers[id] = error instanceof Error ? error.message : String(error);
       }
       return undefined;
     };
@@ -129,10 +165,12 @@ export function kubernetesNodeReadiness(
         return { nodes };
       }
     }
+    const errors = Object.entries(answers).map(([id, error]) => `${id}: ${error}`);
     return {
       unreachable: candidates.length
         ? `no control plane answered (${errors.join('; ')})`
         : 'no InService control plane',
+      answers,
     };
   };
 }

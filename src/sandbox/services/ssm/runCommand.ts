@@ -2,12 +2,14 @@
 // instance-side model (src/sandbox/instanceModel.ts). An invocation is invisible for a moment after
 // SendCommand (GetCommandInvocation -> InvocationDoesNotExist), Pending, InProgress, then
 // Success/Failed once `timings.ssmCommandMs` has passed; the script's result is taken at that moment.
+// Instances named in behavior.ssmNoOutput answer every command `Success` with empty output (moto does).
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
 import type { OperationHandler, SandboxContext } from '../../service';
 import { getInstance, listInstances, type SbInstance } from '../ec2';
 import { isSsmAgentOnline, runShellScript, SSM_AGENT_ONLINE_MS } from '../../instanceModel';
-import { privateDnsName } from '../ec2/instances';
+import { asgNameOf, privateDnsName } from '../ec2/instances';
+import { behaviorApplies } from '../../sandbox';
 
 /** An invocation becomes visible to GetCommandInvocation this long after SendCommand. */
 const INVOCATION_VISIBLE_MS = 400;
@@ -74,6 +76,10 @@ export function applyCommandTransitions(ctx: SandboxContext): void {
           stderr: '',
           finishedAt: finishAt,
         };
+        continue;
+      }
+      if (behaviorApplies(ctx.sb.behavior.ssmNoOutput, inst.InstanceId, asgNameOf(inst))) {
+        inv.result = { status: 'Success', details: 'Success', code: 0, stdout: '', stderr: '', finishedAt: finishAt };
         continue;
       }
       const r = runShellScript({ ...ctx, now }, inv.InstanceId, cmd.commands);
