@@ -459,6 +459,7 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
     const rolledBack = payload.rolledBack as unknown[] | undefined;
     const leftovers = payload.leftovers as
       { type: string; name: string; id?: string; error: string }[] | undefined;
+    const notRolledBack = payload.notRolledBack as { action: string; type: string; name: string }[] | undefined;
     // `ec2:DescribeInstances` when the error is an AWS answer to a call the SDK middleware named.
     const call = payload.service && payload.operation ? `${payload.service}:${payload.operation}` : undefined;
     const lines: string[] = [];
@@ -487,12 +488,19 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
           ? `Retry the cleanup with: k3sctl runs rollback ${run}`
           : 'Retry the cleanup with: k3sctl runs list, then k3sctl runs rollback RUN_ID',
       );
-    } else if (rolledBack) {
+    } else if (rolledBack && !notRolledBack?.length) {
       lines.push(
         rolledBack.length
           ? `Rolled back: ${rolledBack.length} change(s) undone; nothing this run created is left.`
           : 'Nothing was changed.',
       );
+    } else if (rolledBack) {
+      lines.push(`Rolled back: ${rolledBack.length} change(s) undone.`);
+    }
+    // Deletes (and forward-only updates) a failed run made stay made: said, never hidden behind "nothing changed".
+    if (notRolledBack?.length) {
+      lines.push(`Not rolled back (${notRolledBack.length} change(s) cannot be undone):`);
+      for (const c of notRolledBack) lines.push(`  ${c.action} ${c.type} ${c.name}`);
     }
     return lines;
   }
