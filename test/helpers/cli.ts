@@ -19,7 +19,7 @@ export function tempHome(): string {
 
 export function runCli(
   args: string[],
-  options: { home?: string; env?: Record<string, string>; nodeArgs?: string[]; timeoutMs?: number } = {},
+  options: { home?: string; env?: Record<string, string>; unsetEnv?: string[]; nodeArgs?: string[]; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = {
@@ -29,6 +29,7 @@ export function runCli(
       ...options.env,
     };
     delete env.K3SCTL_SANDBOX_FAULTS;
+    for (const name of options.unsetEnv ?? []) delete env[name];
     if (options.env?.K3SCTL_SANDBOX_FAULTS) env.K3SCTL_SANDBOX_FAULTS = options.env.K3SCTL_SANDBOX_FAULTS;
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
       env,
