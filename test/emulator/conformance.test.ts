@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { SandboxStore } from '../../src/sandbox/store';
 import { AccountReader, k3sctlOwned, type Inventory, type InventoryItem } from '../helpers/awsInventory';
 import { runCli, tempHome } from '../helpers/cli';
-import { emulatorCli, explain } from '../helpers/emulatorCli';
+import { emulatorCli, explain, reportAssertionCount } from '../helpers/emulatorCli';
 import { emulatorSkipped, MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from '../helpers/moto';
 
 const maybe = emulatorSkipped() ? describe.skip : describe;
@@ -76,6 +76,7 @@ function normaliseAttrs(i: InventoryItem): Record<string, unknown> {
 }
 
 maybe('sandbox conformance with moto', () => {
+  reportAssertionCount('sandbox conformance with moto');
   let moto: Moto;
 
   beforeAll(async () => {

@@ -15,7 +15,7 @@ import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
 import { gunzipSync } from 'node:zlib';
 import { AccountReader, type Inventory, type InventoryItem } from '../helpers/awsInventory';
-import { emulatorCli, explain, type JsonResult } from '../helpers/emulatorCli';
+import { emulatorCli, explain, type JsonResult, reportAssertionCount } from '../helpers/emulatorCli';
 import { emulatorSkipped, MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from '../helpers/moto';
 
 const maybe = emulatorSkipped() ? describe.skip : describe;
@@ -28,6 +28,7 @@ const CP_ROLE = 'k3sctl-demo-us-east-1-control-plane';
 const NODE_ROLE = 'k3sctl-demo-us-east-1-node';
 
 maybe('lifecycle against moto', () => {
+  reportAssertionCount('lifecycle against moto');
   let moto: Moto;
   let reader: AccountReader;
   let k3: (args: string[]) => Promise<JsonResult>;
@@ -62,6 +63,18 @@ maybe('lifecycle against moto', () => {
     await moto?.stop();
   });
 
+  let planned: { action: string; type: string; name: string }[] = [];
+
+  test('cluster create --dry-run: a plan, and no write', async () => {
+    const res = await k3(['cluster', 'create', CLUSTER, '--vpc', 'lab', '--control-planes', '3', '--nodes', '2', '--dry-run']);
+    ok(res);
+    expect(res.json.apiCalls?.write ?? 0).toBe(0);
+    planned = res.json.planned as typeof planned;
+    expect(planned.length).toBeGreaterThanOrEqual(12);
+    expect(planned.every((c) => c.action === 'create')).toBe(true);
+    expect(await reader.inventory()).toEqual(before);
+  });
+
   test('cluster create 3+2 in the user VPC: every resource of the plan and JSON is in moto; the readiness wait runs out with exit 4 and keeps the cluster', async () => {
     const res = await k3(['cluster', 'create', CLUSTER, '--vpc', 'lab', '--control-planes', '3', '--nodes', '2', '--wait-timeout', '20s', '--yes']);
     // moto never answers Run Command, so no instance can be seen Ready: exit 4, every instance named.
@@ -77,6 +90,9 @@ maybe('lifecycle against moto', () => {
     // Every change the run reports is in moto, by kind and name.
     const changes = error.changes as { action: string; type: string; name: string; id?: string }[];
     expect(changes.filter((c) => c.action === 'create').length).toBeGreaterThanOrEqual(12);
+    // The plan said what the run did: the same resources, by kind and name.
+    const kindAndName = (c: { type: string; name: string }) => `${c.type} ${c.name}`;
+    expect(changes.filter((c) => c.action === 'create').map(kindAndName).sort()).toEqual(planned.map(kindAndName).sort());
     for (const c of changes.filter((x) => x.action !== 'delete')) {
       const kind = inv[c.type];
       expect({ change: c, known: kind !== undefined }).toEqual({ change: c, known: true });

@@ -17,7 +17,7 @@ import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { AccountReader, type Inventory, type InventoryItem } from '../helpers/awsInventory';
-import { emulatorCli, explain, type JsonResult } from '../helpers/emulatorCli';
+import { emulatorCli, explain, type JsonResult, reportAssertionCount } from '../helpers/emulatorCli';
 import {
   injectedErrorCode,
   startFaultProxy,
@@ -68,6 +68,7 @@ function describeTags(item: InventoryItem): string {
 }
 
 maybe('rollback against moto', () => {
+  reportAssertionCount('rollback against moto');
   let moto: Moto;
   let proxy: FaultProxy;
   let reader: AccountReader;

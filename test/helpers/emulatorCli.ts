@@ -30,3 +30,14 @@ export function emulatorCli(moto: Pick<Moto, 'endpoint' | 'env'>, home = tempHom
 export function explain(res: CliResult): string {
   return `exit ${res.code}\nstdout: ${res.stdout.slice(0, 3000)}\nstderr: ${res.stderr.slice(-3000)}`;
 }
+
+/** Counts the assertions of the calling test file and prints the total once, when the file ends. */
+export function reportAssertionCount(label: string): void {
+  let total = 0;
+  afterEach(() => {
+    total += expect.getState().assertionCalls;
+  });
+  afterAll(() => {
+    process.stderr.write(`${label}: ${total} assertions against moto\n`);
+  });
+}
