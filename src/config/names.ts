@@ -43,6 +43,8 @@ export const names = {
   ssmServerToken: (cluster: string) => `/k3sctl/clusters/${cluster}/server-token`,
   ssmAgentToken: (cluster: string) => `/k3sctl/clusters/${cluster}/agent-token`,
   ssmInitialized: (cluster: string) => `/k3sctl/clusters/${cluster}/initialized`,
+  /** Where an instance whose bootstrap failed for good records why (`PREFIX/INSTANCE_ID`), for `cluster describe`. */
+  ssmBootstrapFailures: (cluster: string) => `/k3sctl/clusters/${cluster}/bootstrap-failures`,
   controlPlaneRole: (cluster: string, region: string) => `k3sctl-${cluster}-${region}-control-plane`,
   nodeRole: (cluster: string, region: string) => `k3sctl-${cluster}-${region}-node`,
   securityGroup: (cluster: string) => `k3sctl-${cluster}`,

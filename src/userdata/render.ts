@@ -27,6 +27,8 @@ export interface InstanceBootstrapConfig {
   serverTokenParameter: string;
   agentTokenParameter: string;
   initializedParameter: string;
+  /** SSM path under which a failed bootstrap writes `PREFIX/INSTANCE_ID` (the reason). */
+  bootstrapFailurePrefix: string;
   lifecycleHookName: string;
 }
 
@@ -216,6 +218,7 @@ export function validateBootstrapConfig(config: InstanceBootstrapConfig): void {
   validateParameter('serverTokenParameter', config.serverTokenParameter, config.cluster);
   validateParameter('agentTokenParameter', config.agentTokenParameter, config.cluster);
   validateParameter('initializedParameter', config.initializedParameter, config.cluster);
+  validateParameter('bootstrapFailurePrefix', config.bootstrapFailurePrefix, config.cluster);
   if (!HOOK_NAME.test(config.lifecycleHookName))
     fail('lifecycleHookName', `'${config.lifecycleHookName}' is not a lifecycle hook name`);
 }
@@ -240,6 +243,7 @@ export function renderConfigEnv(config: InstanceBootstrapConfig): string {
     ['K3SCTL_SERVER_TOKEN_PARAMETER', config.role === 'control-plane' ? config.serverTokenParameter : ''],
     ['K3SCTL_AGENT_TOKEN_PARAMETER', config.agentTokenParameter],
     ['K3SCTL_INITIALIZED_PARAMETER', config.initializedParameter],
+    ['K3SCTL_FAILURE_PARAMETER_PREFIX', config.bootstrapFailurePrefix],
     ['K3SCTL_LIFECYCLE_HOOK_NAME', config.lifecycleHookName],
     ['K3SCTL_TAG_CLUSTER', TagKeys.cluster],
     ['K3SCTL_TAG_ROLE', TagKeys.role],

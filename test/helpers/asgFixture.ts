@@ -75,6 +75,7 @@ export function fixtureUserData(
     serverTokenParameter: names.ssmServerToken(cluster),
     agentTokenParameter: names.ssmAgentToken(cluster),
     initializedParameter: names.ssmInitialized(cluster),
+    bootstrapFailurePrefix: names.ssmBootstrapFailures(cluster),
     lifecycleHookName: names.lifecycleHook(),
   }).base64;
 }

@@ -37,6 +37,7 @@ function config(overrides: Partial<InstanceBootstrapConfig> = {}): InstanceBoots
     serverTokenParameter: names.ssmServerToken('alpha'),
     agentTokenParameter: names.ssmAgentToken('alpha'),
     initializedParameter: names.ssmInitialized('alpha'),
+    bootstrapFailurePrefix: names.ssmBootstrapFailures('alpha'),
     lifecycleHookName: names.lifecycleHook(),
     ...overrides,
   };
@@ -67,6 +68,7 @@ function largestRealisticConfig(role: InstanceBootstrapConfig['role']): Instance
     serverTokenParameter: names.ssmServerToken('a-long-cluster-name1'),
     agentTokenParameter: names.ssmAgentToken('a-long-cluster-name1'),
     initializedParameter: names.ssmInitialized('a-long-cluster-name1'),
+    bootstrapFailurePrefix: names.ssmBootstrapFailures('a-long-cluster-name1'),
   });
 }
 

@@ -261,6 +261,7 @@ export function groupUserData(config: StoredClusterConfig, group: StoredGroup): 
     serverTokenParameter: names.ssmServerToken(config.name),
     agentTokenParameter: names.ssmAgentToken(config.name),
     initializedParameter: names.ssmInitialized(config.name),
+    bootstrapFailurePrefix: names.ssmBootstrapFailures(config.name),
     lifecycleHookName: names.lifecycleHook(),
   }).base64;
 }

@@ -152,6 +152,8 @@ export function bootstrapConfigFromUserData(userDataBase64: string, where: strin
     serverTokenParameter: s('K3SCTL_SERVER_TOKEN_PARAMETER') || names.ssmServerToken(cluster),
     agentTokenParameter: s('K3SCTL_AGENT_TOKEN_PARAMETER'),
     initializedParameter: s('K3SCTL_INITIALIZED_PARAMETER'),
+    // Launch templates rendered before the failure path existed carry no prefix: the cluster's own.
+    bootstrapFailurePrefix: s('K3SCTL_FAILURE_PARAMETER_PREFIX') || names.ssmBootstrapFailures(cluster),
     lifecycleHookName: s('K3SCTL_LIFECYCLE_HOOK_NAME'),
   };
 }

@@ -74,6 +74,7 @@ describe('upgrade: reading user data back', () => {
       serverTokenParameter: names.ssmServerToken('demo'),
       agentTokenParameter: names.ssmAgentToken('demo'),
       initializedParameter: names.ssmInitialized('demo'),
+      bootstrapFailurePrefix: names.ssmBootstrapFailures('demo'),
       lifecycleHookName: names.lifecycleHook(),
     };
     const parsed = bootstrapConfigFromUserData(renderUserData(config).base64, 'test');
