@@ -1,17 +1,12 @@
 // CLI end to end: a cluster delete that fails half-way says what it removed (a delete cannot be rolled
 // back) instead of "Nothing was changed.", on stderr and in the JSON error, and a re-run finishes it.
-import * as fs from 'node:fs';
-import { runCli, tempHome } from '../helpers/cli';
+import { runCli, tempHomes } from '../helpers/cli';
 
-const homes: string[] = [];
-afterAll(() => {
-  for (const h of homes) fs.rmSync(h, { recursive: true, force: true });
-});
+const newHome = tempHomes();
 
 describe('k3sctl cluster delete failing half-way (CLI, sandbox)', () => {
   it('lists what it deleted as not rolled back, then a re-run finishes the delete', async () => {
-    const home = tempHome();
-    homes.push(home);
+    const home = newHome();
     const created = await runCli(['cluster', 'create', 'half', '--sandbox', '--control-planes', '1', '--nodes', '1', '--no-wait', '--yes'], { home });
     expect(created.code).toBe(0);
 

@@ -1,16 +1,11 @@
 // CLI end to end: controlplane add, nodegroup add / scale / list / delete against the sandbox.
-import * as fs from 'node:fs';
-import { runCli, tempHome } from '../helpers/cli';
+import { runCli, tempHomes } from '../helpers/cli';
 
-const homes: string[] = [];
-afterAll(() => {
-  for (const h of homes) fs.rmSync(h, { recursive: true, force: true });
-});
+const newHome = tempHomes();
 
 describe('k3sctl nodegroup / controlplane (CLI, sandbox)', () => {
   it('adds, scales, lists and deletes groups', async () => {
-    const home = tempHome();
-    homes.push(home);
+    const home = newHome();
     const cli = (...args: string[]) => runCli([...args, '--sandbox', '--json'], { home });
     expect((await cli('cluster', 'create', 'grp', '--control-planes', '1', '--nodes', '1')).code).toBe(0);
 

@@ -6,18 +6,9 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BIN, runCli, tempHome } from '../helpers/cli';
+import { BIN, runCli, tempHomes } from '../helpers/cli';
 
-const homes: string[] = [];
-afterAll(() => {
-  for (const h of homes) fs.rmSync(h, { recursive: true, force: true });
-});
-
-function home(): string {
-  const h = tempHome();
-  homes.push(h);
-  return h;
-}
+const home = tempHomes();
 
 const SLOW = { K3SCTL_SANDBOX_BEHAVIOR: JSON.stringify({ realCallDelayMs: 40 }) };
 const CREATE = [

@@ -2,18 +2,9 @@
 // create (flags and -f file), re-run without writes, describe, list, bad input, delete.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runCli, tempHome } from '../helpers/cli';
+import { runCli, tempHomes } from '../helpers/cli';
 
-const homes: string[] = [];
-afterAll(() => {
-  for (const h of homes) fs.rmSync(h, { recursive: true, force: true });
-});
-
-function home(): string {
-  const h = tempHome();
-  homes.push(h);
-  return h;
-}
+const home = tempHomes();
 
 describe('k3sctl cluster (CLI, sandbox)', () => {
   it('creates, describes, lists and deletes a cluster', async () => {

@@ -2,21 +2,11 @@
 // sets the readiness window; a bad value is exit 2 naming the flag, before anything is written; a
 // window that closes before every instance is a Ready node is exit 4 with a JSON error document that
 // names the instances and their last answers, the run and its changes, and the resources are kept.
-import * as fs from 'node:fs';
 import { exitCodeFor } from '../../src/cli/base';
 import { ClusterNotReadyError, ExitCode } from '../../src/core/errors';
-import { runCli, tempHome } from '../helpers/cli';
+import { runCli, tempHomes } from '../helpers/cli';
 
-const homes: string[] = [];
-afterAll(() => {
-  for (const h of homes) fs.rmSync(h, { recursive: true, force: true });
-});
-
-function home(): string {
-  const h = tempHome();
-  homes.push(h);
-  return h;
-}
+const home = tempHomes();
 
 const SMALL = ['--control-planes', '1', '--nodes', '1'];
 

@@ -1,18 +1,13 @@
 // CLI end to end (built bin/run.js, sandbox, no TTY): certificate -> ALB -> cluster with automatic
 // ingress -> endpoint -> weights -> delete, with the JSON contract, dry runs, exit codes 2 for bad input
 // and 1 for an injected failure that is rolled back.
-import * as fs from 'node:fs';
-import { runCli, tempHome } from '../helpers/cli';
+import { runCli, tempHomes } from '../helpers/cli';
 
-const homes: string[] = [];
-afterAll(() => {
-  for (const h of homes) fs.rmSync(h, { recursive: true, force: true });
-});
+const newHome = tempHomes();
 
 describe('k3sctl certificate / alb / endpoint (CLI, sandbox)', () => {
   it('runs the shared-ingress lifecycle', async () => {
-    const home = tempHome();
-    homes.push(home);
+    const home = newHome();
     const cli = (args: string[], env?: Record<string, string>) =>
       runCli([...args, '--sandbox'], { home, env });
     const json = async (args: string[], expectedCode = 0, env?: Record<string, string>) => {

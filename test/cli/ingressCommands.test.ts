@@ -6,18 +6,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BIN, runCli, tempHome, type CliResult } from '../helpers/cli';
+import { BIN, runCli, tempHomes, type CliResult } from '../helpers/cli';
 
-const homes: string[] = [];
-afterAll(() => {
-  for (const h of homes) fs.rmSync(h, { recursive: true, force: true });
-});
-
-function newHome(): string {
-  const home = tempHome();
-  homes.push(home);
-  return home;
-}
+const newHome = tempHomes();
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;

@@ -1,22 +1,17 @@
 // `k3sctl recycle` / `k3sctl upgrade` end to end: the built CLI against a sandbox account seeded with
 // a node group whose instances are out of date.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SandboxStore } from '../../src/sandbox/store';
 import { sandboxClients } from '../../src/sandbox/clients';
 import { bumpLaunchTemplate, createAsgFixture, waitSettled } from '../helpers/asgFixture';
-import { runCli, tempHome } from '../helpers/cli';
+import { runCli, tempHomes } from '../helpers/cli';
 
 jest.setTimeout(180_000);
 
-const homes: string[] = [];
-afterAll(() => {
-  for (const h of homes) fs.rmSync(h, { recursive: true, force: true });
-});
+const newHome = tempHomes();
 
 async function seededHome(): Promise<string> {
-  const home = tempHome();
-  homes.push(home);
+  const home = newHome();
   const store = new SandboxStore(path.join(home, 'sandbox'));
   const sb = await store.open();
   try {

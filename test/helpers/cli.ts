@@ -17,6 +17,19 @@ export function tempHome(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'k3sctl-home-'));
 }
 
+/** A maker of temporary homes for one test file; every home it made is removed after the file's tests. */
+export function tempHomes(): () => string {
+  const homes: string[] = [];
+  afterAll(() => {
+    for (const h of homes.splice(0)) fs.rmSync(h, { recursive: true, force: true });
+  });
+  return () => {
+    const h = tempHome();
+    homes.push(h);
+    return h;
+  };
+}
+
 export function runCli(
   args: string[],
   options: { home?: string; env?: Record<string, string>; unsetEnv?: string[]; nodeArgs?: string[]; timeoutMs?: number } = {},
