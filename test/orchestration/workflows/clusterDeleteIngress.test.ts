@@ -18,7 +18,7 @@ import { clusterTags } from '../../../src/aws/tags';
 import { Sandbox, type SandboxState } from '../../../src/sandbox/sandbox';
 import type { InventoryItem } from '../../../src/sandbox/service';
 import { removeTestHomes, sandboxDeps } from '../../helpers/sandboxDeps';
-import { createAlb, createCertificate } from './endpointFixture';
+import { sharedAlbState } from './endpointFixture';
 
 afterAll(() => removeTestHomes());
 
@@ -34,9 +34,7 @@ const spec = buildClusterSpec({ name: 'ing', region: 'us-east-1', controlPlanes:
 /** The account with the shared ALB (certificate, security groups, listeners). */
 let start: SandboxState;
 beforeAll(async () => {
-  const sb = new Sandbox();
-  await createAlb(sb, await createCertificate(sb));
-  start = structuredClone(sb.state);
+  start = await sharedAlbState();
 }, 60_000);
 
 function aged(sb: Sandbox): InventoryItem[] {

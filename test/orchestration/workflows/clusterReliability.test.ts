@@ -17,7 +17,7 @@ import { Sandbox, type SandboxState } from '../../../src/sandbox/sandbox';
 import type { InventoryItem } from '../../../src/sandbox/service';
 import { findHttpsListener, findLoadBalancer } from '../../../src/resources/loadBalancer';
 import { removeTestHomes, sandboxDeps } from '../../helpers/sandboxDeps';
-import { createAlb, createCertificate } from './endpointFixture';
+import { sharedAlbState } from './endpointFixture';
 
 afterAll(() => removeTestHomes());
 
@@ -37,9 +37,7 @@ function ingressSpec(name: string, controlPlanes = 1, nodes = 1): ClusterSpec {
 /** The account with the shared ALB (certificate, security groups, listeners): the start of every case. */
 let start: SandboxState;
 beforeAll(async () => {
-  const sb = new Sandbox();
-  await createAlb(sb, await createCertificate(sb));
-  start = structuredClone(sb.state);
+  start = await sharedAlbState();
 }, 60_000);
 
 function fresh(): Sandbox {

@@ -10,7 +10,7 @@ import { listenerRuleTask } from '../../../src/resources/listenerRule';
 import { targetGroupTask } from '../../../src/resources/targetGroup';
 import { albCreate } from '../../../src/orchestration/workflows/albCreate';
 import { certificateRequest } from '../../../src/orchestration/workflows/certificateRequest';
-import type { Sandbox } from '../../../src/sandbox/sandbox';
+import { Sandbox, type SandboxState } from '../../../src/sandbox/sandbox';
 import { sandboxDeps } from '../../helpers/sandboxDeps';
 
 export const ZONE = 'example.com';
@@ -83,4 +83,11 @@ export async function deleteClusterIngress(sb: Sandbox, cluster: string, alb = '
   if (rule) await deleteListenerRule(deps.clients, rule.arn);
   const tg = await findTargetGroupByName(deps.clients, names.ingressTargetGroup(cluster));
   if (tg) await deleteTargetGroup(deps.clients, tg.arn, deps.clock);
+}
+
+/** The state of an account holding the shared ALB (certificate, security groups, listeners), to start cases from. */
+export async function sharedAlbState(): Promise<SandboxState> {
+  const sb = new Sandbox();
+  await createAlb(sb, await createCertificate(sb));
+  return structuredClone(sb.state);
 }
