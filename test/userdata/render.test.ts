@@ -7,6 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
 import { UserError } from '../../src/core/errors';
 import { names } from '../../src/config/names';
+import { OS_ALIASES } from '../../src/config/cluster';
 import {
   CONFIG_ENV_PATH,
   InstanceBootstrapConfig,
@@ -272,6 +273,33 @@ describe('renderUserData', () => {
       const text = renderMultipart(config({ role }));
       if (process.env.UPDATE_GOLDEN === '1') writeFileSync(file, text);
       expect(text).toBe(readFileSync(file, 'utf8'));
+    },
+  );
+});
+
+describe('every OS image k3sctl offers', () => {
+  // The renderer has no OS input: one user data boots every image, and the bootstrap tells the images
+  // apart by /etc/os-release (bats: bootstrap-os.bats runs the delivered scripts, which the
+  // "static files verbatim" test above ties to this user data, against each image's os-release).
+  test.each(OS_ALIASES)('%s: its /etc/os-release is a fixture and the bootstrap is tested on it', (os) => {
+    const osRelease = readFileSync(path.join(__dirname, 'fixtures/os-release', os), 'utf8');
+    expect(osRelease).toMatch(/^ID="?(amzn|ubuntu)"?$/m);
+    const bats = readFileSync(path.join(__dirname, 'bats/bootstrap-os.bats'), 'utf8');
+    expect(bats).toContain(`@test "bootstrap on ${os}: `);
+    expect(bats).toContain(`os_release ${os}`);
+  });
+
+  test.each(['control-plane', 'node'] as const)(
+    'the %s bootstrap makes sure of the AWS CLI (Ubuntu has none) before its first AWS call',
+    (role) => {
+      const files = writeFiles(decode(renderUserData(config({ role })).base64).text);
+      const bootstrap = files.find((f) => f.path === '/usr/local/bin/k3sctl-bootstrap')!.content;
+      const common = files.find((f) => f.path === '/usr/local/lib/k3sctl/common.sh')!.content;
+      expect(common).toContain('snap install aws-cli --classic');
+      const ensure = bootstrap.indexOf('\nensure_aws_cli ');
+      expect(ensure).toBeGreaterThan(0);
+      for (const awsUse of ['install_k3s ', 'ssm_fetch_secret ', 'exec "${K3SCTL_BIN_PREFIX'])
+        expect(bootstrap.indexOf(awsUse)).toBeGreaterThan(ensure);
     },
   );
 });

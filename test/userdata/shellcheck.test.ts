@@ -7,7 +7,7 @@ import * as path from 'node:path';
 const REPO = path.resolve(__dirname, '../..');
 const list = (dir: string) => readdirSync(path.join(REPO, dir)).map((f) => path.join(dir, f));
 const scripts = [...list('userdata/bin'), ...list('userdata/lib')].sort();
-const testScripts = [...list('test/userdata/stubs'), 'test/userdata/bats/helpers.bash'].sort();
+const testScripts = [...list('test/userdata/stubs'), 'test/userdata/bats/helpers.bash', 'test/userdata/bats/moto.bash'].sort();
 const hasShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
 
 function shellcheck(script: string): void {

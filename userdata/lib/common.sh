@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# k3sctl instance-side library: logging, bounded retries, IMDSv2, AWS wrappers, the
-# control-plane hosts entry and install_k3s. Sourced by every script in /usr/local/bin/k3sctl-*.
+# k3sctl instance-side library: logging, bounded retries, IMDSv2, AWS wrappers and CLI, failure
+# reports, k3s unit starts, the control-plane hosts entry and install_k3s. Sourced by every script in
+# /usr/local/bin/k3sctl-*.
 # Every path is prefixed with K3SCTL_ROOT and every delay/count is overridable so the
 # scripts run unprivileged under bats.
 
@@ -16,15 +17,35 @@ K3SCTL_RETRY_SLEEP="${K3SCTL_RETRY_SLEEP:-2}"
 K3SCTL_RETRY_MAX_SLEEP="${K3SCTL_RETRY_MAX_SLEEP:-30}"
 K3SCTL_IMDS_URL="${K3SCTL_IMDS_URL:-http://169.254.169.254}"
 K3SCTL_API_PORT="${K3SCTL_API_PORT:-6443}"
+K3SCTL_OS_RELEASE="${K3SCTL_OS_RELEASE:-$K3SCTL_ROOT/etc/os-release}"
+K3SCTL_CONSOLE="${K3SCTL_CONSOLE:-/dev/console}"
+K3SCTL_SNAP_BIN="${K3SCTL_SNAP_BIN:-/snap/bin}"
 K3SCTL_CONTROL_PLANE_HOST="control-plane.cluster.local"
 K3SCTL_LOG_NAME="${K3SCTL_LOG_NAME:-${0##*/}}"
+# cloud-init and systemd's PATH lacks /snap/bin (Ubuntu's AWS CLI snap); appended, so an image's own CLI wins.
+case ":$PATH:" in
+  *":$K3SCTL_SNAP_BIN:"*) ;;
+  *) PATH="$PATH:$K3SCTL_SNAP_BIN" ;;
+esac
 
-log() { printf '%s %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$K3SCTL_LOG_NAME" "$*" >&2; }
+now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
+log() { printf '%s %s: %s\n' "$(now)" "$K3SCTL_LOG_NAME" "$*" >&2; }
 warn() { log "WARNING: $*"; }
+# die MESSAGE: exits 1; MESSAGE is the reason report_failure_on_exit records.
+K3SCTL_FATAL_REASON=""
 die() {
   log "ERROR: $*"
+  K3SCTL_FATAL_REASON=$*
   exit 1
 }
+
+# console MESSAGE: to the serial console (EC2 GetConsoleOutput), which needs no AWS API access.
+console() {
+  { printf '%s k3sctl: %s\n' "$(now)" "$*" >>"$K3SCTL_CONSOLE"; } 2>/dev/null || true
+}
+
+# one_line TEXT: printable ASCII on one line, at most 1000 characters.
+one_line() { printf '%s' "$1" | LC_ALL=C tr -c '[:print:]' ' ' | cut -c1-1000; }
 
 load_config() {
   [[ -r $K3SCTL_CONFIG ]] || die "configuration $K3SCTL_CONFIG is missing or unreadable"
@@ -84,6 +105,90 @@ imds_get_optional() { _imds_get_once "$1" 2>/dev/null || true; }
 
 awsr() { aws --region "$K3SCTL_REGION" "$@"; }
 
+# os_id: ID= of /etc/os-release (amzn, ubuntu, ...), empty when unknown.
+os_id() {
+  local id
+  id=$(sed -n 's/^ID=//p' "$K3SCTL_OS_RELEASE" 2>/dev/null | head -n 1)
+  id=${id//\"/}
+  printf '%s' "${id//\'/}"
+}
+
+# ensure_aws_cli: the AWS CLI v2 is on PATH. Amazon Linux 2023 ships it; on Ubuntu (none) it is
+# installed from the aws-cli snap (published by AWS, signature-checked by snapd).
+ensure_aws_cli() {
+  local os
+  if ! command -v aws >/dev/null 2>&1; then
+    os=$(os_id)
+    case "$os" in
+      ubuntu)
+        command -v snap >/dev/null 2>&1 || {
+          log "no AWS CLI and no snapd on this Ubuntu image"
+          return 1
+        }
+        log "no AWS CLI on this image ($os): installing the AWS CLI v2 snap (aws-cli, published by AWS)"
+        retry "snapd to finish seeding" snap wait system seed.loaded || warn "snapd is not seeded; trying the install anyway"
+        retry "snap install aws-cli --classic" snap install aws-cli --classic || return 1
+        ;;
+      *)
+        log "no AWS CLI on this image (${os:-unknown OS in $K3SCTL_OS_RELEASE}) and no known way to install it"
+        return 1
+        ;;
+    esac
+    hash -r
+    command -v aws >/dev/null 2>&1 || {
+      log "the AWS CLI was installed but aws is not on PATH ($PATH)"
+      return 1
+    }
+  fi
+  log "using $(command -v aws): $(aws --version 2>&1 | head -n 1)"
+}
+
+# report_bootstrap_failure REASON: the bootstrap gave up for good. Stops k3s (an instance that gave
+# up, an election winner too, never comes up later), keeps REASON (one line, <= 1000 chars, our own
+# message: no secret) in bootstrap-failed, on the console and in SSM PREFIX/INSTANCE_ID, and marks the
+# instance Unhealthy so its group replaces it. Without AWS CLI or instance id: the console only.
+report_bootstrap_failure() {
+  local reason unit="" parameter
+  reason=$(one_line "$K3SCTL_LOG_NAME: $1")
+  mkdir -p "$K3SCTL_STATE_DIR" 2>/dev/null && printf '%s\n' "$reason" >"$K3SCTL_STATE_DIR/bootstrap-failed" 2>/dev/null
+  console "bootstrap of ${K3SCTL_INSTANCE_ID:-this instance} failed: $reason"
+  case "${K3SCTL_ROLE:-}" in
+    control-plane) unit=k3s.service ;;
+    node) unit=k3s-agent.service ;;
+  esac
+  if [[ -n $unit ]]; then systemctl disable --now --no-block "$unit" >/dev/null 2>&1 || warn "could not stop $unit"; fi
+  if [[ -z ${K3SCTL_INSTANCE_ID:-} ]] || ! command -v aws >/dev/null 2>&1; then
+    console "cannot report the failure to AWS (${K3SCTL_INSTANCE_ID:-no instance id}, $(command -v aws || echo no AWS CLI)): this console output is the only record"
+    return 0
+  fi
+  if [[ -n ${K3SCTL_FAILURE_PARAMETER_PREFIX:-} ]]; then
+    parameter="$K3SCTL_FAILURE_PARAMETER_PREFIX/$K3SCTL_INSTANCE_ID"
+    if retry "recording the failure in SSM parameter $parameter" awsr ssm put-parameter --name "$parameter" \
+      --type String --overwrite --value "$reason" >/dev/null; then
+      log "recorded the failure in SSM parameter $parameter"
+    else
+      console "could not record the failure in SSM parameter $parameter"
+    fi
+  fi
+  if retry "marking $K3SCTL_INSTANCE_ID Unhealthy" awsr autoscaling set-instance-health --instance-id "$K3SCTL_INSTANCE_ID" \
+    --health-status Unhealthy --no-should-respect-grace-period; then
+    log "marked $K3SCTL_INSTANCE_ID Unhealthy: its Auto Scaling group replaces it"
+  else
+    console "could not mark $K3SCTL_INSTANCE_ID Unhealthy (autoscaling:SetInstanceHealth)"
+  fi
+}
+
+# report_failure_on_exit: from here on, a non-zero exit is a failed bootstrap (reported).
+report_failure_on_exit() { trap '_report_failure_on_exit $?' EXIT; }
+_report_failure_on_exit() {
+  local rc=$1
+  trap - EXIT
+  ((rc == 0)) && return 0
+  set +e
+  report_bootstrap_failure "${K3SCTL_FATAL_REASON:-exited with status $rc}"
+  exit "$rc"
+}
+
 _ssm_fetch_once() {
   (umask 077 && awsr ssm get-parameter --name "$1" --with-decryption \
     --query Parameter.Value --output text >"$2" 2>/dev/null) && [[ -s $2 ]]
@@ -136,6 +241,44 @@ server_healthy() {
   local body
   body=$(curl -ksS --max-time "${K3SCTL_PROBE_TIMEOUT:-3}" "https://$1:$K3SCTL_API_PORT/ping" 2>/dev/null) || return 1
   [[ $body == pong* ]]
+}
+
+# agent_healthy: the local kubelet's healthz (127.0.0.1:10248) answers: the agent joined a server.
+agent_healthy() {
+  local body
+  body=$(curl -sS --max-time "${K3SCTL_PROBE_TIMEOUT:-3}" "http://127.0.0.1:${K3SCTL_KUBELET_HEALTHZ_PORT:-10248}/healthz" 2>/dev/null) || return 1
+  [[ $body == ok* ]]
+}
+
+# has_etcd_data: this server holds embedded-etcd data (it is or was a member).
+has_etcd_data() {
+  [[ -d $K3SCTL_K3S_DATA_DIR/server/db ]] && [[ -n $(ls -A "$K3SCTL_K3S_DATA_DIR/server/db") ]]
+}
+
+# start_k3s_unit UNIT CHECK...: enables UNIT, starts it without blocking and waits for CHECK
+# (K3SCTL_READY_ATTEMPTS retries); restarts it, with growing pauses, up to K3SCTL_START_ATTEMPTS starts.
+start_k3s_unit() {
+  local unit=$1 start=1 starts=${K3SCTL_START_ATTEMPTS:-3} delay=$K3SCTL_RETRY_SLEEP verb=start
+  shift
+  systemctl daemon-reload || warn "systemctl daemon-reload failed"
+  retry "systemd to enable $unit" systemctl enable "$unit" || return 1
+  while true; do
+    if systemctl "$verb" --no-block "$unit"; then
+      if K3SCTL_RETRY_ATTEMPTS=${K3SCTL_READY_ATTEMPTS:-20} retry "$unit to become healthy (start $start/$starts)" "$@"; then
+        return 0
+      fi
+    else
+      warn "systemctl $verb $unit failed (start $start/$starts)"
+    fi
+    if ((start >= starts)); then
+      log "$unit did not become healthy after $starts starts (see journalctl -u $unit)"
+      return 1
+    fi
+    log "restarting $unit in ${delay}s (start $((start + 1))/$starts; see journalctl -u $unit)"
+    sleep "$delay"
+    start=$((start + 1)) verb=restart delay=$((delay * 2))
+    ((delay <= K3SCTL_RETRY_MAX_SLEEP)) || delay=$K3SCTL_RETRY_MAX_SLEEP
+  done
 }
 
 # set_hosts_entry IP: exactly one "IP control-plane.cluster.local" line; rewritten in place

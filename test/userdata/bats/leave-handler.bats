@@ -44,7 +44,7 @@ completed_with() { grep -E "^aws .*autoscaling complete-lifecycle-action .*--ins
   [[ "$output" == *"drain of ip-10-0-5-1 did not finish within 0s"* ]]
   grep -q '^kubectl delete node ip-10-0-5-1' "$STUB_LOG"
   completed_with i-0n01 ABANDON
-  ! completed_with i-0n01 CONTINUE
+  ! completed_with i-0n01 CONTINUE || false
 }
 
 @test "long drains are retried in bounded rounds with a heartbeat before each" {
@@ -69,7 +69,7 @@ completed_with() { grep -E "^aws .*autoscaling complete-lifecycle-action .*--ins
   first_complete=$(grep -n 'complete-lifecycle-action .*i-0n01' "$STUB_LOG" | head -1 | cut -d: -f1)
   head -n "$first_complete" "$STUB_LOG" | grep -q 'record-lifecycle-action-heartbeat .*--instance-id i-0n02'
   # a completed instance gets no more heartbeats
-  ! tail -n +"$first_complete" "$STUB_LOG" | grep -q 'record-lifecycle-action-heartbeat .*--instance-id i-0n01'
+  ! tail -n +"$first_complete" "$STUB_LOG" | grep -q 'record-lifecycle-action-heartbeat .*--instance-id i-0n01' || false
   completed_with i-0n02 ABANDON
 }
 
@@ -153,8 +153,8 @@ completed_with() { grep -E "^aws .*autoscaling complete-lifecycle-action .*--ins
   grep -q '^kubectl delete node ip-10-0-5-1 ' "$STUB_LOG"
   grep -q '^kubectl delete node ip-10-0-5-1x ' "$STUB_LOG"
   grep -q '^kubectl delete node ip-10-0-5-2 ' "$STUB_LOG"
-  ! grep -q '^kubectl delete node ip-10-0-5-3 ' "$STUB_LOG"
-  ! grep -q '^kubectl delete node ip-10-0-5-4 ' "$STUB_LOG"
+  ! grep -q '^kubectl delete node ip-10-0-5-3 ' "$STUB_LOG" || false
+  ! grep -q '^kubectl delete node ip-10-0-5-4 ' "$STUB_LOG" || false
   grep -q 'ec2 describe-instances --filters Name=instance-id,Values=i-0dead,i-0dead2,i-0gone,i-0live,i-0stop' "$STUB_LOG"
 }
 
@@ -173,4 +173,32 @@ completed_with() { grep -E "^aws .*autoscaling complete-lifecycle-action .*--ins
   handler
   [ "$status" -eq 0 ]
   assert_no_token_leak
+}
+
+@test "an instance whose bootstrap failed (no etcd data) completes its own lifecycle action when no control plane is healthy" {
+  rm -f "$STUB_DIR"/healthy/*
+  terminating k3sctl-alpha-cp control-plane i-0aaa
+  printf 'k3sctl-server-join: k3s server (init) did not become healthy\n' >"$K3SCTL_ROOT/var/lib/k3sctl/bootstrap-failed"
+  handler
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"its bootstrap failed (k3sctl-server-join: k3s server (init) did not become healthy) and it holds no etcd data"* ]]
+  completed_with i-0aaa CONTINUE
+  [ "$(stub_calls '^kubectl')" -eq 0 ]
+  # without the failure record (or with etcd data) it waits for a healthy control plane as before
+  : >"$STUB_LOG"
+  rm "$K3SCTL_ROOT/var/lib/k3sctl/bootstrap-failed"
+  handler
+  [ "$status" -eq 0 ]
+  [ "$(stub_calls 'complete-lifecycle-action')" -eq 0 ]
+  printf 'failed\n' >"$K3SCTL_ROOT/var/lib/k3sctl/bootstrap-failed"
+  mkdir -p "$K3SCTL_ROOT/var/lib/rancher/k3s/server/db/etcd"
+  handler
+  [ "$status" -eq 0 ]
+  [ "$(stub_calls 'complete-lifecycle-action')" -eq 0 ]
+}
+
+@test "the leave-handler unit runs without k3s (no Requires=k3s.service), so a failed instance can leave" {
+  unit="$REPO_ROOT/userdata/systemd/k3sctl-leave-handler.service"
+  ! grep -qE '^(Requires|BindsTo|Requisite)=.*k3s' "$unit" || false
+  grep -qx 'ExecStart=/usr/local/bin/k3sctl-leave-handler' "$unit"
 }

@@ -6,6 +6,8 @@ setup() {
   setup_instance
   write_config node
   imds i-0node 'us-east-1c' 10.0.5.50
+  # Starting k3s-agent.service makes the local kubelet answer its healthz.
+  healthy_systemctl
 }
 
 discover() { run "$REPO_ROOT/userdata/bin/k3sctl-discover-control-plane"; }
@@ -58,7 +60,10 @@ entries() { grep -c 'control-plane.cluster.local' "$K3SCTL_ROOT/etc/hosts"; }
   [ "$(stub_calls '^curl .*meta-data/' )" -eq "$(stub_calls '^curl .*X-aws-ec2-metadata-token: imds-session-token.*meta-data/')" ]
   [ "$(stub_calls 'ssm get-parameter --name /k3sctl/clusters/alpha/agent-token --with-decryption')" -eq 1 ]
   [ "$(stub_calls 'server-token')" -eq 0 ]
-  [ "$(stub_calls '^systemctl enable --now k3s-agent.service')" -eq 1 ]
+  [ "$(stub_calls '^systemctl enable k3s-agent.service')" -eq 1 ]
+  [ "$(stub_calls '^systemctl start --no-block k3s-agent.service')" -eq 1 ]
+  grep -q '^curl .*http://127.0.0.1:10248/healthz' "$STUB_LOG"
+  [[ "$output" == *"k3s agent started and joined"* ]]
   [ "$(stat -c %a "$K3SCTL_ROOT/var/lib/k3sctl/agent-token")" = 600 ]
   grep -qx 'K3SCTL_ZONE=us-east-1c' "$K3SCTL_ROOT/var/lib/k3sctl/instance.env"
   grep -qx "K3SCTL_PUBLIC_IP=''" "$K3SCTL_ROOT/var/lib/k3sctl/instance.env"
@@ -87,8 +92,41 @@ entries() { grep -c 'control-plane.cluster.local' "$K3SCTL_ROOT/etc/hosts"; }
   grep -qx 'dedicated=web:NoSchedule' <<<"$argv"
   # an extra argument with a space and $(...) arrives as one untouched argv element
   grep -qxF -- '--kube-apiserver-arg=audit-log-maxage=3 $(touch pwned)' <<<"$argv"
-  [ ! -e pwned ] && [ ! -e "$BATS_TEST_TMPDIR/pwned" ]
-  ! grep -q -- '--node-external-ip' <<<"$argv"
+  [ ! -e pwned ]
+  [ ! -e "$BATS_TEST_TMPDIR/pwned" ]
+  ! grep -q -- '--node-external-ip' <<<"$argv" || false
+  ! grep -q -- '--advertise-address' <<<"$argv" || false
+}
+
+@test "an agent with a public IP gets it as --node-external-ip (agents only; servers advertise the private IP)" {
+  instance_env i-0node 'us-east-1c' 10.0.5.50 54.9.9.9
+  printf 'the agent token' >"$K3SCTL_ROOT/var/lib/k3sctl/agent-token"
+  run "$REPO_ROOT/userdata/bin/k3sctl-k3s-exec" agent
+  [ "$status" -eq 0 ]
+  line=$(grep '^k3s agent' "$STUB_LOG")
+  [[ "$line" == *"--node-external-ip 54.9.9.9"* ]]
+  [[ "$line" == *"--node-ip 10.0.5.50"* ]]
+}
+
+@test "an agent that never joins: bounded starts, then the agent is stopped, the reason recorded in SSM and the node marked Unhealthy" {
+  stub_handler systemctl 'exit 0' # the kubelet never answers
+  run "$REPO_ROOT/userdata/bin/k3sctl-bootstrap"
+  [ "$status" -eq 1 ]
+  [ "$(stub_calls '^systemctl (start|restart) --no-block k3s-agent.service')" -eq 2 ]
+  [[ "$(failure_reason i-0node)" == "k3sctl-bootstrap: the k3s agent did not join a control plane of cluster alpha after 2 starts"* ]]
+  grep -qx 'aws --region us-east-1 autoscaling set-instance-health --instance-id i-0node --health-status Unhealthy --no-should-respect-grace-period' "$STUB_LOG"
+  grep -q '^systemctl disable --now --no-block k3s-agent.service' "$STUB_LOG"
+  grep -q 'the k3s agent did not join' "$K3SCTL_CONSOLE"
+  assert_no_token_leak
+}
+
+@test "a node whose agent token cannot be read reports the failure and never starts the agent" {
+  touch "$STUB_DIR/ssm/_k3sctl_clusters_alpha_agent-token.denied"
+  run "$REPO_ROOT/userdata/bin/k3sctl-bootstrap"
+  [ "$status" -eq 1 ]
+  [[ "$(failure_reason i-0node)" == *"cannot read the agent token from SSM parameter /k3sctl/clusters/alpha/agent-token"* ]]
+  grep -q 'autoscaling set-instance-health --instance-id i-0node --health-status Unhealthy' "$STUB_LOG"
+  [ "$(stub_calls 'start --no-block k3s-agent.service')" -eq 0 ]
 }
 
 @test "install_k3s downloads the release binary and verifies its checksum" {
