@@ -10,9 +10,10 @@
 //   K3SCTL_SANDBOX_BEHAVIOR   JSON overriding the sandbox behaviour for this invocation only, e.g.
 //                             '{"timings":{"instanceBootMs":90000},"neverHealthy":["*"],"realCallDelayMs":50}':
 //                             keys of SandboxBehavior (timings, neverHealthy, failDrain, slowBoot,
-//                             rateLimits, ssmNoOutput) plus realCallDelayMs, real milliseconds every
-//                             simulated call takes (sandbox time is virtual and a run is otherwise
-//                             near-instant; tests use it to interrupt a run while it is writing).
+//                             rateLimits, ssmNoOutput, bootstrapFails) plus realCallDelayMs, real
+//                             milliseconds every simulated call takes (sandbox time is virtual and a
+//                             run is otherwise near-instant; tests use it to interrupt a run while it
+//                             is writing).
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -571,6 +572,7 @@ const BEHAVIOR_KEYS = new Set([
   'slowBoot',
   'rateLimits',
   'ssmNoOutput',
+  'bootstrapFails',
   'realCallDelayMs',
 ]);
 

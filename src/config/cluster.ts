@@ -17,6 +17,35 @@ export const DEFAULT_NODES = 2;
 export const DEFAULT_ROOT_VOLUME_SIZE = 20;
 export const DEFAULT_ROOT_VOLUME_TYPE = 'gp3';
 export const DEFAULT_OS = 'al2023';
+/**
+ * IMDSv2 PUT response hop limit of the instances. 1: the token response cannot cross the extra hop
+ * into a pod's network namespace, so pods (other than hostNetwork ones) cannot reach the node role's
+ * credentials. 1-64 is the range EC2 accepts (HttpPutResponseHopLimit).
+ */
+export const DEFAULT_IMDS_HOP_LIMIT = 1;
+export const MAX_IMDS_HOP_LIMIT = 64;
+/** The hop limit of launch templates made before the setting existed (groups stored without it). */
+export const LEGACY_IMDS_HOP_LIMIT = 2;
+/**
+ * Label keys in the kubernetes.io / k8s.io namespaces that the kubelet sets on its own Node
+ * (k8s.io/kubelet pkg/apis well_known_labels.go: kubeletLabels), and the namespaces under which it
+ * may set any key (kubeletLabelNamespaces, also as `*.NAMESPACE`). The kubelet refuses every other
+ * key of those namespaces given with --node-labels (k3s --node-label): it does not start.
+ */
+export const KUBELET_ALLOWED_LABELS = [
+  'beta.kubernetes.io/arch',
+  'beta.kubernetes.io/instance-type',
+  'beta.kubernetes.io/os',
+  'failure-domain.beta.kubernetes.io/region',
+  'failure-domain.beta.kubernetes.io/zone',
+  'kubernetes.io/arch',
+  'kubernetes.io/hostname',
+  'kubernetes.io/os',
+  'node.kubernetes.io/instance-type',
+  'topology.kubernetes.io/region',
+  'topology.kubernetes.io/zone',
+] as const;
+export const KUBELET_ALLOWED_LABEL_NAMESPACES = ['kubelet.kubernetes.io', 'node.kubernetes.io'] as const;
 export const CONTROL_PLANE_GROUP = 'control-plane';
 export const NODE_GROUP = 'nodes';
 export const OS_ALIASES = ['al2023', 'ubuntu-24.04'] as const;
@@ -44,6 +73,13 @@ const groupSelectionFields = {
   k3sArgs: z.array(z.string()).optional().describe('extra k3s arguments (--k3s-arg)'),
   rootVolumeSize: z.number().int().min(8).max(16384).optional().describe('root volume GiB (--root-volume-size)'),
   rootVolumeType: z.enum(ROOT_VOLUME_TYPES).optional().describe('root volume type (--root-volume-type)'),
+  imdsHopLimit: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_IMDS_HOP_LIMIT)
+    .optional()
+    .describe('IMDSv2 hop limit, 1-64 (--imds-hop-limit; default 1: pods cannot reach the node role\'s credentials; 2 lets pods in pod networking reach IMDS)'),
 };
 
 export const ClusterFileSchema = z
@@ -109,6 +145,8 @@ interface GroupSettings {
   spot: boolean;
   rootVolumeSize: number;
   rootVolumeType: string;
+  /** IMDSv2 hop limit of the launch template (HttpPutResponseHopLimit). */
+  imdsHopLimit: number;
 }
 
 /** A group as asked for, validated; lookups not yet resolved. */
@@ -150,10 +188,16 @@ export interface ClusterSpec {
 }
 
 /** A group with every lookup resolved: what the launch template and ASG are built from. Stored in SSM. */
-export interface StoredGroup extends GroupSettings {
+export interface StoredGroup extends Omit<GroupSettings, 'imdsHopLimit'> {
   subnetIds: string[];
   imageId: string;
   rootDeviceName: string;
+  /**
+   * Absent in a group stored before the setting existed: its launch template keeps
+   * LEGACY_IMDS_HOP_LIMIT (so `nodegroup scale` makes no new version) until `cluster create` or
+   * `nodegroup add` declares it again.
+   */
+  imdsHopLimit?: number;
 }
 
 export interface StoredIngress {
@@ -206,6 +250,7 @@ const StoredGroupSchema = z.object({
   spot: z.boolean(),
   rootVolumeSize: z.number(),
   rootVolumeType: z.string(),
+  imdsHopLimit: z.number().int().min(1).max(MAX_IMDS_HOP_LIMIT).optional(),
 });
 
 export const StoredClusterConfigSchema = z.object({
@@ -364,13 +409,47 @@ export function validateK3sVersion(v: string, field: string): string {
   return v;
 }
 
+/**
+ * True when the kubelet refuses to set label `key` on its own Node (kubelet ValidateKubeletFlags and
+ * the NodeRestriction admission plugin): a key whose prefix is or ends with kubernetes.io or k8s.io,
+ * unless it is one the kubelet sets itself or lies under kubelet.kubernetes.io / node.kubernetes.io.
+ */
+export function isKubeletRefusedLabel(key: string): boolean {
+  const slash = key.indexOf('/');
+  if (slash < 0) return false;
+  const prefix = key.slice(0, slash);
+  const under = (domain: string) => prefix === domain || prefix.endsWith(`.${domain}`);
+  if (!under('kubernetes.io') && !under('k8s.io')) return false;
+  if ((KUBELET_ALLOWED_LABELS as readonly string[]).includes(key)) return false;
+  return !KUBELET_ALLOWED_LABEL_NAMESPACES.some(under);
+}
+
 function validateLabels(labels: Record<string, string>, field: string): Record<string, string> {
   for (const [k, v] of Object.entries(labels)) {
     if (!LABEL_KEY.test(k) || !LABEL_VALUE.test(v)) {
       throw new UserError(`${field} '${k}=${v}' is not a valid Kubernetes label`, undefined, field);
     }
+    if (isKubeletRefusedLabel(k)) {
+      throw new UserError(
+        `${field} '${k}' is in the reserved kubernetes.io / k8s.io namespace: the kubelet refuses to set it on its own node, so k3s would not start`,
+        `under kubernetes.io and k8s.io only keys under ${KUBELET_ALLOWED_LABEL_NAMESPACES.map((n) => `${n}/`).join(' and ')} (or a subdomain of them) and ${KUBELET_ALLOWED_LABELS.join(', ')} are allowed; ` +
+          `use your own prefix (e.g. example.com/role=worker), or set the label with kubectl label node after the node joined`,
+        field,
+      );
+    }
   }
   return labels;
+}
+
+function validateImdsHopLimit(n: number, field: string): number {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_IMDS_HOP_LIMIT) {
+    throw new UserError(
+      `${field} must be a whole number 1-${MAX_IMDS_HOP_LIMIT} (EC2's range), got ${n}`,
+      '1 (the default) keeps pods away from the node role; 2 lets pods in pod networking reach IMDS',
+      field,
+    );
+  }
+  return n;
 }
 
 function validateTaints(taints: string[], field: string): string[] {
@@ -450,8 +529,16 @@ export function mergeFileAndFlags<T extends object>(file: T | undefined, flags: 
   return out as T;
 }
 
+/**
+ * Which flag or file field an input came from, for error messages (flags by default). Labels from
+ * the file are named `labels`, from flags `--label`.
+ */
+export interface InputFields {
+  labels?: string;
+}
+
 /** Builds and validates the `cluster create` spec (no AWS calls). */
-export function buildClusterSpec(input: ClusterFile & { name: string; region: string }): ClusterSpec {
+export function buildClusterSpec(input: ClusterFile & { name: string; region: string }, fields: InputFields = {}): ClusterSpec {
   validateClusterName(input.name, 'name');
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(input.region)) throw new UserError(`region '${input.region}' is not an AWS region`, undefined, '--region');
   const vpcGiven = [input.vpcId && '--vpc-id', input.vpc && '--vpc', input.vpcTags && Object.keys(input.vpcTags).length && '--vpc-tag'].filter(Boolean);
@@ -468,7 +555,8 @@ export function buildClusterSpec(input: ClusterFile & { name: string; region: st
     throw new UserError(`--root-volume-type '${rootVolumeType}' is not one of ${ROOT_VOLUME_TYPES.join(', ')}`, undefined, '--root-volume-type');
   }
   const k3sArgs = input.k3sArgs ?? [];
-  const common = { ami, k3sVersion, k3sArgs, rootVolumeSize, rootVolumeType };
+  const imdsHopLimit = validateImdsHopLimit(input.imdsHopLimit ?? DEFAULT_IMDS_HOP_LIMIT, '--imds-hop-limit');
+  const common = { ami, k3sVersion, k3sArgs, rootVolumeSize, rootVolumeType, imdsHopLimit };
   const controlPlanes = validateCount(input.controlPlanes ?? DEFAULT_CONTROL_PLANES, 'control-plane', '--control-planes');
   if (controlPlanes === 0) throw new UserError('--control-planes must be at least 1', undefined, '--control-planes');
   const nodes = validateCount(input.nodes ?? DEFAULT_NODES, 'node', '--nodes');
@@ -488,7 +576,7 @@ export function buildClusterSpec(input: ClusterFile & { name: string; region: st
       role: 'node',
       count: nodes,
       instanceType: validateInstanceTypeName(input.nodeType ?? DEFAULT_NODE_TYPE, '--node-type'),
-      labels: validateLabels(input.labels ?? {}, '--label'),
+      labels: validateLabels(input.labels ?? {}, fields.labels ?? '--label'),
       taints: validateTaints(input.taints ?? [], '--taint'),
       spot: input.spot ?? false,
       ...common,
@@ -519,7 +607,11 @@ export function buildClusterSpec(input: ClusterFile & { name: string; region: st
 }
 
 /** Builds and validates a `controlplane add` / `nodegroup add` group spec (no AWS calls). */
-export function buildGroupSpec(input: GroupFile & { name: string; role: GroupRole }, defaults: { k3sVersion?: string } = {}): GroupSpec {
+export function buildGroupSpec(
+  input: GroupFile & { name: string; role: GroupRole },
+  defaults: { k3sVersion?: string } = {},
+  fields: InputFields = {},
+): GroupSpec {
   validateGroupName(input.name, 'group');
   const countField = input.role === 'control-plane' ? '--control-planes' : '--nodes';
   const typeField = input.role === 'control-plane' ? '--control-plane-type' : '--node-type';
@@ -536,11 +628,12 @@ export function buildGroupSpec(input: GroupFile & { name: string; role: GroupRol
     // Empty: the cluster's version (filled in by the workflow from the stored configuration).
     k3sVersion: input.k3sVersion ?? defaults.k3sVersion ? validateK3sVersion((input.k3sVersion ?? defaults.k3sVersion)!, '--k3s-version') : '',
     k3sArgs: input.k3sArgs ?? [],
-    labels: validateLabels(input.labels ?? {}, '--label'),
+    labels: validateLabels(input.labels ?? {}, fields.labels ?? '--label'),
     taints: validateTaints(input.taints ?? [], '--taint'),
     spot: input.spot ?? false,
     rootVolumeSize,
     rootVolumeType: input.rootVolumeType ?? DEFAULT_ROOT_VOLUME_TYPE,
+    imdsHopLimit: validateImdsHopLimit(input.imdsHopLimit ?? DEFAULT_IMDS_HOP_LIMIT, '--imds-hop-limit'),
   };
 }
 

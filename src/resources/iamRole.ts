@@ -1,5 +1,7 @@
-// IAM roles of a cluster's instances (control-plane, node): the role, its one inline least-privilege
-// policy and its attached managed policies. Found by deterministic name, owned when tagged with the cluster.
+// IAM roles of a cluster's instances (control-plane, node): the role, its inline least-privilege policies
+// and the documents of those policies. No AWS managed policy is attached: AmazonSSMManagedInstanceCore
+// (attached by earlier versions, detached on converge) allows ssm:GetParameter(s) on "*", which would
+// let any node read the server token. Found by deterministic name, owned when tagged with the cluster.
 import {
   AttachRolePolicyCommand,
   CreateRoleCommand,
@@ -24,21 +26,49 @@ import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types
 import { registerUndo } from './undo';
 
 export const IAM_ROLE_TYPE = 'AWS::IAM::Role';
+/** Attached to instance roles by earlier k3sctl versions; detached when found (see the module header). */
 export const SSM_MANAGED_INSTANCE_CORE = 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore';
+/** Managed policies k3sctl once attached and now detaches; any other attachment is the user's and is left alone. */
+const RETIRED_MANAGED_POLICIES = [SSM_MANAGED_INSTANCE_CORE];
+
+export const SSM_AGENT_POLICY_NAME = 'k3sctl-ssm-agent';
+export const NODE_SERVER_TOKEN_DENY_POLICY_NAME = 'k3sctl-node-deny-server-token';
 
 const EC2_TRUST = JSON.stringify({
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
 });
 
+export interface PolicyStatement {
+  Sid: string;
+  Effect: 'Allow' | 'Deny';
+  Action: string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string>>;
+}
+
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: PolicyStatement[];
+}
+
+/** The account and partition of a role, known from its ARN once it exists. */
+export interface RoleAccount {
+  partition: string;
+  accountId: string;
+}
+
+/** An inline policy for the role's account and partition. */
+export type PolicyBuilder = (account: RoleAccount) => PolicyDocument;
+
 export interface IamRoleSpec {
   key: string;
   roleName: string;
   cluster: string;
   role: 'control-plane' | 'node';
-  policyName: string;
-  /** The inline policy for an account and partition (known from the role's ARN). */
-  policy: (arn: { partition: string; accountId: string }) => object;
+  /** The role's inline policies by name; inline policies of other names are left alone. */
+  policies: Record<string, PolicyBuilder>;
+  /** Managed policy ARNs to attach (`arn:aws:` is rewritten to the role's partition). */
   managedPolicies: string[];
 }
 
@@ -46,12 +76,12 @@ export interface IamRoleState {
   roleName: string;
   arn: string;
   tags: Record<string, string>;
-  /** Normalised JSON of the inline policy, or undefined when missing. */
-  policy?: string;
+  /** Normalised JSON of each inline policy asked for that exists, by name. */
+  policies: Record<string, string>;
   attached: string[];
 }
 
-function arnParts(arn: string): { partition: string; accountId: string } {
+function arnParts(arn: string): RoleAccount {
   const p = arn.split(':');
   return { partition: p[1] ?? 'aws', accountId: p[4] ?? '' };
 }
@@ -71,8 +101,8 @@ export function normalizePolicy(doc: string | object): string {
   }
 }
 
-/** Read-only: the role with its inline policy and attachments, or undefined. */
-export async function findIamRole(clients: AwsClients, roleName: string, policyName?: string): Promise<(IamRoleState & { owner?: string }) | undefined> {
+/** Read-only: the role with the named inline policies and its attachments, or undefined. */
+export async function findIamRole(clients: AwsClients, roleName: string, policyNames: string[] = []): Promise<(IamRoleState & { owner?: string }) | undefined> {
   let role;
   try {
     role = (await clients.iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
@@ -81,11 +111,11 @@ export async function findIamRole(clients: AwsClients, roleName: string, policyN
     throw error;
   }
   if (!role) return undefined;
-  let policy: string | undefined;
-  if (policyName) {
+  const policies: Record<string, string> = {};
+  for (const PolicyName of policyNames) {
     try {
-      const p = await clients.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }));
-      policy = p.PolicyDocument ? normalizePolicy(p.PolicyDocument) : undefined;
+      const p = await clients.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName }));
+      if (p.PolicyDocument) policies[PolicyName] = normalizePolicy(p.PolicyDocument);
     } catch (error) {
       if (awsErrorCode(error) !== 'NoSuchEntity') throw error;
     }
@@ -95,7 +125,7 @@ export async function findIamRole(clients: AwsClients, roleName: string, policyN
     attached.push(...(page.AttachedPolicies ?? []).map((a) => a.PolicyArn!));
   }
   const tags = managedTagMap(role.Tags as Tag[]);
-  return { roleName, arn: role.Arn!, tags, policy, attached, owner: tags[TagKeys.cluster] };
+  return { roleName, arn: role.Arn!, tags, policies, attached, owner: tags[TagKeys.cluster] };
 }
 
 /** Deletes a role with its inline policies, attachments and instance-profile memberships. NotFound is success. */
@@ -127,9 +157,23 @@ registerUndo(IAM_ROLE_TYPE, {
   delete: async (clients, data) => {
     await deleteIamRole(clients, String(data.roleName));
   },
+  // data: { roleName, policyName, policy } puts the previous document back (policy null: there was none,
+  // delete it); { roleName, attach } re-attaches a detached managed policy; { roleName, detach } removes one.
   restore: async (clients, data) => {
-    if (typeof data.policy === 'string' && data.policyName) {
-      await clients.iam.send(new PutRolePolicyCommand({ RoleName: String(data.roleName), PolicyName: String(data.policyName), PolicyDocument: data.policy }));
+    const RoleName = String(data.roleName);
+    const ignoreMissing = (call: () => Promise<unknown>) => ignoringNotFound(call, 'NoSuchEntity');
+    if (typeof data.policyName === 'string') {
+      const PolicyName = data.policyName;
+      if (typeof data.policy === 'string') {
+        await clients.iam.send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: data.policy }));
+      } else if (data.policy === null) {
+        await ignoreMissing(() => clients.iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName })));
+      }
+    }
+    if (typeof data.attach === 'string') await clients.iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: data.attach }));
+    if (typeof data.detach === 'string') {
+      const PolicyArn = data.detach;
+      await ignoreMissing(() => clients.iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn })));
     }
   },
 });
@@ -143,14 +187,23 @@ function desiredTags(spec: IamRoleSpec): Tag[] {
   return clusterTags(spec.cluster, spec.role, { name: spec.roleName });
 }
 
+/** What the spec asks for in the role's account: inline documents (normalised), managed ARNs to attach and to detach. */
+function desiredPolicies(spec: IamRoleSpec, account: RoleAccount) {
+  const inline = Object.entries(spec.policies).map(([name, build]) => [name, normalizePolicy(build(account))] as const);
+  const attach = spec.managedPolicies.map((a) => managedPolicyArn(a, account.partition));
+  const retired = RETIRED_MANAGED_POLICIES.map((a) => managedPolicyArn(a, account.partition)).filter((a) => !attach.includes(a));
+  return { inline, attach, retired };
+}
+
 /** The instance role of one cluster role (control-plane or node). */
 export function iamRoleTask(spec: IamRoleSpec): Task<IamRoleState> {
+  const restore = (data: Record<string, unknown>): UndoRecord => ({ type: IAM_ROLE_TYPE, action: 'restore', data: { roleName: spec.roleName, ...data } });
   return {
     key: spec.key,
     type: IAM_ROLE_TYPE,
     name: spec.roleName,
     async find(ctx) {
-      const found = await findIamRole(ctx.clients, spec.roleName, spec.policyName);
+      const found = await findIamRole(ctx.clients, spec.roleName, Object.keys(spec.policies));
       if (found && found.owner !== spec.cluster) {
         throw new UserError(
           `IAM role ${spec.roleName} exists but is not owned by cluster ${spec.cluster} (tag ${TagKeys.cluster}=${found.owner ?? 'none'})`,
@@ -161,11 +214,12 @@ export function iamRoleTask(spec: IamRoleSpec): Task<IamRoleState> {
     },
     diff(actual) {
       const changes: string[] = [];
-      const { partition, accountId } = arnParts(actual.arn);
-      if (actual.policy !== normalizePolicy(spec.policy({ partition, accountId }))) changes.push(`inline policy ${spec.policyName}: ${actual.policy ? 'changed' : 'missing'}`);
-      for (const arn of spec.managedPolicies.map((a) => managedPolicyArn(a, partition))) {
-        if (!actual.attached.includes(arn)) changes.push(`attach ${arn}`);
+      const { inline, attach, retired } = desiredPolicies(spec, arnParts(actual.arn));
+      for (const [name, policy] of inline) {
+        if (actual.policies[name] !== policy) changes.push(`inline policy ${name}: ${actual.policies[name] ? 'changed' : 'missing'}`);
       }
+      for (const arn of attach) if (!actual.attached.includes(arn)) changes.push(`attach ${arn}`);
+      for (const arn of retired) if (actual.attached.includes(arn)) changes.push(`detach ${arn}`);
       changes.push(...describeTagChanges(desiredTags(spec), actual.tags));
       return changes;
     },
@@ -182,63 +236,130 @@ export function iamRoleTask(spec: IamRoleSpec): Task<IamRoleState> {
         ),
       );
       const arn = created.Role!.Arn!;
-      const { partition, accountId } = arnParts(arn);
-      const policy = normalizePolicy(spec.policy({ partition, accountId }));
+      const { inline, attach } = desiredPolicies(spec, arnParts(arn));
       // Further writes on the new role are undone by deleting the role (its policies go with it).
-      await write(ctx, { action: 'update', name: spec.roleName }, () =>
-        ctx.clients.iam.send(new PutRolePolicyCommand({ RoleName: spec.roleName, PolicyName: spec.policyName, PolicyDocument: policy })),
-      );
-      const attached: string[] = [];
-      for (const a of spec.managedPolicies) {
-        const PolicyArn = managedPolicyArn(a, partition);
-        await write(ctx, { action: 'update', name: spec.roleName }, () => ctx.clients.iam.send(new AttachRolePolicyCommand({ RoleName: spec.roleName, PolicyArn })));
-        attached.push(PolicyArn);
-      }
-      return { roleName: spec.roleName, arn, tags: tagMapOf(desiredTags(spec)), policy, attached };
-    },
-    async update(actual, _changes, ctx) {
-      const { partition, accountId } = arnParts(actual.arn);
-      const policy = normalizePolicy(spec.policy({ partition, accountId }));
-      if (actual.policy !== policy) {
-        const undo: UndoRecord | undefined = actual.policy
-          ? { type: IAM_ROLE_TYPE, action: 'restore', data: { roleName: spec.roleName, policyName: spec.policyName, policy: actual.policy } }
-          : undefined;
-        await write(ctx, { action: 'update', name: spec.roleName, id: actual.arn, undo }, () =>
-          ctx.clients.iam.send(new PutRolePolicyCommand({ RoleName: spec.roleName, PolicyName: spec.policyName, PolicyDocument: policy })),
+      for (const [PolicyName, PolicyDocument] of inline) {
+        await write(ctx, { action: 'update', name: spec.roleName }, () =>
+          ctx.clients.iam.send(new PutRolePolicyCommand({ RoleName: spec.roleName, PolicyName, PolicyDocument })),
         );
       }
-      const attached = [...actual.attached];
-      for (const PolicyArn of spec.managedPolicies.map((a) => managedPolicyArn(a, partition))) {
+      for (const PolicyArn of attach) {
+        await write(ctx, { action: 'update', name: spec.roleName }, () => ctx.clients.iam.send(new AttachRolePolicyCommand({ RoleName: spec.roleName, PolicyArn })));
+      }
+      return { roleName: spec.roleName, arn, tags: tagMapOf(desiredTags(spec)), policies: Object.fromEntries(inline), attached: attach };
+    },
+    async update(actual, _changes, ctx) {
+      const { inline, attach, retired } = desiredPolicies(spec, arnParts(actual.arn));
+      const id = actual.arn;
+      // Policies are put before the retired managed policy is detached, so the SSM agent never loses
+      // a permission in between; rollback undoes them in reverse (re-attach first, then the puts).
+      const policies = { ...actual.policies };
+      for (const [PolicyName, PolicyDocument] of inline) {
+        if (policies[PolicyName] === PolicyDocument) continue;
+        const undo = restore({ policyName: PolicyName, policy: policies[PolicyName] ?? null });
+        await write(ctx, { action: 'update', name: spec.roleName, id, undo }, () =>
+          ctx.clients.iam.send(new PutRolePolicyCommand({ RoleName: spec.roleName, PolicyName, PolicyDocument })),
+        );
+        policies[PolicyName] = PolicyDocument;
+      }
+      let attached = [...actual.attached];
+      for (const PolicyArn of attach) {
         if (attached.includes(PolicyArn)) continue;
-        await write(ctx, { action: 'update', name: spec.roleName, id: actual.arn }, () => ctx.clients.iam.send(new AttachRolePolicyCommand({ RoleName: spec.roleName, PolicyArn })));
+        await write(ctx, { action: 'update', name: spec.roleName, id, undo: restore({ detach: PolicyArn }) }, () =>
+          ctx.clients.iam.send(new AttachRolePolicyCommand({ RoleName: spec.roleName, PolicyArn })),
+        );
         attached.push(PolicyArn);
+      }
+      for (const PolicyArn of retired) {
+        if (!attached.includes(PolicyArn)) continue;
+        await write(ctx, { action: 'update', name: spec.roleName, id, undo: restore({ attach: PolicyArn }) }, () =>
+          ignoringNotFound(() => ctx.clients.iam.send(new DetachRolePolicyCommand({ RoleName: spec.roleName, PolicyArn })), 'NoSuchEntity'),
+        );
+        attached = attached.filter((a) => a !== PolicyArn);
       }
       const tags = tagsToUpdate(desiredTags(spec), actual.tags);
       if (tags.length) {
-        await write(ctx, { action: 'update', name: spec.roleName, id: actual.arn }, () => ctx.clients.iam.send(new TagRoleCommand({ RoleName: spec.roleName, Tags: tags })));
+        await write(ctx, { action: 'update', name: spec.roleName, id }, () => ctx.clients.iam.send(new TagRoleCommand({ RoleName: spec.roleName, Tags: tags })));
       }
-      return { ...actual, policy, attached, tags: { ...actual.tags, ...tagMapOf(tags) } };
+      return { ...actual, policies, attached, tags: { ...actual.tags, ...tagMapOf(tags) } };
     },
     id: (actual) => actual.arn,
   };
 }
 
-/** Least-privilege inline policy of control-plane instances. */
-export function controlPlanePolicy(cluster: string, region: string, parameterPrefix: string, initializedParameter: string) {
-  return ({ partition, accountId }: { partition: string; accountId: string }) => ({
+/** What an instance role's policies are scoped to: the cluster, its region and its SSM parameter names (src/config/names.ts). */
+export interface InstanceRoleScope {
+  cluster: string;
+  region: string;
+  serverToken: string;
+  agentToken: string;
+  initialized: string;
+  /** Prefix under which an instance whose bootstrap failed records why (`PREFIX/INSTANCE_ID`). */
+  bootstrapFailures: string;
+}
+
+function parameterArn(scope: InstanceRoleScope, { partition, accountId }: RoleAccount, name: string): string {
+  return `arn:${partition}:ssm:${scope.region}:${accountId}:parameter${name}`;
+}
+
+/**
+ * `/a/b/c` -> `/`, `/a`, `/a/`, `/a/b`, `/a/b/`: the paths whose GetParametersByPath (recursive) returns
+ * the parameter, each as written and with a trailing slash (an accepted Path too).
+ */
+function parentPaths(name: string): string[] {
+  const parents = name.split('/').filter(Boolean).slice(0, -1);
+  return ['/', ...parents.flatMap((_, i) => [`/${parents.slice(0, i + 1).join('/')}`, `/${parents.slice(0, i + 1).join('/')}/`])];
+}
+
+/**
+ * The cluster's Auto Scaling groups (names k3sctl-CLUSTER-GROUP), decided by their tags since a cluster
+ * NAME-x shares the name prefix. Auto Scaling takes autoscaling:ResourceTag/KEY (and aws:ResourceTag/KEY)
+ * for the actions on a group; the former is the one its user guide documents.
+ */
+function clusterGroups(scope: InstanceRoleScope, { partition, accountId }: RoleAccount, role?: 'control-plane' | 'node') {
+  const tags: Record<string, string> = { [`autoscaling:ResourceTag/${TagKeys.cluster}`]: scope.cluster };
+  if (role) tags[`autoscaling:ResourceTag/${TagKeys.role}`] = role;
+  return {
+    Resource: `arn:${partition}:autoscaling:${scope.region}:${accountId}:autoScalingGroup:*:autoScalingGroupName/k3sctl-${scope.cluster}-*`,
+    Condition: { StringEquals: tags },
+  };
+}
+
+/** Statements both roles share: the bootstrap-failure path (mark the instance unhealthy, record why). */
+function bootstrapFailureStatements(scope: InstanceRoleScope, account: RoleAccount, role: 'control-plane' | 'node'): PolicyStatement[] {
+  return [
+    {
+      Sid: 'RecordBootstrapFailure',
+      Effect: 'Allow',
+      Action: ['ssm:PutParameter'],
+      Resource: parameterArn(scope, account, `${scope.bootstrapFailures}/*`),
+    },
+    {
+      // An instance can only mark instances of its own role's groups: a node cannot take control planes out.
+      Sid: 'MarkInstanceUnhealthy',
+      Effect: 'Allow',
+      Action: ['autoscaling:SetInstanceHealth'],
+      ...clusterGroups(scope, account, role),
+    },
+  ];
+}
+
+/** Inline policy of control-plane instances: both tokens and `initialized` of their own cluster, the leave handler's Auto Scaling calls. */
+export function controlPlanePolicy(scope: InstanceRoleScope): PolicyBuilder {
+  return (account) => ({
     Version: '2012-10-17',
     Statement: [
       {
-        Sid: 'ReadClusterParameters',
+        Sid: 'ReadClusterTokens',
         Effect: 'Allow',
         Action: ['ssm:GetParameter', 'ssm:GetParameters'],
-        Resource: `arn:${partition}:ssm:${region}:${accountId}:parameter${parameterPrefix}/*`,
+        Resource: [scope.serverToken, scope.agentToken, scope.initialized].map((name) => parameterArn(scope, account, name)),
       },
       {
         Sid: 'MarkClusterInitialized',
         Effect: 'Allow',
         Action: ['ssm:PutParameter'],
-        Resource: `arn:${partition}:ssm:${region}:${accountId}:parameter${initializedParameter}`,
+        Resource: parameterArn(scope, account, scope.initialized),
       },
       {
         // Describe* calls support no resource-level permissions.
@@ -251,25 +372,107 @@ export function controlPlanePolicy(cluster: string, region: string, parameterPre
         Sid: 'CompleteClusterLifecycleActions',
         Effect: 'Allow',
         Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
-        Resource: `arn:${partition}:autoscaling:${region}:${accountId}:autoScalingGroup:*:autoScalingGroupName/k3sctl-${cluster}-*`,
-        Condition: { StringEquals: { [`autoscaling:ResourceTag/${TagKeys.cluster}`]: cluster } },
+        ...clusterGroups(scope, account),
       },
+      ...bootstrapFailureStatements(scope, account, 'control-plane'),
     ],
   });
 }
 
-/** Least-privilege inline policy of node instances: the agent token only. */
-export function nodePolicy(region: string, agentTokenParameter: string) {
-  return ({ partition, accountId }: { partition: string; accountId: string }) => ({
+/** Inline policy of node instances: the agent token only. */
+export function nodePolicy(scope: InstanceRoleScope): PolicyBuilder {
+  return (account) => ({
     Version: '2012-10-17',
     Statement: [
       {
         Sid: 'ReadAgentToken',
         Effect: 'Allow',
         Action: ['ssm:GetParameter'],
-        Resource: `arn:${partition}:ssm:${region}:${accountId}:parameter${agentTokenParameter}`,
+        Resource: parameterArn(scope, account, scope.agentToken),
       },
       { Sid: 'DiscoverControlPlanes', Effect: 'Allow', Action: ['ec2:DescribeInstances'], Resource: '*' },
+      ...bootstrapFailureStatements(scope, account, 'node'),
     ],
   });
+}
+
+/**
+ * Defence in depth for nodes: an explicit Deny of every read of the server token, which no other policy
+ * attached to the role can override. GetParametersByPath is authorised on the path, not on the parameters
+ * it returns, so a Deny on the token alone would not stop a recursive read of a parent path.
+ */
+export function nodeServerTokenDenyPolicy(scope: InstanceRoleScope): PolicyBuilder {
+  return (account) => ({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'DenyServerTokenReads',
+        Effect: 'Deny',
+        Action: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParameterHistory', 'ssm:GetParametersByPath'],
+        Resource: parameterArn(scope, account, scope.serverToken),
+      },
+      {
+        Sid: 'DenyServerTokenPathReads',
+        Effect: 'Deny',
+        Action: ['ssm:GetParametersByPath'],
+        Resource: parentPaths(scope.serverToken).map((path) => parameterArn(scope, account, path)),
+      },
+    ],
+  });
+}
+
+/**
+ * What the SSM agent needs for Run Command and Session Manager: the actions of the AWS managed policy
+ * AmazonSSMManagedInstanceCore minus ssm:GetParameter and ssm:GetParameters (its "*" parameter reads).
+ */
+export const ssmAgentPolicy: PolicyBuilder = () => ({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Sid: 'SsmAgent',
+      Effect: 'Allow',
+      Action: [
+        'ssm:DescribeAssociation',
+        'ssm:GetDeployablePatchSnapshotForInstance',
+        'ssm:GetDocument',
+        'ssm:DescribeDocument',
+        'ssm:GetManifest',
+        'ssm:ListAssociations',
+        'ssm:ListInstanceAssociations',
+        'ssm:PutInventory',
+        'ssm:PutComplianceItems',
+        'ssm:PutConfigurePackageResult',
+        'ssm:UpdateAssociationStatus',
+        'ssm:UpdateInstanceAssociationStatus',
+        'ssm:UpdateInstanceInformation',
+      ],
+      Resource: '*',
+    },
+    {
+      Sid: 'SsmAgentSessionChannels',
+      Effect: 'Allow',
+      Action: ['ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel'],
+      Resource: '*',
+    },
+    {
+      Sid: 'SsmAgentRunCommandMessages',
+      Effect: 'Allow',
+      Action: [
+        'ec2messages:AcknowledgeMessage',
+        'ec2messages:DeleteMessage',
+        'ec2messages:FailMessage',
+        'ec2messages:GetEndpoint',
+        'ec2messages:GetMessages',
+        'ec2messages:SendReply',
+      ],
+      Resource: '*',
+    },
+  ],
+});
+
+/** The inline policies of an instance role, by name. */
+export function instanceRolePolicies(role: 'control-plane' | 'node', scope: InstanceRoleScope): Record<string, PolicyBuilder> {
+  return role === 'control-plane'
+    ? { 'k3sctl-control-plane': controlPlanePolicy(scope), [SSM_AGENT_POLICY_NAME]: ssmAgentPolicy }
+    : { 'k3sctl-node': nodePolicy(scope), [NODE_SERVER_TOKEN_DENY_POLICY_NAME]: nodeServerTokenDenyPolicy(scope), [SSM_AGENT_POLICY_NAME]: ssmAgentPolicy };
 }

@@ -37,6 +37,8 @@ export interface LaunchTemplateInput {
   rootDeviceName: string;
   rootVolumeSize: number;
   rootVolumeType: string;
+  /** IMDSv2 PUT response hop limit: 1 keeps the token (and so the role's credentials) off pod networks. */
+  imdsHopLimit: number;
   /** Tags of launched instances and their volumes. */
   instanceTags: Tag[];
 }
@@ -62,7 +64,10 @@ export interface LaunchTemplateState {
   tags: Record<string, string>;
 }
 
-/** The request data: IMDSv2 only with hop limit 2 (containers reach IMDS), encrypted root volume. */
+/**
+ * The request data: IMDSv2 only, with the group's hop limit (1 by default: a pod behind the extra
+ * network hop gets no token, so no node credentials), encrypted root volume.
+ */
 export function launchTemplateData(input: LaunchTemplateInput): RequestLaunchTemplateData {
   return {
     ImageId: input.imageId,
@@ -71,7 +76,7 @@ export function launchTemplateData(input: LaunchTemplateInput): RequestLaunchTem
     IamInstanceProfile: { Arn: input.instanceProfileArn },
     SecurityGroupIds: [...input.securityGroupIds].sort(),
     UserData: input.userDataBase64,
-    MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2, HttpEndpoint: 'enabled' },
+    MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: input.imdsHopLimit, HttpEndpoint: 'enabled' },
     BlockDeviceMappings: [
       {
         DeviceName: input.rootDeviceName,
@@ -101,7 +106,7 @@ export function normalizeLaunchTemplateData(d: RequestLaunchTemplateData | Respo
     securityGroupIds: [...(d.SecurityGroupIds ?? [])].sort(),
     userDataSha256: d.UserData ? crypto.createHash('sha256').update(d.UserData).digest('hex') : null,
     httpTokens: d.MetadataOptions?.HttpTokens ?? null,
-    hopLimit: d.MetadataOptions?.HttpPutResponseHopLimit ?? null,
+    imdsHopLimit: d.MetadataOptions?.HttpPutResponseHopLimit ?? null,
     rootDevice: root?.DeviceName ?? null,
     rootVolumeSize: root?.Ebs?.VolumeSize ?? null,
     rootVolumeType: root?.Ebs?.VolumeType ?? null,

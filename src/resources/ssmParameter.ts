@@ -1,5 +1,7 @@
 // SSM parameters under /k3sctl/clusters/NAME/: the declared configuration (String JSON, kept current)
 // and the join tokens (SecureString from a CSPRNG, created once and never overwritten or read back).
+// Instances write under the same path themselves (the `initialized` marker, bootstrap-failures/ID):
+// a run that created the cluster's settings parameter also removes those on rollback (ownsPath).
 import {
   DeleteParametersCommand,
   GetParameterCommand,
@@ -10,11 +12,15 @@ import {
 import type { AwsClients } from '../aws/clients';
 import { clusterTags } from '../aws/tags';
 import { awsErrorCode } from '../core/errors';
+import { listClusterAutoScalingGroups } from './autoScalingGroup';
+import { listClusterInstances } from './instance';
 import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
 import { registerUndo } from './undo';
 
 export const SSM_PARAMETER_TYPE = 'AWS::SSM::Parameter';
+/** Undo of a cluster's settings parameter created by the run: it and everything under the cluster's path. */
+export const SSM_CLUSTER_PATH_UNDO_TYPE = 'AWS::SSM::Parameter::ClusterPath';
 
 export interface SsmParameterSpec {
   key: string;
@@ -28,6 +34,12 @@ export interface SsmParameterSpec {
   /** Compares values (e.g. parsed JSON); default string equality. */
   equals?: (actual: string, desired: string) => boolean;
   description?: string;
+  /**
+   * The parameter whose creation creates the cluster (its settings): when this run creates it, rollback
+   * also deletes every parameter under `path`, including what the cluster's instances wrote there.
+   * Never set when the parameter already exists (the path then belongs to a cluster older than the run).
+   */
+  ownsPath?: { cluster: string; path: string };
 }
 
 export interface SsmParameterState {
@@ -69,6 +81,45 @@ export async function deleteParameters(clients: AwsClients, names: string[]): Pr
   return deleted;
 }
 
+/** An error rollback retries (its code is one of the "still in use" codes): the undo is tried again later. */
+function stillInUse(message: string): Error {
+  return Object.assign(new Error(message), { name: 'ResourceInUse', Code: 'ResourceInUse' });
+}
+
+/**
+ * Deletes the cluster's settings parameter `name` and every parameter under its path once none of its
+ * instances runs: a running instance may still write there (the first control plane records
+ * `initialized` when k3s answers, a failed bootstrap records its reason). While the cluster's groups are
+ * being deleted (the rollback deleted them just before) this is "not yet" and retried; an instance that
+ * will not stop by itself (its group's deletion failed, or it is in no group) leaves the cluster in
+ * place, settings included: reported, so that a later `runs rollback` finishes once it is gone.
+ */
+export async function deleteClusterPath(clients: AwsClients, cluster: string, path: string, name: string): Promise<string[]> {
+  const live = (await listClusterInstances(clients, cluster)).filter((i) => /^(pending|running|stopping|stopped)$/.test(i.state));
+  if (live.length) {
+    const groups = new Map((await listClusterAutoScalingGroups(clients, cluster)).map((g) => [g.name, g]));
+    const staying = live.filter((i) => {
+      const g = i.autoScalingGroup ? groups.get(i.autoScalingGroup) : undefined;
+      return !g || !/delete/i.test(g.status ?? '');
+    });
+    if (staying.length) {
+      throw new Error(
+        `instances ${staying.map((i) => i.instanceId).join(', ')} of cluster ${cluster} still run outside a group being deleted and may write under ${path}/; ` +
+          `${name} and that path are deleted once they are gone (run this rollback again)`,
+      );
+    }
+    throw stillInUse(`instances ${live.map((i) => i.instanceId).join(', ')} of cluster ${cluster} are still running (their groups are being deleted)`);
+  }
+  const names = (await listParametersByPath(clients, path)).map((p) => p.Name!).filter((n) => n.startsWith(`${path}/`));
+  return deleteParameters(clients, [...new Set([name, ...names])]);
+}
+
+registerUndo(SSM_CLUSTER_PATH_UNDO_TYPE, {
+  delete: async (clients, data) => {
+    await deleteClusterPath(clients, String(data.cluster), String(data.path), String(data.name));
+  },
+});
+
 registerUndo(SSM_PARAMETER_TYPE, {
   delete: async (clients, data) => {
     await deleteParameters(clients, [String(data.name)]);
@@ -102,7 +153,10 @@ export function ssmParameterTask(spec: SsmParameterSpec): Task<SsmParameterState
     async create(ctx) {
       const value = spec.value();
       // Overwrite:false: a parameter created concurrently is never replaced (ParameterAlreadyExists).
-      const out = await write(ctx, { action: 'create', name: spec.name, undo: { type: SSM_PARAMETER_TYPE, action: 'delete', data: { name: spec.name } } }, () =>
+      const undo: UndoRecord = spec.ownsPath
+        ? { type: SSM_CLUSTER_PATH_UNDO_TYPE, action: 'delete', data: { name: spec.name, cluster: spec.ownsPath.cluster, path: spec.ownsPath.path } }
+        : { type: SSM_PARAMETER_TYPE, action: 'delete', data: { name: spec.name } };
+      const out = await write(ctx, { action: 'create', name: spec.name, undo }, () =>
         ctx.clients.ssm.send(
           new PutParameterCommand({
             Name: spec.name,

@@ -10,6 +10,16 @@
 //   running + 10 s --> SSM agent Online (when the instance has an instance profile)
 //   never Ready: instances named (id, Auto Scaling group or `*`) in behavior.neverHealthy
 //   shutting-down / terminated instances are gone from the cluster (the leave handler deleted the node).
+//
+// What instances write (applyInstanceSideWrites, on every tick), as userdata/bin does:
+//   the first control plane in election order claims the cluster's `initialized` parameter when it
+//     starts (`claimed-by=ID at=TIME`, K3SCTL_INITIALIZED_PARAMETER of its config.env), and a control
+//     plane Ready while it is absent or only claimed records `initialized-by=ID at=TIME` there;
+//   a control plane of a cluster recorded as initialised before any of its live servers started
+//     (no server to join: e.g. a re-created cluster whose old marker survived) never runs k3s and
+//     gives up after JOIN_GIVE_UP_MS, refusing to initialise a second, empty cluster;
+//   a bootstrap that fails for good (behavior.bootstrapFails, or the refusal above) records why in
+//     K3SCTL_FAILURE_PARAMETER_PREFIX/INSTANCE_ID and marks the instance Unhealthy in its group.
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { SandboxContext } from './service';
@@ -17,7 +27,10 @@ import { behaviorApplies } from './sandbox';
 import { INSTANCE_ID_NODE_LABEL, TagKeys, tagValue } from '../aws/tags';
 import { getInstance, listInstances, type SbInstance } from './services/ec2';
 import { privateDnsName } from './services/ec2/instances';
+import type { Ec2State } from './services/ec2/state';
 import { instanceTypeInfo } from './services/ec2/catalog';
+import { peekParameter, putParameterInternal } from './services/ssm/parameters';
+import { setInstanceHealthInternal } from './services/autoscaling';
 
 export const SSM_AGENT_ONLINE_MS = 10_000;
 export const DEFAULT_K3S_VERSION = 'v1.31.4+k3s1';
@@ -44,9 +57,72 @@ function isLive(inst: SbInstance): boolean {
   return inst.state === 'running';
 }
 
+/** How long a control plane that finds no server to join retries before giving up (40 attempts, 15 s apart). */
+export const JOIN_GIVE_UP_MS = 10 * 60_000;
+
+/** The instance's bootstrap fails for good when k3s would be Ready (behavior.bootstrapFails). */
+function failsBootstrap(ctx: SandboxContext, inst: Pick<SbInstance, 'InstanceId' | 'Tags'>): boolean {
+  return behaviorApplies(ctx.sb.behavior.bootstrapFails, inst.InstanceId, groupOf(inst));
+}
+
+function neverReady(ctx: SandboxContext, inst: Pick<SbInstance, 'InstanceId' | 'Tags'>): boolean {
+  return behaviorApplies(ctx.sb.behavior.neverHealthy, inst.InstanceId, groupOf(inst)) || failsBootstrap(ctx, inst);
+}
+
 function serverReadyAt(ctx: SandboxContext, inst: SbInstance): number | undefined {
-  if (behaviorApplies(ctx.sb.behavior.neverHealthy, inst.InstanceId, groupOf(inst))) return undefined;
+  if (neverReady(ctx, inst) || joinDecision(ctx, inst) === 'refused') return undefined;
   return inst.runningAt + ctx.sb.behavior.timings.k3sServerReadyMs;
+}
+
+function isLiveServerOf(i: Pick<SbInstance, 'state' | 'Tags'>, cluster: string | undefined): boolean {
+  return (i.state === 'pending' || i.state === 'running') && clusterOf(i) === cluster && k3sRoleOf(i) === 'server';
+}
+
+/**
+ * A value of the `initialized` parameter that means "a cluster was created under this name"
+ * (k3sctl-server-join): not a claim of the election (`claimed-by=ID ...`, written before initialising),
+ * nor empty or false.
+ */
+function isInitializedValue(value: string): boolean {
+  return value !== '' && !/^(false|0|no|none)$/i.test(value) && !/^claimed-by=/.test(value);
+}
+
+/** The region's instances as stored (read them, never change them outside applyInstanceSideWrites). */
+function storedInstances(ctx: SandboxContext): SbInstance[] {
+  return Object.values(ctx.sb.existingServiceState<Ec2State>('ec2', ctx.region)?.instances ?? {});
+}
+
+/**
+ * What a control plane decides when it starts (k3sctl-server-join): `member` when its cluster's
+ * `initialized` parameter was unset when it started (it initialises the cluster or joins the one that
+ * does) or when an older server of the cluster is Ready to be joined within JOIN_GIVE_UP_MS; otherwise
+ * `refused`: the cluster was recorded as initialised but no server holds it (a re-created cluster
+ * whose old marker survived), and it never initialises a second, empty one. Memoised on the stored
+ * instance once it runs (instance.k3sJoin), so a decision never changes when older servers are gone.
+ */
+function joinDecision(ctx: SandboxContext, inst: SbInstance, all: SbInstance[] = storedInstances(ctx)): 'member' | 'refused' {
+  if (inst.k3sJoin) return inst.k3sJoin;
+  const name = instanceConfig(inst).K3SCTL_INITIALIZED_PARAMETER;
+  const marker = name ? peekParameter(ctx, name) : undefined;
+  if (!marker || !isInitializedValue(marker.value) || marker.modifiedAt >= inst.runningAt) return 'member';
+  const cluster = clusterOf(inst);
+  const deadline = inst.runningAt + JOIN_GIVE_UP_MS;
+  const older = all.filter(
+    (p) =>
+      p.InstanceId !== inst.InstanceId &&
+      clusterOf(p) === cluster &&
+      k3sRoleOf(p) === 'server' &&
+      (p.runningAt < inst.runningAt || (p.runningAt === inst.runningAt && p.InstanceId < inst.InstanceId)),
+  );
+  for (const p of older) {
+    if (neverReady(ctx, p)) continue;
+    const readyAt = p.runningAt + ctx.sb.behavior.timings.k3sServerReadyMs;
+    if (readyAt > deadline) continue;
+    // Gone before it could be joined (terminated before it was Ready, or before this one started).
+    if (p.terminatedAt !== undefined && p.terminatedAt <= Math.max(readyAt, inst.runningAt)) continue;
+    if (joinDecision(ctx, p, all) === 'member') return 'member';
+  }
+  return 'refused';
 }
 
 /** When k3s on this instance reports the node Ready (ms), or undefined when it never will (as things stand). */
@@ -59,20 +135,108 @@ function readyAtAmong(ctx: SandboxContext, inst: SbInstance, region: () => SbIns
   if (!role || inst.state === 'shutting-down' || inst.state === 'terminated' || inst.state === 'stopped')
     return undefined;
   if (role === 'server') return serverReadyAt(ctx, inst);
-  if (behaviorApplies(ctx.sb.behavior.neverHealthy, inst.InstanceId, groupOf(inst))) return undefined;
+  if (neverReady(ctx, inst)) return undefined;
   const cluster = clusterOf(inst);
   const firstServer = region()
-    .filter(
-      (i) =>
-        (i.state === 'pending' || i.state === 'running') &&
-        clusterOf(i) === cluster &&
-        k3sRoleOf(i) === 'server',
-    )
+    .filter((i) => isLiveServerOf(i, cluster))
     .map((i) => serverReadyAt(ctx, i))
     .filter((t): t is number => t !== undefined)
     .sort((a, b) => a - b)[0];
   if (firstServer === undefined) return undefined;
   return Math.max(inst.runningAt + ctx.sb.behavior.timings.k3sAgentReadyMs, firstServer);
+}
+
+// Parsed config.env per user data (a launch template version's, shared by its instances).
+const configCache = new Map<string, Record<string, string>>();
+const CONFIG_LINE = /^\s*(K3SCTL_[A-Z0-9_]+)=(?:'([^']*)'|"([^"$]*)"|([^\s'"$()]+))\s*$/gm;
+
+/** The values of /etc/k3sctl/config.env the instance's user data carries (K3SCTL_CLUSTER, ...); {} when none. */
+export function instanceConfig(inst: Pick<SbInstance, 'UserData'>): Record<string, string> {
+  if (!inst.UserData) return {};
+  const cached = configCache.get(inst.UserData);
+  if (cached) return cached;
+  let text = '';
+  try {
+    let raw = Buffer.from(inst.UserData, 'base64');
+    if (raw[0] === 0x1f && raw[1] === 0x8b) raw = gunzipSync(raw);
+    text = raw.toString('utf8');
+  } catch {
+    text = '';
+  }
+  const config: Record<string, string> = {};
+  for (const m of text.matchAll(CONFIG_LINE)) config[m[1]] = m[2] ?? m[3] ?? m[4] ?? '';
+  if (configCache.size >= 256) configCache.clear();
+  configCache.set(inst.UserData, config);
+  return config;
+}
+
+/** Why a bootstrap failed for good, one line prefixed by the script that gave up, as report_bootstrap_failure records it. */
+function bootstrapFailureReason(ctx: SandboxContext, inst: SbInstance, refused: boolean): string {
+  const cluster = clusterOf(inst) ?? '?';
+  if (refused) {
+    const marker = peekParameter(ctx, instanceConfig(inst).K3SCTL_INITIALIZED_PARAMETER ?? '');
+    return `k3sctl-server-join: cluster ${cluster} was initialised (${marker?.value ?? '?'}) but no control plane answered; refusing to --cluster-init a second, empty cluster`;
+  }
+  return k3sRoleOf(inst) === 'server'
+    ? 'k3sctl-server-join: k3s server did not become healthy (sandbox behavior bootstrapFails)'
+    : `k3sctl-bootstrap: k3s agent did not join cluster ${cluster} (sandbox behavior bootstrapFails)`;
+}
+
+function iso(t: number): string {
+  return new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The first live control plane of its cluster in election order (launch time, then instance id). */
+function isElected(inst: SbInstance, all: SbInstance[]): boolean {
+  const cluster = clusterOf(inst);
+  return !all.some(
+    (p) =>
+      p !== inst &&
+      isLiveServerOf(p, cluster) &&
+      (p.launchedAt < inst.launchedAt || (p.launchedAt === inst.launchedAt && p.InstanceId < inst.InstanceId)),
+  );
+}
+
+/**
+ * The instance side's own writes up to now (see the header): the `initialized` marker, and for a
+ * bootstrap that failed for good its reason parameter and Unhealthy status. Run on every tick; reads
+ * stored state only (no copies), and writes at the time the instance would have.
+ */
+export function applyInstanceSideWrites(ctx: SandboxContext): void {
+  const all = storedInstances(ctx);
+  const now = ctx.sb.now();
+  const timings = ctx.sb.behavior.timings;
+  for (const inst of all) {
+    if (inst.state !== 'running') continue;
+    const role = k3sRoleOf(inst);
+    if (!role) continue;
+    let failAt: number | undefined;
+    let refused = false;
+    if (failsBootstrap(ctx, inst)) {
+      failAt = inst.runningAt + (role === 'server' ? timings.k3sServerReadyMs : timings.k3sAgentReadyMs);
+    } else if (role === 'server') {
+      inst.k3sJoin ??= joinDecision(ctx, inst, all);
+      const markerName = instanceConfig(inst).K3SCTL_INITIALIZED_PARAMETER;
+      const readyAt = serverReadyAt(ctx, inst);
+      if (inst.k3sJoin === 'refused') {
+        refused = true;
+        failAt = inst.runningAt + JOIN_GIVE_UP_MS;
+      } else if (markerName) {
+        const marker = peekParameter(ctx, markerName);
+        if (readyAt !== undefined && now >= readyAt && (!marker || !isInitializedValue(marker.value))) {
+          putParameterInternal(ctx, markerName, `initialized-by=${inst.InstanceId} at=${iso(readyAt)}`, readyAt);
+        } else if (!marker && isElected(inst, all)) {
+          // The election's claim, written once when it starts (create-once PutParameter), before k3s runs.
+          putParameterInternal(ctx, markerName, `claimed-by=${inst.InstanceId} at=${iso(inst.runningAt)}`, inst.runningAt);
+        }
+      }
+    }
+    if (failAt === undefined || now < failAt) continue;
+    const prefix = instanceConfig(inst).K3SCTL_FAILURE_PARAMETER_PREFIX;
+    const name = prefix ? `${prefix}/${inst.InstanceId}` : undefined;
+    if (name && !peekParameter(ctx, name)) putParameterInternal(ctx, name, bootstrapFailureReason(ctx, inst, refused), failAt);
+    setInstanceHealthInternal(ctx, inst.InstanceId, 'Unhealthy');
+  }
 }
 
 export function isNodeReady(ctx: SandboxContext, inst: SbInstance): boolean {

@@ -26,6 +26,12 @@ export interface SandboxBehavior {
    * output, whatever the script (as moto's emulated Run Command does). Optional: older saved accounts lack it.
    */
   ssmNoOutput?: string[];
+  /**
+   * Instance ids, ASG names or `*`: the bootstrap of these instances fails for good when k3s would have
+   * been Ready. The instance records why in SSM (`K3SCTL_FAILURE_PARAMETER_PREFIX/INSTANCE_ID` of its
+   * config) and marks itself Unhealthy in its group, which replaces it. Optional: older saved accounts lack it.
+   */
+  bootstrapFails?: string[];
 }
 
 export interface SandboxState {
@@ -75,6 +81,7 @@ export function newSandboxState(behavior?: Partial<SandboxBehavior>): SandboxSta
       slowBoot: behavior?.slowBoot ?? {},
       rateLimits: behavior?.rateLimits ?? true,
       ssmNoOutput: behavior?.ssmNoOutput ?? [],
+      bootstrapFails: behavior?.bootstrapFails ?? [],
     },
     calls: { read: 0, write: 0, byOperation: {} },
   };
@@ -273,7 +280,7 @@ export class Sandbox {
   }
 }
 
-/** True when a behaviour list (`neverHealthy`, `failDrain`, `ssmNoOutput`) names this instance or its group. */
+/** True when a behaviour list (`neverHealthy`, `failDrain`, `ssmNoOutput`, `bootstrapFails`) names this instance or its group. */
 export function behaviorApplies(list: string[] | undefined, instanceId: string, groupName?: string): boolean {
   if (!list) return false;
   return list.includes('*') || list.includes(instanceId) || (groupName !== undefined && list.includes(groupName));

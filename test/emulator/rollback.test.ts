@@ -368,10 +368,16 @@ maybe('rollback against moto', () => {
       why: '',
     });
     const leftovers = res.json.error.leftovers as { type: string; name: string; error: string }[];
-    expect(leftovers).toHaveLength(1);
     expect(leftovers[0]!.error).toContain(injectedErrorCode(failedCalls[1]!.protocol));
+    // When that write was an Auto Scaling group's deletion, its instances still run and may write under
+    // the cluster's SSM path: the cluster's settings stay, listed too, until a later rollback finds them gone.
+    expect(leftovers.slice(1)).toEqual(
+      leftovers[0]!.type === 'AWS::AutoScaling::AutoScalingGroup'
+        ? [expect.objectContaining({ type: 'AWS::SSM::Parameter', name: `/k3sctl/clusters/${CLUSTER}/config`, error: expect.stringMatching(/still run outside a group being deleted/) })]
+        : [],
+    );
     const diff = inventoryDiff(before, await reader.inventory());
-    expect(diff.some((line) => line.includes(leftovers[0]!.name))).toBe(true);
+    for (const l of leftovers) expect(diff.some((line) => line.includes(l.name))).toBe(true);
 
     ok(await k3(DELETE));
     expect(await reader.inventory()).toEqual(before);

@@ -8,7 +8,7 @@ import { Sandbox } from '../../src/sandbox/sandbox';
 import { runWorkflow, type Task } from '../../src/orchestration/engine';
 import type { WorkflowDeps } from '../../src/orchestration/deps';
 import { UserError } from '../../src/core/errors';
-import { deleteIamRole, iamRoleTask, nodePolicy, SSM_MANAGED_INSTANCE_CORE } from '../../src/resources/iamRole';
+import { deleteIamRole, iamRoleTask, instanceRolePolicies } from '../../src/resources/iamRole';
 import { deleteInstanceProfile, instanceProfileTask } from '../../src/resources/instanceProfile';
 import { deleteSecurityGroup, findClusterSecurityGroup, securityGroupTask } from '../../src/resources/securityGroup';
 import { deleteParameters, ssmParameterTask } from '../../src/resources/ssmParameter';
@@ -37,9 +37,15 @@ const roleSpec = (cluster = 'res') => ({
   roleName: `k3sctl-${cluster}-us-east-1-node`,
   cluster,
   role: 'node' as const,
-  policyName: 'k3sctl-node',
-  policy: nodePolicy('us-east-1', `/k3sctl/clusters/${cluster}/agent-token`),
-  managedPolicies: [SSM_MANAGED_INSTANCE_CORE],
+  policies: instanceRolePolicies('node', {
+    cluster,
+    region: 'us-east-1',
+    serverToken: `/k3sctl/clusters/${cluster}/server-token`,
+    agentToken: `/k3sctl/clusters/${cluster}/agent-token`,
+    initialized: `/k3sctl/clusters/${cluster}/initialized`,
+    bootstrapFailures: `/k3sctl/clusters/${cluster}/bootstrap-failures`,
+  }),
+  managedPolicies: [],
 });
 
 describe('IAM role and instance profile', () => {
@@ -114,7 +120,7 @@ describe('SSM parameters', () => {
 describe('launch template', () => {
   it('creates version 1, makes a new default version on change, deletes idempotently', async () => {
     const { next } = account();
-    const input = (instanceType: string) => ({
+    const input = (instanceType: string, imdsHopLimit = 1) => ({
       imageId: 'ami-0a3c5e7f9b1d2f401',
       instanceType,
       instanceProfileArn: 'arn:aws:iam::123456789012:instance-profile/x',
@@ -123,16 +129,24 @@ describe('launch template', () => {
       rootDeviceName: '/dev/xvda',
       rootVolumeSize: 20,
       rootVolumeType: 'gp3',
+      imdsHopLimit,
       instanceTags: [{ Key: 'k3sctl.io/cluster', Value: 'res' }],
     });
-    const task = (t: string) => launchTemplateTask({ key: 'lt', name: 'k3sctl-res-nodes', cluster: 'res', role: 'node', group: 'nodes', dependsOn: [], input: () => input(t) }) as Task;
+    const task = (t: string, hops?: number) =>
+      launchTemplateTask({ key: 'lt', name: 'k3sctl-res-nodes', cluster: 'res', role: 'node', group: 'nodes', dependsOn: [], input: () => input(t, hops) }) as Task;
     await converge(next(), [task('t3.medium')]);
     expect((await converge(next(), [task('t3.medium')])).apiCalls.write).toBe(0);
     const changed = await converge(next(), [task('t3.large')]);
     expect(changed.changes[0].details).toEqual(['instanceType: "t3.medium" -> "t3.large"']);
     const lt = (await findLaunchTemplate(next().clients, 'k3sctl-res-nodes'))!;
     expect([lt.defaultVersion, lt.latestVersion]).toEqual([2, 2]);
-    expect(lt.data).toMatchObject({ instanceType: 't3.large', httpTokens: 'required', hopLimit: 2, rootEncrypted: true });
+    expect(lt.data).toMatchObject({ instanceType: 't3.large', httpTokens: 'required', imdsHopLimit: 1, rootEncrypted: true });
+    // The hop limit is a managed field: a change is a new default version, a re-run writes nothing.
+    const hops = await converge(next(), [task('t3.large', 2)]);
+    expect(hops.changes[0].details).toEqual(['imdsHopLimit: 1 -> 2']);
+    expect((await converge(next(), [task('t3.large', 2)])).apiCalls.write).toBe(0);
+    const raised = (await findLaunchTemplate(next().clients, 'k3sctl-res-nodes'))!;
+    expect([raised.defaultVersion, raised.data.imdsHopLimit]).toEqual([3, 2]);
     expect(await deleteLaunchTemplate(next().clients, lt.id)).toBe(true);
     expect(await deleteLaunchTemplate(next().clients, lt.id)).toBe(false);
     expect(await deleteAutoScalingGroup(next().clients, 'k3sctl-res-none')).toBe(false);

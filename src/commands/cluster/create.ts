@@ -20,6 +20,10 @@ export const groupSelectionFlags = {
   taint: Flags.string({ description: 'node taint KEY[=VALUE]:EFFECT (repeatable)', multiple: true }),
   'root-volume-size': Flags.integer({ description: 'root volume size in GiB (default 20)', env: 'K3SCTL_ROOT_VOLUME_SIZE' }),
   'root-volume-type': Flags.string({ description: 'root volume type (default gp3)', env: 'K3SCTL_ROOT_VOLUME_TYPE' }),
+  'imds-hop-limit': Flags.integer({
+    description: 'IMDSv2 hop limit, 1-64 (default 1: pods cannot reach the node role\'s credentials; 2 lets pods in pod networking reach IMDS)',
+    env: 'K3SCTL_IMDS_HOP_LIMIT',
+  }),
   file: specFileFlag('YAML file with the same fields as the flags (flags override it); schema: schema/cluster.schema.json'),
   wait: Flags.boolean({ description: 'wait until instances are InService (--no-wait returns after the writes)', default: true, allowNo: true, env: 'K3SCTL_WAIT' }),
   'dry-run': dryRunFlag(),
@@ -97,13 +101,14 @@ export default class ClusterCreate extends BaseCommand<typeof ClusterCreate> {
       spot: f.spot || undefined,
       rootVolumeSize: f['root-volume-size'],
       rootVolumeType: f['root-volume-type'] as 'gp3' | undefined,
+      imdsHopLimit: f['imds-hop-limit'],
     });
     if (f['ingress-alb'] || f['ingress-zone'] || merged.ingress) {
       merged.ingress = { alb: f['ingress-alb'] ?? merged.ingress?.alb ?? '', zone: f['ingress-zone'] ?? merged.ingress?.zone ?? '' };
     }
     if (!merged.name) this.requireFlags(['NAME'], 'the cluster name is neither an argument nor in the file');
     const deps = await this.deps();
-    const spec = cfg.buildClusterSpec({ ...merged, name: merged.name!, region: deps.region });
+    const spec = cfg.buildClusterSpec({ ...merged, name: merged.name!, region: deps.region }, { labels: f.label?.length ? '--label' : 'labels' });
     const { clusterCreate } = await import('../../orchestration/workflows/clusterCreate');
     const confirm = this.confirmPlanOnTerminal(`Apply these changes to cluster ${spec.name}?`);
     const result = await clusterCreate(deps, spec, { dryRun: f['dry-run'], wait: f.wait, waitTimeoutMs, confirm, signal: this.interruptSignal() });

@@ -27,6 +27,13 @@ export default class ClusterDescribe extends BaseCommand<typeof ClusterDescribe>
       );
       if (rows.length) lines.push('', renderTable(['GROUP', 'INSTANCE', 'STATE', 'LIFECYCLE', 'AZ', 'PRIVATE IP', 'PUBLIC IP', 'LT', 'UP TO DATE'], rows));
       if (result.outOfDate) lines.push('', `${result.outOfDate} instance(s) out of date: k3sctl recycle ${result.name}`);
+      if (result.bootstrapFailures.length) {
+        // Newest first; instances still in a group are Unhealthy and being replaced.
+        const shown = result.bootstrapFailures.slice(0, 10);
+        lines.push('', `${result.bootstrapFailures.length} instance(s) failed their bootstrap:`);
+        for (const f of shown) lines.push(`  ${f.instanceId} (${f.inGroup ? 'Unhealthy, being replaced' : 'replaced'}${f.at ? `, ${f.at}` : ''}): ${f.reason}`);
+        if (result.bootstrapFailures.length > shown.length) lines.push(`  ... and ${result.bootstrapFailures.length - shown.length} earlier (see --json)`);
+      }
       return lines.join('\n');
     });
     return result;

@@ -51,8 +51,10 @@ export async function runGroupAdd(
     spot: (f.spot as boolean | undefined) || undefined,
     rootVolumeSize: f['root-volume-size'] as number | undefined,
     rootVolumeType: f['root-volume-type'] as 'gp3' | undefined,
+    imdsHopLimit: f['imds-hop-limit'] as number | undefined,
   });
-  const spec = cfg.buildGroupSpec({ ...merged, name: merged.name ?? group, role });
+  const labelsFromFlags = (f.label as string[] | undefined)?.length;
+  const spec = cfg.buildGroupSpec({ ...merged, name: merged.name ?? group, role }, {}, { labels: labelsFromFlags ? '--label' : 'labels' });
   const deps = await cmd.deps();
   const confirm = cmd.confirm;
   const { groupAdd } = await import('../../orchestration/workflows/groupAdd');

@@ -283,7 +283,11 @@ export async function clusterDelete(
         }
       });
       await run.step('delete SSM parameters', async (ctx) => {
-        for (const p of inv.parameters) {
+        // Listed again now that no instance runs: instances write under the path themselves (the
+        // `initialized` marker, bootstrap-failures/ID), also while their groups drain.
+        const prefix = `${names.ssmPrefix(cluster)}/`;
+        const now = (await listParametersByPath(ctx.clients, names.ssmPrefix(cluster))).map((p) => p.Name!).filter((n) => n.startsWith(prefix));
+        for (const p of [...new Set([...inv.parameters, ...now])]) {
           await journaledWrite(ctx, { action: 'delete', type: SSM_PARAMETER_TYPE, name: p, id: p }, () => deleteParameters(ctx.clients, [p]));
         }
       });

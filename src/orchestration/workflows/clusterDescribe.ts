@@ -1,12 +1,14 @@
 // `cluster describe`: groups, instances (state, zone, addresses, launch-template version and whether it is
-// current) and ingress of a cluster, from tags and SSM. Reads are paginated describes only: one
-// DescribeAutoScalingGroups listing and one DescribeInstances listing, whatever the instance count.
+// current, the reason a failed bootstrap recorded) and ingress of a cluster, from tags and SSM. Reads are
+// paginated listings only: one GetParametersByPath of the cluster's path (configuration and bootstrap
+// failures), one DescribeAutoScalingGroups and one DescribeInstances listing, whatever the instance count.
 import { names } from '../../config/names';
 import { UserError } from '../../core/errors';
 import { listClusterAutoScalingGroups } from '../../resources/autoScalingGroup';
 import { listClusterInstances } from '../../resources/instance';
+import { listParametersByPath } from '../../resources/ssmParameter';
 import type { WorkflowDeps } from '../deps';
-import { isLeaving, readClusterConfig } from './clusterPlan';
+import { assembleClusterConfigs, bootstrapFailuresOf, isLeaving } from './clusterPlan';
 
 export interface DescribedInstance {
   id: string;
@@ -19,6 +21,18 @@ export interface DescribedInstance {
   instanceType?: string;
   launchTemplateVersion?: string;
   upToDate: boolean;
+  /** Why its bootstrap failed for good, as the instance recorded it (it then marked itself Unhealthy). */
+  bootstrapFailure?: string;
+}
+
+/** A bootstrap failure an instance recorded under /k3sctl/clusters/NAME/bootstrap-failures/ID. */
+export interface RecordedBootstrapFailure {
+  instanceId: string;
+  reason: string;
+  /** When it was recorded (ISO 8601). */
+  at?: string;
+  /** Whether the instance is still in one of the cluster's groups (else the group replaced it). */
+  inGroup: boolean;
 }
 
 export interface DescribedGroup {
@@ -44,16 +58,20 @@ export interface ClusterDescription {
   configured: boolean;
   groups: DescribedGroup[];
   outOfDate: number;
+  /** Every recorded bootstrap failure, newest first (also of instances the groups already replaced). */
+  bootstrapFailures: RecordedBootstrapFailure[];
   ingress: { host: string; alb: string; targetGroup: string } | null;
   apiCalls: { read: number; write: number };
 }
 
 export async function clusterDescribe(deps: WorkflowDeps, cluster: string): Promise<ClusterDescription> {
-  const [config, groups, instances] = await Promise.all([
-    readClusterConfig(deps.clients, cluster),
+  const [params, groups, instances] = await Promise.all([
+    listParametersByPath(deps.clients, names.ssmPrefix(cluster)),
     listClusterAutoScalingGroups(deps.clients, cluster),
     listClusterInstances(deps.clients, cluster),
   ]);
+  const config = assembleClusterConfigs(params).get(cluster);
+  const failures = bootstrapFailuresOf(params, cluster);
   if (!config && groups.length === 0) {
     throw new UserError(`cluster ${cluster} does not exist in ${deps.region}`, 'see k3sctl cluster list (is the region right?)', 'name');
   }
@@ -86,6 +104,7 @@ export async function clusterDescribe(deps: WorkflowDeps, cluster: string): Prom
           instanceType: i.instanceType ?? ec2?.instanceType,
           launchTemplateVersion: i.launchTemplateVersion,
           upToDate: i.launchTemplateVersion === asg.launchTemplateVersion,
+          ...(failures.has(i.instanceId) ? { bootstrapFailure: failures.get(i.instanceId)!.reason } : {}),
         };
       }),
     });
@@ -96,6 +115,10 @@ export async function clusterDescribe(deps: WorkflowDeps, cluster: string): Prom
     }
   }
   described.sort((a, b) => Number(b.role === 'control-plane') - Number(a.role === 'control-plane') || a.name.localeCompare(b.name));
+  const inGroup = new Set(groups.flatMap((g) => g.instances.map((i) => i.instanceId)));
+  const bootstrapFailures = [...failures]
+    .map(([instanceId, f]): RecordedBootstrapFailure => ({ instanceId, reason: f.reason, ...(f.at ? { at: new Date(f.at).toISOString() } : {}), inGroup: inGroup.has(instanceId) }))
+    .sort((a, b) => (b.at ?? '').localeCompare(a.at ?? '') || a.instanceId.localeCompare(b.instanceId));
   return {
     name: cluster,
     region: deps.region,
@@ -104,6 +127,7 @@ export async function clusterDescribe(deps: WorkflowDeps, cluster: string): Prom
     configured: Boolean(config),
     groups: described,
     outOfDate: described.reduce((n, g) => n + g.instances.filter((i) => !i.upToDate && !isLeaving(i.lifecycleState)).length, 0),
+    bootstrapFailures,
     ingress: config?.ingress ? { host: config.ingress.host, alb: config.ingress.albName, targetGroup: names.ingressTargetGroup(cluster) } : null,
     apiCalls: deps.clients.calls.snapshot(),
   };

@@ -17,6 +17,8 @@ import {
 import { clusterTags } from '../../aws/tags';
 import {
   assembleStoredClusterConfig,
+  DEFAULT_IMDS_HOP_LIMIT,
+  LEGACY_IMDS_HOP_LIMIT,
   parseStoredClusterConfig,
   parseStoredGroup,
   serializeStoredClusterSettings,
@@ -30,7 +32,7 @@ import {
 import { names } from '../../config/names';
 import { UserError, type NotReadyInstance } from '../../core/errors';
 import { autoScalingGroupTask, findAutoScalingGroup, listClusterAutoScalingGroups, type AutoScalingGroupState } from '../../resources/autoScalingGroup';
-import { controlPlanePolicy, iamRoleTask, nodePolicy, SSM_MANAGED_INSTANCE_CORE } from '../../resources/iamRole';
+import { iamRoleTask, instanceRolePolicies, type InstanceRoleScope } from '../../resources/iamRole';
 import { instanceProfileTask, type InstanceProfileState } from '../../resources/instanceProfile';
 import { launchTemplateTask } from '../../resources/launchTemplate';
 import { securityGroupTask, type SecurityGroupState } from '../../resources/securityGroup';
@@ -84,6 +86,21 @@ export function assembleClusterConfigs(params: { Name?: string; Value?: string }
     else groups.set(m[1], [...(groups.get(m[1]) ?? []), parseStoredGroup(p.Value, p.Name)]);
   }
   return new Map([...settings].map(([name, s]) => [name, assembleStoredClusterConfig(s, groups.get(name) ?? [])]));
+}
+
+/**
+ * The reasons instances recorded for a bootstrap that failed for good, by instance id, from a
+ * GetParametersByPath listing of the cluster's path (or of its bootstrap-failures path).
+ */
+export function bootstrapFailuresOf(params: { Name?: string; Value?: string; LastModifiedDate?: Date }[], cluster: string): Map<string, { reason: string; at?: Date }> {
+  const prefix = `${names.ssmBootstrapFailures(cluster)}/`;
+  const out = new Map<string, { reason: string; at?: Date }>();
+  for (const p of params) {
+    if (!p.Name?.startsWith(prefix)) continue;
+    const instanceId = p.Name.slice(prefix.length);
+    if (instanceId && !instanceId.includes('/')) out.set(instanceId, { reason: p.Value ?? '', at: p.LastModifiedDate });
+  }
+  return out;
 }
 
 /** Like readClusterConfig, but a missing cluster is a UserError (exit 2). */
@@ -146,6 +163,7 @@ export async function resolveGroups(
       spot: g.spot,
       rootVolumeSize: g.rootVolumeSize,
       rootVolumeType: g.rootVolumeType,
+      imdsHopLimit: g.imdsHopLimit,
     });
   }
   return out;
@@ -205,7 +223,9 @@ export async function resolveClusterConfig(deps: WorkflowDeps, spec: ClusterSpec
     };
   });
   const named = new Set(groups.map((g) => g.name));
-  for (const g of existing?.groups ?? []) if (!named.has(g.name)) groups.push(g);
+  // Groups added by `nodegroup add` keep their settings; one stored before the hop limit existed
+  // (launch template at hop limit 2) converges to the default here, and only here.
+  for (const g of existing?.groups ?? []) if (!named.has(g.name)) groups.push({ ...g, imdsHopLimit: g.imdsHopLimit ?? DEFAULT_IMDS_HOP_LIMIT });
   return {
     version: 2,
     name: spec.name,
@@ -293,6 +313,8 @@ export function storedSettingsTask(config: StoredClusterConfig): Task {
     managedValue: true,
     equals: sameSettings,
     description: `k3sctl cluster ${config.name}: declared settings`,
+    // A run that creates the settings creates the cluster: what its instances write under the path is its own.
+    ownsPath: { cluster: config.name, path: names.ssmPrefix(config.name) },
   }) as Task;
 }
 
@@ -326,21 +348,18 @@ export function baselineTasks(config: StoredClusterConfig): Task[] {
   const cluster = config.name;
   const region = config.region;
   const tasks: Task[] = [];
+  const scope: InstanceRoleScope = {
+    cluster,
+    region,
+    serverToken: names.ssmServerToken(cluster),
+    agentToken: names.ssmAgentToken(cluster),
+    initialized: names.ssmInitialized(cluster),
+    bootstrapFailures: names.ssmBootstrapFailures(cluster),
+  };
   for (const role of ['control-plane', 'node'] as const) {
     const roleName = role === 'control-plane' ? names.controlPlaneRole(cluster, region) : names.nodeRole(cluster, region);
     tasks.push(
-      iamRoleTask({
-        key: TASK.role(role),
-        roleName,
-        cluster,
-        role,
-        policyName: `k3sctl-${role}`,
-        policy:
-          role === 'control-plane'
-            ? controlPlanePolicy(cluster, region, names.ssmPrefix(cluster), names.ssmInitialized(cluster))
-            : nodePolicy(region, names.ssmAgentToken(cluster)),
-        managedPolicies: [SSM_MANAGED_INSTANCE_CORE],
-      }) as Task,
+      iamRoleTask({ key: TASK.role(role), roleName, cluster, role, policies: instanceRolePolicies(role, scope), managedPolicies: [] }) as Task,
       instanceProfileTask({ key: TASK.profile(role), name: roleName, cluster, role, roleTaskKey: TASK.role(role), roleName }) as Task,
     );
   }
@@ -413,11 +432,14 @@ export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extr
         rootDeviceName: group.rootDeviceName,
         rootVolumeSize: group.rootVolumeSize,
         rootVolumeType: group.rootVolumeType,
+        imdsHopLimit: group.imdsHopLimit ?? LEGACY_IMDS_HOP_LIMIT,
         instanceTags: clusterTags(cluster, group.role, { group: group.name, name: instanceName }),
       };
     },
   });
-  const deps = [TASK.serverToken, TASK.agentToken];
+  // After the settings: a run that creates the cluster journals them before any instance can write
+  // under the cluster's path, so rollback deletes the groups (and their instances) before that path.
+  const deps = [TASK.config, TASK.serverToken, TASK.agentToken];
   if (config.ingress) deps.push(TASK.ingressTargetGroup);
   const asg = autoScalingGroupTask({
     key: TASK.autoScalingGroup(group.name),
@@ -493,6 +515,7 @@ export async function waitForGroups(run: Run, deps: WorkflowDeps, config: Stored
   };
   const waits: Promise<void>[] = groups.map((g) => {
     const asgName = names.autoScalingGroup(config.name, g.name);
+    const unhealthy = new UnhealthyInstances(config.name);
     return run.step(`wait for ${g.count} instance(s) of ${asgName} InService`, (ctx) =>
       waitFor(
         ctx,
@@ -502,7 +525,12 @@ export async function waitForGroups(run: Run, deps: WorkflowDeps, config: Stored
           const live = (asg?.instances ?? []).filter((i) => !isLeaving(i.lifecycleState));
           const inService = live.filter((i) => i.lifecycleState === 'InService' && i.healthStatus !== 'Unhealthy').length;
           const states = [...new Set(live.map((i) => i.lifecycleState))].map((s) => `${live.filter((i) => i.lifecycleState === s).length} ${s}`);
-          return { done: inService >= g.count && live.length === g.count, seen: `${inService}/${g.count} InService${states.length ? ` (${states.join(', ')})` : ''}` };
+          // The group replaces them, so the wait goes on; what they recorded is named meanwhile.
+          await unhealthy.observe(ctx.clients, asg?.instances ?? []);
+          return {
+            done: inService >= g.count && live.length === g.count,
+            seen: `${inService}/${g.count} InService${states.length ? ` (${states.join(', ')})` : ''}${unhealthy.describe()}`,
+          };
         },
       ),
     );
@@ -534,6 +562,54 @@ export async function waitForGroups(run: Run, deps: WorkflowDeps, config: Stored
     stop.abort();
     // The stopped waits end with InterruptedError: settle them before the run goes on (rollback).
     await Promise.allSettled(waits);
+  }
+}
+
+/** At most this many unhealthy instances are named in a wait's progress text (the newest). */
+const UNHEALTHY_SHOWN = 3;
+
+/**
+ * Instances a wait has seen Unhealthy (an instance whose bootstrap fails for good marks itself so), with
+ * the reason each recorded under the cluster's bootstrap-failures path. Kept after their group replaced
+ * them, so a timeout still says what went wrong. The path is read only while a listed Unhealthy
+ * instance has no reason yet: nothing is read while every instance is healthy.
+ */
+export class UnhealthyInstances {
+  private readonly seen = new Map<string, string | undefined>();
+
+  constructor(private readonly cluster: string) {}
+
+  async observe(clients: AwsClients, instances: { instanceId: string; healthStatus: string }[]): Promise<void> {
+    const sick = instances.filter((i) => i.healthStatus === 'Unhealthy').map((i) => i.instanceId);
+    for (const id of sick) if (!this.seen.has(id)) this.seen.set(id, undefined);
+    if (!sick.some((id) => this.seen.get(id) === undefined)) return;
+    const failures = bootstrapFailuresOf(await listParametersByPath(clients, names.ssmBootstrapFailures(this.cluster)), this.cluster);
+    for (const id of sick) if (failures.has(id)) this.seen.set(id, failures.get(id)!.reason);
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
+
+  /** The reason instance `id` recorded, when it was seen Unhealthy and recorded one. */
+  reasonOf(id: string): string | undefined {
+    return this.seen.get(id);
+  }
+
+  /** `; N Unhealthy so far (...): i-1 (bootstrap failed: reason), ...`, or '' when none was seen. */
+  describe(): string {
+    return this.seen.size ? `; ${this.summary()}` : '';
+  }
+
+  /** `N Unhealthy so far (the group replaces them): i-1 (bootstrap failed: reason), ...`. */
+  summary(): string {
+    const all = [...this.seen];
+    const shown = all.slice(-UNHEALTHY_SHOWN).map(([id, reason]) => {
+      const text = reason === undefined ? 'no bootstrap failure recorded' : `bootstrap failed: ${reason.length > 200 ? `${reason.slice(0, 197)}...` : reason}`;
+      return `${id} (${text})`;
+    });
+    const more = all.length > shown.length ? ` and ${all.length - shown.length} earlier` : '';
+    return `${all.length} Unhealthy so far (the group replaces them): ${shown.join(', ')}${more}`;
   }
 }
 
@@ -609,6 +685,8 @@ export async function waitForNodesReady(run: Run, deps: WorkflowDeps, config: St
   // What the last poll said about each InService instance (and its group).
   let last: { instanceId: string; group: string; lastAnswer: string }[] = [];
   let expired: WaitTimeoutError | undefined;
+  // Instances whose bootstrap failed for good turn Unhealthy (after InService, usually): named while waiting.
+  const unhealthy = new UnhealthyInstances(config.name);
   try {
     await run.step(`wait for the nodes of ${config.name} Ready`, async (ctx) => {
       deadline = ctx.clock.now() + timeoutMs;
@@ -617,9 +695,19 @@ export async function waitForNodesReady(run: Run, deps: WorkflowDeps, config: St
           poll++;
           asked = 0;
           const groups = await listClusterAutoScalingGroups(ctx.clients, config.name);
+          await unhealthy.observe(ctx.clients, groups.flatMap((g) => g.instances));
           const expected = groups
             .flatMap((g) => g.instances.filter((i) => i.lifecycleState === 'InService').map((i) => ({ instanceId: i.instanceId, group: g.name })))
             .sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+          // A group below its desired count of healthy InService instances is not ready either (it is
+          // replacing instances, e.g. ones whose bootstrap failed): its other instances are named too.
+          const short = groups.filter((g) => g.instances.filter((i) => i.lifecycleState === 'InService' && i.healthStatus !== 'Unhealthy').length < g.desired);
+          const replacing = short.flatMap((g) =>
+            g.instances.filter((i) => i.lifecycleState !== 'InService' && !isLeaving(i.lifecycleState)).map((i) => ({ instanceId: i.instanceId, group: g.name, lastAnswer: i.lifecycleState })),
+          );
+          const shortText = short.length
+            ? `; ${short.map((g) => `${g.name} ${g.instances.filter((i) => i.lifecycleState === 'InService' && i.healthStatus !== 'Unhealthy').length}/${g.desired} InService`).join(', ')}`
+            : '';
           const answer = await readiness(ctx, []);
           if ('unreachable' in answer) {
             if (tooLarge) {
@@ -628,14 +716,14 @@ export async function waitForNodesReady(run: Run, deps: WorkflowDeps, config: St
             }
             const heard = [...new Set(Object.values(answer.answers ?? {}))];
             const why = heard.length === 1 ? heard[0] : answer.unreachable;
-            last = expected.map((i) => ({ ...i, lastAnswer: `no answer (${why})` }));
-            return { done: false, seen: answer.unreachable };
+            last = [...expected.map((i) => ({ ...i, lastAnswer: `no answer (${why})` })), ...replacing];
+            return { done: false, seen: `${answer.unreachable}${shortText}${unhealthy.describe()}` };
           }
-          last = expected.map((i) => ({ ...i, lastAnswer: answer.nodes[i.instanceId] ?? 'no node' }));
+          last = [...expected.map((i) => ({ ...i, lastAnswer: answer.nodes[i.instanceId] ?? 'no node' })), ...replacing];
           const notReady = last.filter((i) => i.lastAnswer !== 'Ready');
           return {
-            done: notReady.length === 0,
-            seen: notReady.length ? `not Ready: ${notReady.map((i) => `${i.instanceId} (${i.lastAnswer})`).join(', ')}` : 'all Ready',
+            done: notReady.length === 0 && short.length === 0,
+            seen: notReady.length || short.length ? `not Ready: ${notReady.map((i) => `${i.instanceId} (${i.lastAnswer})`).join(', ') || 'none'}${shortText}${unhealthy.describe()}` : 'all Ready',
           };
         });
       } catch (error) {
@@ -645,7 +733,20 @@ export async function waitForNodesReady(run: Run, deps: WorkflowDeps, config: St
     });
   } catch (error) {
     if (error !== expired || expired === undefined) throw error;
-    return { ready: false, notReady: last.filter((i) => i.lastAnswer !== 'Ready'), timeoutMs };
+    if (unhealthy.size) {
+      deps.events.emit({
+        kind: 'log',
+        level: 'warn',
+        message: `cluster ${config.name}: ${unhealthy.summary()}; see k3sctl cluster describe ${config.name}`,
+      });
+    }
+    const notReady = last
+      .filter((i) => i.lastAnswer !== 'Ready')
+      .map((i) => {
+        const reason = unhealthy.reasonOf(i.instanceId);
+        return reason === undefined ? i : { ...i, lastAnswer: `${i.lastAnswer}; bootstrap failed: ${reason}` };
+      });
+    return { ready: false, notReady, timeoutMs };
   }
   if (tooLarge) {
     deps.events.emit({ kind: 'log', level: 'warn', message: `nodes not checked: ${tooLarge}; see k3sctl kubeconfig ${config.name} and kubectl get nodes` });

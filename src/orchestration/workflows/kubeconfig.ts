@@ -336,7 +336,7 @@ async function readOverSsm(
     new KubeconfigError(
       'ssm-agent-offline',
       `the SSM agent of ${id} is not online (${status}), so SSM Run Command cannot reach it`,
-      'the instance needs its SSM agent running, the AmazonSSMManagedInstanceCore permissions and a route to SSM; ' +
+      'the instance needs its SSM agent running, the k3sctl-ssm-agent policy on its role (`k3sctl cluster create` again restores it) and a route to SSM; ' +
         `a just-started instance registers within a minute or two (\`${describeCommand}\`); or use --via ssh --identity KEY`,
       id,
     );

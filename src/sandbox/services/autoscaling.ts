@@ -1331,6 +1331,37 @@ function resumeProcesses(ctx: SandboxContext, input: Record<string, any>) {
   return {};
 }
 
+/**
+ * Sets a member's health status, as SetInstanceHealth does (the instance side marks itself Unhealthy
+ * when its bootstrap failed for good; reconciliation then replaces it). The health check grace period
+ * is not modelled. False when no group has the instance.
+ */
+export function setInstanceHealthInternal(ctx: SandboxContext, instanceId: string, health: 'Healthy' | 'Unhealthy'): boolean {
+  const st = ctx.sb.existingServiceState<AsgState>('autoscaling', ctx.region);
+  for (const g of Object.values(st?.groups ?? {})) {
+    const i = g.instances.find((x) => x.InstanceId === instanceId);
+    if (!i) continue;
+    if (!isTerminating(i) && i.health !== health) {
+      i.health = health;
+      reconcileSoon(ctx, g);
+    }
+    return true;
+  }
+  return false;
+}
+
+function setInstanceHealth(ctx: SandboxContext, input: Record<string, any>) {
+  const id = input.InstanceId;
+  if (!id) throw awsError('ValidationError', 'The parameter InstanceId must be specified');
+  if (input.HealthStatus !== 'Healthy' && input.HealthStatus !== 'Unhealthy') {
+    throw awsError('ValidationError', `Valid values for HealthStatus are 'Healthy' and 'Unhealthy', got ${String(input.HealthStatus)}`);
+  }
+  if (!setInstanceHealthInternal(ctx, id, input.HealthStatus)) {
+    throw awsError('ValidationError', `Instance Id not found - No managed instance found for instance ID: ${id}`);
+  }
+  return {};
+}
+
 function setInstanceProtection(ctx: SandboxContext, input: Record<string, any>) {
   const g = getGroup(ctx, input.AutoScalingGroupName);
   if (typeof input.ProtectedFromScaleIn !== 'boolean')
@@ -1588,6 +1619,7 @@ export const autoScalingModule: ServiceModule = {
     SuspendProcesses: suspendProcesses,
     ResumeProcesses: resumeProcesses,
     SetInstanceProtection: setInstanceProtection,
+    SetInstanceHealth: setInstanceHealth,
     PutLifecycleHook: putLifecycleHook,
     DeleteLifecycleHook: deleteLifecycleHook,
     DescribeLifecycleHooks: describeLifecycleHooks,

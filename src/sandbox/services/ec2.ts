@@ -82,11 +82,12 @@ export function listInstances(ctx: SandboxContext): SbInstance[] {
 /** A launch template version by id or name and version (`$Latest`, `$Default` or a number), as Auto Scaling resolves it. */
 export { resolveTemplate as resolveLaunchTemplateVersion };
 
-/** Running, and not named (by id, Auto Scaling group or `*`) in behavior.neverHealthy. */
+/** Running, and not named (by id, Auto Scaling group or `*`) in behavior.neverHealthy or bootstrapFails. */
 export function isInstanceHealthy(ctx: SandboxContext, instanceId: string, groupName?: string): boolean {
   const inst = getInstance(ctx, instanceId);
   if (!inst || inst.state !== 'running') return false;
-  return !behaviorApplies(ctx.sb.behavior.neverHealthy, instanceId, groupName ?? asgNameOf(inst));
+  const group = groupName ?? asgNameOf(inst);
+  return !behaviorApplies(ctx.sb.behavior.neverHealthy, instanceId, group) && !behaviorApplies(ctx.sb.behavior.bootstrapFails, instanceId, group);
 }
 
 /** Points an instance at a real SSH server (tests): DescribeInstances reports `host`, the console prints the fingerprint. */

@@ -53,7 +53,7 @@ describe('cluster lifecycle in the sandbox', () => {
 
     const lt = (await c.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateName: 'k3sctl-demo-nodes', Versions: ['$Default'] })))
       .LaunchTemplateVersions![0].LaunchTemplateData!;
-    expect(lt.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 2 });
+    expect(lt.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
     expect(lt.BlockDeviceMappings![0].Ebs).toMatchObject({ Encrypted: true, VolumeType: 'gp3', VolumeSize: 20 });
     expect(lt.IamInstanceProfile?.Arn).toMatch(/instance-profile\/k3sctl-demo-us-east-1-node$/);
     expect(lt.UserData).toBeTruthy();

@@ -106,6 +106,11 @@ export interface SbInstance {
   LaunchTemplate?: { LaunchTemplateId: string; LaunchTemplateName: string; Version: string };
   UserData?: string;
   Spot?: boolean;
+  /**
+   * Instance side (src/sandbox/instanceModel.ts), decided once the instance runs: whether this control
+   * plane is a member of its cluster (it initialised it or joins a server) or refused to initialise.
+   */
+  k3sJoin?: 'member' | 'refused';
 }
 
 /** A simulated instance: the internal API's SbInstance plus what only DescribeInstances needs. */

@@ -190,6 +190,28 @@ const putParameter: OperationHandler = (ctx, input) => {
   return { Version: 1, Tier: 'Standard' };
 };
 
+/**
+ * A String parameter written by the instance side at time `at` (what `aws ssm put-parameter
+ * --overwrite` on an instance does), without an API call of k3sctl's.
+ */
+export function putParameterInternal(ctx: SandboxContext, name: string, value: string, at: number): void {
+  const parameters = parameterState(ctx).parameters;
+  const existing = parameters[name];
+  if (existing) {
+    existing.Value = value;
+    existing.Version += 1;
+    existing.modifiedAt = at;
+    return;
+  }
+  parameters[name] = { Name: name, Type: 'String', Value: value, Version: 1, modifiedAt: at, DataType: 'text', Tags: [] };
+}
+
+/** A parameter's value and last modification time, without an API call; undefined when missing. */
+export function peekParameter(ctx: SandboxContext, name: string): { value: string; modifiedAt: number } | undefined {
+  const p = ctx.sb.existingServiceState<Partial<SsmParameterState>>('ssm', ctx.region)?.parameters?.[name];
+  return p ? { value: p.Value, modifiedAt: p.modifiedAt } : undefined;
+}
+
 const getParameter: OperationHandler = (ctx, input) => {
   const name = required<string>(input.Name, 'Name', 'ValidationException');
   const p = lookup(ctx, name) ?? notFound(name);
