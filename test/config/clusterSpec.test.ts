@@ -10,17 +10,8 @@ import {
   parseFile,
   parseStoredGroup,
 } from '../../src/config/cluster';
-import { UserError } from '../../src/core/errors';
+import { userError } from '../helpers/userError';
 
-function userError(fn: () => unknown): UserError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UserError);
-    return error as UserError;
-  }
-  throw new Error('expected a UserError');
-}
 
 describe('node labels the kubelet refuses', () => {
   it.each([

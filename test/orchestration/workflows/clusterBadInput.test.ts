@@ -9,18 +9,10 @@ import { clusterCreate } from '../../../src/orchestration/workflows/clusterCreat
 import { groupAdd } from '../../../src/orchestration/workflows/groupAdd';
 import { removeTestHomes, sandboxDeps } from '../../helpers/sandboxDeps';
 import { createAlb, createCertificate } from './endpointFixture';
+import { userError } from '../../helpers/userError';
 
 afterAll(() => removeTestHomes());
 
-function userError(fn: () => unknown): UserError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UserError);
-    return error as UserError;
-  }
-  throw new Error('expected a UserError');
-}
 
 const base = { name: 'demo', region: 'us-east-1' };
 
