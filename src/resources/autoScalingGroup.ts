@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import type { AwsClients } from '../aws/clients';
 import { clusterTags, describeTagChanges, managedTagMap, TagKeys, tagsToUpdate, tagValue, type Tag } from '../aws/tags';
-import { UserError, awsErrorCode, isAwsError } from '../core/errors';
+import { UserError, awsErrorCode } from '../core/errors';
 import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
 import { retryWhileNotReady } from '../orchestration/engine/wait';
@@ -137,32 +137,6 @@ export async function setAutoScalingGroupCapacity(clients: AwsClients, name: str
 
 function isGroupNotFound(error: unknown): boolean {
   return awsErrorCode(error) === 'ValidationError' && /not found|does not exist/i.test((error as Error).message);
-}
-
-/** The name part of a target group ARN (`...:targetgroup/NAME/ID`), or undefined for another ARN. */
-export function targetGroupNameOfArn(arn: string): string | undefined {
-  return /:targetgroup\/([^/]+)\//.exec(arn)?.[1];
-}
-
-/**
- * Detaches target groups from a group (DetachLoadBalancerTargetGroups: k3sctl attaches with
- * AttachLoadBalancerTargetGroups, and the two APIs do not mix). Already gone is done: a group that no
- * longer exists, or a target group ARN that no longer exists — the group may still list it when the
- * target group was deleted first (ELBv2 allows that), and moto answers TargetGroupNotFound for such an
- * ARN although it detached it, so the group is read again to know. Returns false when there was no group.
- */
-export async function detachTargetGroups(clients: AwsClients, name: string, targetGroupArns: string[]): Promise<boolean> {
-  if (targetGroupArns.length === 0) return true;
-  try {
-    await clients.autoscaling.send(new DetachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: name, TargetGroupARNs: targetGroupArns }));
-    return true;
-  } catch (error) {
-    // "Not found" may be about the group or about a target group: the group itself says what is left.
-    if (!isGroupNotFound(error) && !isAwsError(error, 'TargetGroupNotFound')) throw error;
-    const group = await findAutoScalingGroup(clients, name, { hooks: false });
-    if (group && group.targetGroupArns.some((arn) => targetGroupArns.includes(arn))) throw error;
-    return group !== undefined;
-  }
 }
 
 /** Deletes the group (ForceDelete terminates what is left without waiting for hooks). NotFound is success. */

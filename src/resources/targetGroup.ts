@@ -302,27 +302,35 @@ export async function listClusterAutoScalingGroups(
   return out;
 }
 
-async function detach(clients: AwsClients, groupName: string, targetGroupArn: string): Promise<void> {
+/** The name part of a target group ARN (`...:targetgroup/NAME/ID`), or undefined for another ARN. */
+export function targetGroupNameOfArn(arn: string): string | undefined {
+  return /:targetgroup\/([^/]+)\//.exec(arn)?.[1];
+}
+
+/**
+ * Detaches target groups from an Auto Scaling group (DetachLoadBalancerTargetGroups: the API k3sctl
+ * attaches with; the two attachment APIs do not mix). Already gone is done: a group or attachment that
+ * no longer exists, or an ARN whose target group was deleted first (ELBv2 allows that while groups list
+ * it). moto answers TargetGroupNotFound for such an ARN although it detached it, so the group is read
+ * again to know whether the ARN is still listed.
+ */
+export async function detachTargetGroups(clients: AwsClients, groupName: string, targetGroupArns: string[]): Promise<void> {
+  if (targetGroupArns.length === 0) return;
   try {
-    await clients.autoscaling.send(
-      new DetachLoadBalancerTargetGroupsCommand({
-        AutoScalingGroupName: groupName,
-        TargetGroupARNs: [targetGroupArn],
-      }),
-    );
+    await clients.autoscaling.send(new DetachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: groupName, TargetGroupARNs: targetGroupArns }));
   } catch (error) {
-    // A group or attachment that is already gone is what we wanted.
-    if (
-      !isAwsError(error, 'ValidationError', 'ResourceContention') ||
-      !/not found|does not exist|not attached/i.test(String((error as Error).message))
-    )
-      throw error;
+    const gone =
+      isAwsError(error, 'ValidationError', 'ResourceContention') && /not found|does not exist|not attached/i.test(String((error as Error).message));
+    if (gone) return;
+    if (!isAwsError(error, 'TargetGroupNotFound')) throw error;
+    const res = await clients.autoscaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [groupName] }));
+    if ((res.AutoScalingGroups?.[0]?.TargetGroupARNs ?? []).some((arn) => targetGroupArns.includes(arn))) throw error;
   }
 }
 
 registerUndo(TARGET_GROUP_ATTACHMENT_TYPE, {
   async delete(clients, data) {
-    await detach(clients, data.groupName as string, data.targetGroupArn as string);
+    await detachTargetGroups(clients, data.groupName as string, [data.targetGroupArn as string]);
   },
   async restore(clients, data) {
     await clients.autoscaling.send(
@@ -385,7 +393,7 @@ export async function detachTargetGroup(
         data: { groupName: group.groupName, targetGroupArn },
       },
     },
-    () => detach(ctx.clients, group.groupName, targetGroupArn),
+    () => detachTargetGroups(ctx.clients, group.groupName, [targetGroupArn]),
   );
   return true;
 }

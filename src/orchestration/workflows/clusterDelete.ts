@@ -11,11 +11,9 @@ import type { PlannedChange } from '../../core/events';
 import {
   AUTO_SCALING_GROUP_TYPE,
   deleteAutoScalingGroup,
-  detachTargetGroups,
   findAutoScalingGroup,
   listClusterAutoScalingGroups,
   setAutoScalingGroupCapacity,
-  targetGroupNameOfArn,
   type AutoScalingGroupState,
 } from '../../resources/autoScalingGroup';
 import { deleteIamRole, findIamRole, IAM_ROLE_TYPE } from '../../resources/iamRole';
@@ -28,7 +26,14 @@ import { endpointTags } from './endpointCreate';
 import { listListeners } from '../../resources/loadBalancer';
 import { deleteSecurityGroup, listClusterSecurityGroups, SECURITY_GROUP_TYPE } from '../../resources/securityGroup';
 import { deleteParameters, listParametersByPath, SSM_PARAMETER_TYPE } from '../../resources/ssmParameter';
-import { deleteTargetGroup, findTargetGroupByName, TARGET_GROUP_ATTACHMENT_TYPE, TARGET_GROUP_TYPE } from '../../resources/targetGroup';
+import {
+  deleteTargetGroup,
+  detachTargetGroups,
+  findTargetGroupByName,
+  TARGET_GROUP_ATTACHMENT_TYPE,
+  TARGET_GROUP_TYPE,
+  targetGroupNameOfArn,
+} from '../../resources/targetGroup';
 import type { WorkflowDeps } from '../deps';
 import { journaledWrite, retryWhileNotReady, runWorkflow, waitFor, type Run, type RunContext, type Task, type WorkflowResult } from '../engine';
 import { hasChanges, type ClusterWriteOptions } from './clusterCreate';

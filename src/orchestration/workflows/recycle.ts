@@ -20,6 +20,7 @@ import {
   terminateInstanceInGroup,
   terminationsAbandoned,
 } from '../../resources/autoScalingInstance';
+import { targetGroupNameOfArn } from '../../resources/targetGroup';
 import type { WorkflowDeps } from '../deps';
 import { runWorkflow, type Run, type WorkflowResult } from '../engine/run';
 import type { RunContext } from '../engine/types';
@@ -486,7 +487,7 @@ class GroupRecycler {
             seen: bad
               .map(
                 (s) =>
-                  `${s.instanceId} ${s.state}${s.reason ? ` (${s.reason})` : ''} in ${s.targetGroupArn.replace(/^.*:targetgroup\//, '')}`,
+                  `${s.instanceId} ${s.state}${s.reason ? ` (${s.reason})` : ''} in ${targetGroupNameOfArn(s.targetGroupArn) ?? s.targetGroupArn}`,
               )
               .join(', '),
           };
