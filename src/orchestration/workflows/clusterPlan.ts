@@ -523,7 +523,7 @@ export async function waitForGroups(run: Run, deps: WorkflowDeps, config: Stored
         async () => {
           const asg = await findAutoScalingGroup(ctx.clients, asgName, { hooks: false });
           const live = (asg?.instances ?? []).filter((i) => !isLeaving(i.lifecycleState));
-          const inService = live.filter((i) => i.lifecycleState === 'InService' && i.healthStatus !== 'Unhealthy').length;
+          const inService = live.filter(isServing).length;
           const states = [...new Set(live.map((i) => i.lifecycleState))].map((s) => `${live.filter((i) => i.lifecycleState === s).length} ${s}`);
           // The group replaces them, so the wait goes on; what they recorded is named meanwhile.
           await unhealthy.observe(ctx.clients, asg?.instances ?? []);
@@ -611,6 +611,11 @@ export class UnhealthyInstances {
     const more = all.length > shown.length ? ` and ${all.length - shown.length} earlier` : '';
     return `${all.length} Unhealthy so far (the group replaces them): ${shown.join(', ')}${more}`;
   }
+}
+
+/** An instance that serves in its group: InService and not marked Unhealthy (a failed bootstrap marks itself so). */
+function isServing(i: { lifecycleState?: string; healthStatus?: string }): boolean {
+  return i.lifecycleState === 'InService' && i.healthStatus !== 'Unhealthy';
 }
 
 /** An instance on its way out of its group (terminating or detaching): never counted as out of date. */
@@ -701,13 +706,11 @@ export async function waitForNodesReady(run: Run, deps: WorkflowDeps, config: St
             .sort((a, b) => a.instanceId.localeCompare(b.instanceId));
           // A group below its desired count of healthy InService instances is not ready either (it is
           // replacing instances, e.g. ones whose bootstrap failed): its other instances are named too.
-          const short = groups.filter((g) => g.instances.filter((i) => i.lifecycleState === 'InService' && i.healthStatus !== 'Unhealthy').length < g.desired);
-          const replacing = short.flatMap((g) =>
+          const short = groups.map((g) => ({ g, serving: g.instances.filter(isServing).length })).filter(({ g, serving }) => serving < g.desired);
+          const replacing = short.flatMap(({ g }) =>
             g.instances.filter((i) => i.lifecycleState !== 'InService' && !isLeaving(i.lifecycleState)).map((i) => ({ instanceId: i.instanceId, group: g.name, lastAnswer: i.lifecycleState })),
           );
-          const shortText = short.length
-            ? `; ${short.map((g) => `${g.name} ${g.instances.filter((i) => i.lifecycleState === 'InService' && i.healthStatus !== 'Unhealthy').length}/${g.desired} InService`).join(', ')}`
-            : '';
+          const shortText = short.length ? `; ${short.map(({ g, serving }) => `${g.name} ${serving}/${g.desired} InService`).join(', ')}` : '';
           const answer = await readiness(ctx, []);
           if ('unreachable' in answer) {
             if (tooLarge) {
