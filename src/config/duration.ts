@@ -1,16 +1,21 @@
-// Durations of command-line flags (`--drain-timeout`, `--health-timeout`, `--wait-timeout`): a number
-// of seconds or one number with a unit.
+// Durations of command-line flags (`--drain-timeout`, `--health-timeout`, `--wait-timeout`,
+// `--shift-over`): a number of seconds, or numbers with units one after another (`90s`, `1h30m`).
 import { UserError } from '../core/errors';
 
-/** `900`, `90s`, `15m`, `1h` -> milliseconds; anything else is invalid input naming `field`. */
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `900`, `90s`, `15m`, `1h30m`, `2d` -> milliseconds; anything else is invalid input naming `field`. */
 export function parseDuration(text: string, field: string): number {
-  const m = /^(\d+)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m)
-    throw new UserError(
-      `${field} '${text}' is not a duration`,
-      'give seconds (900) or a unit: 90s, 15m, 1h',
-      field,
-    );
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
-  return Number(m[1]) * unit;
+  const t = text.trim();
+  if (/^\d+$/.test(t)) return Number(t) * 1000;
+  let total = 0;
+  let consumed = 0;
+  for (const m of t.matchAll(/(\d+)(ms|s|m|h|d)/g)) {
+    total += Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+    consumed += m[0].length;
+  }
+  if (consumed === 0 || consumed !== t.length) {
+    throw new UserError(`${field} '${text}' is not a duration`, 'give seconds (900) or units: 90s, 15m, 1h30m', field);
+  }
+  return total;
 }

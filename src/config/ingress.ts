@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import { z } from 'zod';
 import { UserError } from '../core/errors';
 import { validateClusterName, validateServiceName } from './names';
+import { parseDuration } from './duration';
 
 /** ELBv2: at most 5 target groups per forward action, weights 0-999. */
 export const MAX_FORWARD_TARGET_GROUPS = 5;
@@ -186,25 +187,6 @@ export function serviceTargetGroupName(service: string): string {
   if (plain.length <= 32) return plain;
   const hash = crypto.createHash('sha256').update(service).digest('hex').slice(0, 6);
   return `k3s-svc-${service.slice(0, 17).replace(/-+$/, '')}-${hash}`;
-}
-
-/** `10m`, `90s`, `1h30m`, `2d`, or a number of seconds -> milliseconds. */
-export function parseDuration(text: string, field: string): number {
-  const t = text.trim();
-  if (/^\d+$/.test(t)) return Number(t) * 1000;
-  const re = /(\d+)(ms|s|m|h|d)/g;
-  let total = 0;
-  let consumed = 0;
-  for (const m of t.matchAll(re)) {
-    const n = Number(m[1]);
-    total +=
-      n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-    consumed += m[0].length;
-  }
-  if (consumed !== t.length || consumed === 0) {
-    throw new UserError(`'${text}' is not a duration`, 'use e.g. 30s, 10m, 1h or 1h30m', field);
-  }
-  return total;
 }
 
 /** `alpha=3 bravo=1` -> { alpha: 3, bravo: 1 }; each value a whole number 0-999. */

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, dryRunFlag, renderChanges } from '../../cli/base';
+import { parseDuration } from '../../config/duration';
 import { UserError } from '../../core/errors';
 
 export default class EndpointWeight extends BaseCommand<typeof EndpointWeight> {
@@ -33,7 +34,7 @@ export default class EndpointWeight extends BaseCommand<typeof EndpointWeight> {
     const ingress = await import('../../config/ingress');
     const weights = ingress.parseWeights(items, 'WEIGHTS');
     const shiftOverMs = this.flags['shift-over']
-      ? ingress.parseDuration(this.flags['shift-over'], '--shift-over')
+      ? parseDuration(this.flags['shift-over'], '--shift-over')
       : undefined;
     if (this.flags.step !== undefined && shiftOverMs === undefined)
       throw new UserError('--step applies with --shift-over only', undefined, '--step');
