@@ -10,7 +10,7 @@ import { SandboxStore } from '../../src/sandbox/store';
 import { AccountReader, k3sctlOwned, type Inventory, type InventoryItem } from '../helpers/awsInventory';
 import { runCli, tempHome } from '../helpers/cli';
 import { emulatorCli, explain, reportAssertionCount } from '../helpers/emulatorCli';
-import { emulatorSkipped, MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from '../helpers/moto';
+import { emulatorSkipped, MOTO_CREDENTIALS, MOTO_REGION, useMoto } from '../helpers/moto';
 
 const maybe = emulatorSkipped() ? describe.skip : describe;
 jest.setTimeout(600_000);
@@ -83,17 +83,10 @@ function normaliseAttrs(i: InventoryItem): Record<string, unknown> {
 
 maybe('sandbox conformance with moto', () => {
   reportAssertionCount('sandbox conformance with moto');
-  let moto: Moto;
-
-  beforeAll(async () => {
-    moto = await startMoto();
-  }, 120_000);
-
-  afterAll(async () => {
-    await moto?.stop();
-  });
+  const motoServer = useMoto();
 
   test('the same scenario leaves the same inventory in the sandbox and in moto', async () => {
+    const moto = motoServer();
     // moto: the account starts without the public zone the sandbox has (example.com): made beforehand.
     const motoReader = new AccountReader({ region: MOTO_REGION, credentials: MOTO_CREDENTIALS, endpoint: moto.endpoint });
     await motoReader.r53.send(new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: 'k3sctl-conformance' }));

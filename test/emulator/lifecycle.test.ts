@@ -16,7 +16,7 @@ import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
 import { gunzipSync } from 'node:zlib';
 import { AccountReader, type Inventory, type InventoryItem } from '../helpers/awsInventory';
 import { emulatorCli, explain, type JsonResult, reportAssertionCount } from '../helpers/emulatorCli';
-import { emulatorSkipped, MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from '../helpers/moto';
+import { emulatorSkipped, MOTO_CREDENTIALS, MOTO_REGION, useMoto } from '../helpers/moto';
 
 const maybe = emulatorSkipped() ? describe.skip : describe;
 jest.setTimeout(600_000);
@@ -29,7 +29,7 @@ const NODE_ROLE = 'k3sctl-demo-us-east-1-node';
 
 maybe('lifecycle against moto', () => {
   reportAssertionCount('lifecycle against moto');
-  let moto: Moto;
+  const motoServer = useMoto();
   let reader: AccountReader;
   let k3: (args: string[]) => Promise<JsonResult>;
   let before: Inventory;
@@ -42,7 +42,7 @@ maybe('lifecycle against moto', () => {
   const ok = (res: JsonResult) => expect({ code: res.code, why: res.code === 0 ? '' : explain(res) }).toEqual({ code: 0, why: '' });
 
   beforeAll(async () => {
-    moto = await startMoto();
+    const moto = motoServer();
     reader = new AccountReader({ region: MOTO_REGION, credentials: MOTO_CREDENTIALS, endpoint: moto.endpoint });
     k3 = emulatorCli(moto);
     // The user's own network and zone, made beforehand: k3sctl must find them and never touch them.
@@ -58,9 +58,8 @@ maybe('lifecycle against moto', () => {
     before = await reader.inventory();
   }, 120_000);
 
-  afterAll(async () => {
+  afterAll(() => {
     reader?.destroy();
-    await moto?.stop();
   });
 
   let planned: { action: string; type: string; name: string }[] = [];

@@ -24,7 +24,7 @@ import {
   type FaultProxy,
   type WireProtocol,
 } from '../helpers/faultProxy';
-import { emulatorSkipped, MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from '../helpers/moto';
+import { emulatorSkipped, MOTO_CREDENTIALS, MOTO_REGION, useMoto, type Moto } from '../helpers/moto';
 
 const maybe = emulatorSkipped() ? describe.skip : describe;
 jest.setTimeout(900_000);
@@ -69,6 +69,7 @@ function describeTags(item: InventoryItem): string {
 
 maybe('rollback against moto', () => {
   reportAssertionCount('rollback against moto');
+  const motoServer = useMoto();
   let moto: Moto;
   let proxy: FaultProxy;
   let reader: AccountReader;
@@ -99,7 +100,7 @@ maybe('rollback against moto', () => {
     expect({ code: res.code, why: res.code === 0 ? '' : explain(res) }).toEqual({ code: 0, why: '' });
 
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = motoServer();
     proxy = await startFaultProxy(moto.endpoint);
     reader = new AccountReader({
       region: MOTO_REGION,
@@ -113,7 +114,6 @@ maybe('rollback against moto', () => {
   afterAll(async () => {
     reader?.destroy();
     await proxy?.close();
-    await moto?.stop();
   });
 
   test('the proxy forwards reads unchanged and its injected errors parse as AWS errors the SDK does not retry, in every protocol', async () => {

@@ -121,3 +121,21 @@ export async function startMoto(): Promise<Moto> {
   }
   throw lastError instanceof Error ? lastError : new Error(String(lastError));
 }
+
+/**
+ * One moto for the calling test file: started before its tests, stopped after them (failed or not).
+ * Call at the top of the describe block, before hooks that use it (jest runs hooks in order).
+ */
+export function useMoto(): () => Moto {
+  let moto: Moto | undefined;
+  beforeAll(async () => {
+    moto = await startMoto();
+  }, 120_000);
+  afterAll(async () => {
+    await moto?.stop();
+  });
+  return () => {
+    if (!moto) throw new Error('moto is not started: useMoto() belongs at the top of a describe block');
+    return moto;
+  };
+}

@@ -38,7 +38,7 @@ import {
 } from '../../src/resources/iamRole';
 import { systemClock } from '../../src/core/clock';
 import { Sandbox } from '../../src/sandbox/sandbox';
-import { emulatorSkipped, MOTO_CREDENTIALS, MOTO_REGION, startMoto, type Moto } from '../helpers/moto';
+import { emulatorSkipped, MOTO_CREDENTIALS, MOTO_REGION, useMoto } from '../helpers/moto';
 import { collectingEvents, removeTestHomes, sandboxDeps, testHome, testRunId } from '../helpers/sandboxDeps';
 
 afterAll(() => removeTestHomes());
@@ -593,12 +593,12 @@ describe('instance role converge rollback', () => {
 // The same against moto (an AWS emulator we did not write; skipped with the emulator tests when it is
 // missing): its IAM stores and returns the documents, and ships AWS's managed policies.
 (emulatorSkipped() ? describe.skip : describe)('instance roles made by cluster create (moto)', () => {
-  let moto: Moto;
+  const moto = useMoto();
   const home = testHome();
   const deps = (): WorkflowDeps => ({
     clients: new AwsClients({
       region: MOTO_REGION,
-      endpointUrl: moto.endpoint,
+      endpointUrl: moto().endpoint,
       credentials: MOTO_CREDENTIALS,
     }),
     clock: systemClock,
@@ -608,12 +608,6 @@ describe('instance role converge rollback', () => {
     runId: testRunId(),
   });
 
-  beforeAll(async () => {
-    moto = await startMoto();
-  }, 120_000);
-  afterAll(async () => {
-    await moto?.stop();
-  });
 
   it('AmazonSSMManagedInstanceCore in this test is the document moto ships', async () => {
     const { iam } = deps().clients;
