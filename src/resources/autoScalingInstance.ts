@@ -17,6 +17,7 @@ import { awsErrorCode } from '../core/errors';
 import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext } from '../orchestration/engine/types';
 import { describeAutoScalingGroups } from './autoScalingGroup';
+import { parseReplacementRecord, REPLACEMENT_TAG, type ReplacementRecord } from './groupReplacement';
 import { INSTANCE_TYPE } from './instance';
 
 export type GroupRole = 'control-plane' | 'node';
@@ -47,6 +48,18 @@ export interface GroupInventory {
   targetGroupArns: string[];
   suspendedProcesses: string[];
   instances: InventoryInstance[];
+  /** An unfinished replacement (the `k3sctl.io/replacement` tag): the capacity before it began. */
+  replacement?: ReplacementRecord;
+}
+
+/** Leaving the group: terminating (draining or drained) or detaching. */
+export function isLeaving(lifecycleState: string | undefined): boolean {
+  return /^(Terminat|Detach)/.test(lifecycleState ?? '');
+}
+
+/** Still a member (launching, serving or on standby), not leaving. */
+export function isActive(instance: { lifecycleState: string }): boolean {
+  return !isLeaving(instance.lifecycleState);
 }
 
 function templateOf(group: AutoScalingGroup): LaunchTemplateSpecification | undefined {
@@ -75,6 +88,7 @@ function toInventory(group: AutoScalingGroup, currentVersion: string | undefined
   const template = templateOf(group);
   const role: GroupRole = tagValue(group.Tags, TagKeys.role) === 'control-plane' ? 'control-plane' : 'node';
   const name = group.AutoScalingGroupName ?? '';
+  const replacement = parseReplacementRecord(tagValue(group.Tags, REPLACEMENT_TAG), name);
   return {
     autoScalingGroupName: name,
     group: tagValue(group.Tags, TagKeys.group) ?? name,
@@ -95,6 +109,7 @@ function toInventory(group: AutoScalingGroup, currentVersion: string | undefined
       ...(i.LaunchTemplate?.LaunchTemplateId ? { launchTemplateId: i.LaunchTemplate.LaunchTemplateId } : {}),
       ...(i.LaunchTemplate?.Version !== undefined ? { version: i.LaunchTemplate.Version } : {}),
     })),
+    ...(replacement ? { replacement } : {}),
   };
 }
 

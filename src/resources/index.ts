@@ -8,7 +8,7 @@ import './certificate';
 import './recordSet';
 import './securityGroupRule';
 import './endpointConfig';
-import './autoScalingCapacity';
+import './groupReplacement';
 import './launchTemplateVersion';
 import './iamRole';
 import './instanceProfile';

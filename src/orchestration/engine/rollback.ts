@@ -7,7 +7,7 @@ import type { AwsClients } from '../../aws/clients';
 import type { Clock } from '../../core/clock';
 import { InternalError, UserError } from '../../core/errors';
 import type { EventSink } from '../../core/events';
-import { undoHandler } from '../../resources/undo';
+import { UndoIncompleteError, undoHandler } from '../../resources/undo';
 import type { WorkflowDeps } from '../deps';
 import { errorText, FileJournal, journalPath, parseJournal, runsDir } from './journal';
 import type { JournalEntry } from './types';
@@ -89,14 +89,16 @@ export async function undoJournal(
           retryable: isStillInUseError,
           key: `rollback:${entry.seq}`,
         },
-        () => fn.call(handler, env.clients, undo.data),
+        () => fn.call(handler, env.clients, undo.data, { clock: env.clock, events: env.events }),
       );
       journal.mark(entry.seq, 'undone');
       result.rolledBack.push(item(entry));
       env.events.emit({ kind: 'rollback-step', title, ok: true });
     } catch (error) {
       journal.mark(entry.seq, 'undo-failed', error);
-      result.leftovers.push({ ...item(entry), error: errorText(error) });
+      // What is actually left, by kind and id, when the undo knows; else the entry it could not undo.
+      const left = error instanceof UndoIncompleteError && error.remaining.length ? error.remaining : [item(entry)];
+      for (const l of left) result.leftovers.push({ ...l, error: errorText(error) });
       env.events.emit({ kind: 'rollback-step', title, ok: false, error: errorText(error) });
     }
   }

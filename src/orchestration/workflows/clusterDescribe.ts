@@ -8,7 +8,8 @@ import { listClusterAutoScalingGroups } from '../../resources/autoScalingGroup';
 import { listClusterInstances } from '../../resources/instance';
 import { listParametersByPath } from '../../resources/ssmParameter';
 import type { WorkflowDeps } from '../deps';
-import { assembleClusterConfigs, bootstrapFailuresOf, isLeaving } from './clusterPlan';
+import { isLeaving } from '../../resources/autoScalingInstance';
+import { assembleClusterConfigs, bootstrapFailuresOf } from './clusterPlan';
 
 export interface DescribedInstance {
   id: string;

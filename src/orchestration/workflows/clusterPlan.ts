@@ -32,6 +32,7 @@ import {
 import { names } from '../../config/names';
 import { UserError, type NotReadyInstance } from '../../core/errors';
 import { autoScalingGroupTask, findAutoScalingGroup, listClusterAutoScalingGroups, type AutoScalingGroupState } from '../../resources/autoScalingGroup';
+import { isLeaving } from '../../resources/autoScalingInstance';
 import { iamRoleTask, instanceRolePolicies, type InstanceRoleScope } from '../../resources/iamRole';
 import { instanceProfileTask, type InstanceProfileState } from '../../resources/instanceProfile';
 import { launchTemplateTask } from '../../resources/launchTemplate';
@@ -619,9 +620,6 @@ function isServing(i: { lifecycleState?: string; healthStatus?: string }): boole
 }
 
 /** An instance on its way out of its group (terminating or detaching): never counted as out of date. */
-export function isLeaving(lifecycleState: string | undefined): boolean {
-  return /^(Terminat|Detach)/.test(lifecycleState ?? '');
-}
 
 // Readiness polls: each is an SSM command (SendCommand is a write, ~2 s to a result), started right after
 // the InService waits. The servers of a new cluster turn Ready within a minute of InService, so the

@@ -1,7 +1,7 @@
 // `nodegroup list`: the groups of a cluster with their capacity, instance health and drift.
 import type { WorkflowDeps } from '../deps';
 import { clusterDescribe } from './clusterDescribe';
-import { isLeaving } from './clusterPlan';
+import { isLeaving } from '../../resources/autoScalingInstance';
 
 export interface ListedGroup {
   name: string;

@@ -7,16 +7,23 @@ import type { AwsClients } from '../../aws/clients';
 import { UserError, WaitTimeoutError } from '../../core/errors';
 import type { PlannedChange } from '../../core/events';
 import {
+  capacityOf,
+  chooseRemovals,
+  clearReplacement,
+  DRAINED,
   RECYCLE_SUSPENDED_PROCESSES,
+  recordReplacement,
+  resumeProcesses,
   setCapacity,
   suspendProcesses,
-  resumeProcesses,
   type Capacity,
-} from '../../resources/autoScalingCapacity';
+  type LaunchTemplateRevert,
+} from '../../resources/groupReplacement';
 import {
   describeClusterGroups,
   describeGroup,
   describeTargetStates,
+  isActive,
   terminateInstanceInGroup,
   terminationsAbandoned,
 } from '../../resources/autoScalingInstance';
@@ -48,6 +55,8 @@ export interface RecycleSpec extends RecycleOptions {
   confirm?: (plan: GroupPlan[]) => Promise<boolean>;
   /** The Kubernetes node Ready gate; default: SSM Run Command on a control plane, skipped when none answers. */
   nodeReadiness?: NodeReadiness | false;
+  /** By Auto Scaling group name: the launch template change a rollback must undo (upgrade). */
+  revert?: Record<string, LaunchTemplateRevert>;
 }
 
 export interface Replacement {
@@ -69,8 +78,12 @@ export interface RecycleGroupSummary {
   strategy: string;
   outdated: string[];
   upToDate: string[];
-  batches: { surge: number; terminate: string[]; decrement: number }[];
+  batches: { surge: number; reuse?: number; terminate: string[]; decrement: number }[];
   minInService: number;
+  /** The capacity the group ends at (its capacity before any replacement began). */
+  original: Capacity;
+  /** Set when this run finishes an earlier run's unfinished replacement. */
+  resuming?: { run: string; since: string };
 }
 
 export interface RecycleResult {
@@ -90,8 +103,11 @@ const DEFAULT_TIMEOUT_MS = 15 * 60_000;
  * drain) lasts tens of seconds, so a poll lands at most a few percent after the transition.
  */
 const POLL = { intervalMs: 1_000, maxIntervalMs: 3_000 };
-/** Lifecycle states of a terminated instance whose termination hook has completed (drained, left). */
-const DRAINED = ['Terminating:Proceed', 'Terminated'];
+
+/** A group to act on: instances to replace, or an earlier run's unfinished replacement to finish. */
+function hasWork(plan: GroupPlan): boolean {
+  return plan.batches.length > 0 || plan.resuming !== undefined || plan.excess > 0;
+}
 
 export function summarize(plan: GroupPlan): RecycleGroupSummary {
   return {
@@ -103,6 +119,8 @@ export function summarize(plan: GroupPlan): RecycleGroupSummary {
     upToDate: plan.upToDate,
     batches: plan.batches.map((b) => ({ ...b, terminate: [...b.terminate] })),
     minInService: plan.minInService,
+    original: { ...plan.original },
+    ...(plan.resuming ? { resuming: { ...plan.resuming } } : {}),
   };
 }
 
@@ -171,7 +189,7 @@ export async function executeRecycle(run: Run, spec: RecycleSpec): Promise<Recyc
   };
   ctx.events.emit({ kind: 'plan', changes: plannedChanges(plans) });
   if (spec.dryRun) return result;
-  const work = plans.filter((p) => p.batches.length > 0);
+  const work = plans.filter(hasWork);
   if (work.length === 0) return result;
   if (spec.confirm && !(await spec.confirm(plans)))
     throw new UserError('recycle cancelled; nothing was changed');
@@ -217,8 +235,8 @@ class GroupRecycler {
 
   async recycleGroup(initial: GroupPlan): Promise<void> {
     const name = initial.autoScalingGroupName;
-    let baseline: Capacity = { ...initial.original };
     let capacity: Capacity = { ...initial.original };
+    /** Processes k3sctl suspended for this replacement (this run, or the interrupted run it resumes). */
     let suspended: string[] = [];
     /** Surge instances not yet matched with an instance they replace. */
     const pendingSurge: string[] = [];
@@ -231,17 +249,39 @@ class GroupRecycler {
         const fresh = planGroup(group, this.spec);
         const index = this.result.groups.findIndex((g) => g.autoScalingGroupName === name);
         if (index >= 0) this.result.groups[index] = summarize(fresh);
-        if (fresh.batches.length === 0) return fresh;
-        baseline = { ...fresh.original };
-        capacity = { ...fresh.original };
-        suspended = await suspendProcesses(ctx, name, RECYCLE_SUSPENDED_PROCESSES, group.suspendedProcesses);
+        if (!hasWork(fresh)) return fresh;
+        capacity = capacityOf(group);
+        const toSuspend = RECYCLE_SUSPENDED_PROCESSES.filter((p) => !group.suspendedProcesses.includes(p));
+        suspended = [...new Set([...(group.replacement?.suspended ?? []), ...toSuspend])];
+        // Recorded in AWS before the first change: a re-run from anywhere resumes from this baseline.
+        await recordReplacement(
+          ctx,
+          name,
+          {
+            run: ctx.runId,
+            since: group.replacement?.since ?? new Date(ctx.clock.now()).toISOString(),
+            ...fresh.original,
+            suspended,
+          },
+          {
+            groupName: name,
+            role: group.role,
+            baseline: fresh.original,
+            suspended,
+            original: group.instances.filter(isActive).map((i) => i.instanceId),
+            ...(this.spec.revert?.[name] ? { revert: this.spec.revert[name] } : {}),
+          },
+        );
+        await suspendProcesses(ctx, name, toSuspend);
         if (fresh.peakDesired > capacity.max)
-          capacity = await setCapacity(ctx, name, capacity, { max: fresh.peakDesired }, baseline);
+          capacity = await setCapacity(ctx, name, capacity, { max: fresh.peakDesired });
         return fresh;
       },
     );
-    if (plan.batches.length === 0) return;
+    if (!hasWork(plan)) return;
     const version = plan.currentVersion;
+    /** Instances an interrupted run surged, counted as this run's surge by the batches that reuse them. */
+    const reused = new Set<string>();
 
     for (const [index, batch] of plan.batches.entries()) {
       const title =
@@ -251,21 +291,26 @@ class GroupRecycler {
         const started = ctx.clock.now();
         const before = await this.mustDescribe(ctx, name, version);
         const known = new Set(before.instances.map((i) => i.instanceId));
+        const reuse = batch.reuse ?? 0;
         let surged: string[] = [];
-        if (batch.surge > 0) {
-          capacity = await setCapacity(
-            ctx,
-            name,
-            capacity,
-            { desired: capacity.desired + batch.surge },
-            baseline,
-          );
-          this.phase(ctx, batch.terminate, `surge +${batch.surge}: waiting for new instances`);
+        if (batch.surge + reuse > 0) {
+          // The leftover surge is up to date and already counted in desired: it passes the same gates.
+          const leftover = before.instances
+            .filter((i) => isActive(i) && i.version === version)
+            .filter((i) => !reused.has(i.instanceId) && !pendingSurge.includes(i.instanceId))
+            .slice(0, reuse);
+          for (const i of leftover) {
+            known.delete(i.instanceId);
+            reused.add(i.instanceId);
+          }
+          if (batch.surge > 0)
+            capacity = await setCapacity(ctx, name, capacity, { desired: capacity.desired + batch.surge });
+          this.phase(ctx, batch.terminate, `surge +${batch.surge + reuse}: waiting for new instances`);
           surged = await this.gates(
             ctx,
             plan,
             version,
-            { known, count: batch.surge },
+            { known, count: batch.surge + reuse },
             started,
             batch.terminate[0] ?? '(canary)',
           );
@@ -336,10 +381,20 @@ class GroupRecycler {
     }
 
     await this.run.step(`restore ${name}`, async (ctx) => {
-      const now = await this.mustDescribe(ctx, name, version);
-      capacity = { desired: now.desired, min: now.min, max: now.max };
-      capacity = await setCapacity(ctx, name, capacity, baseline, baseline);
+      let now = await this.mustDescribe(ctx, name, version);
+      // A surge no batch gave back (an interrupted run's, under a strategy that never decrements):
+      // removed by choice, out-of-date instances first, one control plane at a time.
+      const excess = chooseRemovals(now.instances, now.desired - plan.original.desired, { version });
+      for (const id of excess) {
+        await terminateInstanceInGroup(ctx, name, id, true);
+        if (plan.role === 'control-plane') await this.waitDrained(ctx, plan, [id], version);
+      }
+      if (excess.length) now = await this.mustDescribe(ctx, name, version);
+      await setCapacity(ctx, name, capacityOf(now), plan.original);
       await resumeProcesses(ctx, name, suspended);
+      // Replaced instances leave before the run returns: a `cluster describe` right after sees only current ones.
+      await this.waitLeft(ctx, plan, version);
+      await clearReplacement(ctx, name);
     });
   }
 
@@ -405,6 +460,28 @@ class GroupRecycler {
           done: still.length === 0,
           value: undefined,
           seen: still.map((i) => `${i.instanceId} ${i.lifecycleState}`).join(', ') || 'gone',
+        };
+      },
+    );
+  }
+
+  /** Waits until no instance of the group is leaving (terminated ones gone from the group). */
+  private async waitLeft(ctx: RunContext, plan: GroupPlan, version: string | undefined): Promise<void> {
+    await waitFor(
+      ctx,
+      {
+        what: `replaced instances to leave ${plan.autoScalingGroupName}`,
+        timeoutMs: this.drainTimeoutMs,
+        signal: ctx.signal,
+        ...POLL,
+      },
+      async () => {
+        const g = await this.mustDescribe(ctx, plan.autoScalingGroupName, version);
+        const leaving = g.instances.filter((i) => !isActive(i) && i.lifecycleState !== 'Terminated');
+        return {
+          done: leaving.length === 0,
+          value: undefined,
+          seen: leaving.map((i) => `${i.instanceId} ${i.lifecycleState}`).join(', '),
         };
       },
     );

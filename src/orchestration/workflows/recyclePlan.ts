@@ -29,7 +29,12 @@ export function resolveBatchSize(size: BatchSize, total: number): number {
 }
 
 export type { GroupRole, InventoryInstance, GroupInventory } from '../../resources/autoScalingInstance';
-import type { GroupRole, InventoryInstance, GroupInventory } from '../../resources/autoScalingInstance';
+import {
+  isActive,
+  type GroupRole,
+  type InventoryInstance,
+  type GroupInventory,
+} from '../../resources/autoScalingInstance';
 
 export interface RecycleOptions {
   strategy: RecycleStrategy;
@@ -48,6 +53,11 @@ export interface RecycleOptions {
  */
 export interface RecycleBatch {
   surge: number;
+  /**
+   * Instances an interrupted run already surged that count toward this batch's surge (set only when
+   * resuming): the batch launches `surge` more and gates on `surge + reuse`.
+   */
+  reuse?: number;
   terminate: string[];
   decrement: number;
 }
@@ -58,9 +68,14 @@ export interface GroupPlan {
   role: GroupRole;
   /** The strategy applied (control planes are always `surge-one-at-a-time`). */
   strategy: RecycleStrategy | 'control-plane';
+  /** The capacity to end at: the group's before any replacement began (its replacement record, when resuming). */
   original: { desired: number; min: number; max: number };
   /** The highest desired capacity the plan reaches; max is raised to it when lower. */
   peakDesired: number;
+  /** Instances above `original.desired` once the batches are done (a resumed surge nothing reuses), removed at the end. */
+  excess: number;
+  /** Set when an earlier run's replacement is unfinished (the group's `k3sctl.io/replacement` record). */
+  resuming?: { run: string; since: string };
   /** Out-of-date instances, in replacement order. */
   outdated: string[];
   upToDate: string[];
@@ -72,16 +87,9 @@ export interface GroupPlan {
   targetGroupArns: string[];
 }
 
-const TERMINATING = /^Terminat/;
-
 /** Instances that still count as members (not leaving the group). */
 export function activeInstances(group: GroupInventory): InventoryInstance[] {
-  return group.instances.filter(
-    (i) =>
-      !TERMINATING.test(i.lifecycleState) &&
-      i.lifecycleState !== 'Detached' &&
-      i.lifecycleState !== 'Detaching',
-  );
+  return group.instances.filter(isActive);
 }
 
 /** Out of date: launched from another template or another version than the group's current one. */
@@ -163,13 +171,12 @@ function planBatches(
   n: number,
   options: RecycleOptions,
   role: GroupRole,
-): { strategy: GroupPlan['strategy']; batches: RecycleBatch[]; minInService: number; peakSurge: number } {
+): { strategy: GroupPlan['strategy']; batches: RecycleBatch[]; minInService: number } {
   if (ordered.length === 0)
     return {
       strategy: role === 'control-plane' ? 'control-plane' : options.strategy,
       batches: [],
       minInService: n,
-      peakSurge: 0,
     };
   // etcd quorum: a control plane is only ever removed after its successor is healthy.
   if (role === 'control-plane') {
@@ -177,7 +184,6 @@ function planBatches(
       strategy: 'control-plane',
       batches: ordered.map((id) => ({ surge: 1, terminate: [id], decrement: 1 })),
       minInService: n,
-      peakSurge: 1,
     };
   }
   switch (options.strategy) {
@@ -186,7 +192,6 @@ function planBatches(
         strategy: 'serial',
         batches: ordered.map((id) => ({ surge: 0, terminate: [id], decrement: 0 })),
         minInService: n - 1,
-        peakSurge: 0,
       };
     case 'slow-canary': {
       const batches = ordered.map((id, i) => ({
@@ -194,14 +199,14 @@ function planBatches(
         terminate: [id],
         decrement: i === ordered.length - 1 ? 1 : 0,
       }));
-      return { strategy: 'slow-canary', batches, minInService: n, peakSurge: 1 };
+      return { strategy: 'slow-canary', batches, minInService: n };
     }
     case 'canary': {
       const size = Math.max(1, resolveBatchSize(options.batch ?? { percent: 25 }, n));
       const batches: RecycleBatch[] = [{ surge: 1, terminate: [], decrement: 0 }];
       for (const ids of chunk(ordered, size)) batches.push({ surge: 0, terminate: ids, decrement: 0 });
       batches[batches.length - 1].decrement = 1;
-      return { strategy: 'canary', batches, minInService: Math.min(n, n + 1 - size), peakSurge: 1 };
+      return { strategy: 'canary', batches, minInService: Math.min(n, n + 1 - size) };
     }
     case 'rolling': {
       const batchSize = Math.max(1, resolveBatchSize(options.batch ?? { count: 1 }, n));
@@ -226,13 +231,17 @@ function planBatches(
         strategy: 'rolling',
         batches,
         minInService: n - worst,
-        peakSurge: Math.max(...batches.map((b) => b.surge)),
       };
     }
   }
 }
 
-/** Plans one group: what is out of date and how it is replaced. */
+/**
+ * Plans one group: what is out of date and how it is replaced. A group with an unfinished replacement
+ * is planned from the capacity recorded before it began, not from its surged capacity: the surge an
+ * interrupted run left counts toward the first batches' surge (never launched twice) and what no batch
+ * reuses is removed at the end, so the group ends at exactly its original capacity.
+ */
 export function planGroup(group: GroupInventory, options: RecycleOptions): GroupPlan {
   const active = activeInstances(group);
   const outdated = replacementOrder(active.filter((i) => options.force || isOutdated(i, group))).map(
@@ -242,15 +251,36 @@ export function planGroup(group: GroupInventory, options: RecycleOptions): Group
     .filter((i) => !outdated.includes(i.instanceId))
     .map((i) => i.instanceId)
     .sort();
-  const n = group.desired;
-  const { strategy, batches, minInService, peakSurge } = planBatches(outdated, n, options, group.role);
+  const record = group.replacement;
+  const original = record
+    ? { desired: record.desired, min: record.min, max: record.max }
+    : { desired: group.desired, min: group.min, max: group.max };
+  const n = original.desired;
+  const { strategy, batches, minInService } = planBatches(outdated, n, options, group.role);
+  let carried = Math.max(0, group.desired - n);
+  for (const b of batches) {
+    const reuse = Math.min(carried, b.surge);
+    if (reuse === 0) continue;
+    b.surge -= reuse;
+    b.reuse = reuse;
+    carried -= reuse;
+  }
+  let desired = group.desired;
+  let peakDesired = desired;
+  for (const b of batches) {
+    desired += b.surge;
+    peakDesired = Math.max(peakDesired, desired);
+    desired -= b.decrement;
+  }
   return {
     autoScalingGroupName: group.autoScalingGroupName,
     group: group.group,
     role: group.role,
     strategy,
-    original: { desired: group.desired, min: group.min, max: group.max },
-    peakDesired: n + peakSurge,
+    original,
+    peakDesired,
+    excess: Math.max(0, desired - n),
+    ...(record ? { resuming: { run: record.run, since: record.since } } : {}),
     outdated,
     upToDate,
     batches,

@@ -282,6 +282,7 @@ export async function upgrade(
         if (!(await spec.confirm(preview))) throw new UserError('upgrade cancelled; nothing was changed');
       }
 
+      const revert: NonNullable<RecycleSpec['revert']> = {};
       for (const g of changing) {
         await run.step(
           `new launch template version for ${g.inventory.autoScalingGroupName} (k3s ${spec.k3sVersion})`,
@@ -292,13 +293,21 @@ export async function upgrade(
               rendered.get(g)!.base64,
               `k3sctl upgrade to ${spec.k3sVersion}`,
             );
-            const pinned = g.inventory.launchTemplateVersionSpec;
-            if (pinned !== undefined && /^\d+$/.test(pinned)) {
+            const versionSpec = g.inventory.launchTemplateVersionSpec;
+            const pinned = versionSpec !== undefined && /^\d+$/.test(versionSpec);
+            // What a rollback of the replacement puts back: this version, on every instance.
+            revert[g.inventory.autoScalingGroupName] = {
+              templateId: g.source.templateId,
+              version: g.source.versionNumber,
+              newVersion: version,
+              pinned,
+            };
+            if (pinned) {
               await setGroupLaunchTemplateVersion(
                 ctx,
                 g.inventory.autoScalingGroupName,
                 g.source.templateId,
-                pinned,
+                versionSpec,
                 version,
               );
             }
@@ -315,7 +324,7 @@ export async function upgrade(
         changing.map((g) => g.config.group),
       );
 
-      const recycled = await executeRecycle(run, { ...recycleSpec, confirm: undefined });
+      const recycled = await executeRecycle(run, { ...recycleSpec, confirm: undefined, revert });
       return { ...recycled, k3sVersion: spec.k3sVersion, launchTemplateVersions: versions };
     },
     options,
