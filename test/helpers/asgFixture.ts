@@ -37,6 +37,8 @@ export interface AsgFixtureOptions {
   group?: string;
   role?: 'control-plane' | 'node';
   size: number;
+  /** Default 1 (0 for an empty group); `cluster create` makes min = max = desired. */
+  minSize?: number;
   maxSize?: number;
   targetGroup?: boolean;
   /** Version reference of the group: `$Default` (default), `$Latest` or a number. */
@@ -174,7 +176,7 @@ export async function createAsgFixture(clients: AwsClients, o: AsgFixtureOptions
     new CreateAutoScalingGroupCommand({
       AutoScalingGroupName: name,
       LaunchTemplate: { LaunchTemplateId: launchTemplateId, Version: o.versionRef ?? '$Default' },
-      MinSize: Math.min(1, o.size),
+      MinSize: o.minSize ?? Math.min(1, o.size),
       MaxSize: o.maxSize ?? o.size,
       DesiredCapacity: o.size,
       VPCZoneIdentifier: subnets.map((s) => s.SubnetId).join(','),

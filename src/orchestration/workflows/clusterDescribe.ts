@@ -9,6 +9,11 @@ import { listClusterInstances } from '../../resources/instance';
 import { listParametersByPath } from '../../resources/ssmParameter';
 import type { WorkflowDeps } from '../deps';
 import { isLeaving } from '../../resources/autoScalingInstance';
+import {
+  parseReplacementRecord,
+  REPLACEMENT_TAG,
+  type ReplacementRecord,
+} from '../../resources/groupReplacement';
 import { assembleClusterConfigs, bootstrapFailuresOf } from './clusterPlan';
 
 export interface DescribedInstance {
@@ -22,6 +27,8 @@ export interface DescribedInstance {
   instanceType?: string;
   launchTemplateVersion?: string;
   upToDate: boolean;
+  /** Terminating or detaching: on its way out of the group (never counted as out of date). */
+  leaving: boolean;
   /** Why its bootstrap failed for good, as the instance recorded it (it then marked itself Unhealthy). */
   bootstrapFailure?: string;
 }
@@ -48,6 +55,8 @@ export interface DescribedGroup {
   min: number;
   max: number;
   instances: DescribedInstance[];
+  /** An unfinished replacement (recycle or upgrade interrupted): `k3sctl recycle` finishes it, `k3sctl runs rollback RUN` undoes it. */
+  replacement?: ReplacementRecord;
 }
 
 export interface ClusterDescription {
@@ -74,13 +83,18 @@ export async function clusterDescribe(deps: WorkflowDeps, cluster: string): Prom
   const config = assembleClusterConfigs(params).get(cluster);
   const failures = bootstrapFailuresOf(params, cluster);
   if (!config && groups.length === 0) {
-    throw new UserError(`cluster ${cluster} does not exist in ${deps.region}`, 'see k3sctl cluster list (is the region right?)', 'name');
+    throw new UserError(
+      `cluster ${cluster} does not exist in ${deps.region}`,
+      'see k3sctl cluster list (is the region right?)',
+      'name',
+    );
   }
   const byId = new Map(instances.map((i) => [i.instanceId, i]));
   const described: DescribedGroup[] = [];
   const declared = new Map((config?.groups ?? []).map((g) => [names.autoScalingGroup(cluster, g.name), g]));
   for (const asg of groups) {
     const g = declared.get(asg.name);
+    const replacement = parseReplacementRecord(asg.tags[REPLACEMENT_TAG], asg.name);
     described.push({
       name: asg.group ?? g?.name ?? asg.name,
       role: asg.role ?? g?.role ?? 'unknown',
@@ -105,20 +119,41 @@ export async function clusterDescribe(deps: WorkflowDeps, cluster: string): Prom
           instanceType: i.instanceType ?? ec2?.instanceType,
           launchTemplateVersion: i.launchTemplateVersion,
           upToDate: i.launchTemplateVersion === asg.launchTemplateVersion,
+          leaving: isLeaving(i.lifecycleState),
           ...(failures.has(i.instanceId) ? { bootstrapFailure: failures.get(i.instanceId)!.reason } : {}),
         };
       }),
+      ...(replacement ? { replacement } : {}),
     });
   }
   for (const [asgName, g] of declared) {
     if (!groups.some((a) => a.name === asgName)) {
-      described.push({ name: g.name, role: g.role, autoScalingGroup: asgName, instanceType: g.instanceType, k3sVersion: g.k3sVersion, spot: g.spot, desired: 0, min: 0, max: 0, instances: [] });
+      described.push({
+        name: g.name,
+        role: g.role,
+        autoScalingGroup: asgName,
+        instanceType: g.instanceType,
+        k3sVersion: g.k3sVersion,
+        spot: g.spot,
+        desired: 0,
+        min: 0,
+        max: 0,
+        instances: [],
+      });
     }
   }
-  described.sort((a, b) => Number(b.role === 'control-plane') - Number(a.role === 'control-plane') || a.name.localeCompare(b.name));
+  described.sort(
+    (a, b) =>
+      Number(b.role === 'control-plane') - Number(a.role === 'control-plane') || a.name.localeCompare(b.name),
+  );
   const inGroup = new Set(groups.flatMap((g) => g.instances.map((i) => i.instanceId)));
   const bootstrapFailures = [...failures]
-    .map(([instanceId, f]): RecordedBootstrapFailure => ({ instanceId, reason: f.reason, ...(f.at ? { at: new Date(f.at).toISOString() } : {}), inGroup: inGroup.has(instanceId) }))
+    .map(([instanceId, f]): RecordedBootstrapFailure => ({
+      instanceId,
+      reason: f.reason,
+      ...(f.at ? { at: new Date(f.at).toISOString() } : {}),
+      inGroup: inGroup.has(instanceId),
+    }))
     .sort((a, b) => (b.at ?? '').localeCompare(a.at ?? '') || a.instanceId.localeCompare(b.instanceId));
   return {
     name: cluster,
@@ -127,9 +162,15 @@ export async function clusterDescribe(deps: WorkflowDeps, cluster: string): Prom
     k3sVersion: config?.k3sVersion,
     configured: Boolean(config),
     groups: described,
-    outOfDate: described.reduce((n, g) => n + g.instances.filter((i) => !i.upToDate && !isLeaving(i.lifecycleState)).length, 0),
+    outOfDate: described.reduce((n, g) => n + g.instances.filter((i) => !i.upToDate && !i.leaving).length, 0),
     bootstrapFailures,
-    ingress: config?.ingress ? { host: config.ingress.host, alb: config.ingress.albName, targetGroup: names.ingressTargetGroup(cluster) } : null,
+    ingress: config?.ingress
+      ? {
+          host: config.ingress.host,
+          alb: config.ingress.albName,
+          targetGroup: names.ingressTargetGroup(cluster),
+        }
+      : null,
     apiCalls: deps.clients.calls.snapshot(),
   };
 }

@@ -8,7 +8,6 @@ import { recycle, type RecycleSpec } from '../../../src/orchestration/workflows/
 import { planGroup, type RecycleOptions } from '../../../src/orchestration/workflows/recyclePlan';
 import { describeClusterGroups } from '../../../src/resources/autoScalingInstance';
 import { Sandbox } from '../../../src/sandbox/sandbox';
-import { serviceModules } from '../../../src/sandbox/services';
 import {
   bumpLaunchTemplate,
   createAsgFixture,
@@ -18,40 +17,10 @@ import {
   type AsgFixtureOptions,
 } from '../../helpers/asgFixture';
 import { removeTestHomes, sandboxDeps } from '../../helpers/sandboxDeps';
+import { describeGroupsHandler, groupNow, onEveryInstant } from '../../helpers/sandboxWatch';
 
 jest.setTimeout(120_000);
 afterAll(removeTestHomes);
-
-const describeGroupsHandler = serviceModules.find((m) => m.service === 'autoscaling')!.operations
-  .DescribeAutoScalingGroups;
-
-/** Group state read synchronously from the sandbox (no API call counted). */
-function groupNow(
-  sb: Sandbox,
-  name: string,
-): {
-  instances: { InstanceId: string; LifecycleState: string; LaunchTemplate?: { Version?: string } }[];
-  DesiredCapacity: number;
-} {
-  const out = describeGroupsHandler(sb.context('us-east-1'), { AutoScalingGroupNames: [name] }) as {
-    AutoScalingGroups: { Instances?: never[]; DesiredCapacity: number }[];
-  };
-  const g = out.AutoScalingGroups[0];
-  return { instances: g.Instances ?? [], DesiredCapacity: g.DesiredCapacity };
-}
-
-/** Calls `sample` on every advance of the virtual clock (after the sandbox's own callback). Returns a stop function. */
-function onEveryInstant(sb: Sandbox, sample: (now: number) => void): () => void {
-  const previous = sb.clock.onAdvance;
-  sb.clock.onAdvance = (now) => {
-    previous?.(now);
-    sb.tick();
-    sample(now);
-  };
-  return () => {
-    sb.clock.onAdvance = previous;
-  };
-}
 
 function inService(sb: Sandbox, name: string): number {
   return groupNow(sb, name).instances.filter((i) => i.LifecycleState === 'InService').length;
