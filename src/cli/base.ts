@@ -407,6 +407,12 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
         Object.assign(payload, awsCallOf(cause));
       }
       if (cause instanceof Error && cause.name) payload.causeType = cause.name;
+      // What is left is named (kind, id) in `leftovers`; `cleanup` is the command that finishes the job.
+      const run = payload.run ?? payload.runId;
+      if (error.leftovers.length > 0)
+        payload.cleanup = run
+          ? `${this.config.bin} runs rollback ${String(run)}`
+          : `${this.config.bin} runs list, then ${this.config.bin} runs rollback RUN_ID`;
     }
     if (
       exit === ExitCode.failedRolledBack &&
@@ -483,12 +489,7 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
         `Rollback incomplete (${rolledBack?.length ?? 0} change(s) undone); these resources remain:`,
       );
       for (const l of leftovers) lines.push(`  ${l.type} ${l.name}${l.id ? ` (${l.id})` : ''}: ${l.error}`);
-      const run = payload.run ?? payload.runId;
-      lines.push(
-        run
-          ? `Retry the cleanup with: k3sctl runs rollback ${run}`
-          : 'Retry the cleanup with: k3sctl runs list, then k3sctl runs rollback RUN_ID',
-      );
+      if (payload.cleanup) lines.push(`Retry the cleanup with: ${String(payload.cleanup)}`);
     } else if (rolledBack && !notRolledBack?.length) {
       lines.push(
         rolledBack.length

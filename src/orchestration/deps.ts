@@ -27,12 +27,20 @@ export interface WorkflowDeps {
  */
 export class RunFailedError extends Error {
   override readonly name = 'RunFailedError';
+  /** The run whose journal `runs rollback` finishes (set by `runs rollback`; otherwise the failed command's own run). */
+  run?: string;
   constructor(
     override readonly cause: unknown,
     readonly rolledBack: { type: string; name: string; id?: string }[],
     readonly leftovers: { type: string; name: string; id?: string; error: string }[],
     readonly changes: import('../core/events').PlannedChange[] = [],
-    readonly notRolledBack: { action: import('../core/events').ChangeAction; type: string; name: string; id?: string; reason: string }[] = [],
+    readonly notRolledBack: {
+      action: import('../core/events').ChangeAction;
+      type: string;
+      name: string;
+      id?: string;
+      reason: string;
+    }[] = [],
     readonly suggestion?: string,
   ) {
     super(cause instanceof Error ? cause.message : String(cause));

@@ -23,11 +23,18 @@ export default class RunsRollback extends BaseCommand<typeof RunsRollback> {
 
   async run(): Promise<object> {
     const runId = this.args.runId!;
+    // Run ids are the journals' file names (YYYYMMDDTHHMMSS-xxxxxx): anything else, a path above all, is no run.
+    if (!/^\d{8}T\d{6}-[0-9a-f]{6}$/.test(runId))
+      throw new UserError(
+        `RUN_ID '${runId}' is not a run id (YYYYMMDDTHHMMSS-xxxxxx)`,
+        'list the recorded runs with `k3sctl runs list`',
+        'RUN_ID',
+      );
     const { describeRun, rollbackRun } = await import('../../orchestration/engine');
     const run = describeRun(this.home, runId);
     if (!run)
       throw new UserError(
-        `no run ${runId} under ${this.home}/runs`,
+        `RUN_ID ${runId}: no such run under ${this.home}/runs`,
         'list the recorded runs with `k3sctl runs list`',
         'RUN_ID',
       );
@@ -77,12 +84,14 @@ export default class RunsRollback extends BaseCommand<typeof RunsRollback> {
     if (outcome.leftovers.length) {
       // Exit 3 like a failed run whose rollback is incomplete; the error document lists the leftovers.
       const { RunFailedError } = await import('../../orchestration/deps');
-      throw new RunFailedError(
+      const incomplete = new RunFailedError(
         new Error(`rollback of run ${runId} is incomplete`),
         outcome.rolledBack,
         outcome.leftovers,
         changes,
       );
+      incomplete.run = runId;
+      throw incomplete;
     }
     const result = {
       run: run.runId,

@@ -11,7 +11,8 @@ import type { Pluggable } from '@smithy/types';
 import { ResumeProcessesCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
 import { AwsClients } from '../../../src/aws/clients';
-import type { WorkflowDeps } from '../../../src/orchestration/deps';
+import { InterruptedError } from '../../../src/core/errors';
+import { RunFailedError, type WorkflowDeps } from '../../../src/orchestration/deps';
 import { FileJournal } from '../../../src/orchestration/engine/journal';
 import { rollbackRun } from '../../../src/orchestration/engine/rollback';
 import type { JournalEntry } from '../../../src/orchestration/engine/types';
@@ -253,7 +254,7 @@ describe.each(['recycle', 'upgrade'] as Workflow[])(
   },
 );
 
-describe('an unfinished replacement', () => {
+describe('a replacement and its results', () => {
   it('is shown by cluster describe, with the capacity it returns to and the run that left it', async () => {
     const s = await setup('recycle');
     // Killed just after the first surge instance was asked for.
@@ -288,5 +289,72 @@ describe('an unfinished replacement', () => {
     await s.deps.clients.autoscaling.send(
       new ResumeProcessesCommand({ AutoScalingGroupName: s.cp.autoScalingGroupName }),
     );
+  });
+
+  it('a rollback that cannot remove the surge instance lists it by kind and id, and the record stays', async () => {
+    const s = await setup('recycle');
+    const name = s.cp.autoScalingGroupName;
+    const controller = new AbortController();
+    // Interrupted (Ctrl-C) once the first surge instance is InService: the run rolls back at once.
+    const stop = onEveryInstant(s.sb, () => {
+      const g = groupNow(s.sb, name);
+      if (g.instances.filter((i) => i.LifecycleState === 'InService').length === 4)
+        controller.abort(new InterruptedError());
+    });
+    s.sb.faults.add({
+      op: 'TerminateInstanceInAutoScalingGroup',
+      code: 'AccessDenied',
+      message: 'not allowed',
+    });
+    const { deps } = sandboxDeps(s.sb, { home: s.home });
+    let error: unknown;
+    try {
+      await recycle(deps, spec, { signal: controller.signal });
+    } catch (e) {
+      error = e;
+    } finally {
+      stop();
+    }
+    expect(error).toBeInstanceOf(RunFailedError);
+    const failure = error as RunFailedError;
+    const before = new Set((await describeAsg(s.deps.clients, name)).Instances!.map((i) => i.InstanceId));
+    expect(failure.leftovers).toEqual([
+      {
+        type: 'AWS::EC2::Instance',
+        name: expect.stringMatching(new RegExp(`^${name}/i-`)),
+        id: expect.stringMatching(/^i-/),
+        error: expect.stringMatching(/could not be put back to desired 3: i-\w+: AccessDenied: not allowed/),
+      },
+    ]);
+    const surge = failure.leftovers[0].id!;
+    expect(before.has(surge)).toBe(true);
+    // Not lowered by hand (the group would choose what goes): still 4, still recorded as unfinished.
+    const g = await describeAsg(s.deps.clients, name);
+    expect(g.DesiredCapacity).toBe(4);
+    expect((g.Tags ?? []).some((t) => t.Key === REPLACEMENT_TAG)).toBe(true);
+
+    // Once the call is allowed, `runs rollback` of the same run finishes the job: the surge instance goes.
+    s.sb.faults.clear();
+    const again = await rollbackRun(sandboxDeps(s.sb, { home: s.home }).deps, deps.runId);
+    expect(again.leftovers).toEqual([]);
+    await expectOriginal(s, 'recycle', 'rollback');
+    const left = (await describeAsg(s.deps.clients, name)).Instances!.filter(
+      (i) => i.LifecycleState === 'InService',
+    );
+    expect(left.map((i) => i.InstanceId)).not.toContain(surge);
+  });
+
+  it('`cluster describe` right after an upgrade shows every remaining instance up to date, none leaving', async () => {
+    const s = await setup('upgrade');
+    const { deps } = sandboxDeps(s.sb, { home: s.home });
+    await upgrade(deps, { ...spec, k3sVersion: TARGET });
+    const described = await clusterDescribe(sandboxDeps(s.sb, { home: s.home }).deps, 'demo');
+    const instances = described.groups.flatMap((g) => g.instances);
+    expect(instances).toHaveLength(3);
+    expect(instances.map((i) => [i.upToDate, i.leaving, i.lifecycleState])).toEqual(
+      Array(3).fill([true, false, 'InService']),
+    );
+    expect(described.outOfDate).toBe(0);
+    expect(described.groups[0].replacement).toBeUndefined();
   });
 });
