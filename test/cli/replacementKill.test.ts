@@ -4,67 +4,15 @@
 // remove the surge instance exits 3 naming it, with the command that finishes the job. The in-process
 // tests (test/orchestration/workflows/replacementCrash.test.ts) kill at every journal line; these
 // prove the same on a real process that dies without running another instruction.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BIN, runCli, tempHomes } from '../helpers/cli';
+import { runCli, tempHomes } from '../helpers/cli';
+import { runAndKill as kill, surged } from '../helpers/killCli';
 
 jest.setTimeout(180_000);
 const home = tempHomes();
 const SLOW = { K3SCTL_SANDBOX_BEHAVIOR: JSON.stringify({ realCallDelayMs: 40 }) };
-
-interface Entry {
-  seq: number;
-  status: string;
-  action: string;
-  type: string;
-}
-
-/** The journal's entries, folded by seq (the last status line of each wins). */
-function entries(h: string): Entry[] {
-  const dir = path.join(h, 'runs');
-  if (!fs.existsSync(dir)) return [];
-  const out = new Map<string, Entry>();
-  for (const f of fs.readdirSync(dir)) {
-    for (const line of fs.readFileSync(path.join(dir, f), 'utf8').split('\n')) {
-      try {
-        const e = JSON.parse(line) as Entry & { kind: string };
-        if (e.kind === 'entry') out.set(`${f}/${e.seq}`, e);
-      } catch {
-        // a torn last line
-      }
-    }
-  }
-  return [...out.values()];
-}
-
-/** Runs the CLI with slowed calls and SIGKILLs it once `when(entries)` holds. */
-function runAndKill(args: string[], h: string, when: (e: Entry[]) => boolean): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, K3SCTL_HOME: h, CI: 'true', ...SLOW },
-      stdio: ['ignore', 'ignore', 'ignore'],
-    });
-    let killed = false;
-    const timer = setInterval(() => {
-      if (!killed && when(entries(h))) {
-        killed = true;
-        child.kill('SIGKILL');
-      }
-    }, 5);
-    child.on('error', reject);
-    child.on('exit', () => {
-      clearInterval(timer);
-      resolve(killed);
-    });
-  });
-}
-
-/** Killed once the surge of the first control plane was asked for (desired 3 -> 4 recorded as done). */
-const surged = (e: Entry[]) =>
-  e.filter(
-    (x) => x.type === 'AWS::AutoScaling::AutoScalingGroup' && x.action === 'update' && x.status === 'done',
-  ).length >= 4;
+const runAndKill: typeof kill = (args, h, when) => kill(args, h, when, SLOW);
 
 async function cluster(h: string): Promise<void> {
   const created = await runCli(

@@ -141,7 +141,11 @@ export function injectedErrorCode(protocol: WireProtocol): string {
   return protocol === 'ec2' ? 'UnauthorizedOperation' : 'AccessDenied';
 }
 
-export async function startFaultProxy(upstreamEndpoint: string): Promise<FaultProxy> {
+/** `delayMs`: every call is held that long before it is forwarded (a slower AWS, so a kill lands mid-run). */
+export async function startFaultProxy(
+  upstreamEndpoint: string,
+  options: { delayMs?: number } = {},
+): Promise<FaultProxy> {
   const upstream = new URL(upstreamEndpoint);
   let failWrites = new Set<number>();
   let writes = 0;
@@ -151,7 +155,9 @@ export async function startFaultProxy(upstreamEndpoint: string): Promise<FaultPr
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', () => void handle());
+    const handle = async () => {
+      if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
       const body = Buffer.concat(chunks);
       const method = req.method ?? 'GET';
       const url = req.url ?? '/';
@@ -190,7 +196,7 @@ export async function startFaultProxy(upstreamEndpoint: string): Promise<FaultPr
         res.end(`fault proxy: upstream ${upstreamEndpoint} failed: ${error.message}`);
       });
       forward.end(body);
-    });
+    };
   });
 
   await new Promise<void>((resolve, reject) => {
