@@ -16,6 +16,7 @@ import {
   type MixedInstancesPolicy,
 } from '@aws-sdk/client-auto-scaling';
 import type { AwsClients } from '../aws/clients';
+import { parseReplacementRecord, REPLACEMENT_TAG } from './replacementRecord';
 import { clusterTags, describeTagChanges, managedTagMap, TagKeys, tagsToUpdate, tagValue, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
 import { journaledWrite } from '../orchestration/engine/journal';
@@ -237,6 +238,16 @@ export function autoScalingGroupTask(spec: AutoScalingGroupSpec): Task<AutoScali
       if (JSON.stringify(actual.targetGroupArns) !== JSON.stringify(tgs)) changes.push(`targetGroups: ${actual.targetGroupArns.length} -> ${tgs.length}`);
       if (!actual.hooks.includes(spec.lifecycleHookName)) changes.push(`lifecycle hook ${spec.lifecycleHookName}: missing`);
       changes.push(...describeTagChanges(tags(), actual.tags));
+      // Mid-replacement the group's capacity is a surge, not drift: converging it would let the group
+      // choose which instance goes. The replacement is finished or undone first.
+      const record = actual.tags[REPLACEMENT_TAG];
+      if (changes.length > 0 && record !== undefined) {
+        const run = parseReplacementRecord(record, spec.name)?.run ?? 'unknown';
+        throw new UserError(
+          `Auto Scaling group ${spec.name} has an unfinished replacement (run ${run}); it cannot be changed now (${changes.join('; ')})`,
+          `finish it with k3sctl recycle ${spec.cluster}, or undo it with k3sctl runs rollback ${run}; then run this again`,
+        );
+      }
       return changes;
     },
     async create(ctx) {

@@ -17,7 +17,7 @@ import { awsErrorCode } from '../core/errors';
 import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext } from '../orchestration/engine/types';
 import { describeAutoScalingGroups } from './autoScalingGroup';
-import { parseReplacementRecord, REPLACEMENT_TAG, type ReplacementRecord } from './groupReplacement';
+import { parseReplacementRecord, REPLACEMENT_TAG, type ReplacementRecord } from './replacementRecord';
 import { INSTANCE_TYPE } from './instance';
 
 export type GroupRole = 'control-plane' | 'node';

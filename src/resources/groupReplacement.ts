@@ -15,18 +15,17 @@ import {
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { DeleteLaunchTemplateVersionsCommand, ModifyLaunchTemplateCommand } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
 import type { AwsClients } from '../aws/clients';
-import { awsErrorCode, UserError } from '../core/errors';
+import { awsErrorCode } from '../core/errors';
 import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext } from '../orchestration/engine/types';
 import { waitFor, type WaitContext } from '../orchestration/engine/wait';
 import { AUTO_SCALING_GROUP_TYPE } from './autoScalingGroup';
 import { describeGroup, isActive, type GroupInventory, type InventoryInstance } from './autoScalingInstance';
 import { INSTANCE_TYPE } from './instance';
+import { formatReplacementRecord, REPLACEMENT_TAG, type ReplacementRecord } from './replacementRecord';
 import { registerUndo, UndoIncompleteError } from './undo';
 
-export const REPLACEMENT_TAG = 'k3sctl.io/replacement';
 export const REPLACEMENT_UNDO_TYPE = 'AWS::AutoScaling::AutoScalingGroup::Replacement';
 
 /**
@@ -39,43 +38,6 @@ export interface Capacity {
   desired: number;
   min: number;
   max: number;
-}
-
-const count = z.number().int().min(0);
-const RecordSchema = z.object({
-  run: z.string(),
-  since: z.string(),
-  desired: count,
-  min: count,
-  max: count,
-  suspended: z.array(z.string()),
-});
-
-/** The `k3sctl.io/replacement` tag: an unfinished replacement and the group's capacity before it. */
-export type ReplacementRecord = z.infer<typeof RecordSchema>;
-
-export function formatReplacementRecord(record: ReplacementRecord): string {
-  return JSON.stringify(record);
-}
-
-/** The record in a tag value; undefined when there is none, a UserError when it cannot be read. */
-export function parseReplacementRecord(
-  value: string | undefined,
-  groupName: string,
-): ReplacementRecord | undefined {
-  if (value === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    parsed = undefined;
-  }
-  const record = RecordSchema.safeParse(parsed);
-  if (record.success) return record.data;
-  throw new UserError(
-    `Auto Scaling group ${groupName} has an unreadable ${REPLACEMENT_TAG} tag: ${value}`,
-    `set the group's capacity back by hand, then remove the tag (aws autoscaling delete-tags --tags ResourceId=${groupName},ResourceType=auto-scaling-group,Key=${REPLACEMENT_TAG})`,
-  );
 }
 
 export function capacityOf(group: Capacity): Capacity {

@@ -14,11 +14,21 @@ const home = tempHomes();
 const SLOW = { K3SCTL_SANDBOX_BEHAVIOR: JSON.stringify({ realCallDelayMs: 40 }) };
 const runAndKill: typeof kill = (args, h, when) => kill(args, h, when, SLOW);
 
+const CREATE = [
+  'cluster',
+  'create',
+  'demo',
+  '--sandbox',
+  '--yes',
+  '--json',
+  '--control-planes',
+  '3',
+  '--nodes',
+  '1',
+];
+
 async function cluster(h: string): Promise<void> {
-  const created = await runCli(
-    ['cluster', 'create', 'demo', '--sandbox', '--yes', '--json', '--control-planes', '3', '--nodes', '1'],
-    { home: h },
-  );
+  const created = await runCli(CREATE, { home: h });
   expect(created.code).toBe(0);
   fs.rmSync(path.join(h, 'runs'), { recursive: true, force: true });
 }
@@ -53,6 +63,15 @@ describe('recycle and upgrade killed with SIGKILL mid-surge (CLI, sandbox)', () 
     expect(await runAndKill([...recycle, '--force'], h, surged)).toBe(true);
     const during = await controlPlanes(h);
     expect(during.replacement).toMatchObject({ desired: 3, min: 3, max: 3, run: crashedRun(h) });
+    // Converging the group now would let it choose which instance goes: refused, nothing written.
+    const writes = async () =>
+      JSON.parse((await runCli(['sandbox', 'status', '--json'], { home: h })).stdout).calls.write;
+    const before = await writes();
+    const create = await runCli(CREATE, { home: h });
+    expect(create.code).toBe(2);
+    expect(create.stderr).toMatch(/k3sctl-demo-control-plane has an unfinished replacement \(run \S+\)/);
+    expect(create.stderr).toMatch(/finish it with k3sctl recycle demo/);
+    expect(await writes()).toBe(before);
     const again = await runCli(recycle, { home: h });
     expect(again.code).toBe(0);
     await expectOriginal(h);

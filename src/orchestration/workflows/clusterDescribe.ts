@@ -13,7 +13,7 @@ import {
   parseReplacementRecord,
   REPLACEMENT_TAG,
   type ReplacementRecord,
-} from '../../resources/groupReplacement';
+} from '../../resources/replacementRecord';
 import { assembleClusterConfigs, bootstrapFailuresOf } from './clusterPlan';
 
 export interface DescribedInstance {

@@ -29,6 +29,7 @@ import {
 } from '../../resources/autoScalingInstance';
 import { targetGroupNameOfArn } from '../../resources/targetGroup';
 import type { WorkflowDeps } from '../deps';
+import { listRuns } from '../engine/rollback';
 import { runWorkflow, type Run, type WorkflowResult } from '../engine/run';
 import type { RunContext } from '../engine/types';
 import { waitFor } from '../engine/wait';
@@ -189,6 +190,7 @@ export async function executeRecycle(run: Run, spec: RecycleSpec): Promise<Recyc
   };
   ctx.events.emit({ kind: 'plan', changes: plannedChanges(plans) });
   if (spec.dryRun) return result;
+  refuseLiveReplacements(run, plans);
   const work = plans.filter(hasWork);
   if (work.length === 0) return result;
   if (spec.confirm && !(await spec.confirm(plans)))
@@ -209,6 +211,26 @@ export async function executeRecycle(run: Run, spec: RecycleSpec): Promise<Recyc
     throw error;
   }
   return result;
+}
+
+/**
+ * Two runs replacing one group at once would each take the other's surge for their own: a replacement
+ * whose run is still alive on this machine is refused (exit 2) before any write. (A run on another
+ * machine cannot be seen from here; its record is resumed as an interrupted one.)
+ */
+function refuseLiveReplacements(run: Run, plans: GroupPlan[]): void {
+  const live = plans.filter(
+    (p) =>
+      p.resuming &&
+      p.resuming.run !== run.ctx.runId &&
+      listRuns(run.deps.home).some((r) => r.runId === p.resuming!.run && r.status === 'running'),
+  );
+  if (live.length === 0) return;
+  throw new UserError(
+    `${live.map((p) => `${p.autoScalingGroupName} is being replaced by run ${p.resuming!.run}`).join('; ')}, which is still running`,
+    'wait for it to finish (k3sctl runs list), or stop it first',
+    '--group',
+  );
 }
 
 interface GateTarget {

@@ -11,15 +11,16 @@ import type { Pluggable } from '@smithy/types';
 import { ResumeProcessesCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
 import { AwsClients } from '../../../src/aws/clients';
-import { InterruptedError } from '../../../src/core/errors';
+import { InterruptedError, UserError } from '../../../src/core/errors';
 import { RunFailedError, type WorkflowDeps } from '../../../src/orchestration/deps';
-import { FileJournal } from '../../../src/orchestration/engine/journal';
+import * as fs from 'node:fs';
+import { FileJournal, journalPath } from '../../../src/orchestration/engine/journal';
 import { rollbackRun } from '../../../src/orchestration/engine/rollback';
 import type { JournalEntry } from '../../../src/orchestration/engine/types';
 import { recycle } from '../../../src/orchestration/workflows/recycle';
 import { bootstrapConfigFromUserData, upgrade } from '../../../src/orchestration/workflows/upgrade';
 import { clusterDescribe } from '../../../src/orchestration/workflows/clusterDescribe';
-import { REPLACEMENT_TAG } from '../../../src/resources/groupReplacement';
+import { REPLACEMENT_TAG } from '../../../src/resources/replacementRecord';
 import { Sandbox } from '../../../src/sandbox/sandbox';
 import {
   bumpLaunchTemplate,
@@ -29,7 +30,7 @@ import {
   type AsgFixture,
 } from '../../helpers/asgFixture';
 import { removeTestHomes, sandboxDeps } from '../../helpers/sandboxDeps';
-import { groupNow, onEveryInstant } from '../../helpers/sandboxWatch';
+import { describeGroupsHandler, groupNow, onEveryInstant } from '../../helpers/sandboxWatch';
 
 jest.setTimeout(300_000);
 afterAll(removeTestHomes);
@@ -142,8 +143,20 @@ async function runKilled(
     () => undefined,
   );
   await Promise.race([running, isFrozen]);
+  if (kill.killed) buryProcess(deps);
   return { runId: deps.runId, killed: kill.killed, lines: kill.lines };
 }
+
+/** The kill's last part: the journal's process (this one, as the run was in-process) is a dead one now. */
+function buryProcess(deps: WorkflowDeps): void {
+  const file = journalPath(deps.home, deps.runId);
+  const [header, ...rest] = fs.readFileSync(file, 'utf8').split('\n');
+  const dead = { ...JSON.parse(header), pid: DEAD_PID };
+  fs.writeFileSync(file, [JSON.stringify(dead), ...rest].join('\n'));
+}
+
+/** Above Linux's pid_max (4194304): no process has it. */
+const DEAD_PID = 4_194_305;
 
 // ---- what must hold after recovery ---------------------------------------------------------------
 
@@ -356,5 +369,28 @@ describe('a replacement and its results', () => {
     );
     expect(described.outOfDate).toBe(0);
     expect(described.groups[0].replacement).toBeUndefined();
+  });
+
+  it('a second run while the first is still replacing the group is refused before any write', async () => {
+    const s = await setup('recycle');
+    const name = s.cp.autoScalingGroupName;
+    const first = sandboxDeps(s.sb, { home: s.home }).deps;
+    const running = recycle(first, spec);
+    const recorded = () => {
+      const out = describeGroupsHandler(s.sb.context('us-east-1'), { AutoScalingGroupNames: [name] }) as {
+        AutoScalingGroups: { Tags?: { Key: string }[] }[];
+      };
+      return (out.AutoScalingGroups[0].Tags ?? []).some((t) => t.Key === REPLACEMENT_TAG);
+    };
+    while (!recorded()) await s.sb.clock.sleep(1_000);
+    const second = sandboxDeps(s.sb, { home: s.home }).deps;
+    const refused = await recycle(second, spec).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(UserError);
+    expect((refused as UserError).message).toMatch(
+      new RegExp(`${name} is being replaced by run ${first.runId}, which is still running`),
+    );
+    expect(second.clients.calls.snapshot().write).toBe(0);
+    await running;
+    await expectOriginal(s, 'recycle', 'rerun');
   });
 });
