@@ -424,7 +424,9 @@ type NotRolledBackItem = RunFailedError['notRolledBack'][number];
  * Writes a failed run made that stay made after its rollback: done without an undo record. A delete
  * cannot be undone (Pulumi's contract: the next delete finishes it); an update without one goes
  * forward only (cluster delete scaling a group to 0, detaching a target group). An update of a resource
- * the run created (undone with its create, or a leftover) or then deleted is said by that create or delete.
+ * the run created (undone with its create, or a leftover) or then deleted is said by that create or
+ * delete, and one made after an update whose undo restores the whole resource (a group's replacement
+ * record: capacity, processes, tag) is put back by that restore.
  */
 export function notRolledBack(entries: JournalEntry[]): NotRolledBackItem[] {
   const kept = entries.filter((e) => e.status === 'done' && e.undo === undefined && e.action !== 'noop');
@@ -434,6 +436,7 @@ export function notRolledBack(entries: JournalEntry[]): NotRolledBackItem[] {
         o.type === e.type &&
         o.name === e.name &&
         ((o.action === 'create' && o.seq < e.seq && o.status !== 'failed') ||
+          (o.action === 'update' && o.seq < e.seq && o.status !== 'failed' && o.undo?.action === 'restore') ||
           (o.action === 'delete' && o.seq > e.seq && o.status === 'done')),
     );
   const out: NotRolledBackItem[] = [];

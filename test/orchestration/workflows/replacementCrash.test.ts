@@ -339,6 +339,8 @@ describe('a replacement and its results', () => {
         error: expect.stringMatching(/could not be put back to desired 3: i-\w+: AccessDenied: not allowed/),
       },
     ]);
+    // The capacity, process and tag writes are all put back by the record's restore: none is "kept".
+    expect(failure.notRolledBack).toEqual([]);
     const surge = failure.leftovers[0].id!;
     expect(before.has(surge)).toBe(true);
     // Not lowered by hand (the group would choose what goes): still 4, still recorded as unfinished.
