@@ -86,10 +86,10 @@ export async function resolveVpc(clients: AwsClients, selector: { id?: string; n
     what = `the default VPC of ${clients.region}`;
     vpcs = await describeVpcs(clients, { Filters: [{ Name: 'is-default', Values: ['true'] }] });
   }
-  if (vpcs.length === 0) throw new UserError(`found no ${what.replace(/^(a|the) /, '')} in ${clients.region}`, 'check the region and the VPC', field);
+  if (vpcs.length === 0) throw new UserError(`${field}: found no ${what.replace(/^(a|the) /, '')} in ${clients.region}`, 'check the region and the VPC', field);
   if (vpcs.length > 1) {
     throw new UserError(
-      `${what} is ambiguous in ${clients.region}: ${candidates(vpcs.map((v) => `${v.VpcId}${tagValue(v.Tags, 'Name') ? ` (${tagValue(v.Tags, 'Name')})` : ''}`))}`,
+      `${field}: ${what} is ambiguous in ${clients.region}: ${candidates(vpcs.map((v) => `${v.VpcId}${tagValue(v.Tags, 'Name') ? ` (${tagValue(v.Tags, 'Name')})` : ''}`))}`,
       'give --vpc-id',
       field,
     );
@@ -130,17 +130,17 @@ export async function resolveSubnets(
         try {
           found.push(...(await describeSubnets(clients, { SubnetIds: [id] })));
         } catch (e) {
-          if (awsErrorCode(e) === 'InvalidSubnetID.NotFound') throw new UserError(`subnet ${id} does not exist in ${clients.region}`, undefined, '--subnet-id');
+          if (awsErrorCode(e) === 'InvalidSubnetID.NotFound') throw new UserError(`--subnet-id: subnet ${id} does not exist in ${clients.region}`, undefined, '--subnet-id');
           throw e;
         }
       }
     }
     const missing = selector.ids.filter((id) => !found.some((s) => s.SubnetId === id));
-    if (missing.length) throw new UserError(`subnet ${missing.join(', ')} does not exist in ${clients.region}`, undefined, '--subnet-id');
+    if (missing.length) throw new UserError(`--subnet-id: subnet ${missing.join(', ')} does not exist in ${clients.region}`, undefined, '--subnet-id');
     const outside = found.filter((s) => s.VpcId !== vpcId);
     if (outside.length) {
       throw new UserError(
-        `subnet ${outside.map((s) => `${s.SubnetId} (${s.VpcId})`).join(', ')} is not in VPC ${vpcId}`,
+        `--subnet-id: subnet ${outside.map((s) => `${s.SubnetId} (${s.VpcId})`).join(', ')} is not in VPC ${vpcId}`,
         'give subnets of the cluster VPC',
         '--subnet-id',
       );
@@ -163,7 +163,8 @@ export async function resolveSubnets(
   }
   if (found.length === 0) {
     const desc = selector.filters ? ` matching ${Object.entries(selector.filters).map(([k, v]) => `${k}=${v.join(',')}`).join(' ')}` : '';
-    throw new UserError(`VPC ${vpcId} has no subnets${desc}`, undefined, selector.filters ? '--subnet-filter' : '--subnet-id');
+    const field = selector.filters ? '--subnet-filter' : '--subnet-id';
+    throw new UserError(`${field}: VPC ${vpcId} has no subnets${desc}`, undefined, field);
   }
   return found.map(toResolvedSubnet).sort((a, b) => a.availabilityZone.localeCompare(b.availabilityZone) || a.subnetId.localeCompare(b.subnetId));
 }
@@ -182,7 +183,7 @@ async function describeImage(clients: AwsClients, imageId: string, field: string
     if (/^InvalidAMIID\./.test(awsErrorCode(error) ?? '')) images = [];
     else throw error;
   }
-  if (images.length === 0) throw new UserError(`AMI ${imageId} does not exist in ${clients.region}`, undefined, field);
+  if (images.length === 0) throw new UserError(`${field}: AMI ${imageId} does not exist in ${clients.region}`, undefined, field);
   const i = images[0];
   return { imageId: i.ImageId!, name: i.Name ?? '', architecture: (i.Architecture as Architecture) ?? 'x86_64', rootDeviceName: i.RootDeviceName ?? '/dev/xvda' };
 }
@@ -202,7 +203,7 @@ export async function resolveImage(
     } catch (error) {
       if (awsErrorCode(error) !== 'ParameterNotFound') throw error;
     }
-    if (!id) throw new UserError(`no ${selector.os} AMI for ${arch} in ${clients.region} (public parameter ${name} not found)`, undefined, '--os');
+    if (!id) throw new UserError(`--os: no ${selector.os} AMI for ${arch} in ${clients.region} (public parameter ${name} not found)`, undefined, '--os');
     return describeImage(clients, id, '--os');
   }
   let re: RegExp;
@@ -230,7 +231,7 @@ export async function resolveImage(
   const matches = images.filter((i) => re.test(i.Name ?? '')).sort((a, b) => (b.CreationDate ?? '').localeCompare(a.CreationDate ?? ''));
   if (matches.length === 0) {
     throw new UserError(
-      `no ${arch} AMI named like /${selector.name}/${selector.owner ? ` owned by ${selector.owner}` : ''} in ${clients.region}`,
+      `--ami-name: no ${arch} AMI named like /${selector.name}/${selector.owner ? ` owned by ${selector.owner}` : ''} in ${clients.region}`,
       undefined,
       '--ami-name',
     );
@@ -270,7 +271,7 @@ export async function resolveInstanceTypes(clients: AwsClients, types: { type: s
   } while (NextToken);
   for (const t of types) {
     if (!offered.has(t.type)) {
-      throw new UserError(`instance type '${t.type}' is not offered in ${clients.region}`, 'check the type name, e.g. t3.medium', t.field);
+      throw new UserError(`${t.field} '${t.type}': instance type not offered in ${clients.region}`, 'check the type name, e.g. t3.medium', t.field);
     }
   }
   NextToken = undefined;
@@ -283,7 +284,7 @@ export async function resolveInstanceTypes(clients: AwsClients, types: { type: s
     NextToken = page.NextToken;
   } while (NextToken);
   for (const t of types) {
-    if (!out.has(t.type)) throw new UserError(`instance type '${t.type}' is not known in ${clients.region}`, undefined, t.field);
+    if (!out.has(t.type)) throw new UserError(`${t.field} '${t.type}': instance type not known in ${clients.region}`, undefined, t.field);
   }
   return out;
 }
@@ -296,7 +297,7 @@ export async function checkKeyPair(clients: AwsClients, keyName: string): Promis
   } catch (error) {
     if (awsErrorCode(error) !== 'InvalidKeyPair.NotFound') throw error;
   }
-  throw new UserError(`key pair '${keyName}' does not exist in ${clients.region}`, 'create or import it first (aws ec2 import-key-pair)', '--key-name');
+  throw new UserError(`--key-name '${keyName}': key pair does not exist in ${clients.region}`, 'create or import it first (aws ec2 import-key-pair)', '--key-name');
 }
 
 export interface ResolvedLoadBalancer {
@@ -318,9 +319,9 @@ export async function resolveLoadBalancer(clients: AwsClients, albArnOrName: str
     if (awsErrorCode(error) === 'LoadBalancerNotFound' || awsErrorCode(error) === 'LoadBalancerNotFoundException') lbs = [];
     else throw error;
   }
-  if (lbs.length === 0) throw new UserError(`load balancer '${albArnOrName}' does not exist in ${clients.region}`, 'create it with k3sctl alb create', field);
+  if (lbs.length === 0) throw new UserError(`${field} '${albArnOrName}': load balancer does not exist in ${clients.region}`, 'create it with k3sctl alb create', field);
   const lb = lbs[0];
-  if (lb.Type && lb.Type !== 'application') throw new UserError(`load balancer '${albArnOrName}' is a ${lb.Type} load balancer, not an application one`, undefined, field);
+  if (lb.Type && lb.Type !== 'application') throw new UserError(`${field} '${albArnOrName}': load balancer is a ${lb.Type} load balancer, not an application one`, undefined, field);
   const listeners: Listener[] = [];
   let Marker: string | undefined;
   do {
@@ -347,7 +348,7 @@ export async function resolveHostedZone(clients: AwsClients, idOrName: string, f
       return { zoneId: id, name: (z.HostedZone?.Name ?? '').replace(/\.$/, '') };
     } catch (error) {
       if (awsErrorCode(error) !== 'NoSuchHostedZone') throw error;
-      throw new UserError(`hosted zone ${id} does not exist`, undefined, field);
+      throw new UserError(`${field}: hosted zone ${id} does not exist`, undefined, field);
     }
   }
   const name = idOrName.replace(/\.$/, '');
@@ -370,7 +371,7 @@ export async function resolveHostedZone(clients: AwsClients, idOrName: string, f
   }
   const publicZones = found.filter((z) => !z.private);
   const pick = publicZones.length ? publicZones : found;
-  if (pick.length === 0) throw new UserError(`hosted zone '${name}' does not exist`, undefined, field);
-  if (pick.length > 1) throw new UserError(`hosted zone '${name}' is ambiguous: ${candidates(pick.map((z) => z.zoneId))}`, 'give the zone id', field);
+  if (pick.length === 0) throw new UserError(`${field}: hosted zone '${name}' does not exist`, undefined, field);
+  if (pick.length > 1) throw new UserError(`${field}: hosted zone '${name}' is ambiguous: ${candidates(pick.map((z) => z.zoneId))}`, 'give the zone id', field);
   return { zoneId: pick[0].zoneId, name };
 }

@@ -28,6 +28,7 @@ import {
   awsErrorCode,
 } from '../core/errors';
 import type { EventSink, PlannedChange } from '../core/events';
+import type { SpecFile, SpecInput } from '../config/specFile';
 import type { WorkflowDeps } from '../orchestration/deps';
 import { RunFailedError } from '../orchestration/deps';
 
@@ -53,15 +54,21 @@ export function specFileFlag(
 /** Why a command that needs an answer refuses to run without one. */
 const NO_PROMPT_REASON = 'stdin is not a terminal (or CI/--json is set); --dry-run previews without it';
 
-/** Reads `-f FILE`; a missing file is a UserError. */
-export function readSpecFile(file: string | undefined): string | undefined {
+/** Reads `-f FILE`; a file that cannot be read is a UserError naming the flag. */
+export function readSpecFile(file: string | undefined, flag = '--file'): string | undefined {
   if (!file) return undefined;
-  const fs = require('node:fs') as typeof import('node:fs');
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UserError(`cannot read ${file}: ${(error as Error).message}`, undefined, '--file');
-  }
+  const { readSpecText } = require('../config/specFile') as typeof import('../config/specFile');
+  return readSpecText(file, flag);
+}
+
+/** What a create command's specInput() merges: its file (parsed by `parse`) under its flags. */
+export interface SpecInputOptions<F> {
+  parse: (text: string, fileName: string, flag: string) => SpecFile<Partial<F>>;
+  fromFlags: Partial<F>;
+  /** The flag (or argument) of each field; see config/specFile.ts mergeSpecInput(). */
+  flagOf: Record<string, string | undefined>;
+  flagValues?: Record<string, unknown>;
+  argument?: keyof F & string;
 }
 
 /** A plan as text (ui/plan), with the dry-run note when nothing was changed. */
@@ -148,6 +155,52 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
     });
     this.flags = parsed as BaseFlags<T>;
     this.args = args as Record<string, string | undefined>;
+    // Global flags are checked before anything else (and before any AWS call): the region and the endpoint by format.
+    const { validateEndpointUrl, validateRegion } = await import('../config/formats');
+    // (An empty value, e.g. AWS_REGION= in a CI environment, stands for none, as the AWS CLI reads it.)
+    if (this.flags.region) validateRegion(this.flags.region, this.asGiven('--region'));
+    if (this.flags['endpoint-url']) validateEndpointUrl(this.flags['endpoint-url'], this.asGiven('--endpoint-url'));
+  }
+
+  /**
+   * A flag as the user gave it, for messages: `--node-type`, or the alias (`--instance-type`) or short
+   * form (`-f`) typed instead, or its environment variable when the value came from there.
+   * Arguments (`NAME`) and anything else are returned as they are.
+   */
+  protected asGiven(flag: string): string {
+    if (!flag.startsWith('--')) return flag;
+    const name = flag.slice(2);
+    const definition = (this.ctor.flags?.[name] ?? (this.ctor as typeof BaseCommand).baseFlags[name as keyof typeof BaseCommand.baseFlags]) as
+      | { char?: string; aliases?: string[]; env?: string }
+      | undefined;
+    if (!definition) return flag;
+    const end = this.argv.indexOf('--');
+    const argv = end === -1 ? this.argv : this.argv.slice(0, end);
+    const typed = (long: string) => argv.some((a) => a === `--${long}` || a.startsWith(`--${long}=`));
+    if (typed(name)) return flag;
+    const alias = definition.aliases?.find(typed);
+    if (alias) return `--${alias}`;
+    const char = definition.char;
+    if (char && argv.some((a) => a === `-${char}` || (a.startsWith(`-${char}`) && !a.startsWith('--')))) return `-${char}`;
+    if (definition.env && process.env[definition.env] !== undefined) return definition.env;
+    return flag;
+  }
+
+  /**
+   * The region of the run: --region (or AWS_REGION); else us-east-1 in the sandbox, AWS_DEFAULT_REGION
+   * outside it; without one, invalid input. Checked by format, before any call.
+   */
+  protected async resolveRegion(): Promise<string> {
+    if (this.flags.region) return this.flags.region;
+    if (this.sandboxMode) return 'us-east-1';
+    const { validateRegion } = await import('../config/formats');
+    const fallback = process.env.AWS_DEFAULT_REGION;
+    if (fallback) return validateRegion(fallback, 'AWS_DEFAULT_REGION');
+    throw new UserError(
+      '--region: no AWS region given',
+      'give --region, or set AWS_REGION; use --sandbox to try k3sctl without AWS',
+      '--region',
+    );
   }
 
   /** True when a question may be asked: stdin is a TTY, CI is unset and --yes/--json were not given. */
@@ -225,20 +278,23 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
   }
 
   /**
-   * The input of a create command: `-f FILE` (parsed by `parseFile`) with the flags over it (a given flag
-   * wins; an empty list does not). A `region` in the file stands for --region when that was not given.
+   * The input of a create command: `-f FILE` (parsed by `parse`, which keeps the line of every field)
+   * with the flags over it (a given flag wins; an empty list does not), and the naming of every field
+   * as the user gave it (see config/specFile.ts). A `region` in the file stands for --region when that
+   * was not given (checked here, named as the file's field).
    */
-  protected async mergeSpecFile<F extends { region?: string }>(
-    fileName: string | undefined,
-    parseFile: (text: string, fileName: string) => F,
-    fromFlags: Partial<F>,
-  ): Promise<F> {
-    const { mergeFileAndFlags } = await import('../config/cluster');
-    const text = readSpecFile(fileName);
-    const file = text !== undefined ? parseFile(text, fileName!) : ({} as F);
-    const merged = mergeFileAndFlags(file, fromFlags);
-    if (!this.flags.region && merged.region) (this.flags as { region?: string }).region = merged.region;
-    return merged;
+  protected async specInput<F extends object>(o: SpecInputOptions<F>): Promise<SpecInput<F>> {
+    const [{ mergeSpecInput }, { validateRegion }] = await Promise.all([import('../config/specFile'), import('../config/formats')]);
+    const fileName = (this.flags as { file?: string }).file;
+    const fileFlag = this.asGiven('--file');
+    const text = readSpecFile(fileName, fileFlag);
+    const file = text !== undefined ? o.parse(text, fileName!, fileFlag) : undefined;
+    const spec = mergeSpecInput<F>({ ...o, file, asGiven: (flag) => this.asGiven(flag) });
+    // The file's region is checked even when --region (or AWS_REGION) overrides it: all local input is.
+    const fileRegion = (file?.data as { region?: unknown } | undefined)?.region;
+    if (typeof fileRegion === 'string') validateRegion(fileRegion, file!.at(['region']));
+    if (!this.flags.region && fileRegion) (this.flags as { region?: string }).region = String(fileRegion);
+    return spec;
   }
 
   protected get home(): string {
@@ -268,8 +324,8 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
         renderer.emit(event);
       },
     };
+    const region = await this.resolveRegion();
     if (this.sandboxMode) {
-      const region = this.flags.region ?? 'us-east-1';
       const [{ SandboxStore }, { sandboxClients }, { parseFaultRules, FaultParseError }] = await Promise.all([
         import('../sandbox/store'),
         import('../sandbox/clients'),
@@ -311,14 +367,6 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
         });
       }
       return { clients, clock: sandbox.clock, events, region, home: this.home, runId, sandbox: true };
-    }
-    const region = this.flags.region ?? process.env.AWS_DEFAULT_REGION;
-    if (!region) {
-      throw new UserError(
-        'no AWS region',
-        'give --region, or set AWS_REGION; use --sandbox to try k3sctl without AWS',
-        '--region',
-      );
     }
     const [{ AwsClients }, { systemClock }] = await Promise.all([
       import('../aws/clients'),
@@ -366,10 +414,12 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
     if (error.oclif?.exit !== undefined && !(error instanceof UserError)) {
       if (error.oclif.exit === 0) return;
       const field = parseErrorField(error);
+      const message = error.message.replace(/\n+See more help with --help\s*$/, '');
       this.emitError(
         {
           type: 'UserError',
-          message: error.message.replace(/\n+See more help with --help\s*$/, ''),
+          // The field as the user knows it (`CLUSTER`, `--nodes`) is in the message, whatever oclif wrote.
+          message: field && !message.includes(field) ? `${field}: ${message}` : message,
           ...(field ? { field } : {}),
           suggestion: `see ${this.config.bin} ${(this.id ?? '').replace(/:/g, ' ')} --help`,
         },

@@ -105,25 +105,41 @@ export default class Kubeconfig extends BaseCommand<typeof Kubeconfig> {
     const f = this.flags;
     const cluster = this.args.cluster!;
     if (f.via === 'ssm' && (f.bastion || f.identity)) {
-      throw new UserError(
-        '--bastion and --identity apply to --via ssh only',
-        'drop them, or use --via ssh',
-        f.bastion ? '--bastion' : '--identity',
-      );
+      const field = this.asGiven(f.bastion ? '--bastion' : '--identity');
+      throw new UserError(`${field} applies to --via ssh only`, 'drop it, or use --via ssh', field);
     }
-    const deps = await this.deps();
+    const { checkKubeconfigInput } = await import('../kube/preflight');
+    checkKubeconfigInput(
+      {
+        cluster,
+        instanceId: f['instance-id'],
+        context: f.context,
+        user: f.user,
+        remotePath: f['remote-path'],
+        bastion: f.bastion,
+        identity: f.identity,
+        knownHosts: f['known-hosts'] ? path.resolve(f['known-hosts']) : path.join(this.home, 'known_hosts'),
+      },
+      (flag) => (flag === '--known-hosts' && !f['known-hosts'] ? 'K3SCTL_HOME' : this.asGiven(flag)),
+    );
     const { fetchKubeconfig, kubeconfigTargetPath } = await import('../orchestration/workflows/kubeconfig');
     const destination = f.print
       ? ({ mode: 'print' } as const)
       : f.write
-        ? ({ mode: 'write', file: path.resolve(f.write) } as const)
+        ? ({ mode: 'write', file: path.resolve(f.write), field: this.asGiven('--write') } as const)
         : ({
             mode: 'merge',
             file: f.kubeconfig
               ? path.resolve(f.kubeconfig)
               : kubeconfigTargetPath(process.env.KUBECONFIG, os.homedir()),
+            field: f.kubeconfig ? this.asGiven('--kubeconfig') : process.env.KUBECONFIG?.trim() ? 'KUBECONFIG' : undefined,
             setCurrent: f['set-current'],
           } as const);
+    if (destination.mode !== 'print') {
+      const { checkKubeconfigTarget } = await import('../kube/merge');
+      checkKubeconfigTarget(destination.file, destination.mode, destination.field);
+    }
+    const deps = await this.deps();
     const sshDir = path.join(os.homedir(), '.ssh');
     const result = await fetchKubeconfig(deps, {
       cluster,

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, dryRunFlag } from '../cli/base';
 import { parseDuration } from '../config/duration';
+import { UserError } from '../core/errors';
 import type { GroupPlan, RecycleStrategy } from '../orchestration/workflows/recyclePlan';
 import type { RecycleResult, RecycleSpec } from '../orchestration/workflows/recycle';
 
@@ -49,29 +50,46 @@ type RecycleFlagValues = {
   'dry-run': boolean;
 };
 
-/** Builds the recycle part of a spec from the shared flags. */
+/** A timeout flag: a duration of at least a second. */
+function parseTimeout(text: string, field: string): number {
+  const ms = parseDuration(text, field);
+  if (ms < 1000) throw new UserError(`${field} '${text}' is shorter than a second`, 'give e.g. 90s, 15m or 1h', field);
+  return ms;
+}
+
+/**
+ * Builds the recycle part of a spec from the shared flags; every check is local (no AWS call).
+ * `asGiven` names a flag as the user typed it (the base command's asGiven()).
+ */
 export async function recycleSpecFromFlags(
   cluster: string,
   f: RecycleFlagValues,
   force: boolean,
+  asGiven: (flag: string) => string = (flag) => flag,
 ): Promise<RecycleSpec> {
   const { parseBatchSize, validateRecycleOptions } = await import('../orchestration/workflows/recyclePlan');
-  const { validateClusterName } = await import('../config/names');
-  validateClusterName(cluster, 'cluster');
+  const { validateClusterName, validateGroupName } = await import('../config/names');
+  validateClusterName(cluster, 'CLUSTER');
+  for (const g of f.group ?? []) validateGroupName(g, asGiven('--group'));
   const spec: RecycleSpec = {
     cluster,
     strategy: f.strategy as RecycleStrategy,
     force,
     dryRun: f['dry-run'],
-    drainTimeoutMs: parseDuration(f['drain-timeout'], '--drain-timeout'),
-    healthTimeoutMs: parseDuration(f['health-timeout'], '--health-timeout'),
+    drainTimeoutMs: parseTimeout(f['drain-timeout'], asGiven('--drain-timeout')),
+    healthTimeoutMs: parseTimeout(f['health-timeout'], asGiven('--health-timeout')),
     ...(f.group?.length ? { groups: f.group } : {}),
-    ...(f.batch ? { batch: parseBatchSize(f.batch, '--batch') } : {}),
-    ...(f['max-surge'] ? { maxSurge: parseBatchSize(f['max-surge'], '--max-surge') } : {}),
+    ...(f.batch ? { batch: parseBatchSize(f.batch, asGiven('--batch')) } : {}),
+    ...(f['max-surge'] ? { maxSurge: parseBatchSize(f['max-surge'], asGiven('--max-surge')) } : {}),
     ...(f['max-unavailable']
-      ? { maxUnavailable: parseBatchSize(f['max-unavailable'], '--max-unavailable') }
+      ? { maxUnavailable: parseBatchSize(f['max-unavailable'], asGiven('--max-unavailable')) }
       : {}),
   };
+  const rollingOnly = [f['max-surge'] && '--max-surge', f['max-unavailable'] && '--max-unavailable'].filter(Boolean) as string[];
+  if (spec.strategy !== 'rolling' && rollingOnly.length) {
+    const field = asGiven(rollingOnly[0]);
+    throw new UserError(`${field} applies to --strategy rolling, not --strategy ${spec.strategy}`, 'drop it, or use --strategy rolling', field);
+  }
   validateRecycleOptions(spec);
   return spec;
 }
@@ -134,7 +152,7 @@ export default class Recycle extends BaseCommand<typeof Recycle> {
 
   async run(): Promise<RecycleResult> {
     const f = this.flags;
-    const spec = await recycleSpecFromFlags(this.args.cluster!, f, f.force);
+    const spec = await recycleSpecFromFlags(this.args.cluster!, f, f.force, (flag) => this.asGiven(flag));
     spec.confirm = this.confirmDestructive(spec.dryRun, previewReplacements, 'Replace these instances?');
     const deps = await this.deps();
     const { recycle } = await import('../orchestration/workflows/recycle');

@@ -29,8 +29,10 @@ export default class Upgrade extends BaseCommand<typeof Upgrade> {
 
   async run(): Promise<UpgradeResult> {
     const f = this.flags;
+    const { validateK3sVersion } = await import('../config/cluster');
+    validateK3sVersion(f['k3s-version'], this.asGiven('--k3s-version'));
     const spec: UpgradeSpec = {
-      ...(await recycleSpecFromFlags(this.args.cluster!, f, false)),
+      ...(await recycleSpecFromFlags(this.args.cluster!, f, false, (flag) => this.asGiven(flag))),
       k3sVersion: f['k3s-version'],
       force: f.force,
     };

@@ -3,11 +3,12 @@
 // Lookups (VPC, subnets, AMI, instance types) happen later in src/aws/lookups.ts; the result of both
 // is the StoredClusterConfig, kept as JSON in SSM: the cluster-level settings in /k3sctl/clusters/NAME/config
 // and each group in its own /k3sctl/clusters/NAME/groups/GROUP (each parameter is at most 4096 characters).
-import * as net from 'node:net';
 import { z } from 'zod';
 import { UserError } from '../core/errors';
 import { validateClusterName, validateGroupName } from './names';
-import { isK3sVersion } from '../userdata/render';
+import { validateAlbRef, validateAmiOwner, validateCidr, validateEc2Id, validateHostedZoneRef, validateInstanceType, validateRegion } from './formats';
+import { flagNames, parseSpecFile, type FieldNames, type SpecFile } from './specFile';
+import { isK3sVersion, isLabelKey, isLabelValue, isTlsSan, k3sArgProblem, taintProblem } from '../userdata/render';
 
 export const DEFAULT_K3S_VERSION = 'v1.31.6+k3s1';
 export const DEFAULT_CONTROL_PLANE_TYPE = 't3.medium';
@@ -51,8 +52,6 @@ export const NODE_GROUP = 'nodes';
 export const OS_ALIASES = ['al2023', 'ubuntu-24.04'] as const;
 export const ROOT_VOLUME_TYPES = ['gp3', 'gp2', 'io1', 'io2', 'st1', 'sc1', 'standard'] as const;
 const TAINT = /^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
-const LABEL_KEY = /^([a-z0-9]([a-z0-9.-]*[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$/;
 
 export type OsAlias = (typeof OS_ALIASES)[number];
 export type GroupRole = 'control-plane' | 'node';
@@ -342,22 +341,27 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-/** Parses a YAML/JSON file against `schema`, naming the offending field on error. */
+/** The YAML files of `cluster create` and of `nodegroup add` / `controlplane add`, with their published JSON Schemas. */
+export const CLUSTER_FILES = {
+  cluster: { schema: ClusterFileSchema, schemaFile: 'schema/cluster.schema.json' },
+  group: { schema: GroupFileSchema, schemaFile: 'schema/group.schema.json' },
+} as const;
+
+/** Parses a cluster or group file (YAML or JSON) against its schema, keeping the line of every field for messages. */
+export function parseClusterSpecFile<K extends keyof typeof CLUSTER_FILES>(
+  kind: K,
+  text: string,
+  fileName: string,
+  flag = '--file',
+): SpecFile<z.infer<(typeof CLUSTER_FILES)[K]['schema']>> {
+  const { schema, schemaFile } = CLUSTER_FILES[kind];
+  return parseSpecFile(schema as unknown as z.ZodType<z.infer<(typeof CLUSTER_FILES)[K]['schema']>>, text, fileName, { kind, schemaFile, flag });
+}
+
+/** Parses a YAML/JSON file against `schema` (the cluster or the group file); a bad field is reported as `FILE:LINE field`. */
 export function parseFile<T>(schema: z.ZodType<T>, text: string, fileName: string): T {
-  const YAML = require('yaml') as typeof import('yaml');
-  let raw: unknown;
-  try {
-    raw = YAML.parse(text);
-  } catch (error) {
-    throw new UserError(`${fileName} is not valid YAML: ${(error as Error).message}`, undefined, '--file');
-  }
-  const parsed = schema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue.path.length ? issue.path.join('.') : issue.code === 'unrecognized_keys' ? (issue as { keys?: string[] }).keys?.[0] : undefined;
-    throw new UserError(`${fileName}: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`, 'see schema/cluster.schema.json', field ?? '--file');
-  }
-  return parsed.data;
+  const kind = (schema as unknown) === GroupFileSchema ? 'group' : 'cluster';
+  return parseSpecFile(schema, text, fileName, { kind, schemaFile: CLUSTER_FILES[kind].schemaFile }).data;
 }
 
 /** `KEY=VALUE` strings (repeatable flags) to a map; the flag is named in the error. */
@@ -376,7 +380,7 @@ export function parseKeyValues(values: string[] | undefined, field: string): Rec
 export function parseFilters(values: string[] | undefined, field: string): Record<string, string[]> | undefined {
   const kv = values?.map((v) => {
     const i = v.indexOf('=');
-    if (i <= 0) throw new UserError(`${field} '${v}' is not NAME=VALUE (e.g. availability-zone=us-east-1a)`, undefined, field);
+    if (i <= 0 || i === v.length - 1) throw new UserError(`${field} '${v}' is not NAME=VALUE (e.g. availability-zone=us-east-1a)`, undefined, field);
     return [v.slice(0, i), v.slice(i + 1).split(',')] as const;
   });
   if (!kv || kv.length === 0) return undefined;
@@ -390,21 +394,13 @@ function normalizeFilters(filters: Record<string, string | string[]> | undefined
   return Object.fromEntries(Object.entries(filters).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]));
 }
 
-/** Accepts IPv4 and IPv6 CIDR blocks; returns the block or throws naming the field. */
-export function validateCidr(cidr: string, field: string): string {
-  const m = /^([^/]+)\/(\d{1,3})$/.exec(cidr);
-  const ok = m && ((net.isIPv4(m[1]) && Number(m[2]) <= 32) || (net.isIPv6(m[1]) && Number(m[2]) <= 128));
-  if (!ok) throw new UserError(`${field} '${cidr}' is not a CIDR block (e.g. 203.0.113.0/24)`, undefined, field);
-  return cidr;
-}
-
 export function isK3sVersionString(v: string): boolean {
   return isK3sVersion(v);
 }
 
 export function validateK3sVersion(v: string, field: string): string {
   if (!isK3sVersionString(v)) {
-    throw new UserError(`${field} '${v}' is not a k3s version`, `use a k3s release such as ${DEFAULT_K3S_VERSION}`, field);
+    throw new UserError(`${field} '${v}' is not a k3s version (vMAJOR.MINOR.PATCH+k3sN)`, `use a k3s release such as ${DEFAULT_K3S_VERSION}`, field);
   }
   return v;
 }
@@ -424,10 +420,69 @@ export function isKubeletRefusedLabel(key: string): boolean {
   return !KUBELET_ALLOWED_LABEL_NAMESPACES.some(under);
 }
 
-function validateLabels(labels: Record<string, string>, field: string): Record<string, string> {
+/** The flag (or argument) of each field of the cluster file; fields without one are named as in the file. */
+export const CLUSTER_FLAGS: Record<string, string | undefined> = {
+  name: 'NAME',
+  region: '--region',
+  vpcId: '--vpc-id',
+  vpc: '--vpc',
+  vpcTags: '--vpc-tag',
+  subnetIds: '--subnet-id',
+  subnetFilters: '--subnet-filter',
+  ami: '--ami',
+  amiName: '--ami-name',
+  amiOwner: '--ami-owner',
+  os: '--os',
+  k3sVersion: '--k3s-version',
+  k3sArgs: '--k3s-arg',
+  rootVolumeSize: '--root-volume-size',
+  rootVolumeType: '--root-volume-type',
+  imdsHopLimit: '--imds-hop-limit',
+  controlPlanes: '--control-planes',
+  controlPlaneType: '--control-plane-type',
+  nodes: '--nodes',
+  nodeType: '--node-type',
+  keyName: '--key-name',
+  sshCidrs: '--ssh-cidr',
+  apiCidrs: '--api-cidr',
+  tlsSans: '--tls-san',
+  labels: '--label',
+  taints: '--taint',
+  spot: '--spot',
+  'ingress.alb': '--ingress-alb',
+  'ingress.zone': '--ingress-zone',
+};
+
+/** The flag (or argument) of each field of a group file, for a group of `role`. */
+export function groupFlags(role: GroupRole): Record<string, string | undefined> {
+  const { subnetIds, subnetFilters, ami, amiName, amiOwner, os, k3sVersion, k3sArgs, rootVolumeSize, rootVolumeType, imdsHopLimit, labels, taints, spot } = CLUSTER_FLAGS;
+  return {
+    name: 'GROUP',
+    count: role === 'control-plane' ? '--control-planes' : '--nodes',
+    instanceType: role === 'control-plane' ? '--control-plane-type' : '--node-type',
+    ...{ subnetIds, subnetFilters, ami, amiName, amiOwner, os, k3sVersion, k3sArgs, rootVolumeSize, rootVolumeType, imdsHopLimit, labels, taints, spot },
+  };
+}
+
+/**
+ * How a spec names its input fields: a FieldNames function (flags, or `FILE:LINE field` for values
+ * from a file; see config/specFile.ts), or names that replace the flags of some fields.
+ */
+export type InputFields = FieldNames | Record<string, string>;
+
+function namesOf(fields: InputFields, flags: Record<string, string | undefined>): FieldNames {
+  return typeof fields === 'function' ? fields : flagNames(flags, fields);
+}
+
+function validateLabels(labels: Record<string, string>, f: FieldNames, key: string): Record<string, string> {
   for (const [k, v] of Object.entries(labels)) {
-    if (!LABEL_KEY.test(k) || !LABEL_VALUE.test(v)) {
-      throw new UserError(`${field} '${k}=${v}' is not a valid Kubernetes label`, undefined, field);
+    const field = f(key, k);
+    if (!isLabelKey(k) || !isLabelValue(v)) {
+      throw new UserError(
+        `${field} '${k}=${v}' is not a valid Kubernetes label`,
+        'a key is [DNS-prefix/]name; name and value are at most 63 of A-Z a-z 0-9 - _ . (alphanumeric at both ends)',
+        field,
+      );
     }
     if (isKubeletRefusedLabel(k)) {
       throw new UserError(
@@ -452,11 +507,21 @@ function validateImdsHopLimit(n: number, field: string): number {
   return n;
 }
 
-function validateTaints(taints: string[], field: string): string[] {
-  for (const t of taints) {
-    if (!TAINT.test(t)) throw new UserError(`${field} '${t}' is not KEY[=VALUE]:NoSchedule|PreferNoSchedule|NoExecute`, undefined, field);
-  }
+function validateTaints(taints: string[], f: FieldNames, key: string): string[] {
+  taints.forEach((t, i) => {
+    const field = f(key, i);
+    const problem = TAINT.test(t) ? taintProblem(t) : `'${t}' is not KEY[=VALUE]:NoSchedule|PreferNoSchedule|NoExecute`;
+    if (problem) throw new UserError(`${field} ${problem}`, 'e.g. dedicated=gpu:NoSchedule', field);
+  });
   return taints;
+}
+
+function validateK3sArgs(args: string[], f: FieldNames): string[] {
+  args.forEach((arg, i) => {
+    const problem = k3sArgProblem(arg);
+    if (problem) throw new UserError(`${f('k3sArgs', i)} ${problem}`, undefined, f('k3sArgs', i));
+  });
+  return args;
 }
 
 function validateCount(n: number, role: GroupRole, field: string): number {
@@ -471,103 +536,98 @@ function validateCount(n: number, role: GroupRole, field: string): number {
   return n;
 }
 
-function validateInstanceTypeName(t: string, field: string): string {
-  if (!/^[a-z0-9-]+\.[a-z0-9-]+$/.test(t)) throw new UserError(`${field} '${t}' is not an instance type (e.g. t3.medium)`, undefined, field);
-  return t;
+function validateRootVolume(input: { rootVolumeSize?: number; rootVolumeType?: string }, f: FieldNames): { rootVolumeSize: number; rootVolumeType: string } {
+  const rootVolumeSize = input.rootVolumeSize ?? DEFAULT_ROOT_VOLUME_SIZE;
+  if (!Number.isInteger(rootVolumeSize) || rootVolumeSize < 8 || rootVolumeSize > 16384) {
+    throw new UserError(`${f('rootVolumeSize')} must be 8-16384 GiB, got ${rootVolumeSize}`, undefined, f('rootVolumeSize'));
+  }
+  const rootVolumeType = input.rootVolumeType ?? DEFAULT_ROOT_VOLUME_TYPE;
+  if (!(ROOT_VOLUME_TYPES as readonly string[]).includes(rootVolumeType)) {
+    throw new UserError(`${f('rootVolumeType')} '${rootVolumeType}' is not one of ${ROOT_VOLUME_TYPES.join(', ')}`, undefined, f('rootVolumeType'));
+  }
+  return { rootVolumeSize, rootVolumeType };
 }
 
-function amiSelector(input: { ami?: string; amiName?: string; amiOwner?: string; os?: string }, fallback: AmiSelector): AmiSelector {
-  const given = [input.ami && '--ami', input.amiName && '--ami-name', input.os && '--os'].filter(Boolean);
+function amiSelector(input: { ami?: string; amiName?: string; amiOwner?: string; os?: string }, fallback: AmiSelector, f: FieldNames): AmiSelector {
+  const given = [input.ami && f('ami'), input.amiName && f('amiName'), input.os && f('os')].filter(Boolean);
   if (given.length > 1) throw new UserError(`give only one of ${given.join(', ')}`, undefined, String(given[1]));
-  if (input.amiOwner && !input.amiName) throw new UserError('--ami-owner needs --ami-name', undefined, '--ami-owner');
-  if (input.ami) {
-    if (!/^ami-[0-9a-f]{8,17}$/.test(input.ami)) throw new UserError(`--ami '${input.ami}' is not an AMI id`, undefined, '--ami');
-    return { id: input.ami };
-  }
+  if (input.amiOwner && !input.amiName) throw new UserError(`${f('amiOwner')} needs --ami-name`, undefined, f('amiOwner'));
+  if (input.ami) return { id: validateEc2Id(input.ami, 'ami', f('ami')) };
   if (input.amiName) {
     try {
       new RegExp(input.amiName);
     } catch {
-      throw new UserError(`--ami-name '${input.amiName}' is not a regular expression`, undefined, '--ami-name');
+      throw new UserError(`${f('amiName')} '${input.amiName}' is not a regular expression`, undefined, f('amiName'));
     }
+    if (input.amiOwner) validateAmiOwner(input.amiOwner, f('amiOwner'));
     return { name: input.amiName, owner: input.amiOwner };
   }
   if (input.os) {
     if (!(OS_ALIASES as readonly string[]).includes(input.os)) {
-      throw new UserError(`--os '${input.os}' is not one of ${OS_ALIASES.join(', ')}`, undefined, '--os');
+      throw new UserError(`${f('os')} '${input.os}' is not one of ${OS_ALIASES.join(', ')}`, undefined, f('os'));
     }
     return { os: input.os as OsAlias };
   }
   return fallback;
 }
 
-function subnetSelector(ids: string[] | undefined, filters: Record<string, string | string[]> | undefined): SubnetSelector | undefined {
+function subnetSelector(ids: string[] | undefined, filters: Record<string, string | string[]> | undefined, f: FieldNames): SubnetSelector | undefined {
   if (ids?.length && filters && Object.keys(filters).length) {
-    throw new UserError('give subnets by --subnet-id or by --subnet-filter, not both', undefined, '--subnet-filter');
+    throw new UserError(`give subnets by ${f('subnetIds')} or by ${f('subnetFilters')}, not both`, undefined, f('subnetFilters'));
   }
-  for (const id of ids ?? []) {
-    if (!/^subnet-[0-9a-f]{8,17}$/.test(id)) throw new UserError(`--subnet-id '${id}' is not a subnet id`, undefined, '--subnet-id');
-  }
+  (ids ?? []).forEach((id, i) => validateEc2Id(id, 'subnet', f('subnetIds', i)));
   if (ids?.length) return { ids: [...new Set(ids)] };
-  const f = normalizeFilters(filters);
-  if (f && Object.keys(f).length) return { filters: f };
+  const normalized = normalizeFilters(filters);
+  for (const [name, values] of Object.entries(normalized ?? {})) {
+    if (!/^[A-Za-z0-9:._/-]+$/.test(name) || values.some((v) => v === '')) {
+      throw new UserError(`${f('subnetFilters', name)} '${name}=${values.join(',')}' is not an EC2 filter NAME=VALUE`, 'e.g. availability-zone=us-east-1a', f('subnetFilters', name));
+    }
+  }
+  if (normalized && Object.keys(normalized).length) return { filters: normalized };
   return undefined;
+}
+
+/** The settings every group validates the same way, in the cluster file and in a group file. */
+function groupCommon(
+  input: { ami?: string; amiName?: string; amiOwner?: string; os?: string; k3sArgs?: string[]; rootVolumeSize?: number; rootVolumeType?: string; imdsHopLimit?: number },
+  f: FieldNames,
+): Pick<GroupSpec, 'ami' | 'k3sArgs' | 'rootVolumeSize' | 'rootVolumeType' | 'imdsHopLimit'> {
+  return {
+    ami: amiSelector(input, { os: DEFAULT_OS }, f),
+    k3sArgs: validateK3sArgs(input.k3sArgs ?? [], f),
+    ...validateRootVolume(input, f),
+    imdsHopLimit: validateImdsHopLimit(input.imdsHopLimit ?? DEFAULT_IMDS_HOP_LIMIT, f('imdsHopLimit')),
+  };
 }
 
 function undefinedIfEmpty<T>(a: T[] | undefined): T[] | undefined {
   return a && a.length ? a : undefined;
 }
 
-/** Flags override the file field by field (repeatable flags replace the file's list when given). */
-export function mergeFileAndFlags<T extends object>(file: T | undefined, flags: Partial<T>): T {
-  const out = { ...(file ?? {}) } as Record<string, unknown>;
-  for (const [k, v] of Object.entries(flags)) {
-    if (v === undefined) continue;
-    if (Array.isArray(v) && v.length === 0) continue;
-    out[k] = v;
-  }
-  return out as T;
-}
-
 /**
- * Which flag or file field an input came from, for error messages (flags by default). Labels from
- * the file are named `labels`, from flags `--label`.
+ * Builds and validates the `cluster create` spec (no AWS calls). `fields` names the inputs in
+ * messages (by default their flags).
  */
-export interface InputFields {
-  labels?: string;
-}
-
-/** Builds and validates the `cluster create` spec (no AWS calls). */
 export function buildClusterSpec(input: ClusterFile & { name: string; region: string }, fields: InputFields = {}): ClusterSpec {
-  validateClusterName(input.name, 'name');
-  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(input.region)) throw new UserError(`region '${input.region}' is not an AWS region`, undefined, '--region');
-  const vpcGiven = [input.vpcId && '--vpc-id', input.vpc && '--vpc', input.vpcTags && Object.keys(input.vpcTags).length && '--vpc-tag'].filter(Boolean);
+  const f = namesOf(fields, CLUSTER_FLAGS);
+  validateClusterName(input.name, f('name'));
+  validateRegion(input.region, f('region'));
+  const vpcGiven = [input.vpcId && f('vpcId'), input.vpc && f('vpc'), input.vpcTags && Object.keys(input.vpcTags).length && f('vpcTags')].filter(Boolean);
   if (vpcGiven.length > 1) throw new UserError(`give only one of ${vpcGiven.join(', ')}`, undefined, String(vpcGiven[1]));
-  if (input.vpcId && !/^vpc-[0-9a-f]{8,17}$/.test(input.vpcId)) throw new UserError(`--vpc-id '${input.vpcId}' is not a VPC id`, undefined, '--vpc-id');
-  const k3sVersion = validateK3sVersion(input.k3sVersion ?? DEFAULT_K3S_VERSION, '--k3s-version');
-  const ami = amiSelector(input, { os: DEFAULT_OS });
-  const rootVolumeSize = input.rootVolumeSize ?? DEFAULT_ROOT_VOLUME_SIZE;
-  if (!Number.isInteger(rootVolumeSize) || rootVolumeSize < 8 || rootVolumeSize > 16384) {
-    throw new UserError(`--root-volume-size must be 8-16384 GiB, got ${rootVolumeSize}`, undefined, '--root-volume-size');
-  }
-  const rootVolumeType = input.rootVolumeType ?? DEFAULT_ROOT_VOLUME_TYPE;
-  if (!(ROOT_VOLUME_TYPES as readonly string[]).includes(rootVolumeType)) {
-    throw new UserError(`--root-volume-type '${rootVolumeType}' is not one of ${ROOT_VOLUME_TYPES.join(', ')}`, undefined, '--root-volume-type');
-  }
-  const k3sArgs = input.k3sArgs ?? [];
-  const imdsHopLimit = validateImdsHopLimit(input.imdsHopLimit ?? DEFAULT_IMDS_HOP_LIMIT, '--imds-hop-limit');
-  const common = { ami, k3sVersion, k3sArgs, rootVolumeSize, rootVolumeType, imdsHopLimit };
-  const controlPlanes = validateCount(input.controlPlanes ?? DEFAULT_CONTROL_PLANES, 'control-plane', '--control-planes');
-  if (controlPlanes === 0) throw new UserError('--control-planes must be at least 1', undefined, '--control-planes');
-  const nodes = validateCount(input.nodes ?? DEFAULT_NODES, 'node', '--nodes');
+  if (input.vpcId) validateEc2Id(input.vpcId, 'vpc', f('vpcId'));
+  const k3sVersion = validateK3sVersion(input.k3sVersion ?? DEFAULT_K3S_VERSION, f('k3sVersion'));
+  const common = { k3sVersion, ...groupCommon(input, f) };
+  const controlPlanes = validateCount(input.controlPlanes ?? DEFAULT_CONTROL_PLANES, 'control-plane', f('controlPlanes'));
+  if (controlPlanes === 0) throw new UserError(`${f('controlPlanes')} must be at least 1`, undefined, f('controlPlanes'));
+  const nodes = validateCount(input.nodes ?? DEFAULT_NODES, 'node', f('nodes'));
   const groups: GroupSpec[] = [
     {
       name: CONTROL_PLANE_GROUP,
       role: 'control-plane',
       count: controlPlanes,
-      instanceType: validateInstanceTypeName(input.controlPlaneType ?? DEFAULT_CONTROL_PLANE_TYPE, '--control-plane-type'),
-      labels: validateLabels(input.controlPlaneLabels ?? {}, 'controlPlaneLabels'),
-      taints: validateTaints(input.controlPlaneTaints ?? [], 'controlPlaneTaints'),
+      instanceType: validateInstanceType(input.controlPlaneType ?? DEFAULT_CONTROL_PLANE_TYPE, f('controlPlaneType')),
+      labels: validateLabels(input.controlPlaneLabels ?? {}, f, 'controlPlaneLabels'),
+      taints: validateTaints(input.controlPlaneTaints ?? [], f, 'controlPlaneTaints'),
       spot: false,
       ...common,
     },
@@ -575,30 +635,34 @@ export function buildClusterSpec(input: ClusterFile & { name: string; region: st
       name: NODE_GROUP,
       role: 'node',
       count: nodes,
-      instanceType: validateInstanceTypeName(input.nodeType ?? DEFAULT_NODE_TYPE, '--node-type'),
-      labels: validateLabels(input.labels ?? {}, fields.labels ?? '--label'),
-      taints: validateTaints(input.taints ?? [], '--taint'),
+      instanceType: validateInstanceType(input.nodeType ?? DEFAULT_NODE_TYPE, f('nodeType')),
+      labels: validateLabels(input.labels ?? {}, f, 'labels'),
+      taints: validateTaints(input.taints ?? [], f, 'taints'),
       spot: input.spot ?? false,
       ...common,
     },
   ];
-  if (input.keyName !== undefined && !/^[\x20-\x7e]{1,255}$/.test(input.keyName)) throw new UserError(`--key-name '${input.keyName}' is not a key pair name`, undefined, '--key-name');
-  for (const san of input.tlsSans ?? []) {
-    if (!/^[A-Za-z0-9.:*-]+$/.test(san)) throw new UserError(`--tls-san '${san}' is not a host name or IP address`, undefined, '--tls-san');
+  if (input.keyName !== undefined && !/^[\x20-\x7e]{1,255}$/.test(input.keyName)) {
+    throw new UserError(`${f('keyName')} '${input.keyName}' is not a key pair name (1-255 printable ASCII characters)`, undefined, f('keyName'));
   }
+  (input.tlsSans ?? []).forEach((san, i) => {
+    if (!isTlsSan(san)) throw new UserError(`${f('tlsSans', i)} '${san}' is neither a DNS name nor an IP address`, undefined, f('tlsSans', i));
+  });
   if (input.ingress) {
-    if (!input.ingress.alb) throw new UserError('--ingress-alb is required with --ingress-zone', undefined, '--ingress-alb');
-    if (!input.ingress.zone) throw new UserError('--ingress-zone is required with --ingress-alb', undefined, '--ingress-zone');
+    if (!input.ingress.alb) throw new UserError(`${f('ingress.alb')} is required with ${f('ingress.zone')}`, undefined, f('ingress.alb'));
+    if (!input.ingress.zone) throw new UserError(`${f('ingress.zone')} is required with ${f('ingress.alb')}`, undefined, f('ingress.zone'));
+    validateAlbRef(input.ingress.alb, f('ingress.alb'), input.region);
+    validateHostedZoneRef(input.ingress.zone, f('ingress.zone'));
   }
   return {
     name: input.name,
     region: input.region,
     vpc: { id: input.vpcId, name: input.vpc, tags: input.vpcTags && Object.keys(input.vpcTags).length ? input.vpcTags : undefined },
-    subnets: subnetSelector(input.subnetIds, input.subnetFilters) ?? {},
+    subnets: subnetSelector(input.subnetIds, input.subnetFilters, f) ?? {},
     k3sVersion,
     keyName: input.keyName,
-    sshCidrs: [...new Set((input.sshCidrs ?? []).map((c) => validateCidr(c, '--ssh-cidr')))],
-    apiCidrs: [...new Set((input.apiCidrs ?? []).map((c) => validateCidr(c, '--api-cidr')))],
+    sshCidrs: [...new Set((input.sshCidrs ?? []).map((c, i) => validateCidr(c, f('sshCidrs', i))))],
+    apiCidrs: [...new Set((input.apiCidrs ?? []).map((c, i) => validateCidr(c, f('apiCidrs', i))))],
     tlsSans: [...new Set(input.tlsSans ?? [])],
     groups,
     ingress: input.ingress,
@@ -612,28 +676,23 @@ export function buildGroupSpec(
   defaults: { k3sVersion?: string } = {},
   fields: InputFields = {},
 ): GroupSpec {
-  validateGroupName(input.name, 'group');
-  const countField = input.role === 'control-plane' ? '--control-planes' : '--nodes';
-  const typeField = input.role === 'control-plane' ? '--control-plane-type' : '--node-type';
-  const n = validateCount(input.count ?? (input.role === 'control-plane' ? 1 : DEFAULT_NODES), input.role, countField);
-  if (input.role === 'control-plane' && input.spot) throw new UserError('control-plane groups cannot run on spot instances', undefined, '--spot');
-  const rootVolumeSize = input.rootVolumeSize ?? DEFAULT_ROOT_VOLUME_SIZE;
+  const f = namesOf(fields, groupFlags(input.role));
+  validateGroupName(input.name, f('name'));
+  const n = validateCount(input.count ?? (input.role === 'control-plane' ? 1 : DEFAULT_NODES), input.role, f('count'));
+  if (input.role === 'control-plane' && input.spot) throw new UserError(`${f('spot')}: control-plane groups cannot run on spot instances`, undefined, f('spot'));
+  const k3sVersion = input.k3sVersion ?? defaults.k3sVersion;
   return {
     name: input.name,
     role: input.role,
     count: n,
-    instanceType: validateInstanceTypeName(input.instanceType ?? (input.role === 'control-plane' ? DEFAULT_CONTROL_PLANE_TYPE : DEFAULT_NODE_TYPE), typeField),
-    subnets: subnetSelector(input.subnetIds, input.subnetFilters),
-    ami: amiSelector(input, { os: DEFAULT_OS }),
+    instanceType: validateInstanceType(input.instanceType ?? (input.role === 'control-plane' ? DEFAULT_CONTROL_PLANE_TYPE : DEFAULT_NODE_TYPE), f('instanceType')),
+    subnets: subnetSelector(input.subnetIds, input.subnetFilters, f),
     // Empty: the cluster's version (filled in by the workflow from the stored configuration).
-    k3sVersion: input.k3sVersion ?? defaults.k3sVersion ? validateK3sVersion((input.k3sVersion ?? defaults.k3sVersion)!, '--k3s-version') : '',
-    k3sArgs: input.k3sArgs ?? [],
-    labels: validateLabels(input.labels ?? {}, fields.labels ?? '--label'),
-    taints: validateTaints(input.taints ?? [], '--taint'),
+    k3sVersion: k3sVersion ? validateK3sVersion(k3sVersion, f('k3sVersion')) : '',
+    labels: validateLabels(input.labels ?? {}, f, 'labels'),
+    taints: validateTaints(input.taints ?? [], f, 'taints'),
     spot: input.spot ?? false,
-    rootVolumeSize,
-    rootVolumeType: input.rootVolumeType ?? DEFAULT_ROOT_VOLUME_TYPE,
-    imdsHopLimit: validateImdsHopLimit(input.imdsHopLimit ?? DEFAULT_IMDS_HOP_LIMIT, '--imds-hop-limit'),
+    ...groupCommon(input, f),
   };
 }
 

@@ -3,11 +3,19 @@
 // defaults, derived names, and every check that needs no AWS call (AWS limits included), so that bad
 // input fails with exit 2 before anything is written.
 import * as crypto from 'node:crypto';
-import * as net from 'node:net';
 import { z } from 'zod';
 import { UserError } from '../core/errors';
 import { validateClusterName, validateServiceName } from './names';
 import { parseDuration } from './duration';
+import {
+  isDomainName,
+  validateAlbRef,
+  validateCertificateArn,
+  validateCidr,
+  validateEc2Id,
+  validateHostedZoneRef,
+} from './formats';
+import { flagNames, parseSpecFile, type FieldNames, type SpecFile } from './specFile';
 
 /** ELBv2: at most 5 target groups per forward action, weights 0-999. */
 export const MAX_FORWARD_TARGET_GROUPS = 5;
@@ -89,56 +97,69 @@ export type AlbFile = z.infer<typeof AlbFileSchema>;
 export type CertificateFile = z.infer<typeof CertificateFileSchema>;
 export type EndpointFile = z.infer<typeof EndpointFileSchema>;
 
+/** The flag (or argument) of each field of the ingress files; fields without one are named as in the file. */
+export const INGRESS_FLAGS: Record<IngressFileKind, Record<string, string | undefined>> = {
+  alb: {
+    name: 'NAME',
+    region: '--region',
+    internal: '--internal',
+    certificate: '--certificate',
+    certificateDomain: '--certificate-domain',
+    ingressCidrs: '--ingress-cidr',
+    vpcId: '--vpc-id',
+    vpc: '--vpc',
+    subnetIds: '--subnet-id',
+    subnetFilters: '--subnet-filter',
+  },
+  certificate: {
+    domain: 'DOMAIN',
+    region: '--region',
+    sans: '--san',
+    zone: '--zone',
+    validationZones: '--validation-zone',
+  },
+  endpoint: {
+    service: 'SERVICE',
+    region: '--region',
+    zone: '--zone',
+    alb: '--alb',
+    clusters: '--cluster',
+    weights: '--weight',
+    mode: '--mode',
+    port: '--port',
+    healthPath: '--health-path',
+    stickiness: '--stickiness',
+    sourceIps: '--source-ip',
+    dns: '--dns',
+  },
+};
+
 /**
- * Parses the YAML (or JSON) file of `alb create`, `certificate request` or `endpoint create`. Any
- * unknown field or wrong type is invalid input (exit 2) naming the field and citing the kind's schema.
+ * Parses the YAML (or JSON) file of `alb create`, `certificate request` or `endpoint create`, keeping
+ * the line of every field. Any unknown field or wrong type is invalid input (exit 2) reported as
+ * `FILE:LINE field`, citing the kind's schema.
  */
+export function parseIngressSpecFile<K extends IngressFileKind>(
+  kind: K,
+  text: string,
+  fileName: string,
+  flag = '--file',
+): SpecFile<z.infer<(typeof INGRESS_FILES)[K]['schema']>> {
+  const { schema, schemaFile } = INGRESS_FILES[kind];
+  return parseSpecFile(schema as unknown as z.ZodType<z.infer<(typeof INGRESS_FILES)[K]['schema']>>, text, fileName, { kind, schemaFile, flag });
+}
+
+/** The data of an ingress file (parseIngressSpecFile without the lines). */
 export function parseIngressFile<K extends IngressFileKind>(
   kind: K,
   text: string,
   fileName: string,
 ): z.infer<(typeof INGRESS_FILES)[K]['schema']> {
-  const { schema, schemaFile } = INGRESS_FILES[kind];
-  const YAML = require('yaml') as typeof import('yaml');
-  let raw: unknown;
-  try {
-    raw = YAML.parse(text);
-  } catch (error) {
-    throw new UserError(
-      `${fileName} is not valid YAML: ${(error as Error).message}`,
-      `see ${schemaFile}`,
-      '--file',
-    );
-  }
-  raw ??= {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new UserError(`${fileName} is not a mapping of fields`, `see ${schemaFile}`, '--file');
-  }
-  const parsed = (schema as z.ZodType).safeParse(raw);
-  if (parsed.success) return parsed.data as z.infer<(typeof INGRESS_FILES)[K]['schema']>;
-  const problems: { field: string; text: string }[] = [];
-  for (const issue of parsed.error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        const field = [...issue.path, key].map(String).join('.');
-        problems.push({ field, text: `unknown field '${field}'` });
-      }
-    } else {
-      const field = issue.path.map(String).join('.');
-      problems.push({
-        field: field || '--file',
-        text: field ? `field '${field}': ${issue.message}` : issue.message,
-      });
-    }
-  }
-  const unknown = problems.some((p) => p.text.startsWith('unknown field'));
-  throw new UserError(
-    `${fileName}: ${problems.map((p) => p.text).join('; ')}`,
-    unknown
-      ? `the fields of a ${kind} file are ${Object.keys(schema.shape).join(', ')} (see ${schemaFile})`
-      : `see ${schemaFile}`,
-    problems[0]?.field ?? '--file',
-  );
+  return parseIngressSpecFile(kind, text, fileName).data;
+}
+
+function namesOf(fields: FieldNames | Record<string, string>, flags: Record<string, string | undefined>): FieldNames {
+  return typeof fields === 'function' ? fields : flagNames(flags, fields);
 }
 
 export type EndpointMode = 'ingress' | 'nodeport';
@@ -189,20 +210,17 @@ export function serviceTargetGroupName(service: string): string {
   return `k3s-svc-${service.slice(0, 17).replace(/-+$/, '')}-${hash}`;
 }
 
-/** `alpha=3 bravo=1` -> { alpha: 3, bravo: 1 }; each value a whole number 0-999. */
+/** `alpha=3 bravo=1` -> { alpha: 3, bravo: 1 }; each value a whole number 0-999 and each cluster a valid name. */
 export function parseWeights(items: string[], field = '--weight'): Record<string, number> {
   const out: Record<string, number> = {};
   for (const item of items) {
     const m = /^([^=\s]+)=(-?\d+)$/.exec(item.trim());
-    if (!m) throw new UserError(`'${item}' is not CLUSTER=WEIGHT`, 'e.g. alpha=3', field);
+    if (!m) throw new UserError(`${field} '${item}' is not CLUSTER=WEIGHT`, 'e.g. alpha=3', field);
+    validateClusterName(m[1], field);
     const w = Number(m[2]);
     if (w < 0 || w > MAX_WEIGHT)
-      throw new UserError(
-        `weight ${w} of ${m[1]} is out of range: weights are 0-${MAX_WEIGHT}`,
-        undefined,
-        field,
-      );
-    if (m[1] in out) throw new UserError(`cluster ${m[1]} is weighted twice`, undefined, field);
+      throw new UserError(`${field} ${item}: weight ${w} of ${m[1]} is out of range: weights are 0-${MAX_WEIGHT}`, undefined, field);
+    if (m[1] in out) throw new UserError(`${field}: cluster ${m[1]} is weighted twice`, undefined, field);
     out[m[1]] = w;
   }
   return out;
@@ -213,120 +231,94 @@ export function validateWeights(weights: Record<string, number>, field = '--weig
   const entries = Object.entries(weights);
   if (entries.length > MAX_FORWARD_TARGET_GROUPS) {
     throw new UserError(
-      `${entries.length} clusters in one weighted forward; an ALB rule forwards to at most ${MAX_FORWARD_TARGET_GROUPS} target groups`,
+      `${field}: ${entries.length} clusters in one weighted forward; an ALB rule forwards to at most ${MAX_FORWARD_TARGET_GROUPS} target groups`,
       'use --mode nodeport (one service target group for all clusters), or fewer clusters',
       field,
     );
   }
   for (const [c, w] of entries) {
     if (!Number.isInteger(w) || w < 0 || w > MAX_WEIGHT)
-      throw new UserError(
-        `weight ${w} of ${c} is out of range: weights are 0-${MAX_WEIGHT}`,
-        undefined,
-        field,
-      );
+      throw new UserError(`${field}: weight ${w} of ${c} is out of range: weights are 0-${MAX_WEIGHT}`, undefined, field);
   }
   if (entries.length > 0 && !entries.some(([, w]) => w > 0)) {
-    throw new UserError('every weight is 0: at least one cluster must receive traffic', undefined, field);
-  }
-}
-
-export function validateCidr(cidr: string, field: string): void {
-  const m = /^(.+)\/(\d{1,3})$/.exec(cidr);
-  const version = m ? net.isIP(m[1]) : 0;
-  if (!m || version === 0 || Number(m[2]) > (version === 4 ? 32 : 128)) {
-    throw new UserError(`'${cidr}' is not a CIDR block`, 'e.g. 203.0.113.0/24 or ::/0', field);
+    throw new UserError(`${field}: every weight is 0: at least one cluster must receive traffic`, undefined, field);
   }
 }
 
 export function validateDomainName(domain: string, field: string): void {
-  const d = domain.replace(/\.$/, '');
-  const label = /^(\*|[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)$/i;
-  const labels = d.split('.');
-  if (
-    d.length > 253 ||
-    labels.length < 2 ||
-    !labels.every((l, i) => label.test(l) && (l !== '*' || i === 0))
-  ) {
-    throw new UserError(
-      `'${domain}' is not a domain name`,
-      'e.g. example.com or *.us-east-1.example.com',
-      field,
-    );
+  if (!isDomainName(domain)) {
+    throw new UserError(`${field} '${domain}' is not a domain name`, 'e.g. example.com or *.us-east-1.example.com', field);
   }
 }
 
 /** Builds and checks an endpoint spec (file merged with flags before): exit-2 errors only. */
-export function buildEndpointSpec(input: {
-  service: string;
-  zone?: string;
-  alb?: string;
-  clusters?: string[];
-  weights?: Record<string, number>;
-  mode?: EndpointMode;
-  port?: number;
-  healthPath?: string;
-  stickiness?: string;
-  sourceIps?: string[];
-  dns?: boolean;
-}): EndpointSpec {
-  validateServiceName(input.service, 'SERVICE');
-  if (!input.zone)
-    throw new UserError('missing --zone', 'give the hosted zone that holds SERVICE.ZONE', '--zone');
+export function buildEndpointSpec(
+  input: {
+    service: string;
+    zone?: string;
+    alb?: string;
+    clusters?: string[];
+    weights?: Record<string, number>;
+    mode?: EndpointMode;
+    port?: number;
+    healthPath?: string;
+    stickiness?: string;
+    sourceIps?: string[];
+    dns?: boolean;
+  },
+  fields: FieldNames | Record<string, string> = {},
+  region?: string,
+): EndpointSpec {
+  const f = namesOf(fields, INGRESS_FLAGS.endpoint);
+  validateServiceName(input.service, f('service'));
+  if (!input.zone) throw new UserError('missing --zone', 'give the hosted zone that holds SERVICE.ZONE', '--zone');
+  validateHostedZoneRef(input.zone, f('zone'));
   if (!input.alb) throw new UserError('missing --alb', 'give the shared ALB by name or ARN', '--alb');
-  const clusters = [...new Set(input.clusters ?? [])];
-  if (clusters.length === 0)
-    throw new UserError('no --cluster given', 'name at least one cluster behind the endpoint', '--cluster');
-  for (const c of clusters) validateClusterName(c, '--cluster');
+  validateAlbRef(input.alb, f('alb'), region);
+  const given = input.clusters ?? [];
+  if (given.length === 0) throw new UserError('no --cluster given', 'name at least one cluster behind the endpoint', '--cluster');
+  given.forEach((c, i) => validateClusterName(c, f('clusters', i)));
+  const clusters = [...new Set(given)];
   const mode = input.mode ?? 'ingress';
+  if (mode !== 'ingress' && mode !== 'nodeport') throw new UserError(`${f('mode')} '${String(mode)}' is not ingress or nodeport`, undefined, f('mode'));
   const weights: Record<string, number> = {};
   for (const c of Object.keys(input.weights ?? {})) {
     if (!clusters.includes(c))
-      throw new UserError(
-        `--weight names cluster ${c}, which is not behind the endpoint`,
-        `add --cluster ${c}`,
-        '--weight',
-      );
+      throw new UserError(`${f('weights', c)} names cluster ${c}, which is not behind the endpoint`, `add --cluster ${c}`, f('weights', c));
   }
   for (const c of clusters) weights[c] = input.weights?.[c] ?? 1;
-  if (mode === 'ingress') validateWeights(weights);
+  if (mode === 'ingress') validateWeights(weights, f('weights'));
   let port: number | undefined;
   let healthPath: string | undefined;
   if (mode === 'nodeport') {
     if (input.port === undefined)
-      throw new UserError('--mode nodeport needs --port (the NodePort of the service)', undefined, '--port');
+      throw new UserError(`${f('mode')} nodeport needs --port (the NodePort of the service)`, undefined, '--port');
     if (!Number.isInteger(input.port) || input.port < NODEPORT_MIN || input.port > NODEPORT_MAX) {
-      throw new UserError(
-        `--port ${input.port} is outside the NodePort range ${NODEPORT_MIN}-${NODEPORT_MAX}`,
-        undefined,
-        '--port',
-      );
+      throw new UserError(`${f('port')} ${input.port} is outside the NodePort range ${NODEPORT_MIN}-${NODEPORT_MAX}`, undefined, f('port'));
     }
     port = input.port;
     healthPath = input.healthPath ?? '/';
-    if (!healthPath.startsWith('/'))
-      throw new UserError(`--health-path '${healthPath}' must start with '/'`, undefined, '--health-path');
-  } else if (input.port !== undefined) {
-    throw new UserError('--port applies to --mode nodeport only', undefined, '--port');
+    // ELBv2 HealthCheckPath: 1-1024 characters, starting with '/'.
+    if (!/^\/[\x21-\x7e]{0,1023}$/.test(healthPath))
+      throw new UserError(`${f('healthPath')} '${healthPath}' must be a path starting with '/' (at most 1024 printable characters)`, undefined, f('healthPath'));
+  } else {
+    if (input.port !== undefined) throw new UserError(`${f('port')} applies to --mode nodeport only`, undefined, f('port'));
+    if (input.healthPath !== undefined) throw new UserError(`${f('healthPath')} applies to --mode nodeport only`, undefined, f('healthPath'));
   }
   let stickinessSeconds: number | undefined;
-  if (input.stickiness) {
-    stickinessSeconds = Math.round(parseDuration(input.stickiness, '--stickiness') / 1000);
+  if (input.stickiness !== undefined) {
+    stickinessSeconds = Math.round(parseDuration(input.stickiness, f('stickiness')) / 1000);
     if (stickinessSeconds < 1 || stickinessSeconds > MAX_STICKINESS_SECONDS) {
-      throw new UserError(
-        `--stickiness ${input.stickiness} is out of range (1s to 7d)`,
-        undefined,
-        '--stickiness',
-      );
+      throw new UserError(`${f('stickiness')} ${input.stickiness} is out of range (1s to 7d)`, undefined, f('stickiness'));
     }
   }
   const sourceIps = input.sourceIps ?? [];
-  for (const c of sourceIps) validateCidr(c, '--source-ip');
+  sourceIps.forEach((c, i) => validateCidr(c, f('sourceIps', i)));
   if (sourceIps.length > 4)
     throw new UserError(
-      `${sourceIps.length} --source-ip values; an ALB rule condition takes at most 4 besides the host`,
+      `${f('sourceIps')}: ${sourceIps.length} values; an ALB rule condition takes at most 4 besides the host`,
       undefined,
-      '--source-ip',
+      f('sourceIps'),
     );
   return {
     service: input.service,
@@ -345,77 +337,77 @@ export function buildEndpointSpec(input: {
 
 export function buildAlbSpec(
   input: Omit<AlbSpec, 'ingressCidrs' | 'internal'> & { ingressCidrs?: string[]; internal?: boolean },
+  fields: FieldNames | Record<string, string> = {},
+  region?: string,
 ): AlbSpec {
+  const f = namesOf(fields, INGRESS_FLAGS.alb);
   if (
     !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/.test(input.name) ||
     input.name.length > 32 ||
     input.name.startsWith('internal-')
   ) {
     throw new UserError(
-      `ALB name '${input.name}' is not valid: at most 32 letters, digits and '-', not starting or ending with '-'`,
+      `${f('name')} '${input.name}' is not a valid ALB name: at most 32 letters, digits and '-', not starting or ending with '-' nor starting with internal-`,
       undefined,
-      'NAME',
+      f('name'),
     );
   }
   if (input.certificate && input.certificateDomain) {
-    throw new UserError('give --certificate or --certificate-domain, not both', undefined, '--certificate');
+    throw new UserError(`give ${f('certificate')} or ${f('certificateDomain')}, not both`, undefined, f('certificate'));
   }
-  if (input.certificate && !input.certificate.startsWith('arn:')) {
-    throw new UserError(
-      `--certificate '${input.certificate}' is not an ARN`,
-      'use --certificate-domain to find a certificate by its domain',
-      '--certificate',
-    );
-  }
+  if (input.certificate) validateCertificateArn(input.certificate, f('certificate'), region);
   const ingressCidrs = input.ingressCidrs?.length ? input.ingressCidrs : DEFAULT_INGRESS_CIDRS;
-  for (const c of ingressCidrs) validateCidr(c, '--ingress-cidr');
-  if (input.certificateDomain) validateDomainName(input.certificateDomain, '--certificate-domain');
+  ingressCidrs.forEach((c, i) => validateCidr(c, f('ingressCidrs', i)));
+  if (input.certificateDomain) validateDomainName(input.certificateDomain, f('certificateDomain'));
+  if (input.vpcId && input.vpc) throw new UserError(`give only one of ${f('vpcId')}, ${f('vpc')}`, undefined, f('vpc'));
+  if (input.vpcId) validateEc2Id(input.vpcId, 'vpc', f('vpcId'));
+  if (input.subnetIds?.length && input.subnetFilters && Object.keys(input.subnetFilters).length)
+    throw new UserError(`give subnets by ${f('subnetIds')} or by ${f('subnetFilters')}, not both`, undefined, f('subnetFilters'));
+  (input.subnetIds ?? []).forEach((id, i) => validateEc2Id(id, 'subnet', f('subnetIds', i)));
+  for (const [name, values] of Object.entries(input.subnetFilters ?? {})) {
+    if (!/^[A-Za-z0-9:._/-]+$/.test(name) || values.some((v) => v === ''))
+      throw new UserError(`${f('subnetFilters', name)} '${name}=${values.join(',')}' is not an EC2 filter NAME=VALUE`, 'e.g. availability-zone=us-east-1a', f('subnetFilters', name));
+  }
   return { ...input, internal: Boolean(input.internal), ingressCidrs };
 }
 
-export function buildCertificateSpec(input: {
-  domain: string;
-  sans?: string[];
-  zone?: string;
-  validationZones?: Record<string, string>;
-}): CertificateSpec {
-  validateDomainName(input.domain, 'DOMAIN');
-  for (const s of input.sans ?? []) validateDomainName(s, '--san');
+export function buildCertificateSpec(
+  input: {
+    domain: string;
+    sans?: string[];
+    zone?: string;
+    validationZones?: Record<string, string>;
+  },
+  fields: FieldNames | Record<string, string> = {},
+): CertificateSpec {
+  const f = namesOf(fields, INGRESS_FLAGS.certificate);
+  validateDomainName(input.domain, f('domain'));
+  (input.sans ?? []).forEach((s, i) => validateDomainName(s, f('sans', i)));
+  if (input.zone !== undefined) validateHostedZoneRef(input.zone, f('zone'));
+  const domain = input.domain.toLowerCase().replace(/\.$/, '');
+  const sans = (input.sans ?? []).map((s) => s.toLowerCase().replace(/\.$/, ''));
   const validationZones: Record<string, string> = {};
-  for (const [d, z] of Object.entries(input.validationZones ?? {}))
-    validationZones[d.toLowerCase().replace(/\.$/, '')] = z;
-  return {
-    domain: input.domain.toLowerCase().replace(/\.$/, ''),
-    sans: (input.sans ?? []).map((s) => s.toLowerCase().replace(/\.$/, '')),
-    zone: input.zone,
-    validationZones,
-  };
+  for (const [d, z] of Object.entries(input.validationZones ?? {})) {
+    const name = d.toLowerCase().replace(/\.$/, '');
+    if (name !== domain && !sans.includes(name))
+      throw new UserError(
+        `${f('validationZones', d)} names ${d}, which is not a name of the certificate (${[domain, ...sans].join(', ')})`,
+        'give DOMAIN=ZONE for the domain or one of its --san names',
+        f('validationZones', d),
+      );
+    validateHostedZoneRef(z, f('validationZones', d));
+    validationZones[name] = z;
+  }
+  return { domain, sans, zone: input.zone, validationZones };
 }
 
 /** `a.example.com=example.com` pairs -> map. */
-export function parseValidationZones(items: string[]): Record<string, string> {
+export function parseValidationZones(items: string[], field = '--validation-zone'): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of items) {
     const m = /^([^=\s]+)=(\S+)$/.exec(item.trim());
-    if (!m)
-      throw new UserError(
-        `'${item}' is not DOMAIN=ZONE`,
-        'e.g. --validation-zone www.example.org=example.org',
-        '--validation-zone',
-      );
+    if (!m) throw new UserError(`${field} '${item}' is not DOMAIN=ZONE`, 'e.g. --validation-zone www.example.org=example.org', field);
     out[m[1]] = m[2];
-  }
-  return out;
-}
-
-/** `availability-zone=us-east-1a,us-east-1b` -> { 'availability-zone': [...] }. */
-export function parseFilters(items: string[], field: string): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const item of items) {
-    const m = /^([^=\s]+)=(.+)$/.exec(item.trim());
-    if (!m)
-      throw new UserError(`'${item}' is not NAME=VALUE[,VALUE]`, 'e.g. availability-zone=us-east-1a', field);
-    out[m[1]] = [...(out[m[1]] ?? []), ...m[2].split(',')];
   }
   return out;
 }

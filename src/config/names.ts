@@ -10,16 +10,16 @@ const LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 function checkLabel(kind: string, field: string, value: string, max: number): void {
   if (!LABEL.test(value)) {
     throw new UserError(
-      `${kind} name '${value}' is not valid: use lowercase letters, digits and '-', starting with a letter and not ending with '-'`,
+      `${field} '${value}' is not a valid ${kind} name: use lowercase letters, digits and '-', starting with a letter and not ending with '-'`,
       undefined,
       field,
     );
   }
   if (value.includes('--')) {
-    throw new UserError(`${kind} name '${value}' may not contain '--' (it separates service and cluster in ingress host names)`, undefined, field);
+    throw new UserError(`${field} '${value}' is not a valid ${kind} name: it may not contain '--' (it separates service and cluster in ingress host names)`, undefined, field);
   }
   if (value.length > max) {
-    throw new UserError(`${kind} name '${value}' is ${value.length} characters; at most ${max} are allowed`, undefined, field);
+    throw new UserError(`${field} '${value}' is not a valid ${kind} name: it is ${value.length} characters; at most ${max} are allowed`, undefined, field);
   }
 }
 

@@ -29,7 +29,9 @@ export class KubeconfigError extends UserError {
     suggestion?: string,
     /** `user@host:port` for SSH, the instance id for SSM. */
     readonly address?: string,
+    /** The input at fault (`--kubeconfig`, `KUBECONFIG`), when one is. */
+    field?: string,
   ) {
-    super(message, suggestion);
+    super(message, suggestion, field);
   }
 }

@@ -106,24 +106,89 @@ function newDocument(): Document {
   });
 }
 
-function parseExisting(text: string, file: string): Document {
+function parseExisting(text: string, file: string, field?: string): Document {
   const doc = parseDocument(text);
   if (doc.errors.length > 0)
-    throw existingInvalid(file, `it is not valid YAML: ${doc.errors[0].message.split('\n')[0]}`);
+    throw existingInvalid(file, `it is not valid YAML: ${doc.errors[0].message.split('\n')[0]}`, field);
   if (doc.contents === null) return newDocument();
-  if (!isMap(doc.contents)) throw existingInvalid(file, 'it is not a YAML mapping');
+  if (!isMap(doc.contents)) throw existingInvalid(file, 'it is not a YAML mapping', field);
   const kind = doc.get('kind');
   if (kind !== undefined && kind !== null && kind !== 'Config')
-    throw existingInvalid(file, `its kind is ${String(kind)}, not Config`);
+    throw existingInvalid(file, `its kind is ${String(kind)}, not Config`, field);
   return doc;
 }
 
-function existingInvalid(file: string, why: string): KubeconfigError {
+function existingInvalid(file: string, why: string, field?: string): KubeconfigError {
   return new KubeconfigError(
     'existing-file-invalid',
-    `cannot merge into ${file}: ${why}; it was left unchanged`,
+    `${field ? `${field} ` : ''}cannot merge into ${file}: ${why}; it was left unchanged`,
     'fix the file, or use --write PATH to write a separate kubeconfig, or --print',
+    undefined,
+    field,
   );
+}
+
+/**
+ * The local preconditions of writing `file` (checked before any AWS call): when it exists, a regular
+ * file we may read and write and, to merge into, a kubeconfig we can parse; otherwise its nearest
+ * existing ancestor is a directory we may create it in. `field` names the input that chose the file.
+ */
+export function checkKubeconfigTarget(file: string, mode: 'merge' | 'write', field?: string): void {
+  const named = field ? `${field} ${file}` : file;
+  const fail = (why: string) =>
+    new KubeconfigError('existing-file-invalid', `${named}: ${why}`, 'give a writable path, or use --print', undefined, field);
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw fail('a parent of it is a file, not a directory');
+    if (code !== 'ENOENT') throw fail(`cannot be read (${code})`);
+  }
+  if (stat) {
+    if (stat.isDirectory()) throw fail('is a directory, not a file');
+    try {
+      fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK);
+    } catch (error) {
+      throw fail(`cannot be written (${(error as NodeJS.ErrnoException).code})`);
+    }
+    if (mode === 'merge') {
+      const text = fs.readFileSync(file, 'utf8');
+      if (text.trim()) {
+        const doc = parseExisting(text, file, field);
+        for (const [list] of LISTS) {
+          const current: unknown = (doc.contents as YAMLMap).get(list, true);
+          if (current !== undefined && current !== null && !isSeq(current) && !isNullScalar(current))
+            throw existingInvalid(file, `its ${list} is not a list`, field);
+        }
+      }
+    }
+    return;
+  }
+  // A new file: its directory is created (mkdir -p), so the nearest existing ancestor must be a writable directory.
+  let dir = path.dirname(path.resolve(file));
+  for (;;) {
+    let dirStat: fs.Stats | undefined;
+    try {
+      dirStat = fs.statSync(dir);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR') throw fail('a parent of it is a file, not a directory');
+      if (code !== 'ENOENT') throw fail(`${dir} cannot be read (${code})`);
+    }
+    if (dirStat) {
+      if (!dirStat.isDirectory()) throw fail(`${dir} is a file, not a directory`);
+      try {
+        fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
+      } catch {
+        throw fail(`cannot be created: directory ${dir} is not writable`);
+      }
+      return;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+  }
 }
 
 /** kubectl writes `clusters:\n- ...`; keep whichever style the file already uses. */

@@ -155,7 +155,7 @@ export async function resolveCertificate(
   if (arnOrDomain.startsWith('arn:')) {
     const c = await describeCertificate(clients, arnOrDomain);
     if (!c)
-      throw new UserError(`certificate ${arnOrDomain} does not exist in ${clients.region}`, undefined, field);
+      throw new UserError(`${field}: certificate ${arnOrDomain} does not exist in ${clients.region}`, undefined, field);
     return c;
   }
   const domain = arnOrDomain.toLowerCase().replace(/\.$/, '');
@@ -164,7 +164,7 @@ export async function resolveCertificate(
   );
   if (all.length === 0) {
     throw new UserError(
-      `no certificate for ${domain} in ${clients.region}`,
+      `${field}: no certificate for ${domain} in ${clients.region}`,
       `request one with 'k3sctl certificate request ${domain}'`,
       field,
     );
@@ -173,7 +173,7 @@ export async function resolveCertificate(
     const issued = all.filter((c) => c.status === 'ISSUED');
     if (issued.length === 1) return issued[0];
     throw new UserError(
-      `several certificates for ${domain}: ${all.map((c) => `${c.arn} (${c.status})`).join(', ')}`,
+      `${field}: several certificates for ${domain}: ${all.map((c) => `${c.arn} (${c.status})`).join(', ')}`,
       'give the ARN',
       field,
     );

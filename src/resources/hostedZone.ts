@@ -30,7 +30,7 @@ export function isInZone(host: string, zone: string): boolean {
 export function assertInZone(host: string, zone: string, what: string, field: string): void {
   if (!isInZone(host, zone)) {
     throw new UserError(
-      `${what} ${host} is outside the hosted zone ${zone}`,
+      `${field}: ${what} ${host} is outside the hosted zone ${zone}`,
       `use a name ending in .${zone}, or give the zone that holds it`,
       field,
     );

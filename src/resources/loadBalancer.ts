@@ -146,7 +146,7 @@ export async function findLoadBalancer(
   if (!lb) {
     const candidates = (await listLoadBalancers(clients)).map((l) => l.name);
     throw new UserError(
-      `no application load balancer '${nameOrArn}' in ${clients.region}`,
+      `${field}: no application load balancer '${nameOrArn}' in ${clients.region}`,
       candidates.length
         ? `use one of: ${candidates.join(', ')}`
         : `create one with 'k3sctl alb create ${nameOrArn.startsWith('arn:') ? 'NAME' : nameOrArn}'`,
@@ -155,7 +155,7 @@ export async function findLoadBalancer(
   }
   if (lb.Type && lb.Type !== 'application') {
     throw new UserError(
-      `load balancer '${nameOrArn}' is a ${lb.Type} load balancer; an application load balancer is needed`,
+      `${field}: load balancer '${nameOrArn}' is a ${lb.Type} load balancer; an application load balancer is needed`,
       undefined,
       field,
     );

@@ -146,25 +146,49 @@ export function isK3sVersion(v: string): boolean {
   return K3S_VERSION.test(v);
 }
 
+/** A Kubernetes label value: empty, or at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends. */
+export function isLabelValue(value: string): boolean {
+  return LABEL_VALUE.test(value);
+}
+
+/** What is wrong with an extra k3s argument, or undefined when it may travel in user data. */
+export function k3sArgProblem(arg: string): string | undefined {
+  if (!arg.startsWith('--') || arg.length < 3) return `'${arg}' must be a long option such as --disable=traefik`;
+  if (CONTROL_CHARS.test(arg)) return 'contains a control character (newline, tab, ...)';
+  const flag = arg.split('=', 1)[0];
+  if (MANAGED_ARGS.includes(flag)) return `${flag} is managed by k3sctl and may not be given as an extra argument`;
+  return undefined;
+}
+
+/** True for a TLS SAN of the API server certificate: an IPv4 or IPv6 address, or a DNS name (`*.` allowed). */
+export function isTlsSan(san: string): boolean {
+  return IPV4.test(san) || (san.includes(':') && IPV6.test(san)) || DNS_SUBDOMAIN.test(san.replace(/^\*\./, ''));
+}
+
+/** What is wrong with a taint `key[=value]:Effect`, or undefined. */
+export function taintProblem(taint: string): string | undefined {
+  const m = /^([^=:]+)(=([^:]*))?:([A-Za-z]+)$/.exec(taint);
+  if (!m) return `taint '${taint}' is not key[=value]:Effect`;
+  const [, key, , value, effect] = m;
+  if (!isLabelKey(key)) return `taint key '${key}' is not a valid Kubernetes key`;
+  if (value !== undefined && !LABEL_VALUE.test(value)) return `taint value '${value}' is not a valid Kubernetes label value`;
+  if (!TAINT_EFFECTS.includes(effect)) return `taint effect '${effect}' must be one of ${TAINT_EFFECTS.join(', ')}`;
+  return undefined;
+}
+
 function fail(field: string, message: string, suggestion?: string): never {
   throw new UserError(`${field}: ${message}`, suggestion, field);
 }
 
-function isLabelKey(key: string): boolean {
+export function isLabelKey(key: string): boolean {
   const slash = key.indexOf('/');
   if (slash < 0) return LABEL_NAME.test(key);
   return DNS_SUBDOMAIN.test(key.slice(0, slash)) && LABEL_NAME.test(key.slice(slash + 1));
 }
 
 function validateTaint(taint: string, field: string): void {
-  const m = /^([^=:]+)(=([^:]*))?:([A-Za-z]+)$/.exec(taint);
-  if (!m) fail(field, `taint '${taint}' is not key=value:Effect`, 'e.g. dedicated=gpu:NoSchedule');
-  const [, key, , value, effect] = m;
-  if (!isLabelKey(key)) fail(field, `taint key '${key}' is not a valid Kubernetes key`);
-  if (value !== undefined && !LABEL_VALUE.test(value))
-    fail(field, `taint value '${value}' is not a valid Kubernetes label value`);
-  if (!TAINT_EFFECTS.includes(effect))
-    fail(field, `taint effect '${effect}' must be one of ${TAINT_EFFECTS.join(', ')}`);
+  const problem = taintProblem(taint);
+  if (problem) fail(field, problem, 'e.g. dedicated=gpu:NoSchedule');
 }
 
 function validateParameter(field: string, value: string, cluster: string): void {
@@ -191,13 +215,8 @@ export function validateBootstrapConfig(config: InstanceBootstrapConfig): void {
     fail('k3sVersion', `'${config.k3sVersion}' is not a k3s release version`, 'use the form v1.31.4+k3s1');
   }
   config.k3sArgs.forEach((arg, i) => {
-    const field = `k3sArgs[${i}]`;
-    if (!arg.startsWith('--') || arg.length < 3)
-      fail(field, `'${arg}' must be a long option such as --disable=traefik`);
-    if (CONTROL_CHARS.test(arg)) fail(field, 'contains a control character (newline, tab, ...)');
-    const flag = arg.split('=', 1)[0];
-    if (MANAGED_ARGS.includes(flag))
-      fail(field, `${flag} is managed by k3sctl and may not be given as an extra argument`);
+    const problem = k3sArgProblem(arg);
+    if (problem) fail(`k3sArgs[${i}]`, problem);
   });
   for (const [key, value] of Object.entries(config.labels)) {
     const field = `labels[${JSON.stringify(key)}]`;
@@ -211,9 +230,7 @@ export function validateBootstrapConfig(config: InstanceBootstrapConfig): void {
   }
   config.taints.forEach((t, i) => validateTaint(t, `taints[${i}]`));
   config.tlsSans.forEach((san, i) => {
-    const ok =
-      IPV4.test(san) || (san.includes(':') && IPV6.test(san)) || DNS_SUBDOMAIN.test(san.replace(/^\*\./, ''));
-    if (!ok) fail(`tlsSans[${i}]`, `'${san}' is neither a DNS name nor an IP address`);
+    if (!isTlsSan(san)) fail(`tlsSans[${i}]`, `'${san}' is neither a DNS name nor an IP address`);
   });
   validateParameter('serverTokenParameter', config.serverTokenParameter, config.cluster);
   validateParameter('agentTokenParameter', config.agentTokenParameter, config.cluster);

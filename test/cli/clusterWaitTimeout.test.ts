@@ -12,16 +12,17 @@ const SMALL = ['--control-planes', '1', '--nodes', '1'];
 
 describe('cluster create --wait-timeout (CLI, sandbox)', () => {
   it.each([
-    [['--wait-timeout', 'soon'], {}, /--wait-timeout 'soon' is not a duration/],
-    [['--wait-timeout', '5 minutes'], {}, /is not a duration/],
-    [['--wait-timeout', '0'], {}, /--wait-timeout '0' is shorter than a second/],
-    [[], { K3SCTL_WAIT_TIMEOUT: '-1m' }, /--wait-timeout '-1m' is not a duration/],
-  ])('%j %j is invalid input: exit 2 naming --wait-timeout, nothing written', async (args, env, message) => {
+    [['--wait-timeout', 'soon'], {}, '--wait-timeout', /^--wait-timeout 'soon' is not a duration/],
+    [['--wait-timeout', '5 minutes'], {}, '--wait-timeout', /is not a duration/],
+    [['--wait-timeout', '0'], {}, '--wait-timeout', /^--wait-timeout '0' is shorter than a second/],
+    // From the environment, the variable the user set is what the message names.
+    [[], { K3SCTL_WAIT_TIMEOUT: '-1m' }, 'K3SCTL_WAIT_TIMEOUT', /^K3SCTL_WAIT_TIMEOUT '-1m' is not a duration/],
+  ])('%j %j is invalid input: exit 2 naming %s, nothing written', async (args, env, field, message) => {
     const h = home();
     const r = await runCli(['cluster', 'create', 'bad', '--sandbox', '--json', ...SMALL, ...args], { home: h, env });
     expect(r.code).toBe(2);
     const doc = JSON.parse(r.stdout);
-    expect(doc.error).toMatchObject({ type: 'UserError', field: '--wait-timeout' });
+    expect(doc.error).toMatchObject({ type: 'UserError', field });
     expect(doc.error.message).toMatch(message);
     const status = JSON.parse((await runCli(['sandbox', 'status', '--json'], { home: h })).stdout);
     expect(status.calls.write).toBe(0);

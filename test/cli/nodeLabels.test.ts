@@ -33,11 +33,11 @@ describe('refused node labels and IMDS hop limits', () => {
     fs.writeFileSync(file, 'name: lbl\nlabels:\n  app.kubernetes.io/name: web\n');
     const labels = await runCli(['cluster', 'create', '-f', file, '--sandbox', '--json', '--yes'], { home: h });
     expect(labels.code).toBe(2);
-    expect(JSON.parse(labels.stdout).error).toMatchObject({ field: 'labels' });
+    expect(JSON.parse(labels.stdout).error).toMatchObject({ field: `${file}:3 labels` });
     fs.writeFileSync(file, 'name: lbl\ncontrolPlaneLabels:\n  k8s.io/role: cp\n');
     const cp = await runCli(['cluster', 'create', '-f', file, '--sandbox', '--json', '--yes'], { home: h });
     expect(cp.code).toBe(2);
-    expect(JSON.parse(cp.stdout).error).toMatchObject({ field: 'controlPlaneLabels' });
+    expect(JSON.parse(cp.stdout).error).toMatchObject({ field: `${file}:3 controlPlaneLabels` });
     await expectNoWrite(h);
   });
 

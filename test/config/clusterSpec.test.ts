@@ -109,8 +109,8 @@ describe('IMDSv2 hop limit', () => {
   });
 
   it('refuses an out-of-range file field naming it', () => {
-    expect(userError(() => parseFile(ClusterFileSchema, 'imdsHopLimit: 0\n', 'cluster.yaml')).field).toBe('imdsHopLimit');
-    expect(userError(() => parseFile(GroupFileSchema, 'imdsHopLimit: 65\n', 'group.yaml')).field).toBe('imdsHopLimit');
+    expect(userError(() => parseFile(ClusterFileSchema, 'imdsHopLimit: 0\n', 'cluster.yaml')).field).toBe('cluster.yaml:1 imdsHopLimit');
+    expect(userError(() => parseFile(GroupFileSchema, 'count: 1\nimdsHopLimit: 65\n', 'group.yaml')).field).toBe('group.yaml:2 imdsHopLimit');
   });
 
   it('reads a group stored before the field existed without it (its launch template keeps hop limit 2)', () => {

@@ -137,12 +137,13 @@ describe('parseIngressFile', () => {
     expect(parseIngressFile(kind, '# nothing\n', `${kind}.yaml`)).toEqual({});
   });
 
-  it.each(KINDS)('%s file: an unknown field is a UserError naming it and citing its own schema', (kind) => {
+  it.each(KINDS)('%s file: an unknown field is a UserError naming it (FILE:LINE field) and citing its own schema', (kind) => {
     const e = userError(() =>
       parseIngressFile(kind, `${SAMPLES[kind].yaml}\nlisteners: 3\n`, `${kind}.yaml`),
     );
-    expect(e.field).toBe('listeners');
-    expect(e.message).toBe(`${kind}.yaml: unknown field 'listeners'`);
+    const line = SAMPLES[kind].yaml.split('\n').length + 1;
+    expect(e.field).toBe(`${kind}.yaml:${line} listeners`);
+    expect(e.message).toBe(`${kind}.yaml:${line} listeners: unknown field`);
     expect(e.suggestion).toContain(`schema/${kind}.schema.json`);
     expect(e.suggestion).not.toContain('cluster.schema.json');
   });
@@ -151,29 +152,29 @@ describe('parseIngressFile', () => {
     const e = userError(() =>
       parseIngressFile('certificate', 'domain: example.com\nsan: [a.example.com]\nzoneId: Z1\n', 'c.yaml'),
     );
-    expect(e.field).toBe('san');
-    expect(e.message).toBe("c.yaml: unknown field 'san'; unknown field 'zoneId'");
+    expect(e.field).toBe('c.yaml:2 san');
+    expect(e.message).toBe('c.yaml:2 san: unknown field; c.yaml:3 zoneId: unknown field');
     expect(e.suggestion).toMatch(
       /^the fields of a certificate file are domain, region, sans, zone, validationZones/,
     );
   });
 
   it.each([
-    ['alb', 'name: shared\ninternal: "yes"\n', 'internal', /expected boolean/],
-    ['alb', 'name: shared\ningressCidrs: 0.0.0.0/0\n', 'ingressCidrs', /expected array/],
-    ['alb', 'subnetFilters:\n  availability-zone: 3\n', 'subnetFilters.availability-zone', /Invalid input/],
-    ['certificate', 'domain: example.com\nsans: [1.5]\n', 'sans.0', /expected string/],
-    ['certificate', 'validationZones: [example.com]\n', 'validationZones', /expected record/],
-    ['endpoint', 'service: blog\nport: "30080"\n', 'port', /expected number/],
-    ['endpoint', 'service: blog\nport: 8080\n', 'port', />=30000/],
-    ['endpoint', 'weights: { alpha: 1000 }\n', 'weights.alpha', /<=999/],
-    ['endpoint', 'weights: { alpha: 1.5 }\n', 'weights.alpha', /expected int/],
-    ['endpoint', 'mode: sidecar\n', 'mode', /"ingress"\|"nodeport"/],
-    ['endpoint', 'dns: no-thanks\n', 'dns', /expected boolean/],
-  ] as const)('%s file %j: a UserError naming %s', (kind, yaml, field, detail) => {
+    ['alb', 'name: shared\ninternal: "yes"\n', 'in.yaml:2 internal', /expected boolean/],
+    ['alb', 'name: shared\ningressCidrs: 0.0.0.0/0\n', 'in.yaml:2 ingressCidrs', /expected array/],
+    ['alb', 'subnetFilters:\n  availability-zone: 3\n', 'in.yaml:2 subnetFilters.availability-zone', /Invalid input/],
+    ['certificate', 'domain: example.com\nsans: [1.5]\n', 'in.yaml:2 sans[0]', /expected string/],
+    ['certificate', 'validationZones: [example.com]\n', 'in.yaml:1 validationZones', /expected record/],
+    ['endpoint', 'service: blog\nport: "30080"\n', 'in.yaml:2 port', /expected number/],
+    ['endpoint', 'service: blog\nport: 8080\n', 'in.yaml:2 port', />=30000/],
+    ['endpoint', 'weights: { alpha: 1000 }\n', 'in.yaml:1 weights.alpha', /<=999/],
+    ['endpoint', 'weights: { alpha: 1.5 }\n', 'in.yaml:1 weights.alpha', /expected int/],
+    ['endpoint', 'mode: sidecar\n', 'in.yaml:1 mode', /"ingress"\|"nodeport"/],
+    ['endpoint', 'dns: no-thanks\n', 'in.yaml:1 dns', /expected boolean/],
+  ] as const)('%s file %j: a UserError naming %s (FILE:LINE field)', (kind, yaml, field, detail) => {
     const e = userError(() => parseIngressFile(kind, yaml, 'in.yaml'));
     expect(e.field).toBe(field);
-    expect(e.message).toContain(`field '${field}'`);
+    expect(e.message).toContain(`${field}: `);
     expect(e.message).toMatch(detail);
     expect(e.suggestion).toBe(`see schema/${kind}.schema.json`);
   });
@@ -181,7 +182,7 @@ describe('parseIngressFile', () => {
   it('YAML syntax errors and non-mappings are UserErrors about --file citing the schema', () => {
     const bad = userError(() => parseIngressFile('endpoint', 'service: [blog\n', 'e.yaml'));
     expect(bad.field).toBe('--file');
-    expect(bad.message).toMatch(/^e\.yaml is not valid YAML/);
+    expect(bad.message).toMatch(/^--file e\.yaml:2 is not valid YAML/);
     expect(bad.suggestion).toBe('see schema/endpoint.schema.json');
     const list = userError(() => parseIngressFile('alb', '- shared\n', 'a.yaml'));
     expect(list.field).toBe('--file');

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, dryRunFlag, renderChanges, specFileFlag } from '../../cli/base';
+import type { AlbFile } from '../../config/ingress';
 
 export default class AlbCreate extends BaseCommand<typeof AlbCreate> {
   static override description =
@@ -47,10 +48,11 @@ export default class AlbCreate extends BaseCommand<typeof AlbCreate> {
     const f = this.flags;
     const cfg = await import('../../config/cluster');
     const ingress = await import('../../config/ingress');
-    const merged = await this.mergeSpecFile(
-      f.file,
-      (text, name) => ingress.parseIngressFile('alb', text, name),
-      {
+    const { input, field, relabel } = await this.specInput<AlbFile>({
+      parse: (text, name, flag) => ingress.parseIngressSpecFile('alb', text, name, flag),
+      flagOf: ingress.INGRESS_FLAGS.alb,
+      argument: 'name',
+      fromFlags: {
         name: this.args.name,
         region: f.region,
         internal: f.internal || undefined,
@@ -60,20 +62,22 @@ export default class AlbCreate extends BaseCommand<typeof AlbCreate> {
         vpcId: f['vpc-id'],
         vpc: f.vpc,
         subnetIds: f['subnet-id'],
-        subnetFilters: cfg.parseFilters(f['subnet-filter'], '--subnet-filter'),
+        subnetFilters: cfg.parseFilters(f['subnet-filter'], this.asGiven('--subnet-filter')),
       },
-    );
-    if (!merged.name) this.requireFlags(['NAME'], 'the ALB name is neither an argument nor in the file');
-    const filters = merged.subnetFilters
+    });
+    if (!input.name) this.requireFlags(['NAME'], 'the ALB name is neither an argument nor in the file');
+    const filters = input.subnetFilters
       ? Object.fromEntries(
-          Object.entries(merged.subnetFilters).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]),
+          Object.entries(input.subnetFilters).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]),
         )
       : undefined;
-    const { region: _region, ...albInput } = merged;
-    const spec = ingress.buildAlbSpec({ ...albInput, name: merged.name!, subnetFilters: filters });
+    const { region: _region, ...albInput } = input;
+    const spec = ingress.buildAlbSpec({ ...albInput, name: input.name!, subnetFilters: filters }, field, await this.resolveRegion());
     const deps = await this.deps();
     const { albCreate } = await import('../../orchestration/workflows/albCreate');
-    const result = await albCreate(deps, spec, { dryRun: f['dry-run'], signal: this.interruptSignal() });
+    const result = await albCreate(deps, spec, { dryRun: f['dry-run'], signal: this.interruptSignal() }).catch((error: unknown) => {
+      throw relabel(error);
+    });
     this.output(result, () => {
       if (result.dryRun) return renderChanges(result.planned ?? [], true);
       const a = result.alb;

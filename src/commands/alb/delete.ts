@@ -19,6 +19,8 @@ export default class AlbDelete extends BaseCommand<typeof AlbDelete> {
   async run(): Promise<object> {
     const f = this.flags;
     const name = this.args.name!;
+    const { validateAlbRef } = await import('../../config/formats');
+    validateAlbRef(name, 'NAME', await this.resolveRegion());
     const confirm = this.confirmPlan(f['dry-run'], `Delete ALB ${name} and everything above?`);
     const deps = await this.deps();
     const { albDelete } = await import('../../orchestration/workflows/albDelete');

@@ -17,6 +17,8 @@ export default class CertificateDelete extends BaseCommand<typeof CertificateDel
   async run(): Promise<object> {
     const f = this.flags;
     const certificate = this.args.certificate!;
+    const { validateCertificateRef } = await import('../../config/formats');
+    validateCertificateRef(certificate, 'CERTIFICATE', await this.resolveRegion());
     const confirm = this.confirmPlan(
       f['dry-run'],
       `Delete certificate ${certificate} and its validation records above?`,

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, dryRunFlag, renderChanges, specFileFlag } from '../../cli/base';
+import type { CertificateFile } from '../../config/ingress';
 
 export default class CertificateRequest extends BaseCommand<typeof CertificateRequest> {
   static override description =
@@ -26,26 +27,30 @@ export default class CertificateRequest extends BaseCommand<typeof CertificateRe
   async run(): Promise<object> {
     const f = this.flags;
     const ingress = await import('../../config/ingress');
-    const merged = await this.mergeSpecFile(
-      f.file,
-      (text, name) => ingress.parseIngressFile('certificate', text, name),
-      {
+    const { input, field, relabel } = await this.specInput<CertificateFile>({
+      parse: (text, name, flag) => ingress.parseIngressSpecFile('certificate', text, name, flag),
+      flagOf: ingress.INGRESS_FLAGS.certificate,
+      argument: 'domain',
+      fromFlags: {
         domain: this.args.domain,
         region: f.region,
         sans: f.san,
         zone: f.zone,
         validationZones: f['validation-zone']?.length
-          ? ingress.parseValidationZones(f['validation-zone'])
+          ? ingress.parseValidationZones(f['validation-zone'], this.asGiven('--validation-zone'))
           : undefined,
       },
-    );
-    if (!merged.domain) this.requireFlags(['DOMAIN'], 'the domain is neither an argument nor in the file');
-    const spec = ingress.buildCertificateSpec({ ...merged, domain: merged.domain! });
+    });
+    if (!input.domain) this.requireFlags(['DOMAIN'], 'the domain is neither an argument nor in the file');
+    const spec = ingress.buildCertificateSpec({ ...input, domain: input.domain! }, field);
+    await this.resolveRegion();
     const deps = await this.deps();
     const { certificateRequest } = await import('../../orchestration/workflows/certificateRequest');
     const result = await certificateRequest(deps, spec, {
       dryRun: f['dry-run'],
       signal: this.interruptSignal(),
+    }).catch((error: unknown) => {
+      throw relabel(error);
     });
     this.output(result, () => {
       if (result.dryRun) return renderChanges(result.planned ?? [], true);

@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand, dryRunFlag, renderChanges, specFileFlag } from '../../cli/base';
 import { parseDuration } from '../../config/duration';
 import { UserError } from '../../core/errors';
+import type { ClusterFile } from '../../config/cluster';
 
 // Other commands import these from here; they live in the base command now.
 export { readSpecFile, renderChanges } from '../../cli/base';
@@ -30,9 +31,9 @@ export const groupSelectionFlags = {
 };
 
 /** `--wait-timeout`: a duration longer than zero (`--no-wait` is how not to wait). */
-function parseWaitTimeout(text: string): number {
-  const ms = parseDuration(text, '--wait-timeout');
-  if (ms < 1000) throw new UserError(`--wait-timeout '${text}' is shorter than a second`, 'give e.g. 90s, 15m or 1h; --no-wait skips the waits', '--wait-timeout');
+function parseWaitTimeout(text: string, field: string): number {
+  const ms = parseDuration(text, field);
+  if (ms < 1000) throw new UserError(`${field} '${text}' is shorter than a second`, 'give e.g. 90s, 15m or 1h; --no-wait skips the waits', field);
   return ms;
 }
 
@@ -72,46 +73,57 @@ export default class ClusterCreate extends BaseCommand<typeof ClusterCreate> {
 
   async run(): Promise<object> {
     const f = this.flags;
-    const waitTimeoutMs = f['wait-timeout'] === undefined ? undefined : parseWaitTimeout(f['wait-timeout']);
+    const waitTimeoutMs = f['wait-timeout'] === undefined ? undefined : parseWaitTimeout(f['wait-timeout'], this.asGiven('--wait-timeout'));
     const cfg = await import('../../config/cluster');
-    const merged = await this.mergeSpecFile(f.file, (text, name) => cfg.parseFile(cfg.ClusterFileSchema, text, name), {
-      name: this.args.name,
-      region: f.region,
-      vpcId: f['vpc-id'],
-      vpc: f.vpc,
-      vpcTags: cfg.parseKeyValues(f['vpc-tag'], '--vpc-tag'),
-      subnetIds: f['subnet-id'],
-      subnetFilters: cfg.parseFilters(f['subnet-filter'], '--subnet-filter'),
-      ami: f.ami,
-      amiName: f['ami-name'],
-      amiOwner: f['ami-owner'],
-      os: f.os as 'al2023' | undefined,
-      controlPlanes: f['control-planes'],
-      controlPlaneType: f['control-plane-type'],
-      nodes: f.nodes,
-      nodeType: f['node-type'],
-      k3sVersion: f['k3s-version'],
-      keyName: f['key-name'],
-      sshCidrs: f['ssh-cidr'],
-      apiCidrs: f['api-cidr'],
-      tlsSans: f['tls-san'],
-      k3sArgs: f['k3s-arg'],
-      labels: cfg.parseKeyValues(f.label, '--label'),
-      taints: f.taint,
-      spot: f.spot || undefined,
-      rootVolumeSize: f['root-volume-size'],
-      rootVolumeType: f['root-volume-type'] as 'gp3' | undefined,
-      imdsHopLimit: f['imds-hop-limit'],
+    const { input, field, relabel } = await this.specInput<ClusterFile>({
+      parse: (text, name, flag) => cfg.parseClusterSpecFile('cluster', text, name, flag),
+      flagOf: cfg.CLUSTER_FLAGS,
+      argument: 'name',
+      flagValues: { ingress: { alb: f['ingress-alb'], zone: f['ingress-zone'] } },
+      fromFlags: {
+        name: this.args.name,
+        region: f.region,
+        vpcId: f['vpc-id'],
+        vpc: f.vpc,
+        vpcTags: cfg.parseKeyValues(f['vpc-tag'], this.asGiven('--vpc-tag')),
+        subnetIds: f['subnet-id'],
+        subnetFilters: cfg.parseFilters(f['subnet-filter'], this.asGiven('--subnet-filter')),
+        ami: f.ami,
+        amiName: f['ami-name'],
+        amiOwner: f['ami-owner'],
+        os: f.os as 'al2023' | undefined,
+        controlPlanes: f['control-planes'],
+        controlPlaneType: f['control-plane-type'],
+        nodes: f.nodes,
+        nodeType: f['node-type'],
+        k3sVersion: f['k3s-version'],
+        keyName: f['key-name'],
+        sshCidrs: f['ssh-cidr'],
+        apiCidrs: f['api-cidr'],
+        tlsSans: f['tls-san'],
+        k3sArgs: f['k3s-arg'],
+        labels: cfg.parseKeyValues(f.label, this.asGiven('--label')),
+        taints: f.taint,
+        spot: f.spot || undefined,
+        rootVolumeSize: f['root-volume-size'],
+        rootVolumeType: f['root-volume-type'] as 'gp3' | undefined,
+        imdsHopLimit: f['imds-hop-limit'],
+      },
     });
-    if (f['ingress-alb'] || f['ingress-zone'] || merged.ingress) {
-      merged.ingress = { alb: f['ingress-alb'] ?? merged.ingress?.alb ?? '', zone: f['ingress-zone'] ?? merged.ingress?.zone ?? '' };
+    if (f['ingress-alb'] || f['ingress-zone'] || input.ingress) {
+      input.ingress = { alb: f['ingress-alb'] ?? input.ingress?.alb ?? '', zone: f['ingress-zone'] ?? input.ingress?.zone ?? '' };
     }
-    if (!merged.name) this.requireFlags(['NAME'], 'the cluster name is neither an argument nor in the file');
+    if (!input.name) this.requireFlags(['NAME'], 'the cluster name is neither an argument nor in the file');
+    // Every local check before the first call: the spec is built before the clients are.
+    const spec = cfg.buildClusterSpec({ ...input, name: input.name!, region: await this.resolveRegion() }, field);
     const deps = await this.deps();
-    const spec = cfg.buildClusterSpec({ ...merged, name: merged.name!, region: deps.region }, { labels: f.label?.length ? '--label' : 'labels' });
     const { clusterCreate } = await import('../../orchestration/workflows/clusterCreate');
     const confirm = this.confirmPlanOnTerminal(`Apply these changes to cluster ${spec.name}?`);
-    const result = await clusterCreate(deps, spec, { dryRun: f['dry-run'], wait: f.wait, waitTimeoutMs, confirm, signal: this.interruptSignal() });
+    const result = await clusterCreate(deps, spec, { dryRun: f['dry-run'], wait: f.wait, waitTimeoutMs, confirm, signal: this.interruptSignal() }).catch(
+      (error: unknown) => {
+        throw relabel(error);
+      },
+    );
     this.output(result, () => {
       if (result.dryRun) return renderChanges(result.planned, true);
       const lines = [`cluster ${result.cluster} (${result.region}): ${result.groups.map((g) => `${g.name} ${g.desired}x ${g.instanceType}`).join(', ')}`];

@@ -18,7 +18,7 @@ export default class ClusterDelete extends BaseCommand<typeof ClusterDelete> {
   async run(): Promise<object> {
     const f = this.flags;
     const { validateClusterName } = await import('../../config/names');
-    validateClusterName(this.args.name!, 'name');
+    validateClusterName(this.args.name!, 'NAME');
     const confirm = this.confirmPlan(f['dry-run'], `Delete cluster ${this.args.name} and everything above?`);
     const deps = await this.deps();
     const { clusterDelete } = await import('../../orchestration/workflows/clusterDelete');

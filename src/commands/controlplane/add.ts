@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base';
 import { groupSelectionFlags } from '../cluster/create';
-import { renderGroupResult, runGroupAdd } from '../nodegroup/add';
+import { renderGroupResult, runGroupAdd, type GroupCommandContext } from '../nodegroup/add';
 
 export default class ControlplaneAdd extends BaseCommand<typeof ControlplaneAdd> {
   static override description = 'Add a control-plane group to a cluster (another instance type, version or settings); its servers join the existing etcd';
@@ -18,10 +18,12 @@ export default class ControlplaneAdd extends BaseCommand<typeof ControlplaneAdd>
 
   async run(): Promise<object> {
     const f = this.flags;
-    const context = {
+    const context: GroupCommandContext = {
       confirm: this.confirmPlanOnTerminal(`Apply these changes to cluster ${this.args.cluster}?`),
       deps: () => this.deps(),
       signal: () => this.interruptSignal(),
+      specInput: (o) => this.specInput(o),
+      asGiven: (flag) => this.asGiven(flag),
     };
     const result = await runGroupAdd(context, 'control-plane', this.args.cluster!, this.args.group!, f, f['control-planes'], f['control-plane-type']);
     this.output(result, () => renderGroupResult(result));

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, dryRunFlag, renderChanges, specFileFlag } from '../../cli/base';
+import type { EndpointFile } from '../../config/ingress';
 
 export default class EndpointCreate extends BaseCommand<typeof EndpointCreate> {
   static override description =
@@ -41,16 +42,17 @@ export default class EndpointCreate extends BaseCommand<typeof EndpointCreate> {
   async run(): Promise<object> {
     const f = this.flags;
     const ingress = await import('../../config/ingress');
-    const merged = await this.mergeSpecFile(
-      f.file,
-      (text, name) => ingress.parseIngressFile('endpoint', text, name),
-      {
+    const { input, field, relabel } = await this.specInput<EndpointFile>({
+      parse: (text, name, flag) => ingress.parseIngressSpecFile('endpoint', text, name, flag),
+      flagOf: ingress.INGRESS_FLAGS.endpoint,
+      argument: 'service',
+      fromFlags: {
         service: this.args.service,
         region: f.region,
         zone: f.zone,
         alb: f.alb,
         clusters: f.cluster,
-        weights: f.weight?.length ? ingress.parseWeights(f.weight) : undefined,
+        weights: f.weight?.length ? ingress.parseWeights(f.weight, this.asGiven('--weight')) : undefined,
         mode: f.mode as 'ingress' | 'nodeport' | undefined,
         port: f.port,
         healthPath: f['health-path'],
@@ -58,18 +60,22 @@ export default class EndpointCreate extends BaseCommand<typeof EndpointCreate> {
         sourceIps: f['source-ip'],
         dns: f.dns === false ? false : undefined,
       },
-    );
+    });
     const missing = [
-      !merged.service && 'SERVICE',
-      !merged.zone && '--zone',
-      !merged.alb && '--alb',
-      !merged.clusters?.length && '--cluster',
+      !input.service && 'SERVICE',
+      !input.zone && '--zone',
+      !input.alb && '--alb',
+      !input.clusters?.length && '--cluster',
     ].filter(Boolean) as string[];
     this.requireFlags(missing, 'these are neither flags nor in the file');
-    const spec = ingress.buildEndpointSpec({ ...merged, service: merged.service! });
+    const spec = ingress.buildEndpointSpec({ ...input, service: input.service! }, field, await this.resolveRegion());
     const deps = await this.deps();
     const { endpointCreate } = await import('../../orchestration/workflows/endpointCreate');
-    const result = await endpointCreate(deps, spec, { dryRun: f['dry-run'], signal: this.interruptSignal() });
+    const result = await endpointCreate(deps, spec, { dryRun: f['dry-run'], signal: this.interruptSignal() }).catch(
+      (error: unknown) => {
+        throw relabel(error);
+      },
+    );
     this.output(result, () => {
       if (result.dryRun) return renderChanges(result.planned ?? [], true);
       const e = result.endpoint;

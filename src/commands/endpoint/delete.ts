@@ -14,6 +14,8 @@ export default class EndpointDelete extends BaseCommand<typeof EndpointDelete> {
   async run(): Promise<object> {
     const f = this.flags;
     const service = this.args.service!;
+    const { validateServiceName } = await import('../../config/names');
+    validateServiceName(service, 'SERVICE');
     const confirm = this.confirmPlan(
       f['dry-run'],
       `Delete endpoint ${service}? Its traffic stops being routed.`,

@@ -10,6 +10,8 @@ export default class EndpointDescribe extends BaseCommand<typeof EndpointDescrib
   static override args = { service: Args.string({ description: 'service name', required: true }) };
 
   async run(): Promise<object> {
+    const { validateServiceName } = await import('../../config/names');
+    validateServiceName(this.args.service!, 'SERVICE');
     const deps = await this.deps();
     const { endpointDescribe } = await import('../../orchestration/workflows/endpointDescribe');
     const result = await endpointDescribe(deps, this.args.service!);

@@ -29,15 +29,21 @@ export default class EndpointWeight extends BaseCommand<typeof EndpointWeight> {
       strict: false,
     });
     const items = (argv as string[]).slice(1);
+    const { validateServiceName } = await import('../../config/names');
+    validateServiceName(this.args.service!, 'SERVICE');
     if (items.length === 0)
-      throw new UserError('no weights given', 'e.g. k3sctl endpoint weight blog alpha=3 bravo=1', 'WEIGHTS');
+      throw new UserError('no WEIGHTS given', 'e.g. k3sctl endpoint weight blog alpha=3 bravo=1', 'WEIGHTS');
     const ingress = await import('../../config/ingress');
     const weights = ingress.parseWeights(items, 'WEIGHTS');
-    const shiftOverMs = this.flags['shift-over']
-      ? parseDuration(this.flags['shift-over'], '--shift-over')
-      : undefined;
+    const shiftOver = this.asGiven('--shift-over');
+    const shiftOverMs =
+      this.flags['shift-over'] !== undefined ? parseDuration(this.flags['shift-over'], shiftOver) : undefined;
+    if (shiftOverMs !== undefined && shiftOverMs < 1000)
+      throw new UserError(`${shiftOver} '${this.flags['shift-over']}' is shorter than a second`, 'give e.g. 10m; without --shift-over the weights change at once', shiftOver);
     if (this.flags.step !== undefined && shiftOverMs === undefined)
       throw new UserError('--step applies with --shift-over only', undefined, '--step');
+    if (this.flags.step !== undefined && (this.flags.step < 1 || this.flags.step > 100))
+      throw new UserError(`--step ${this.flags.step} is out of range (1-100)`, undefined, '--step');
     const dryRun = this.flags['dry-run'];
     const service = this.args.service!;
     const confirm = this.confirmPlan(dryRun, `Shift the live traffic of endpoint ${service} as above?`);

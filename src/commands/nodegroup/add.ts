@@ -1,10 +1,11 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base';
 import type { PlannedChange } from '../../core/events';
-import type { GroupRole } from '../../config/cluster';
+import type { GroupFile, GroupRole } from '../../config/cluster';
+import type { SpecInput } from '../../config/specFile';
 import type { GroupWriteResult } from '../../orchestration/workflows/groupAdd';
 import type { WorkflowDeps } from '../../orchestration/deps';
-import { readSpecFile, renderChanges } from '../../cli/base';
+import { renderChanges, type SpecInputOptions } from '../../cli/base';
 import { groupSelectionFlags } from '../cluster/create';
 
 type GroupFlags = {
@@ -17,6 +18,10 @@ export interface GroupCommandContext {
   confirm: ((changes: PlannedChange[]) => Promise<boolean>) | undefined;
   deps: () => Promise<WorkflowDeps>;
   signal: () => AbortSignal;
+  /** The base command's specInput(): `-f FILE` merged under the flags, with the naming of every field. */
+  specInput: (o: SpecInputOptions<GroupFile>) => Promise<SpecInput<GroupFile>>;
+  /** The base command's asGiven(): a flag as the user typed it. */
+  asGiven: (flag: string) => string;
 }
 
 /** Shared body of `nodegroup add` and `controlplane add`. */
@@ -31,34 +36,40 @@ export async function runGroupAdd(
 ): Promise<GroupWriteResult & { run: string; changes: PlannedChange[] }> {
   const cfg = await import('../../config/cluster');
   const { validateClusterName } = await import('../../config/names');
-  validateClusterName(cluster, 'cluster');
-  const text = readSpecFile(f.file as string | undefined);
-  const file = text !== undefined ? cfg.parseFile(cfg.GroupFileSchema, text, f.file as string) : {};
-  const merged = cfg.mergeFileAndFlags<typeof file>(file, {
-    name: group,
-    count,
-    instanceType,
-    subnetIds: f['subnet-id'] as string[] | undefined,
-    subnetFilters: cfg.parseFilters(f['subnet-filter'] as string[] | undefined, '--subnet-filter'),
-    ami: f.ami as string | undefined,
-    amiName: f['ami-name'] as string | undefined,
-    amiOwner: f['ami-owner'] as string | undefined,
-    os: f.os as 'al2023' | undefined,
-    k3sVersion: f['k3s-version'] as string | undefined,
-    k3sArgs: f['k3s-arg'] as string[] | undefined,
-    labels: cfg.parseKeyValues(f.label as string[] | undefined, '--label'),
-    taints: f.taint as string[] | undefined,
-    spot: (f.spot as boolean | undefined) || undefined,
-    rootVolumeSize: f['root-volume-size'] as number | undefined,
-    rootVolumeType: f['root-volume-type'] as 'gp3' | undefined,
-    imdsHopLimit: f['imds-hop-limit'] as number | undefined,
+  validateClusterName(cluster, 'CLUSTER');
+  const { input, field, relabel } = await cmd.specInput({
+    parse: (text, name, flag) => cfg.parseClusterSpecFile('group', text, name, flag),
+    flagOf: cfg.groupFlags(role),
+    argument: 'name',
+    fromFlags: {
+      name: group,
+      count,
+      instanceType,
+      subnetIds: f['subnet-id'] as string[] | undefined,
+      subnetFilters: cfg.parseFilters(f['subnet-filter'] as string[] | undefined, cmd.asGiven('--subnet-filter')),
+      ami: f.ami as string | undefined,
+      amiName: f['ami-name'] as string | undefined,
+      amiOwner: f['ami-owner'] as string | undefined,
+      os: f.os as 'al2023' | undefined,
+      k3sVersion: f['k3s-version'] as string | undefined,
+      k3sArgs: f['k3s-arg'] as string[] | undefined,
+      labels: cfg.parseKeyValues(f.label as string[] | undefined, cmd.asGiven('--label')),
+      taints: f.taint as string[] | undefined,
+      spot: (f.spot as boolean | undefined) || undefined,
+      rootVolumeSize: f['root-volume-size'] as number | undefined,
+      rootVolumeType: f['root-volume-type'] as 'gp3' | undefined,
+      imdsHopLimit: f['imds-hop-limit'] as number | undefined,
+    },
   });
-  const labelsFromFlags = (f.label as string[] | undefined)?.length;
-  const spec = cfg.buildGroupSpec({ ...merged, name: merged.name ?? group, role }, {}, { labels: labelsFromFlags ? '--label' : 'labels' });
+  const spec = cfg.buildGroupSpec({ ...input, name: input.name ?? group, role }, {}, field);
   const deps = await cmd.deps();
   const confirm = cmd.confirm;
   const { groupAdd } = await import('../../orchestration/workflows/groupAdd');
-  return groupAdd(deps, cluster, spec, { dryRun: Boolean(f['dry-run']), wait: f.wait !== false, confirm, signal: cmd.signal() });
+  return groupAdd(deps, cluster, spec, { dryRun: Boolean(f['dry-run']), wait: f.wait !== false, confirm, signal: cmd.signal() }).catch(
+    (error: unknown) => {
+      throw relabel(error);
+    },
+  );
 }
 
 export function renderGroupResult(result: GroupWriteResult & { changes: PlannedChange[] }): string {
@@ -91,6 +102,8 @@ export default class NodegroupAdd extends BaseCommand<typeof NodegroupAdd> {
       confirm: this.confirmPlanOnTerminal(`Apply these changes to cluster ${this.args.cluster}?`),
       deps: () => this.deps(),
       signal: () => this.interruptSignal(),
+      specInput: (o) => this.specInput(o),
+      asGiven: (flag) => this.asGiven(flag),
     };
   }
 

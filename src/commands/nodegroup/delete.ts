@@ -15,8 +15,8 @@ export default class NodegroupDelete extends BaseCommand<typeof NodegroupDelete>
   async run(): Promise<object> {
     const f = this.flags;
     const { validateClusterName, validateGroupName } = await import('../../config/names');
-    validateClusterName(this.args.cluster!, 'cluster');
-    validateGroupName(this.args.group!, 'group');
+    validateClusterName(this.args.cluster!, 'CLUSTER');
+    validateGroupName(this.args.group!, 'GROUP');
     const confirm = this.confirmPlan(f['dry-run'], `Delete group ${this.args.group} of ${this.args.cluster}?`);
     const deps = await this.deps();
     const { nodegroupDelete } = await import('../../orchestration/workflows/nodegroupDelete');

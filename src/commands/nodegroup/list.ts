@@ -8,7 +8,7 @@ export default class NodegroupList extends BaseCommand<typeof NodegroupList> {
 
   async run(): Promise<object> {
     const { validateClusterName } = await import('../../config/names');
-    validateClusterName(this.args.cluster!, 'cluster');
+    validateClusterName(this.args.cluster!, 'CLUSTER');
     const deps = await this.deps();
     const { nodegroupList } = await import('../../orchestration/workflows/nodegroupList');
     const result = await nodegroupList(deps, this.args.cluster!);

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, dryRunFlag } from '../../cli/base';
+import { UserError } from '../../core/errors';
 import { renderGroupResult } from './add';
 
 export default class NodegroupScale extends BaseCommand<typeof NodegroupScale> {
@@ -18,8 +19,9 @@ export default class NodegroupScale extends BaseCommand<typeof NodegroupScale> {
   async run(): Promise<object> {
     const f = this.flags;
     const { validateClusterName, validateGroupName } = await import('../../config/names');
-    validateClusterName(this.args.cluster!, 'cluster');
-    validateGroupName(this.args.group!, 'group');
+    validateClusterName(this.args.cluster!, 'CLUSTER');
+    validateGroupName(this.args.group!, 'GROUP');
+    if (f.nodes < 0) throw new UserError(`${this.asGiven('--nodes')} must be a whole number >= 0, got ${f.nodes}`, undefined, this.asGiven('--nodes'));
     const deps = await this.deps();
     const { nodegroupScale } = await import('../../orchestration/workflows/nodegroupScale');
     const result = await nodegroupScale(deps, this.args.cluster!, this.args.group!, f.nodes, { dryRun: f['dry-run'], wait: f.wait, signal: this.interruptSignal() });

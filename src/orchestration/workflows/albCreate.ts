@@ -58,10 +58,11 @@ export async function albCreate(
       });
       const zones = new Set(subnets.map((s) => s.availabilityZone));
       if (zones.size < 2) {
+        const field = spec.subnetIds ? '--subnet-id' : '--subnet-filter';
         throw new UserError(
-          `an ALB needs subnets in at least two Availability Zones; the selection has ${[...zones].join(', ') || 'none'}`,
+          `${field}: an ALB needs subnets in at least two Availability Zones; the selection has ${[...zones].join(', ') || 'none'}`,
           'select subnets of two or more zones',
-          spec.subnetIds ? '--subnet-id' : '--subnet-filter',
+          field,
         );
       }
       // One subnet per zone (ALB: InvalidConfigurationRequest for two subnets of one zone).
@@ -76,13 +77,13 @@ export async function albCreate(
         const field = spec.certificate ? '--certificate' : '--certificate-domain';
         if (!cert)
           throw new UserError(
-            `certificate ${spec.certificate} does not exist in ${deps.region}`,
+            `${field}: certificate ${spec.certificate} does not exist in ${deps.region}`,
             undefined,
             field,
           );
         if (cert.status !== 'ISSUED') {
           throw new UserError(
-            `certificate ${cert.arn} (${cert.domain}) is ${cert.status}, not ISSUED`,
+            `${field}: certificate ${cert.arn} (${cert.domain}) is ${cert.status}, not ISSUED`,
             `wait for validation: k3sctl certificate request ${cert.domain}`,
             field,
           );

@@ -90,7 +90,7 @@ export async function resolveEndpoint(
   const rules = await listListenerRules(clients, listener.ListenerArn ?? '');
   if (rules.length >= MAX_RULES_PER_ALB && !rules.some((r) => r.tags[TagKeys.service] === spec.service)) {
     throw new UserError(
-      `ALB ${lb.name} already has ${rules.length} listener rules; an ALB allows ${MAX_RULES_PER_ALB}`,
+      `--alb: ALB ${lb.name} already has ${rules.length} listener rules; an ALB allows ${MAX_RULES_PER_ALB}`,
       'delete unused endpoints or use another ALB',
       '--alb',
     );

@@ -54,7 +54,7 @@ export async function endpointDelete(
       const clients = run.ctx.clients;
       const config = await getEndpointConfig(clients, service);
       if (!config)
-        throw new UserError(`no endpoint ${service} in ${deps.region}`, 'k3sctl endpoint list', 'SERVICE');
+        throw new UserError(`SERVICE ${service}: no endpoint of that name in ${deps.region}`, 'k3sctl endpoint list', 'SERVICE');
       const rule = await findListenerRuleByTags(
         clients,
         config.listenerArn,

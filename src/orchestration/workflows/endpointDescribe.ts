@@ -47,7 +47,7 @@ export async function endpointDescribe(
   const clients = deps.clients;
   const config = await getEndpointConfig(clients, service);
   if (!config)
-    throw new UserError(`no endpoint ${service} in ${deps.region}`, 'k3sctl endpoint list', 'SERVICE');
+    throw new UserError(`SERVICE ${service}: no endpoint of that name in ${deps.region}`, 'k3sctl endpoint list', 'SERVICE');
   const problems: string[] = [];
   const rule = await findListenerRuleByTags(
     clients,

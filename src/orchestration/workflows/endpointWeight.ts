@@ -81,13 +81,13 @@ export async function endpointWeight(
       const config = await getEndpointConfig(clients, input.service);
       if (!config)
         throw new UserError(
-          `no endpoint ${input.service} in ${deps.region}`,
+          `SERVICE ${input.service}: no endpoint of that name in ${deps.region}`,
           'k3sctl endpoint list',
           'SERVICE',
         );
       if (config.mode !== 'ingress') {
         throw new UserError(
-          `endpoint ${input.service} is in nodeport mode: one service target group serves every cluster, so there are no per-cluster weights`,
+          `SERVICE ${input.service}: the endpoint is in nodeport mode: one service target group serves every cluster, so there are no per-cluster weights`,
           'scale the service in each cluster instead, or recreate the endpoint in ingress mode',
           'SERVICE',
         );
@@ -95,7 +95,7 @@ export async function endpointWeight(
       for (const c of Object.keys(input.weights)) {
         if (!config.clusters.includes(c)) {
           throw new UserError(
-            `cluster ${c} is not behind endpoint ${input.service} (clusters: ${config.clusters.join(', ')})`,
+            `WEIGHTS: cluster ${c} is not behind endpoint ${input.service} (clusters: ${config.clusters.join(', ')})`,
             undefined,
             'WEIGHTS',
           );
@@ -108,7 +108,7 @@ export async function endpointWeight(
       );
       if (!rule)
         throw new UserError(
-          `endpoint ${input.service} has no listener rule`,
+          `SERVICE ${input.service}: the endpoint has no listener rule`,
           `run 'k3sctl endpoint create ${input.service}' again to repair it`,
           'SERVICE',
         );

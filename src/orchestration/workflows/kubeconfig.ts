@@ -9,6 +9,7 @@ import type { WorkflowDeps } from '../deps';
 import { KubeconfigError } from '../../kube/errors';
 import { readKnownHosts, knownKeyTypes } from '../../kube/knownHosts';
 import {
+  checkKubeconfigTarget,
   kubeconfigTargetPath,
   mergeKubeconfig,
   readKubeconfigFile,
@@ -47,9 +48,9 @@ export type KubeconfigTransport = 'ssh' | 'ssm';
 
 export type KubeconfigDestination =
   /** Merge into a kubeconfig (the first file of $KUBECONFIG or ~/.kube/config). */
-  | { mode: 'merge'; file: string; setCurrent: boolean }
+  | { mode: 'merge'; file: string; setCurrent: boolean; field?: string }
   /** A kubeconfig of its own holding only this cluster (overwritten). */
-  | { mode: 'write'; file: string }
+  | { mode: 'write'; file: string; field?: string }
   /** Return the kubeconfig for the caller to print on stdout. */
   | { mode: 'print' };
 
@@ -110,6 +111,8 @@ export interface KubeconfigResult {
 
 export async function fetchKubeconfig(deps: WorkflowDeps, spec: KubeconfigSpec): Promise<KubeconfigResult> {
   validateClusterName(spec.cluster, 'CLUSTER');
+  // Local preconditions before the first call: the file to write must be writable (and parsable, to merge into).
+  if (spec.destination.mode !== 'print') checkKubeconfigTarget(spec.destination.file, spec.destination.mode, spec.destination.field);
   const contextName = spec.context ?? defaultContextName(spec.cluster, deps.region);
   const remotePath = spec.remotePath ?? DEFAULT_KUBECONFIG_PATH;
   const describeCommand = `k3sctl cluster describe ${spec.cluster} --region ${deps.region}`;

@@ -18,13 +18,18 @@ const base = { name: 'demo', region: 'us-east-1' };
 
 describe('cluster input validation (no AWS calls)', () => {
   const cases: [string, Partial<ClusterFile> & { name?: string }, string][] = [
-    ['upper-case name', { name: 'Demo' }, 'name'],
-    ['too long name', { name: 'a'.repeat(21) }, 'name'],
-    ['name with --', { name: 'a--b' }, 'name'],
+    ['upper-case name', { name: 'Demo' }, 'NAME'],
+    ['too long name', { name: 'a'.repeat(21) }, 'NAME'],
+    ['name with --', { name: 'a--b' }, 'NAME'],
     ['even control-plane count', { controlPlanes: 2 }, '--control-planes'],
     ['zero control planes', { controlPlanes: 0 }, '--control-planes'],
     ['negative nodes', { nodes: -1 }, '--nodes'],
     ['bad ssh CIDR', { sshCidrs: ['10.0.0.0/33'] }, '--ssh-cidr'],
+    ['ssh CIDR with host bits set', { sshCidrs: ['10.0.0.5/16'] }, '--ssh-cidr'],
+    ['node type that is not FAMILY.SIZE', { nodeType: 't3' }, '--node-type'],
+    ['bad region', { region: 'us-east' }, '--region'],
+    ['target group ARN as the ingress ALB', { ingress: { alb: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/x/0123456789abcdef', zone: 'example.com' } }, '--ingress-alb'],
+    ['k3s argument k3sctl manages', { k3sArgs: ['--token=x'] }, '--k3s-arg'],
     ['bad api CIDR', { apiCidrs: ['everywhere'] }, '--api-cidr'],
     ['not a k3s version', { k3sVersion: '1.31' }, '--k3s-version'],
     ['bad taint', { taints: ['oops'] }, '--taint'],
@@ -35,12 +40,14 @@ describe('cluster input validation (no AWS calls)', () => {
   it.each(cases)('%s', (_title, input, field) => {
     const e = userError(() => buildClusterSpec({ ...base, ...input } as ClusterFile & { name: string; region: string }));
     expect(e.field).toBe(field);
+    expect(e.message).toContain(field);
   });
 
   it('rejects unknown fields and wrong types in the file', () => {
     expect(userError(() => parseFile(ClusterFileSchema, 'name: demo\nnodez: 3\n', 'cluster.yaml')).message).toMatch(/nodez/);
-    const wrongType = userError(() => parseFile(ClusterFileSchema, 'nodes: three\n', 'cluster.yaml'));
-    expect(wrongType.field).toBe('nodes');
+    const wrongType = userError(() => parseFile(ClusterFileSchema, 'name: demo\nnodes: three\n', 'cluster.yaml'));
+    expect(wrongType.field).toBe('cluster.yaml:2 nodes');
+    expect(wrongType.message).toMatch(/^cluster\.yaml:2 nodes: /);
     expect(parseFile(ClusterFileSchema, 'name: demo\nnodes: 3\nsubnetFilters:\n  availability-zone: us-east-1a\n', 'c.yaml')).toEqual({
       name: 'demo',
       nodes: 3,
@@ -50,7 +57,8 @@ describe('cluster input validation (no AWS calls)', () => {
 
   it('validates group specs', () => {
     expect(userError(() => buildGroupSpec({ name: 'cp', role: 'control-plane', count: 2 })).field).toBe('--control-planes');
-    expect(userError(() => buildGroupSpec({ name: 'x--y', role: 'node' })).field).toBe('group');
+    expect(userError(() => buildGroupSpec({ name: 'x--y', role: 'node' })).field).toBe('GROUP');
+    expect(userError(() => buildGroupSpec({ name: 'ng', role: 'node', rootVolumeSize: 4 })).field).toBe('--root-volume-size');
     expect(userError(() => buildGroupSpec({ name: 'cp', role: 'control-plane', spot: true })).field).toBe('--spot');
   });
 });
@@ -78,7 +86,7 @@ describe('cluster lookups before any write', () => {
   });
 
   const cases: [string, () => Partial<ClusterFile>, string, RegExp][] = [
-    ['unknown node type', () => ({ nodeType: 't3.gigantic' }), '--node-type', /t3\.gigantic/],
+    ['unknown node type', () => ({ nodeType: 't3.48xlarge' }), '--node-type', /^--node-type 't3\.48xlarge': instance type not offered/],
     ['unknown control-plane type', () => ({ controlPlaneType: 'zz9.large' }), '--control-plane-type', /zz9/],
     ['missing VPC id', () => ({ vpcId: 'vpc-0123456789abcdef0' }), '--vpc-id', /vpc-0123456789abcdef0/],
     ['missing VPC name', () => ({ vpc: 'nope' }), '--vpc', /nope/],

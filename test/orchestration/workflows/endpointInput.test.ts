@@ -88,7 +88,7 @@ describe('endpoint create input', () => {
   });
 
   it('refuses service names that are not DNS labels or contain --', async () => {
-    await rejectsWithoutWrites(async () => spec({ service: 'Shop_1' }), /not valid/);
+    await rejectsWithoutWrites(async () => spec({ service: 'Shop_1' }), /^SERVICE 'Shop_1' is not a valid service name/);
     await rejectsWithoutWrites(async () => spec({ service: 'shop--alpha' }), /may not contain '--'/);
   });
 
@@ -152,7 +152,7 @@ describe('endpoint weight input', () => {
     );
     await rejectsWithoutWrites(
       () => endpointWeight(next(sb), { service: 'nothing', weights: { alpha: 1 } }),
-      /no endpoint nothing/,
+      /^SERVICE nothing: no endpoint of that name/,
     );
   });
 });
@@ -174,7 +174,7 @@ describe('certificate and ALB input', () => {
   });
 
   it('refuses a certificate that is not issued and bad ALB names', async () => {
-    await rejectsWithoutWrites(async () => buildAlbSpec({ name: 'bad_name' }), /not valid/);
+    await rejectsWithoutWrites(async () => buildAlbSpec({ name: 'bad_name' }), /^NAME 'bad_name' is not a valid ALB name/);
     await rejectsWithoutWrites(async () => buildAlbSpec({ name: 'x', ingressCidrs: ['nope'] }), /not a CIDR/);
     await rejectsWithoutWrites(
       () =>
