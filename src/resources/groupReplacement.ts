@@ -166,28 +166,18 @@ export async function setCapacity(
   return { ...current, ...target };
 }
 
-export async function suspendProcesses(
+/** Suspends (or resumes) scaling processes of the group; no call for an empty list. */
+export async function setProcessesSuspended(
   ctx: RunContext,
   groupName: string,
   processes: string[],
+  suspended: boolean,
 ): Promise<void> {
   if (processes.length === 0) return;
+  const input = { AutoScalingGroupName: groupName, ScalingProcesses: processes };
   await write(ctx, groupName, () =>
     ctx.clients.autoscaling.send(
-      new SuspendProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: processes }),
-    ),
-  );
-}
-
-export async function resumeProcesses(
-  ctx: RunContext,
-  groupName: string,
-  processes: string[],
-): Promise<void> {
-  if (processes.length === 0) return;
-  await write(ctx, groupName, () =>
-    ctx.clients.autoscaling.send(
-      new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: processes }),
+      suspended ? new SuspendProcessesCommand(input) : new ResumeProcessesCommand(input),
     ),
   );
 }

@@ -22,8 +22,22 @@ export function groupNow(
   return { instances: g.Instances ?? [], DesiredCapacity: g.DesiredCapacity };
 }
 
+/** Runs `run` while `sample` is called at every instant of the virtual clock; the sampler stops when `run` settles. */
+export async function sampling<T>(
+  sb: Sandbox,
+  sample: (now: number) => void,
+  run: () => Promise<T>,
+): Promise<T> {
+  const stop = onEveryInstant(sb, sample);
+  try {
+    return await run();
+  } finally {
+    stop();
+  }
+}
+
 /** Calls `sample` on every advance of the virtual clock (after the sandbox's own callback). Returns a stop function. */
-export function onEveryInstant(sb: Sandbox, sample: (now: number) => void): () => void {
+function onEveryInstant(sb: Sandbox, sample: (now: number) => void): () => void {
   const previous = sb.clock.onAdvance;
   sb.clock.onAdvance = (now) => {
     previous?.(now);

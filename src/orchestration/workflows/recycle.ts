@@ -13,9 +13,8 @@ import {
   DRAINED,
   RECYCLE_SUSPENDED_PROCESSES,
   recordReplacement,
-  resumeProcesses,
   setCapacity,
-  suspendProcesses,
+  setProcessesSuspended,
   type Capacity,
   type LaunchTemplateRevert,
 } from '../../resources/groupReplacement';
@@ -294,7 +293,7 @@ class GroupRecycler {
             ...(this.spec.revert?.[name] ? { revert: this.spec.revert[name] } : {}),
           },
         );
-        await suspendProcesses(ctx, name, toSuspend);
+        await setProcessesSuspended(ctx, name, toSuspend, true);
         if (fresh.peakDesired > capacity.max)
           capacity = await setCapacity(ctx, name, capacity, { max: fresh.peakDesired });
         return fresh;
@@ -413,7 +412,7 @@ class GroupRecycler {
       }
       if (excess.length) now = await this.mustDescribe(ctx, name, version);
       await setCapacity(ctx, name, capacityOf(now), plan.original);
-      await resumeProcesses(ctx, name, suspended);
+      await setProcessesSuspended(ctx, name, suspended, false);
       // Replaced instances leave before the run returns: a `cluster describe` right after sees only current ones.
       await this.waitLeft(ctx, plan, version);
       await clearReplacement(ctx, name);

@@ -17,7 +17,7 @@ import {
   type AsgFixtureOptions,
 } from '../../helpers/asgFixture';
 import { removeTestHomes, sandboxDeps } from '../../helpers/sandboxDeps';
-import { describeGroupsHandler, groupNow, onEveryInstant } from '../../helpers/sandboxWatch';
+import { describeGroupsHandler, groupNow, sampling } from '../../helpers/sandboxWatch';
 
 jest.setTimeout(120_000);
 afterAll(removeTestHomes);
@@ -90,16 +90,14 @@ describe('recycle strategies keep their capacity promise', () => {
         const promise = planGroup(inventory, options).minInService;
         let lowest = Infinity;
         let samples = 0;
-        const stop = onEveryInstant(s.sb, () => {
-          samples++;
-          lowest = Math.min(lowest, inService(s.sb, name));
-        });
-        let result;
-        try {
-          result = await recycle(s.deps, { ...base, ...options });
-        } finally {
-          stop();
-        }
+        const result = await sampling(
+          s.sb,
+          () => {
+            samples++;
+            lowest = Math.min(lowest, inService(s.sb, name));
+          },
+          () => recycle(s.deps, { ...base, ...options }),
+        );
         expect(samples).toBeGreaterThan(10);
         expect(lowest).toBeGreaterThanOrEqual(promise);
         expect(result.replacements).toHaveLength(size);
@@ -133,15 +131,13 @@ describe('recycle', () => {
     ]);
     const [cp, nodes] = s.fixtures;
     let lowestCp = Infinity;
-    const stop = onEveryInstant(s.sb, () => {
-      lowestCp = Math.min(lowestCp, inService(s.sb, cp.autoScalingGroupName));
-    });
-    let result;
-    try {
-      result = await recycle(s.deps, { ...base, strategy: 'serial' });
-    } finally {
-      stop();
-    }
+    const result = await sampling(
+      s.sb,
+      () => {
+        lowestCp = Math.min(lowestCp, inService(s.sb, cp.autoScalingGroupName));
+      },
+      () => recycle(s.deps, { ...base, strategy: 'serial' }),
+    );
     expect(lowestCp).toBeGreaterThanOrEqual(3);
     expect(result.replacements.map((r) => r.autoScalingGroupName)).toEqual([
       ...Array(3).fill(cp.autoScalingGroupName),
@@ -238,18 +234,14 @@ describe('recycle', () => {
     const before = await capacityOf(s.deps, name);
     const events = (s.deps.events as unknown as { list: { kind: string; message?: string }[] }).list;
     // After the first replacement is done, every later instance fails its health checks.
-    const stop = onEveryInstant(s.sb, () => {
-      if (events.some((e) => e.kind === 'step-update' && /replaced in/.test(e.message ?? '')))
-        s.sb.behavior.neverHealthy = ['*'];
-    });
-    let error: unknown;
-    try {
-      await recycle(s.deps, { ...base, strategy: 'rolling', healthTimeoutMs: 10 * 60_000 });
-    } catch (e) {
-      error = e;
-    } finally {
-      stop();
-    }
+    const error = await sampling(
+      s.sb,
+      () => {
+        if (events.some((e) => e.kind === 'step-update' && /replaced in/.test(e.message ?? '')))
+          s.sb.behavior.neverHealthy = ['*'];
+      },
+      () => recycle(s.deps, { ...base, strategy: 'rolling', healthTimeoutMs: 10 * 60_000 }),
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RunFailedError);
     const failure = error as RunFailedError;
     expect(failure.cause).toBeInstanceOf(WaitTimeoutError);
@@ -294,20 +286,16 @@ describe('recycle', () => {
     const before = await capacityOf(s.deps, name);
     const controller = new AbortController();
     const events = s.deps.events as unknown as { list: { kind: string; message?: string }[] };
-    const stop = onEveryInstant(s.sb, () => {
-      const done = events.list.filter(
-        (e) => e.kind === 'step-update' && /replaced in/.test(e.message ?? ''),
-      ).length;
-      if (done >= 2 && !controller.signal.aborted) controller.abort(new InterruptedError());
-    });
-    let error: unknown;
-    try {
-      await recycle(s.deps, { ...base, strategy: 'slow-canary' }, { signal: controller.signal });
-    } catch (e) {
-      error = e;
-    } finally {
-      stop();
-    }
+    const error = await sampling(
+      s.sb,
+      () => {
+        const done = events.list.filter(
+          (e) => e.kind === 'step-update' && /replaced in/.test(e.message ?? ''),
+        ).length;
+        if (done >= 2 && !controller.signal.aborted) controller.abort(new InterruptedError());
+      },
+      () => recycle(s.deps, { ...base, strategy: 'slow-canary' }, { signal: controller.signal }),
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RunFailedError);
     expect((error as RunFailedError).cause).toBeInstanceOf(InterruptedError);
     expect((error as RunFailedError).leftovers).toEqual([]);
@@ -335,17 +323,16 @@ describe('recycle', () => {
       }),
     );
     const seen = new Set<string>();
-    const stop = onEveryInstant(s.sb, () => {
-      const out = describeGroupsHandler(s.sb.context('us-east-1'), { AutoScalingGroupNames: [name] }) as {
-        AutoScalingGroups: { SuspendedProcesses?: { ProcessName: string }[] }[];
-      };
-      for (const p of out.AutoScalingGroups[0].SuspendedProcesses ?? []) seen.add(p.ProcessName);
-    });
-    try {
-      await recycle(s.deps, { ...base, strategy: 'serial' });
-    } finally {
-      stop();
-    }
+    await sampling(
+      s.sb,
+      () => {
+        const out = describeGroupsHandler(s.sb.context('us-east-1'), { AutoScalingGroupNames: [name] }) as {
+          AutoScalingGroups: { SuspendedProcesses?: { ProcessName: string }[] }[];
+        };
+        for (const p of out.AutoScalingGroups[0].SuspendedProcesses ?? []) seen.add(p.ProcessName);
+      },
+      () => recycle(s.deps, { ...base, strategy: 'serial' }),
+    );
     expect([...seen].sort()).toEqual(['AZRebalance', 'AlarmNotification', 'HealthCheck', 'ScheduledActions']);
     const res = await s.deps.clients.autoscaling.send(
       new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }),

@@ -30,7 +30,7 @@ import {
   type AsgFixture,
 } from '../../helpers/asgFixture';
 import { removeTestHomes, sandboxDeps } from '../../helpers/sandboxDeps';
-import { describeGroupsHandler, groupNow, onEveryInstant } from '../../helpers/sandboxWatch';
+import { describeGroupsHandler, groupNow, sampling } from '../../helpers/sandboxWatch';
 
 jest.setTimeout(300_000);
 afterAll(removeTestHomes);
@@ -203,16 +203,15 @@ async function k3sVersionOf(s: Setup, version: string): Promise<string> {
 async function watched(s: Setup, recover: () => Promise<void>): Promise<void> {
   let lowest = Infinity;
   let highest = 0;
-  const stop = onEveryInstant(s.sb, () => {
-    const g = groupNow(s.sb, s.cp.autoScalingGroupName);
-    lowest = Math.min(lowest, g.instances.filter((i) => i.LifecycleState === 'InService').length);
-    highest = Math.max(highest, g.DesiredCapacity);
-  });
-  try {
-    await recover();
-  } finally {
-    stop();
-  }
+  await sampling(
+    s.sb,
+    () => {
+      const g = groupNow(s.sb, s.cp.autoScalingGroupName);
+      lowest = Math.min(lowest, g.instances.filter((i) => i.LifecycleState === 'InService').length);
+      highest = Math.max(highest, g.DesiredCapacity);
+    },
+    () => recover(),
+  );
   expect(lowest).toBeGreaterThanOrEqual(3);
   expect(highest).toBeLessThanOrEqual(4);
 }
@@ -309,25 +308,21 @@ describe('a replacement and its results', () => {
     const name = s.cp.autoScalingGroupName;
     const controller = new AbortController();
     // Interrupted (Ctrl-C) once the first surge instance is InService: the run rolls back at once.
-    const stop = onEveryInstant(s.sb, () => {
-      const g = groupNow(s.sb, name);
-      if (g.instances.filter((i) => i.LifecycleState === 'InService').length === 4)
-        controller.abort(new InterruptedError());
-    });
     s.sb.faults.add({
       op: 'TerminateInstanceInAutoScalingGroup',
       code: 'AccessDenied',
       message: 'not allowed',
     });
     const { deps } = sandboxDeps(s.sb, { home: s.home });
-    let error: unknown;
-    try {
-      await recycle(deps, spec, { signal: controller.signal });
-    } catch (e) {
-      error = e;
-    } finally {
-      stop();
-    }
+    const error = await sampling(
+      s.sb,
+      () => {
+        const g = groupNow(s.sb, name);
+        if (g.instances.filter((i) => i.LifecycleState === 'InService').length === 4)
+          controller.abort(new InterruptedError());
+      },
+      () => recycle(deps, spec, { signal: controller.signal }),
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RunFailedError);
     const failure = error as RunFailedError;
     const before = new Set((await describeAsg(s.deps.clients, name)).Instances!.map((i) => i.InstanceId));
