@@ -52,6 +52,7 @@ async function fixture(sb, size) {
     serverTokenParameter: names.ssmServerToken(cluster),
     agentTokenParameter: names.ssmAgentToken(cluster),
     initializedParameter: names.ssmInitialized(cluster),
+    bootstrapFailurePrefix: names.ssmBootstrapFailures(cluster),
     lifecycleHookName: names.lifecycleHook(),
   }).base64;
   const subnets = (
