@@ -1,7 +1,8 @@
 // Counts the AWS calls of one run, split into reads and writes, for the `apiCalls` figure of the
 // JSON contract and for the benchmarks.
 
-const READ_PREFIXES = ['Describe', 'List', 'Get', 'Lookup', 'Search', 'Test'];
+// `Simulate`: IAM's policy simulator (SimulatePrincipalPolicy) evaluates policies and changes nothing.
+const READ_PREFIXES = ['Describe', 'List', 'Get', 'Lookup', 'Search', 'Test', 'Simulate'];
 
 /** True when an API operation (e.g. `DescribeInstances`, `GetParametersByPath`) only reads. */
 export function isReadOperation(operation: string): boolean {

@@ -35,6 +35,8 @@ export interface ResolvedSubnet {
   vpcId: string;
   availabilityZone: string;
   cidr?: string;
+  /** Whether instances launched there get a public IPv4 address (they need one to use an internet gateway). */
+  mapPublicIpOnLaunch?: boolean;
 }
 
 export interface ResolvedImage {
@@ -110,7 +112,7 @@ async function describeSubnets(clients: AwsClients, input: { SubnetIds?: string[
 }
 
 function toResolvedSubnet(s: Subnet): ResolvedSubnet {
-  return { subnetId: s.SubnetId!, vpcId: s.VpcId!, availabilityZone: s.AvailabilityZone!, cidr: s.CidrBlock };
+  return { subnetId: s.SubnetId!, vpcId: s.VpcId!, availabilityZone: s.AvailabilityZone!, cidr: s.CidrBlock, mapPublicIpOnLaunch: s.MapPublicIpOnLaunch };
 }
 
 /** Subnets by ids (each must exist and be in the VPC) or by EC2 filters within the VPC; default: all of the VPC's. */
@@ -285,6 +287,38 @@ export async function resolveInstanceTypes(clients: AwsClients, types: { type: s
   } while (NextToken);
   for (const t of types) {
     if (!out.has(t.type)) throw new UserError(`${t.field} '${t.type}': instance type not known in ${clients.region}`, undefined, t.field);
+  }
+  return out;
+}
+
+/** The default vCPU count of each instance type (types EC2 does not know are left out). */
+export async function instanceTypeVcpus(clients: AwsClients, types: string[]): Promise<Map<string, number>> {
+  const unique = [...new Set(types)];
+  const out = new Map<string, number>();
+  // DescribeInstanceTypes takes at most 100 types per call.
+  for (let i = 0; i < unique.length; i += 100) {
+    let NextToken: string | undefined;
+    do {
+      let page: DescribeInstanceTypesCommandOutput;
+      try {
+        page = await clients.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: unique.slice(i, i + 100) as never[], NextToken }));
+      } catch (error) {
+        // One unknown type fails the whole call: ask for the types one by one.
+        if (awsErrorCode(error) !== 'InvalidInstanceType' || unique.slice(i, i + 100).length === 1) throw error;
+        for (const t of unique.slice(i, i + 100)) {
+          try {
+            for (const [k, v] of await instanceTypeVcpus(clients, [t])) out.set(k, v);
+          } catch (e) {
+            if (awsErrorCode(e) !== 'InvalidInstanceType') throw e;
+          }
+        }
+        break;
+      }
+      for (const it of page.InstanceTypes ?? []) {
+        if (it.InstanceType && it.VCpuInfo?.DefaultVCpus) out.set(String(it.InstanceType), it.VCpuInfo.DefaultVCpus);
+      }
+      NextToken = page.NextToken;
+    } while (NextToken);
   }
   return out;
 }

@@ -10,7 +10,8 @@
 //   K3SCTL_SANDBOX_BEHAVIOR   JSON overriding the sandbox behaviour for this invocation only, e.g.
 //                             '{"timings":{"instanceBootMs":90000},"neverHealthy":["*"],"realCallDelayMs":50}':
 //                             keys of SandboxBehavior (timings, neverHealthy, failDrain, slowBoot,
-//                             rateLimits, ssmNoOutput, bootstrapFails) plus realCallDelayMs, real
+//                             rateLimits, ssmNoOutput, bootstrapFails, deniedActions,
+//                             onDemandVcpuQuota) plus realCallDelayMs, real
 //                             milliseconds every simulated call takes (sandbox time is virtual and a
 //                             run is otherwise near-instant; tests use it to interrupt a run while it
 //                             is writing).
@@ -20,6 +21,7 @@ import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import {
   ClusterNotReadyError,
+  CredentialsError,
   ExitCode,
   UserError,
   WaitTimeoutError,
@@ -31,6 +33,24 @@ import type { EventSink, PlannedChange } from '../core/events';
 import type { SpecFile, SpecInput } from '../config/specFile';
 import type { WorkflowDeps } from '../orchestration/deps';
 import { RunFailedError } from '../orchestration/deps';
+
+/** The AWS settings of a run and where each came from (--verbose prints them; `doctor` reports them). */
+export interface AwsSetup {
+  region: string;
+  /** `--region`, `AWS_REGION`, `cluster.yaml:2 region`, `AWS_DEFAULT_REGION`, `profile lab in /home/me/.aws/config`, ... */
+  regionSource: string;
+  profile?: string;
+  /** `--profile` or `AWS_PROFILE`. */
+  profileSource?: string;
+  /** The endpoint given (--endpoint-url, AWS_ENDPOINT_URL or the profile's endpoint_url); none: AWS's own. */
+  endpointUrl?: string;
+  endpointSource: string;
+  /** The shared files read (not in the sandbox). */
+  configFile?: string;
+  credentialsFile?: string;
+  /** What the profile in use declares (both files merged): says which credential source failed. */
+  profileSettings?: Record<string, string | undefined>;
+}
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -139,6 +159,10 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
   private readonly shownFailures: { title: string; error: string }[] = [];
   /** Id of the run once deps() built it (journal file name; `run` in the JSON). */
   private runId?: string;
+  /** The AWS settings of the run, once awsSetup() resolved them. */
+  private setup?: AwsSetup;
+  /** Where --region came from when the `-f` file gave it (`cluster.yaml:2 region`). */
+  private regionFromFile?: string;
 
   override async init(): Promise<void> {
     await super.init();
@@ -187,25 +211,82 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
   }
 
   /**
-   * The region of the run: --region (or AWS_REGION); else us-east-1 in the sandbox, AWS_DEFAULT_REGION
-   * outside it; without one, invalid input. Checked by format, before any call.
+   * The region of the run, in the AWS CLI's order: --region, AWS_REGION, (the `-f` file's `region`),
+   * AWS_DEFAULT_REGION, then the `region` of the profile (--profile, AWS_PROFILE or `default`) in the
+   * shared config file; us-east-1 in the sandbox. Without one, invalid input. Checked by format, before
+   * any call; a named profile that exists in neither shared file is a CredentialsError (exit 2) here.
    */
   protected async resolveRegion(): Promise<string> {
-    if (this.flags.region) return this.flags.region;
-    if (this.sandboxMode) return 'us-east-1';
-    const { validateRegion } = await import('../config/formats');
-    const fallback = process.env.AWS_DEFAULT_REGION;
-    if (fallback) return validateRegion(fallback, 'AWS_DEFAULT_REGION');
-    throw new UserError(
-      '--region: no AWS region given',
-      'give --region, or set AWS_REGION; use --sandbox to try k3sctl without AWS',
-      '--region',
-    );
+    return (await this.awsSetup()).region;
+  }
+
+  /** The AWS settings of the run and where each came from (resolved once; `doctor` reports them). */
+  protected async awsSetup(): Promise<AwsSetup> {
+    if (this.setup) return this.setup;
+    const regionFlag = this.flags.region ? (this.regionFromFile ?? this.asGiven('--region')) : undefined;
+    if (this.sandboxMode) {
+      this.setup = {
+        region: this.flags.region || 'us-east-1',
+        regionSource: regionFlag ?? 'the sandbox\'s default',
+        endpointSource: 'the embedded sandbox',
+      };
+      return this.setup;
+    }
+    const [{ validateRegion }, shared] = await Promise.all([import('../config/formats'), import('../aws/sharedConfig')]);
+    const config = await shared.loadSharedConfig(process.env);
+    const profile = this.flags.profile || undefined;
+    const profileSource = profile ? this.asGiven('--profile') : undefined;
+    if (profile) shared.requireProfile(config, profile, profileSource!);
+    const profileName = profile ?? 'default';
+    const profileRegion = shared.profileSetting(config, profileName, 'region');
+    const profileRegionSource = `profile ${profileName} in ${config.configFile}`;
+    let region: string | undefined;
+    let regionSource: string | undefined;
+    if (this.flags.region) [region, regionSource] = [this.flags.region, regionFlag];
+    else if (process.env.AWS_DEFAULT_REGION) [region, regionSource] = [validateRegion(process.env.AWS_DEFAULT_REGION, 'AWS_DEFAULT_REGION'), 'AWS_DEFAULT_REGION'];
+    else if (profileRegion) [region, regionSource] = [validateRegion(profileRegion, `region of ${profileRegionSource}`), profileRegionSource];
+    if (!region) {
+      throw new UserError(
+        '--region: no AWS region given',
+        `give --region, or set AWS_REGION or AWS_DEFAULT_REGION, or set region in ${profileRegionSource} (aws configure set region REGION${profile ? ` --profile ${profile}` : ''}); use --sandbox to try k3sctl without AWS`,
+        '--region',
+      );
+    }
+    const endpointUrl = this.flags['endpoint-url'] || undefined;
+    const profileEndpoint = shared.profileSetting(config, profileName, 'endpoint_url');
+    this.setup = {
+      region,
+      regionSource: regionSource!,
+      profile,
+      profileSource,
+      endpointUrl: endpointUrl ?? profileEndpoint,
+      endpointSource: endpointUrl ? this.asGiven('--endpoint-url') : profileEndpoint ? `endpoint_url of profile ${profileName} in ${config.configFile}` : 'AWS (the SDK\'s endpoints for the region)',
+      configFile: config.configFile,
+      credentialsFile: config.credentialsFile,
+      profileSettings: credentialSettings({ ...config.credentials[profileName], ...config.config[profileName] }),
+    };
+    return this.setup;
   }
 
   /** True when a question may be asked: stdin is a TTY, CI is unset and --yes/--json were not given. */
   protected canPrompt(): boolean {
     return Boolean(process.stdin.isTTY) && !process.env.CI && !this.flags.yes && !this.flags.json;
+  }
+
+  /** The code of an MFA device an assume-role profile names (`mfa_serial`): asked on a terminal, a CredentialsError elsewhere. */
+  private async askMfaCode(serial: string): Promise<string> {
+    const profile = this.setup?.profile ?? 'default';
+    if (!this.canPrompt()) {
+      throw new CredentialsError(
+        `profile ${profile} assumes a role that requires an MFA code (mfa_serial ${serial}), and none can be asked: stdin is not a terminal, or CI, --yes or --json is set`,
+        `run k3sctl in a terminal (without --yes, --json or CI) to be asked, or export temporary credentials first: eval "$(aws configure export-credentials --profile ${profile} --format env)"`,
+        this.setup?.profile,
+        undefined,
+        this.setup?.profileSource,
+      );
+    }
+    const { mfaCode } = await import('../ui/prompts');
+    return mfaCode(`MFA code for ${serial} (profile ${profile})`);
   }
 
   /** Fails (exit 2) listing the flags a non-interactive run must give. */
@@ -293,7 +374,10 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
     // The file's region is checked even when --region (or AWS_REGION) overrides it: all local input is.
     const fileRegion = (file?.data as { region?: unknown } | undefined)?.region;
     if (typeof fileRegion === 'string') validateRegion(fileRegion, file!.at(['region']));
-    if (!this.flags.region && fileRegion) (this.flags as { region?: string }).region = String(fileRegion);
+    if (!this.flags.region && fileRegion) {
+      (this.flags as { region?: string }).region = String(fileRegion);
+      this.regionFromFile = file!.at(['region']);
+    }
     return spec;
   }
 
@@ -325,6 +409,7 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
       },
     };
     const region = await this.resolveRegion();
+    if (this.flags.verbose) process.stderr.write(`${describeAwsSetup(this.setup!)}\n`);
     if (this.sandboxMode) {
       const [{ SandboxStore }, { sandboxClients }, { parseFaultRules, FaultParseError }] = await Promise.all([
         import('../sandbox/store'),
@@ -374,8 +459,9 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
     ]);
     const clients = new AwsClients({
       region,
-      profile: this.flags.profile,
-      endpointUrl: this.flags['endpoint-url'],
+      profile: this.flags.profile || undefined,
+      endpointUrl: this.flags['endpoint-url'] || undefined,
+      mfaCodeProvider: (serial) => this.askMfaCode(serial),
     });
     this.cleanup.push(() => clients.destroy());
     return { clients, clock: systemClock, events, region, home: this.home, runId };
@@ -426,8 +512,26 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
         ExitCode.invalidInput,
       );
     }
-    const exit = exitCodeFor(error, this.interrupted);
-    this.emitError(this.errorPayload(error, exit), exit);
+    const failure = (await this.credentialsFailure(error)) ?? error;
+    const exit = exitCodeFor(failure, this.interrupted);
+    this.emitError(this.errorPayload(failure, exit), exit);
+  }
+
+  /**
+   * A credential failure (the SDK found no credentials, an SSO session expired, AWS rejected the key) as
+   * the CredentialsError that says what to do; also when it ended a run that changed nothing yet.
+   */
+  private async credentialsFailure(error: Error): Promise<Error | undefined> {
+    if (!this.setup?.configFile) return undefined;
+    const cause = error instanceof RunFailedError && error.changes.length === 0 && error.leftovers.length === 0 ? error.cause : error;
+    const { credentialsErrorOf } = await import('../aws/credentials');
+    return credentialsErrorOf(cause, {
+      profile: this.setup.profile,
+      profileField: this.setup.profileSource,
+      configFile: this.setup.configFile,
+      credentialsFile: this.setup.credentialsFile!,
+      profileSettings: this.setup.profileSettings,
+    });
   }
 
   /** The JSON error object: type, message, and every JSON-serialisable own field of the error. */
@@ -439,7 +543,8 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
       if (json !== undefined) payload[key] = json;
     }
     const code = awsErrorCode(error);
-    if (code && !(error instanceof AwsOperationError) && !(error instanceof RunFailedError)) {
+    // (A CredentialsError keeps the code and call of the AWS answer it explains, as its own fields.)
+    if (code && !(error instanceof AwsOperationError) && !(error instanceof RunFailedError) && !(error instanceof CredentialsError)) {
       // An AWS answer that no layer wrapped: a failure of the call, not a bug in k3sctl.
       payload.type = 'AwsError';
       payload.code = code;
@@ -599,6 +704,19 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
   }
 }
 
+/** One line for --verbose: the region, profile and endpoint of the run and where each came from. */
+export function describeAwsSetup(setup: AwsSetup): string {
+  const profile = setup.profile ? `profile ${setup.profile} (from ${setup.profileSource})` : 'no profile named (the SDK\'s default chain)';
+  const endpoint = setup.endpointUrl ? `endpoint ${setup.endpointUrl} (from ${setup.endpointSource})` : `endpoint ${setup.endpointSource}`;
+  return `AWS: region ${setup.region} (from ${setup.regionSource}); ${profile}; ${endpoint}`;
+}
+
+/** The settings of a profile that say where its credentials come from; never a key or a secret. */
+function credentialSettings(settings: Record<string, string | undefined>): Record<string, string | undefined> {
+  const keep = ['credential_process', 'role_arn', 'source_profile', 'credential_source', 'mfa_serial', 'sso_session', 'sso_start_url', 'web_identity_token_file'];
+  return Object.fromEntries(Object.entries(settings).filter(([key]) => keep.includes(key)));
+}
+
 /** Real time spent by every simulated call (K3SCTL_SANDBOX_BEHAVIOR realCallDelayMs). */
 function realDelayPlugin(
   ms: number,
@@ -624,6 +742,8 @@ const BEHAVIOR_KEYS = new Set([
   'rateLimits',
   'ssmNoOutput',
   'bootstrapFails',
+  'deniedActions',
+  'onDemandVcpuQuota',
   'realCallDelayMs',
 ]);
 

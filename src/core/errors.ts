@@ -13,7 +13,7 @@ export const ExitCode = {
 
 /** An expected failure caused by input or a precondition: nothing was changed (exit 2). */
 export class UserError extends Error {
-  override readonly name = 'UserError';
+  override readonly name: string = 'UserError';
   constructor(
     message: string,
     /** What to try instead. */
@@ -22,6 +22,25 @@ export class UserError extends Error {
     readonly field?: string,
   ) {
     super(message);
+  }
+}
+
+/**
+ * No usable AWS credentials, or a profile that cannot give them (exit 2, nothing changed): says which
+ * profile and files were read, what was tried, and the command that fixes it.
+ */
+export class CredentialsError extends UserError {
+  override readonly name: string = 'CredentialsError';
+  constructor(
+    message: string,
+    suggestion: string,
+    /** The profile in use, when one was named (`--profile` or AWS_PROFILE). */
+    readonly profile?: string,
+    /** Where credentials were looked for, in the SDK's order. */
+    readonly sourcesTried?: string[],
+    field?: string,
+  ) {
+    super(message, suggestion, field);
   }
 }
 

@@ -57,6 +57,33 @@ export async function listClusterInstances(
   return out.sort((a, b) => a.instanceId.localeCompare(b.instanceId));
 }
 
+/** An instance that counts against the account's running-instance quotas. */
+export interface RunningInstance {
+  instanceId: string;
+  instanceType: string;
+  /** Spot instances count against the Spot quotas, not the On-Demand ones. */
+  spot: boolean;
+  /** The k3sctl cluster it belongs to, when tagged. */
+  cluster?: string;
+}
+
+/**
+ * Every pending or running instance of the region (any owner, any cluster or none): what the
+ * On-Demand vCPU quota is measured against. Paginated, 1000 per page.
+ */
+export async function listRunningInstances(clients: AwsClients): Promise<RunningInstance[]> {
+  const out: RunningInstance[] = [];
+  const input = { Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running'] }], MaxResults: 1000 };
+  for await (const page of paginateDescribeInstances({ client: clients.ec2 }, input)) {
+    for (const r of page.Reservations ?? []) {
+      for (const i of r.Instances ?? []) {
+        out.push({ instanceId: i.InstanceId!, instanceType: String(i.InstanceType), spot: i.InstanceLifecycle === 'spot', cluster: tagValue(i.Tags, TagKeys.cluster) });
+      }
+    }
+  }
+  return out;
+}
+
 /** Terminates instances directly (strays outside any group). NotFound is success. */
 export async function terminateInstances(clients: AwsClients, instanceIds: string[]): Promise<void> {
   if (instanceIds.length === 0) return;

@@ -32,7 +32,27 @@ export interface SandboxBehavior {
    * config) and marks itself Unhealthy in its group, which replaces it. Optional: older saved accounts lack it.
    */
   bootstrapFails?: string[];
+  /**
+   * IAM actions (`ec2:RunInstances`, `iam:*`, `*`) the caller is not allowed: SimulatePrincipalPolicy
+   * answers `implicitDeny` for them (the simulated account enforces nothing else). Optional.
+   */
+  deniedActions?: string[];
+  /**
+   * The account's applied quota of Running On-Demand Standard instances (vCPUs, Service Quotas
+   * L-1216C47A); DEFAULT_ON_DEMAND_VCPU_QUOTA when unset. Optional.
+   */
+  onDemandVcpuQuota?: number;
 }
+
+/** The caller every sandbox client is (STS GetCallerIdentity; the principal SimulatePrincipalPolicy knows). */
+export const SANDBOX_CALLER = { userName: 'sandbox', userId: 'AIDASANDBOXUSER000001' };
+
+/**
+ * The applied L-1216C47A quota of the simulated account: what an account that has run instances for
+ * a while commonly has (a new account starts at the AWS default of 5 vCPUs, which GetAWSDefaultServiceQuota
+ * answers). K3SCTL_SANDBOX_BEHAVIOR {"onDemandVcpuQuota": 8} lowers it.
+ */
+export const DEFAULT_ON_DEMAND_VCPU_QUOTA = 1152;
 
 export interface SandboxState {
   version: 1;
@@ -57,6 +77,8 @@ export interface SandboxOptions {
 const GLOBAL_SERVICES: ReadonlySet<ServiceName> = new Set(['iam', 'route53']);
 
 const CLIENT_SERVICES: Record<string, ServiceName> = {
+  STSClient: 'sts',
+  ServiceQuotasClient: 'servicequotas',
   EC2Client: 'ec2',
   AutoScalingClient: 'autoscaling',
   ElasticLoadBalancingV2Client: 'elbv2',
@@ -82,6 +104,8 @@ export function newSandboxState(behavior?: Partial<SandboxBehavior>): SandboxSta
       rateLimits: behavior?.rateLimits ?? true,
       ssmNoOutput: behavior?.ssmNoOutput ?? [],
       bootstrapFails: behavior?.bootstrapFails ?? [],
+      deniedActions: behavior?.deniedActions ?? [],
+      ...(behavior?.onDemandVcpuQuota !== undefined ? { onDemandVcpuQuota: behavior.onDemandVcpuQuota } : {}),
     },
     calls: { read: 0, write: 0, byOperation: {} },
   };
@@ -287,6 +311,8 @@ export function behaviorApplies(list: string[] | undefined, instanceId: string, 
 }
 
 const CLIENT_PACKAGES: Record<string, string> = {
+  STSClient: '@aws-sdk/client-sts',
+  ServiceQuotasClient: '@aws-sdk/client-service-quotas',
   EC2Client: '@aws-sdk/client-ec2',
   AutoScalingClient: '@aws-sdk/client-auto-scaling',
   ElasticLoadBalancingV2Client: '@aws-sdk/client-elastic-load-balancing-v2',

@@ -1,7 +1,7 @@
 // The contract between the sandbox core and its simulated services.
 import type { Sandbox } from './sandbox';
 
-export type ServiceName = 'ec2' | 'autoscaling' | 'elbv2' | 'route53' | 'acm' | 'iam' | 'ssm';
+export type ServiceName = 'ec2' | 'autoscaling' | 'elbv2' | 'route53' | 'acm' | 'iam' | 'ssm' | 'sts' | 'servicequotas';
 
 export interface SandboxContext {
   sb: Sandbox;

@@ -43,3 +43,13 @@ export function input(
 ): Promise<string> {
   return ask(() => prompts().input({ message, validate, default: defaultValue }, context()));
 }
+
+/** The six-digit code of an MFA device (asked when an assume-role profile names `mfa_serial`). */
+export function mfaCode(message: string): Promise<string> {
+  return ask(() =>
+    prompts().input(
+      { message, validate: (value) => (/^\d{6}$/.test(value.trim()) ? true : 'six digits') },
+      context(),
+    ),
+  ).then((code) => code.trim());
+}

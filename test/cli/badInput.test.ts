@@ -115,6 +115,15 @@ const CASES: Case[] = [
   c(['cluster', 'create', 'demo', '--region', 'us-east'], '--region'),
   c(['cluster', 'create', 'demo'], 'K3SCTL_NODE_TYPE', { env: { K3SCTL_NODE_TYPE: 't3' } }),
 
+  // --- doctor: the cluster it checks for is described as cluster create describes it ------------------
+  c(['doctor', '--region', 'us-east'], '--region'),
+  c(['doctor', 'Demo'], 'NAME'),
+  c(['doctor', '--vpc-id', 'vpc-xyz'], '--vpc-id'),
+  c(['doctor', '--node-type', 't3'], '--node-type'),
+  c(['doctor', '--control-planes', '2'], '--control-planes'),
+  c(['doctor', '--subnet-filter', 'availability-zone'], '--subnet-filter'),
+  c(['doctor', '-f', '{dir}/c.yaml'], '{dir}/c.yaml:1 nodez', { files: { 'c.yaml': 'nodez: 3\n' }, message: /unknown field/ }),
+
   // --- cluster create: the file ---------------------------------------------------------------------------
   c(['cluster', 'create', 'demo', '-f', '{dir}/missing.yaml'], '-f'),
   c(['cluster', 'create', 'demo', '--file', '{dir}/'], '--file'),

@@ -37,8 +37,8 @@ function readManifest(): Record<string, ManifestCommand> {
 const COMMANDS = readManifest();
 const IDS = Object.keys(COMMANDS).sort();
 
-/** Read-only by name: they must never write. */
-const isRead = (id: string) => /(^|:)(list|describe|status)$/.test(id);
+/** Read-only by name (and `doctor`, a preflight that only reads): they must never write. */
+const isRead = (id: string) => /(^|:)(list|describe|status)$/.test(id) || id === 'doctor';
 /** Commands that change only local files (the kubeconfig, the sandbox's own state), not AWS. */
 const LOCAL_ONLY = new Set(['kubeconfig', 'sandbox:reset']);
 /** Everything else changes AWS: it must offer --dry-run (and --yes, a global flag). */
@@ -682,7 +682,11 @@ interface Recorded {
   body: string;
 }
 
-/** A local "AWS" that records each request and answers every one with an AWS JSON-protocol error. */
+/**
+ * A local "AWS" that records each request and refuses every one's credentials in its service's wire
+ * format: a JSON-protocol error (SSM: UnrecognizedClientException), or EC2's XML one (AuthFailure).
+ * (`cluster list` asks SSM and EC2 side by side: either answer may end the run.)
+ */
 async function fakeAws(): Promise<{ url: string; requests: Recorded[]; close(): Promise<void> }> {
   const requests: Recorded[] = [];
   const server = http.createServer((req, res) => {
@@ -696,6 +700,15 @@ async function fakeAws(): Promise<{ url: string; requests: Recorded[]; close(): 
         authorization: req.headers.authorization,
         body,
       });
+      if (!req.headers['x-amz-target']) {
+        res.writeHead(401, { 'content-type': 'text/xml' });
+        res.end(
+          '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>AuthFailure</Code>' +
+            '<Message>AWS was not able to validate the provided access credentials</Message></Error></Errors>' +
+            '<RequestID>fake-request-1</RequestID></Response>',
+        );
+        return;
+      }
       res.writeHead(400, {
         'content-type': 'application/x-amz-json-1.1',
         'x-amzn-requestid': 'fake-request-1',
@@ -742,18 +755,20 @@ describe('--endpoint-url reaches the SDK clients', () => {
       expect(first.authorization).toMatch(
         /Credential=AKIAK3SCTLTEST000000\/\d{8}\/us-east-1\/(ssm|ec2)\/aws4_request/,
       );
-      expect(r.code).not.toBe(0);
+      // Credentials AWS refuses: exit 2, AWS's code and words and the call kept, what to do added.
+      expect(r.code).toBe(2);
       const { error } = oneJson(r);
       expect(error).toMatchObject({
-        code: 'UnrecognizedClient',
-        message: expect.stringMatching(/security token/),
+        type: 'CredentialsError',
+        code: expect.stringMatching(/^(UnrecognizedClient|AuthFailure)$/),
+        message: expect.stringMatching(/security token|validate the provided access credentials/),
+        suggestion: expect.stringContaining('aws configure list'),
       });
-      expect(error.type).not.toBe('InternalError');
       expect(error).toMatchObject({
         service: expect.stringMatching(/^(ssm|ec2)$/),
         operation: expect.stringMatching(/^(GetParametersByPath|Describe\w+)$/),
       });
-      expect(r.stderr).toMatch(/^Error: AWS (ssm|ec2):\w+ failed: UnrecognizedClient/m);
+      expect(r.stderr).toMatch(/^Error: AWS (ssm|ec2):\w+ failed: (UnrecognizedClient|AuthFailure): /m);
     } finally {
       await aws.close();
     }

@@ -18,6 +18,11 @@ here, in the test harness, and never in k3sctl. Each names the moto source it pa
    launched the instance from.          moto/autoscaling/models.py InstanceState.launch_template
 2. Auto Scaling CreateAutoScalingGroup ignores LifecycleHookSpecificationList: the hooks AWS creates
    with the group are never created.    moto/autoscaling/responses.py create_auto_scaling_group
+5. Service Quotas knows only the `vpc` service: GetServiceQuota of EC2's Running On-Demand Standard
+   instances (ec2 / L-1216C47A, in vCPUs), which every AWS account has, raises NoSuchResource. The
+   harness answers it with an applied value of K3SCTL_MOTO_EC2_VCPU_QUOTA (default 1152), so the quota
+   check of `doctor` and of `cluster create` runs against moto too.
+                                        moto/servicequotas/models.py get_service_quota
 
 Lacking entirely in moto (no workaround; the tests skip just the assertion that needs it and say so):
 SSM Run Command output (SendCommand never produces output); IMDS options and instance profiles of a
@@ -119,12 +124,38 @@ def patch_asg_instance_launch_template_version() -> None:
     InstanceState.launch_template = property(launch_template)
 
 
+def patch_ec2_vcpu_quota() -> None:
+    import os
+
+    from moto.servicequotas.models import ServiceQuotasBackend
+
+    original = ServiceQuotasBackend.get_service_quota
+
+    def get_service_quota(self, service_code, quota_code):  # type: ignore[no-untyped-def]
+        if service_code == "ec2" and quota_code == "L-1216C47A":
+            return {
+                "ServiceCode": "ec2",
+                "ServiceName": "Amazon Elastic Compute Cloud (Amazon EC2)",
+                "QuotaArn": f"arn:aws:servicequotas:{self.region_name}:{self.account_id}:ec2/L-1216C47A",
+                "QuotaCode": "L-1216C47A",
+                "QuotaName": "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances",
+                "Value": float(os.environ.get("K3SCTL_MOTO_EC2_VCPU_QUOTA", "1152")),
+                "Unit": "None",
+                "Adjustable": True,
+                "GlobalQuota": False,
+            }
+        return original(self, service_code, quota_code)
+
+    ServiceQuotasBackend.get_service_quota = get_service_quota
+
+
 def main() -> None:
     port = sys.argv[1] if len(sys.argv) > 1 else "5000"
     patch_launch_template_version_user_data()
     patch_asg_lifecycle_hook_specifications()
     patch_acm_in_use_by()
     patch_asg_instance_launch_template_version()
+    patch_ec2_vcpu_quota()
     from moto.server import main as moto_main
 
     moto_main(["-H", "127.0.0.1", "-p", port])

@@ -37,7 +37,7 @@ export interface FaultProxy {
 }
 
 // The read prefixes of src/aws/apiCalls.ts, so the proxy and k3sctl's `apiCalls` count alike.
-const READ_PREFIXES = ['Describe', 'List', 'Get', 'Lookup', 'Search', 'Test'];
+const READ_PREFIXES = ['Describe', 'List', 'Get', 'Lookup', 'Search', 'Test', 'Simulate'];
 const EC2_API_VERSION = '2016-11-15';
 
 export function isReadOperation(operation: string): boolean {

@@ -65,6 +65,12 @@ export default class ClusterCreate extends BaseCommand<typeof ClusterCreate> {
     spot: Flags.boolean({ description: 'run the node group on spot instances', env: 'K3SCTL_SPOT' }),
     'ingress-alb': Flags.string({ description: 'ALB (ARN or name) for the automatic ingress *--NAME.REGION.ZONE', env: 'K3SCTL_INGRESS_ALB' }),
     'ingress-zone': Flags.string({ description: 'hosted zone (id or name) of the automatic ingress', env: 'K3SCTL_INGRESS_ZONE' }),
+    preflight: Flags.boolean({
+      description: 'before the first write, check the caller\'s permissions and the EC2 vCPU quota (as k3sctl doctor does); --no-preflight skips it',
+      default: true,
+      allowNo: true,
+      env: 'K3SCTL_PREFLIGHT',
+    }),
     'wait-timeout': Flags.string({
       description: 'how long to wait, after InService, for every instance to be a Ready Kubernetes node (90s, 15m, 1h; default 15m); past it: exit 4, the cluster is kept',
       env: 'K3SCTL_WAIT_TIMEOUT',
@@ -119,7 +125,7 @@ export default class ClusterCreate extends BaseCommand<typeof ClusterCreate> {
     const deps = await this.deps();
     const { clusterCreate } = await import('../../orchestration/workflows/clusterCreate');
     const confirm = this.confirmPlanOnTerminal(`Apply these changes to cluster ${spec.name}?`);
-    const result = await clusterCreate(deps, spec, { dryRun: f['dry-run'], wait: f.wait, waitTimeoutMs, confirm, signal: this.interruptSignal() }).catch(
+    const result = await clusterCreate(deps, spec, { dryRun: f['dry-run'], wait: f.wait, waitTimeoutMs, confirm, preflight: f.preflight, signal: this.interruptSignal() }).catch(
       (error: unknown) => {
         throw relabel(error);
       },

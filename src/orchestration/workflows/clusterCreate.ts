@@ -1,5 +1,6 @@
-// `cluster create`: resolves every lookup first (no write before the input is known to be good), then
-// converges the baseline and the groups to the declared configuration (groups attach the target groups
+// `cluster create`: resolves every lookup first (no write before the input is known to be good), runs
+// the preflight of doctor.ts when the plan changes something (the caller's permissions and the vCPU
+// quota: a failure is exit 2 before the first write), then converges the baseline and the groups to the declared configuration (groups attach the target groups
 // of the cluster's nodeport endpoints), waits for InService and, when the run changed something, for
 // the Kubernetes nodes Ready within the readiness window, and reports instances left on older
 // launch-template versions (they need `k3sctl recycle`). Nodes not Ready when the window closes do not
@@ -11,6 +12,7 @@ import { ClusterNotReadyError, UserError } from '../../core/errors';
 import type { WorkflowDeps } from '../deps';
 import { runWorkflow, type WorkflowResult } from '../engine';
 import { endpointTargetGroupsForCluster } from '../../resources/endpointConfig';
+import { preflight } from './doctor';
 import { clusterTasks, outOfDate, readClusterConfig, resolveClusterConfig, waitForGroups, waitForNodesReady, type NodesReadiness, type OutOfDateInstance } from './clusterPlan';
 
 export interface ClusterWriteOptions {
@@ -22,6 +24,8 @@ export interface ClusterWriteOptions {
   signal?: AbortSignal;
   /** Asked with the plan before any write when something would change; false cancels (UserError). */
   confirm?: (changes: PlannedChange[]) => Promise<boolean>;
+  /** Check permissions and the vCPU quota before the first write (default true; `cluster create` only). */
+  preflight?: boolean;
 }
 
 export interface ClusterCreateResult {
@@ -68,6 +72,8 @@ export async function clusterCreate(deps: WorkflowDeps, spec: ClusterSpec, optio
         ingressHost: config.ingress?.host,
       };
       if (options.dryRun) return { ...base, dryRun: true, outOfDate: [], waited: false, nodesReady: null };
+      // Reads only, and only when something is to be written (a no-op re-run stays as cheap as before).
+      if (hasChanges(planned) && options.preflight !== false) await preflight(deps, config);
       if (hasChanges(planned) && options.confirm && !(await options.confirm(planned))) {
         throw new UserError('cancelled: nothing was changed');
       }

@@ -4,6 +4,7 @@ import type { InventoryItem, ServiceModule, SandboxContext } from '../service';
 import { behaviorApplies, type Sandbox } from '../sandbox';
 import { catalogOperations } from './ec2/catalog';
 import { networkOperations } from './ec2/network';
+import { routeTableOperations } from './ec2/routeTables';
 import { securityGroupOperations } from './ec2/securityGroups';
 import { launchTemplateOperations } from './ec2/launchTemplates';
 import { taggingOperations } from './ec2/tagging';
@@ -109,6 +110,7 @@ export const ec2Module: ServiceModule = {
   operations: {
     ...catalogOperations,
     ...networkOperations,
+    ...routeTableOperations,
     ...securityGroupOperations,
     ...launchTemplateOperations,
     ...taggingOperations,

@@ -1,7 +1,9 @@
-// Simulated IAM (global): roles with inline and attached policies, instance profiles, tags, and the
-// propagation delay after which EC2 and Auto Scaling accept a new instance profile.
+// Simulated IAM (global): roles with inline and attached policies, instance profiles, tags, the
+// propagation delay after which EC2 and Auto Scaling accept a new instance profile, and the policy
+// simulator for the caller (every action allowed but those of the behaviour knob deniedActions).
 import { awsError, required } from '../errors';
 import type { InventoryItem, OperationHandler, ServiceModule, SandboxContext } from '../service';
+import { sandboxCallerArn } from './sts';
 
 interface Tag {
   Key: string;
@@ -417,6 +419,61 @@ const listInstanceProfileTags: OperationHandler = (ctx, input) => {
   return { Tags: pg.items, IsTruncated: pg.IsTruncated, Marker: pg.Marker };
 };
 
+/** True when `action` (`ec2:RunInstances`) is named by a pattern of `denied` (`ec2:RunInstances`, `ec2:*`, `*`); case-insensitive, as IAM compares actions. */
+function isDenied(denied: string[], action: string): boolean {
+  const a = action.toLowerCase();
+  return denied.some((pattern) => {
+    const p = pattern.toLowerCase();
+    return p === '*' || p === a || (p.endsWith('*') && a.startsWith(p.slice(0, -1)));
+  });
+}
+
+const SIMULATION_PAGE_SIZE = 20;
+
+/**
+ * SimulatePrincipalPolicy for the sandbox's caller (or a role of the account): one result per action
+ * and resource, `allowed` unless behavior.deniedActions names the action (`implicitDeny`: no policy
+ * allows it). Marker/IsTruncated pages of 20.
+ */
+const simulatePrincipalPolicy: OperationHandler = (ctx, input) => {
+  const source = required<string>(input.PolicySourceArn, 'PolicySourceArn', 'InvalidInput');
+  const actions = required<string[]>(input.ActionNames, 'ActionNames', 'InvalidInput');
+  if (actions.length === 0) throw awsError('InvalidInput', 'ActionNames must contain at least one action.');
+  for (const a of actions) {
+    if (!/^[\w-]+:[\w*]+$/.test(a)) throw awsError('InvalidInput', `Invalid action name: ${a}`);
+  }
+  const roleName = /^arn:aws:iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(source)?.[1];
+  if (source !== sandboxCallerArn(ctx) && !(roleName && iamState(ctx).roles[roleName])) {
+    throw awsError('NoSuchEntity', `The principal ${source} cannot be found.`);
+  }
+  const resources: string[] = input.ResourceArns?.length ? input.ResourceArns : ['*'];
+  const denied = ctx.sb.behavior.deniedActions ?? [];
+  const results = actions.flatMap((action) =>
+    resources.map((resource) => {
+      const decision = isDenied(denied, action) ? 'implicitDeny' : 'allowed';
+      return {
+        EvalActionName: action,
+        EvalResourceName: resource,
+        EvalDecision: decision,
+        MatchedStatements: decision === 'allowed' ? [{ SourcePolicyId: 'sandbox-caller', SourcePolicyType: 'user' }] : [],
+        MissingContextValues: [],
+      };
+    }),
+  );
+  let start = 0;
+  if (input.Marker) {
+    const m = /^sbmarker-(\d+)$/.exec(input.Marker);
+    if (!m || Number(m[1]) > results.length) throw awsError('ValidationError', `Invalid Marker: ${input.Marker}`);
+    start = Number(m[1]);
+  }
+  const size = Math.max(1, Math.min(input.MaxItems ?? SIMULATION_PAGE_SIZE, SIMULATION_PAGE_SIZE));
+  const page = results.slice(start, start + size);
+  const end = start + page.length;
+  return end < results.length
+    ? { EvaluationResults: page, IsTruncated: true, Marker: `sbmarker-${end}` }
+    : { EvaluationResults: page, IsTruncated: false };
+};
+
 /**
  * Whether EC2 / Auto Scaling accept this instance profile (ARN or name) now: it exists
  * and was created more than `timings.iamPropagationMs` ago (IAM is eventually consistent).
@@ -463,6 +520,7 @@ export const iamModule: ServiceModule = {
     ListInstanceProfiles: listInstanceProfiles,
     TagInstanceProfile: tagInstanceProfile,
     ListInstanceProfileTags: listInstanceProfileTags,
+    SimulatePrincipalPolicy: simulatePrincipalPolicy,
   },
   inventory(ctx): InventoryItem[] {
     const s = iamState(ctx);

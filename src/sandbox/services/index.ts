@@ -7,6 +7,8 @@ import { autoScalingModule } from './autoscaling';
 import { elbv2Module } from './elbv2';
 import { route53Module } from './route53';
 import { acmModule } from './acm';
+import { stsModule } from './sts';
+import { serviceQuotasModule } from './serviceQuotas';
 
 export const serviceModules: ServiceModule[] = [
   ec2Module,
@@ -16,4 +18,6 @@ export const serviceModules: ServiceModule[] = [
   elbv2Module,
   route53Module,
   acmModule,
+  stsModule,
+  serviceQuotasModule,
 ];
