@@ -6,6 +6,19 @@ import tseslint from 'typescript-eslint';
 const sdk = { group: ['@aws-sdk/*', '@smithy/*'], message: 'The AWS SDK belongs in src/aws, src/resources or src/sandbox (DESIGN.md section 2).' };
 const ui = { group: ['@oclif/*', 'listr2', '@inquirer/*'], message: 'Terminal and CLI libraries belong in src/commands and src/ui.' };
 
+// In jest 30 a RegExp inside toMatchObject is compared as an object with no keys, so it matches any
+// value (`rejects.toMatchObject({ message: /x/ })` checks nothing); inside objectContaining it matches
+// nothing. Use expect.stringMatching(/x/) or rejects.toThrow(/x/).
+const regexInMatcher = (matcher) => [
+  `CallExpression[callee.property.name='${matcher}'] Property[value.regex]`,
+  `CallExpression[callee.property.name='${matcher}'] Property > NewExpression[callee.name='RegExp']`,
+  `CallExpression[callee.property.name='${matcher}'] ArrayExpression > Literal[regex]`,
+  `CallExpression[callee.property.name='${matcher}'] > Literal[regex]`,
+].map((selector) => ({
+  selector,
+  message: `A RegExp inside ${matcher} is not matched against strings in this jest: use expect.stringMatching(/.../) or rejects.toThrow(/.../).`,
+}));
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'bin/**', 'coverage/**', '*.config.*'] },
   js.configs.recommended,
@@ -22,6 +35,10 @@ export default tseslint.config(
       sourceType: 'commonjs',
       globals: { require: 'readonly', module: 'writable', exports: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly' },
     },
+  },
+  {
+    files: ['test/**/*.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...regexInMatcher('toMatchObject'), ...regexInMatcher('objectContaining')] },
   },
   { files: ['src/commands/**/*.ts', 'src/cli/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [sdk] }] } },
   { files: ['src/orchestration/**/*.ts', 'src/config/**/*.ts', 'src/kube/**/*.ts', 'src/core/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [sdk, ui] }] } },

@@ -328,13 +328,13 @@ export function assembleStoredClusterConfig(settings: StoredClusterConfig, group
   return { ...settings, groups: [...byName.values()].sort((a, b) => a.name.localeCompare(b.name)) };
 }
 
+/** `value` with the keys of every object sorted (JSON.stringify then drops undefined values). */
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
     return Object.fromEntries(
       Object.keys(value)
         .sort()
-        .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
         .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
     );
   }
@@ -394,12 +394,8 @@ function normalizeFilters(filters: Record<string, string | string[]> | undefined
   return Object.fromEntries(Object.entries(filters).map(([k, v]) => [k, Array.isArray(v) ? v : [v]]));
 }
 
-export function isK3sVersionString(v: string): boolean {
-  return isK3sVersion(v);
-}
-
 export function validateK3sVersion(v: string, field: string): string {
-  if (!isK3sVersionString(v)) {
+  if (!isK3sVersion(v)) {
     throw new UserError(`${field} '${v}' is not a k3s version (vMAJOR.MINOR.PATCH+k3sN)`, `use a k3s release such as ${DEFAULT_K3S_VERSION}`, field);
   }
   return v;
@@ -524,9 +520,10 @@ function validateK3sArgs(args: string[], f: FieldNames): string[] {
   return args;
 }
 
-function validateCount(n: number, role: GroupRole, field: string): number {
+/** A whole number >= 0; `odd` for control planes (which also rules out 0). */
+function validateCount(n: number, field: string, odd = false): number {
   if (!Number.isInteger(n) || n < 0) throw new UserError(`${field} must be a whole number >= 0, got ${n}`, undefined, field);
-  if (role === 'control-plane' && n % 2 === 0) {
+  if (odd && n % 2 === 0) {
     throw new UserError(
       `${field} must be odd (1, 3, 5...) so that etcd keeps a quorum, got ${n}`,
       'use 1 for a test cluster or 3 for high availability',
@@ -600,10 +597,6 @@ function groupCommon(
   };
 }
 
-function undefinedIfEmpty<T>(a: T[] | undefined): T[] | undefined {
-  return a && a.length ? a : undefined;
-}
-
 /**
  * Builds and validates the `cluster create` spec (no AWS calls). `fields` names the inputs in
  * messages (by default their flags).
@@ -617,9 +610,8 @@ export function buildClusterSpec(input: ClusterFile & { name: string; region: st
   if (input.vpcId) validateEc2Id(input.vpcId, 'vpc', f('vpcId'));
   const k3sVersion = validateK3sVersion(input.k3sVersion ?? DEFAULT_K3S_VERSION, f('k3sVersion'));
   const common = { k3sVersion, ...groupCommon(input, f) };
-  const controlPlanes = validateCount(input.controlPlanes ?? DEFAULT_CONTROL_PLANES, 'control-plane', f('controlPlanes'));
-  if (controlPlanes === 0) throw new UserError(`${f('controlPlanes')} must be at least 1`, undefined, f('controlPlanes'));
-  const nodes = validateCount(input.nodes ?? DEFAULT_NODES, 'node', f('nodes'));
+  const controlPlanes = validateCount(input.controlPlanes ?? DEFAULT_CONTROL_PLANES, f('controlPlanes'), true);
+  const nodes = validateCount(input.nodes ?? DEFAULT_NODES, f('nodes'));
   const groups: GroupSpec[] = [
     {
       name: CONTROL_PLANE_GROUP,
@@ -678,7 +670,7 @@ export function buildGroupSpec(
 ): GroupSpec {
   const f = namesOf(fields, groupFlags(input.role));
   validateGroupName(input.name, f('name'));
-  const n = validateCount(input.count ?? (input.role === 'control-plane' ? 1 : DEFAULT_NODES), input.role, f('count'));
+  const n = validateCount(input.count ?? (input.role === 'control-plane' ? 1 : DEFAULT_NODES), f('count'), input.role === 'control-plane');
   if (input.role === 'control-plane' && input.spot) throw new UserError(`${f('spot')}: control-plane groups cannot run on spot instances`, undefined, f('spot'));
   const k3sVersion = input.k3sVersion ?? defaults.k3sVersion;
   return {
@@ -695,5 +687,3 @@ export function buildGroupSpec(
     ...groupCommon(input, f),
   };
 }
-
-export { undefinedIfEmpty };

@@ -16,9 +16,9 @@ export function canonicalCidr(text: string): { canonical: string; hostBits: bool
   // IPv4 only as four decimal parts (ipaddr.js would also read 10.1 or octal 010.0.0.1, as inet_aton does).
   const family = ipaddr.IPv4.isValidFourPartDecimal(m[1]) ? ipaddr.IPv4 : ipaddr.IPv6.isValid(m[1]) ? ipaddr.IPv6 : undefined;
   if (!family || prefix > (family === ipaddr.IPv4 ? 32 : 128)) return undefined;
-  const show = (a: ipaddr.IPv4 | ipaddr.IPv6) => (a.kind() === 'ipv6' ? (a as ipaddr.IPv6).toRFC5952String() : a.toString());
-  const network = show(family.networkAddressFromCIDR(text));
-  return { canonical: `${network}/${prefix}`, hostBits: network !== show(ipaddr.parse(m[1])) };
+  // ipaddr.js prints IPv6 addresses in their RFC 5952 form.
+  const network = family.networkAddressFromCIDR(text).toString();
+  return { canonical: `${network}/${prefix}`, hostBits: network !== ipaddr.parse(m[1]).toString() };
 }
 
 /**
@@ -53,10 +53,10 @@ export function validateRegion(region: string, field: string): string {
 }
 
 /**
- * EC2 instance types are FAMILY.SIZE: a family with its generation (t3, m7i-flex, u-6tb1, mac2-m2pro)
- * and a size (nano ... 48xlarge, metal, metal-24xl).
+ * EC2 instance types are FAMILY.SIZE: a family with its generation (t3, m7i-flex, u-6tb1, mac2-m2pro;
+ * the digit may follow the first '-') and a size (nano ... 48xlarge, metal, metal-24xl).
  */
-const INSTANCE_TYPE = /^[a-z][a-z0-9]*\d[a-z0-9]*(-[a-z0-9]+)*\.(nano|micro|small|medium|large|\d*xlarge|metal(-\d+xl)?)$/;
+const INSTANCE_TYPE = /^(?=[a-z-]*\d)[a-z][a-z0-9]*(-[a-z0-9]+)*\.(nano|micro|small|medium|large|\d*xlarge|metal(-\d+xl)?)$/;
 
 export function validateInstanceType(type: string, field: string): string {
   if (!INSTANCE_TYPE.test(type)) {
@@ -94,7 +94,8 @@ export function isDomainName(domain: string, minLabels = 2): boolean {
 export function validateHostedZoneRef(zone: string, field: string): string {
   const id = zone.replace(/^\/hostedzone\//, '');
   if (/^Z[A-Z0-9]{4,32}$/.test(id)) return zone;
-  if (zone.startsWith('/hostedzone/') || zone.includes('*') || !isDomainName(zone, 1)) {
+  // A zone name has no wildcard label (isDomainName allows a leading `*`); `/hostedzone/...` is no name.
+  if (zone.includes('*') || !isDomainName(zone, 1)) {
     throw new UserError(`${field} '${zone}' is neither a hosted zone id (Z...) nor a zone name`, 'e.g. example.com or Z0123456789ABCDEFGHIJ', field);
   }
   return zone;
@@ -110,17 +111,17 @@ const IAM_SERVER_CERTIFICATE_ARN = new RegExp(`^arn:${PARTITION}:iam::${ACCOUNT}
 const ALB_ARN = new RegExp(`^arn:${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{1,32}$`);
 const ALB_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/;
 
-/** What kind of ARN `arn` looks like, for messages (`a target group`, `an ACM certificate`). */
+/** What kind of ARN `arn` looks like, for messages (`a target group`, `an ACM certificate`); empty when it names no service. */
 function arnKind(arn: string): string {
-  const [, , service, , , resource = ''] = arn.split(':');
-  if (service === 'elasticloadbalancing') {
+  const [, , service, , , resource] = arn.split(':');
+  if (service === 'elasticloadbalancing' && resource) {
     if (resource.startsWith('targetgroup/')) return 'a target group';
     if (resource.startsWith('loadbalancer/net/')) return 'a network load balancer';
     if (resource.startsWith('loadbalancer/gwy/')) return 'a gateway load balancer';
     if (resource.startsWith('listener')) return 'a listener';
   }
   if (service === 'acm') return 'an ACM certificate';
-  return service ? `a ${service} resource` : 'not an ARN';
+  return service ? `a ${service} resource` : '';
 }
 
 /** The region of an ARN (empty for global services). */
@@ -159,7 +160,7 @@ export function validateAlbRef(value: string, field: string, region?: string): s
     if (!ALB_ARN.test(value)) {
       const kind = arnKind(value);
       throw new UserError(
-        `${field} '${value}' is not an application load balancer ARN${kind !== 'not an ARN' ? ` (it names ${kind})` : ''}`,
+        `${field} '${value}' is not an application load balancer ARN${kind ? ` (it names ${kind})` : ''}`,
         'give the ALB name, or an ARN arn:aws:elasticloadbalancing:REGION:ACCOUNT:loadbalancer/app/NAME/ID',
         field,
       );
@@ -179,11 +180,7 @@ export function validateAlbRef(value: string, field: string, region?: string): s
 
 /** An ACM certificate by ARN (of the run's region) or by its domain name. */
 export function validateCertificateRef(value: string, field: string, region?: string): string {
-  if (value.startsWith('arn:')) {
-    if (!ACM_CERTIFICATE_ARN.test(value)) return validateCertificateArn(value, field, region);
-    checkArnRegion(value, region, field);
-    return value;
-  }
+  if (value.startsWith('arn:')) return validateCertificateArn(value, field, region);
   if (!isDomainName(value)) {
     throw new UserError(`${field} '${value}' is neither an ACM certificate ARN nor a domain name`, 'e.g. example.com', field);
   }
@@ -192,12 +189,7 @@ export function validateCertificateRef(value: string, field: string, region?: st
 
 /** `--endpoint-url`: an http(s) URL. */
 export function validateEndpointUrl(url: string, field: string): string {
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(url);
-  } catch {
-    parsed = undefined;
-  }
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
   if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || !parsed.hostname) {
     throw new UserError(`${field} '${url}' is not an http(s) URL`, 'e.g. http://localhost:4566', field);
   }

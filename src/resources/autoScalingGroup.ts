@@ -158,6 +158,9 @@ registerUndo(AUTO_SCALING_GROUP_TYPE, {
   },
   restore: async (clients, data) => {
     const prev = data.previous as { min: number; max: number; desired: number; launchTemplateId?: string; launchTemplateVersion?: string; subnetIds?: string[] };
+    const lt = prev.launchTemplateId ? { LaunchTemplateId: prev.launchTemplateId, Version: prev.launchTemplateVersion } : undefined;
+    // A group that was on spot goes back to a spot policy (its instance type is the template's).
+    const spot = { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'price-capacity-optimized' };
     try {
       await clients.autoscaling.send(
         new UpdateAutoScalingGroupCommand({
@@ -166,7 +169,7 @@ registerUndo(AUTO_SCALING_GROUP_TYPE, {
           MaxSize: prev.max,
           DesiredCapacity: prev.desired,
           VPCZoneIdentifier: prev.subnetIds?.join(','),
-          ...(prev.launchTemplateId && !data.spot ? { LaunchTemplate: { LaunchTemplateId: prev.launchTemplateId, Version: prev.launchTemplateVersion } } : {}),
+          ...(lt ? (data.spot ? { MixedInstancesPolicy: { LaunchTemplate: { LaunchTemplateSpecification: lt }, InstancesDistribution: spot } } : { LaunchTemplate: lt }) : {}),
         }),
       );
     } catch (error) {

@@ -215,11 +215,6 @@ export function chooseRemovals(
 /** Lifecycle states of a terminated instance whose termination hook has completed (drained). */
 export const DRAINED = ['Terminating:Proceed', 'Terminated'];
 
-function isGroupGone(error: unknown): boolean {
-  const message = error instanceof Error ? error.message : '';
-  return awsErrorCode(error) === 'ValidationError' && /not found|does not exist/i.test(message);
-}
-
 const UNDO_WAIT = { timeoutMs: 15 * 60_000, intervalMs: 5_000, maxIntervalMs: 15_000 };
 
 /**
@@ -229,13 +224,8 @@ const UNDO_WAIT = { timeoutMs: 15 * 60_000, intervalMs: 5_000, maxIntervalMs: 15
 async function undoReplacement(clients: AwsClients, data: ReplacementUndo, env: WaitContext): Promise<void> {
   const name = data.groupName;
   const read = () => describeGroup(clients, name);
-  let group: GroupInventory | undefined;
-  try {
-    group = await read();
-  } catch (error) {
-    if (isGroupGone(error)) return;
-    throw error;
-  }
+  // DescribeAutoScalingGroups lists no group for a name that does not exist (no error): nothing to undo.
+  let group = await read();
   if (!group) return;
   const wanted = data.revert ? String(data.revert.version) : undefined;
   if (data.revert) await revertLaunchTemplate(clients, name, group, data.revert);

@@ -369,6 +369,10 @@ export async function runWorkflow<T extends object>(
     throwIfAborted(options.signal);
     result = await body(run);
   } catch (error) {
+    // A write still in flight elsewhere in the body must not start once rollback began: rollback
+    // reads the journal once, so it would never undo it.
+    const refuse = journal.refuseWrites;
+    journal.refuseWrites = () => refuse?.() ?? new InternalError(`run ${deps.runId} is rolling back: no new write may start`);
     const interrupted = options.signal?.aborted === true;
     const cause =
       interrupted && !(error instanceof InterruptedError) && !(error instanceof UserError)

@@ -150,7 +150,9 @@ export function validateRecycleOptions(options: RecycleOptions): void {
     const surge = options.maxSurge;
     const unavailable = options.maxUnavailable;
     const zero = (s?: BatchSize) => s !== undefined && ('count' in s ? s.count === 0 : s.percent === 0);
-    if (zero(surge) && (unavailable === undefined || zero(unavailable))) {
+    // Either one given makes the other 0 when absent (planBatches): --max-unavailable 0 alone is no surge either.
+    const noSurge = zero(surge) || (surge === undefined && unavailable !== undefined);
+    if (noSurge && (unavailable === undefined || zero(unavailable))) {
       throw new UserError(
         '--max-surge and --max-unavailable cannot both be 0: no instance could ever be replaced',
         undefined,
@@ -206,7 +208,9 @@ function planBatches(
       const batches: RecycleBatch[] = [{ surge: 1, terminate: [], decrement: 0 }];
       for (const ids of chunk(ordered, size)) batches.push({ surge: 0, terminate: ids, decrement: 0 });
       batches[batches.length - 1].decrement = 1;
-      return { strategy: 'canary', batches, minInService: Math.min(n, n + 1 - size) };
+      // The largest batch there is, not the batch size: fewer out-of-date instances take fewer down.
+      const largest = Math.min(size, ordered.length);
+      return { strategy: 'canary', batches, minInService: Math.min(n, n + 1 - largest) };
     }
     case 'rolling': {
       const batchSize = Math.max(1, resolveBatchSize(options.batch ?? { count: 1 }, n));
