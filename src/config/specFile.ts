@@ -4,6 +4,7 @@
 // the file, each field is named as the user gave it: the flag as typed (`--node-type`, an alias, or
 // its environment variable), or `FILE:LINE field` for a value from the file (`cluster.yaml:12 nodeType`).
 import * as fs from 'node:fs';
+import type { ParsedNode } from 'yaml';
 import type { z } from 'zod';
 import { UserError } from '../core/errors';
 
@@ -65,7 +66,8 @@ export function parseSpecFile<T>(
   const flag = about.flag ?? '--file';
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    const line = e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line;
+    // Without prettyErrors the error carries only its offset (linePos is set by prettifying).
+    const line = lineCounter.linePos(e.pos[0]).line;
     throw new UserError(
       `${flag} ${fileName}:${line} is not valid YAML: ${e.message.split('\n')[0]}`,
       `see ${about.schemaFile}`,
@@ -83,13 +85,13 @@ export function parseSpecFile<T>(
       if (YAML.isMap(node)) {
         const pair = node.items.find((p) => String(YAML.isScalar(p.key) ? p.key.value : p.key) === String(segment));
         if (!pair) break;
-        const keyNode = pair.key as { range?: [number, number, number] } | null;
-        offset = keyNode?.range?.[0] ?? offset;
+        // Every node of a parsed document has its range, an empty key or item too.
+        offset = (pair.key as ParsedNode).range[0];
         node = pair.value;
       } else if (YAML.isSeq(node)) {
-        const item = node.items[Number(segment)] as { range?: [number, number, number] } | undefined;
+        const item = node.items[Number(segment)] as ParsedNode | undefined;
         if (!item) break;
-        offset = item.range?.[0] ?? offset;
+        offset = item.range[0];
         node = item;
       } else break;
     }
@@ -103,7 +105,7 @@ export function parseSpecFile<T>(
         if (value === null || typeof value !== 'object' || !(String(p) in (value as object))) return false;
         value = (value as Record<string, unknown>)[String(p)];
       }
-      return value !== undefined;
+      return true;
     },
     at: (path, shown = showPath(path)) => {
       const line = lineOf(path);
@@ -133,7 +135,7 @@ export function parseSpecFile<T>(
     unknown && shape
       ? `the fields of a ${about.kind} file are ${Object.keys(shape).join(', ')} (see ${about.schemaFile})`
       : `see ${about.schemaFile}`,
-    problems[0]?.field ?? flag,
+    problems[0].field,
   );
 }
 
@@ -149,12 +151,7 @@ export interface SpecInput<F> {
 }
 
 function valueAt(object: unknown, key: string): unknown {
-  let value = object;
-  for (const part of key.split('.')) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<string, unknown>)[part];
-  }
-  return value;
+  return key.split('.').reduce<unknown>((value, part) => (value as Record<string, unknown> | undefined)?.[part], object);
 }
 
 function given(value: unknown): boolean {
