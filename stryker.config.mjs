@@ -23,7 +23,7 @@ function undoBlocks(file) {
   return ranges;
 }
 
-const wholeUndoModules = ['src/resources/undo.ts', 'src/resources/groupReplacement.ts'];
+const wholeUndoModules = ['src/resources/undo.ts', 'src/resources/groupReplacement.ts', 'src/resources/replacementRecord.ts'];
 const resourceModules = fs
   .readdirSync('src/resources')
   .filter((f) => f.endsWith('.ts'))
