@@ -32,19 +32,11 @@ import {
 import type { EventSink, PlannedChange } from '../core/events';
 import type { SpecFile, SpecInput } from '../config/specFile';
 import type { WorkflowDeps } from '../orchestration/deps';
+import type { DoctorSetup } from '../orchestration/workflows/doctor';
 import { RunFailedError } from '../orchestration/deps';
 
-/** The AWS settings of a run and where each came from (--verbose prints them; `doctor` reports them). */
-export interface AwsSetup {
-  region: string;
-  /** `--region`, `AWS_REGION`, `cluster.yaml:2 region`, `AWS_DEFAULT_REGION`, `profile lab in /home/me/.aws/config`, ... */
-  regionSource: string;
-  profile?: string;
-  /** `--profile` or `AWS_PROFILE`. */
-  profileSource?: string;
-  /** The endpoint given (--endpoint-url, AWS_ENDPOINT_URL or the profile's endpoint_url); none: AWS's own. */
-  endpointUrl?: string;
-  endpointSource: string;
+/** The AWS settings of a run and where each came from (--verbose prints them; `doctor` reports them), and the files read. */
+export interface AwsSetup extends DoctorSetup {
   /** The shared files read (not in the sandbox). */
   configFile?: string;
   credentialsFile?: string;

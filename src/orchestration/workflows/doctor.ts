@@ -78,7 +78,7 @@ export interface NetworkReport {
   subnets: (SubnetRoute & { mapPublicIpOnLaunch?: boolean; problem?: string })[];
 }
 
-/** Where the run's AWS settings came from (resolved by the CLI). */
+/** The run's AWS settings and where each came from (`--region`, `AWS_REGION`, `profile lab in ~/.aws/config`, ...), resolved by the CLI. */
 export interface DoctorSetup {
   region: string;
   regionSource: string;
