@@ -2,6 +2,7 @@
 // for every k in 1..W a fresh account (the same starting state) fails the k-th write with a
 // non-retryable error; the run must fail, roll back cleanly (no leftovers, exit 1) and leave the
 // account exactly as it was (full inventory, once terminated instances have aged out).
+import { isReadOperation } from '../../../src/aws/apiCalls';
 import '../../../src/resources';
 import { Sandbox, type SandboxState } from '../../../src/sandbox/sandbox';
 import { buildClusterSpec } from '../../../src/config/cluster';
@@ -43,7 +44,7 @@ describe('cluster create: a failure at every write rolls back to the exact start
     expect(clean.state.calls.write - start.calls.write).toBe(created.apiCalls.write);
     for (const [op, n] of Object.entries(clean.state.calls.byOperation)) {
       const made = n - (before[op] ?? 0);
-      if (!/^(Describe|List|Get|Lookup|Search|Test)/.test(op)) for (let i = 0; i < made; i++) names.push(op);
+      if (!isReadOperation(op)) for (let i = 0; i < made; i++) names.push(op);
     }
     writes = names;
   }, 60_000);
