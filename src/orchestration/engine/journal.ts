@@ -92,7 +92,11 @@ export class FileJournal implements Journal {
   static open(home: string, runId: string, now: () => number): FileJournal | undefined {
     const file = journalPath(home, runId);
     if (!/^[A-Za-z0-9._-]+$/.test(runId) || !fs.existsSync(file)) return undefined;
-    const parsed = parseJournal(fs.readFileSync(file, 'utf8'));
+    const text = fs.readFileSync(file, 'utf8');
+    // A crash mid-append leaves a torn last line: end it, or the next line (rollback's first mark)
+    // would be glued to it and lost.
+    if (text !== '' && !text.endsWith('\n')) fs.appendFileSync(file, '\n');
+    const parsed = parseJournal(text);
     const header = parsed.header ?? { kind: 'header', runId, title: '(unknown)', region: '', startedAt: '' };
     const journal = new FileJournal(file, runId, header.region, now, header, parsed.end);
     for (const e of parsed.entries) journal.folded.set(e.seq, e);

@@ -99,6 +99,27 @@ describe('a write that failed: undo kept only when it may have happened', () => 
     });
   });
 
+  it('a write that fails with no error at all may have happened', async () => {
+    const { deps } = sandboxDeps();
+    const run = openRun(deps, 'no error');
+    const thrown = await run
+      .step('put', (ctx) =>
+        journaledWrite(
+          ctx,
+          { action: 'create', type: PARAMETER_TYPE, name: '/none/p', undo: undoOf('/none/p') },
+          () => Promise.reject(undefined),
+        ),
+      )
+      .then(
+        () => 'resolved',
+        (e: unknown) => e,
+      );
+    expect(thrown).toBeUndefined();
+    expect(run.journal.entries()).toEqual([
+      expect.objectContaining({ status: 'failed', undo: undoOf('/none/p'), error: 'undefined' }),
+    ]);
+  });
+
   it('a write stopped by an interrupt before it was sent leaves nothing to undo', async () => {
     const sb = new Sandbox();
     const { deps, home } = sandboxDeps(sb);
@@ -361,7 +382,16 @@ describe('the journal file', () => {
     reopened.intend({ action: 'delete', type: 'T', name: 'c' });
     expect(reopened.entries().map((e) => `${e.seq} ${e.name}`)).toEqual(['1 b', '2 a', '3 c']);
     reopened.end('rolled-back');
-    expect(FileJournal.open(home, 'run-1', now)!.outcome).toBe('rolled-back');
+    // What is written after the torn line is read back whole (the torn line does not swallow it).
+    const again = FileJournal.open(home, 'run-1', now)!;
+    expect(again.outcome).toBe('rolled-back');
+    expect(again.entries().map((e) => `${e.seq} ${e.name} ${e.status}`)).toEqual([
+      '1 b done',
+      '2 a undone',
+      '3 c intended',
+    ]);
+    const text = fs.readFileSync(journalPath(home, 'run-1'), 'utf8');
+    expect(text.split('\n').at(-2)).toBe(JSON.stringify({ kind: 'end', outcome: 'rolled-back', at: 5 }));
   });
 
   it('opens nothing for an unknown run or a run id that is not a plain file name', () => {
@@ -390,6 +420,39 @@ describe('the journal file', () => {
     });
     expect(journal.intend({ action: 'create', type: 'T', name: 'y' })).toBeDefined();
     expect(journal.entries().map((e) => e.seq)).toEqual([4, 5]);
+  });
+
+  it('records the result of a write once: a second done or a late failure changes nothing', () => {
+    const home = testHome();
+    const journal = FileJournal.create(home, 'once', 't', 'r', () => 1);
+    const pending = journal.intend({ action: 'create', type: 'T', name: 'x', undo: undoOf('x') });
+    pending.done({ id: 'first' });
+    pending.done({ id: 'second' });
+    pending.failed(new Error('late'));
+    expect(journal.entries()).toEqual([
+      {
+        seq: 1,
+        status: 'done',
+        action: 'create',
+        type: 'T',
+        name: 'x',
+        region: 'r',
+        at: 1,
+        id: 'first',
+        undo: undoOf('x'),
+      },
+    ]);
+    expect(lines(home, 'once').filter((l) => l.kind === 'entry')).toHaveLength(2);
+  });
+
+  it('leaves no file open after its writes', () => {
+    const home = testHome();
+    const open = () => fs.readdirSync('/proc/self/fd').length;
+    const before = open();
+    const journal = FileJournal.create(home, 'fds', 't', 'r', () => 1);
+    for (let i = 0; i < 20; i++) journal.intend({ action: 'create', type: 'T', name: `x${i}` }).done({});
+    journal.end('succeeded');
+    expect(open()).toBe(before);
   });
 
   it('records the outcome with the error, and discards only a journal that recorded no write', () => {

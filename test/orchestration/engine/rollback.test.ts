@@ -245,6 +245,8 @@ describe('journal edge cases', () => {
     expect(listRuns(home)[0]).toMatchObject({ runId: deps.runId, writes: 1, pendingUndo: 1 });
     expect((await rollbackRun(sandboxDeps(sb, { home }).deps, deps.runId)).rolledBack).toHaveLength(1);
     expect(sb.inventory()).toEqual([]);
+    // The rollback's own lines, written after the torn one, are read back: nothing is left to undo.
+    expect(listRuns(home)[0]).toMatchObject({ status: 'rolled-back', pendingUndo: 0 });
   });
 });
 
@@ -325,6 +327,8 @@ describe('a crashed run', () => {
     await expect(rollbackRun(sandboxDeps(sb, { home }).deps, 'no-such-run')).rejects.toMatchObject({
       name: 'UserError',
       message: expect.stringMatching(/^no run no-such-run under /),
+      suggestion: 'list the recorded runs with `k3sctl runs list`',
+      field: 'RUN_ID',
     });
     await expect(
       rollbackRun(sandboxDeps(sb, { home, region: 'eu-west-1' }).deps, deps.runId),

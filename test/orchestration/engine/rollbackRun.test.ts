@@ -13,6 +13,7 @@ import {
   openRun,
   rollbackRun,
 } from '../../../src/orchestration/engine';
+import { parseJournal } from '../../../src/orchestration/engine/journal';
 import { undoableEntries, undoJournal } from '../../../src/orchestration/engine/rollback';
 import type { JournalEntry } from '../../../src/orchestration/engine/types';
 import { registerUndo, UndoIncompleteError } from '../../../src/resources/undo';
@@ -269,6 +270,7 @@ describe('undoing a journal', () => {
       );
     });
     const second = sandboxDeps(sb, { home });
+    const rollbackStart = sb.now();
     const result = await rollbackRun(second.deps, deps.runId, { timeoutMs: 60_000 });
     expect(result.rolledBack).toEqual([{ type: PARAMETER_TYPE, name: '/m/a', id: 'id-a' }]);
     expect(result.leftovers).toEqual([
@@ -302,11 +304,70 @@ describe('undoing a journal', () => {
       { kind: 'rollback-step', title: `delete ${PARAMETER_TYPE} /m/a (id-a)`, ok: true },
     ]);
     expect(listRuns(home)[0]).toMatchObject({ status: 'rollback-incomplete', writes: 5, pendingUndo: 3 });
+    // The journal keeps why each undo failed (and when), and forgets it once an undo succeeds.
+    const undone = parseJournal(fs.readFileSync(journalPath(home, deps.runId), 'utf8')).entries;
+    for (const e of undone.filter((x) => x.status !== 'done')) {
+      expect(e.at).toBeGreaterThanOrEqual(rollbackStart);
+      expect(e.at).toBeLessThanOrEqual(sb.now());
+    }
+    const statuses = undone.map((e) => [e.name, e.status, e.error]);
+    expect(statuses).toEqual([
+      ['/m/a', 'undone', undefined],
+      ['kept', 'done', undefined],
+      ['p', 'undo-failed', 'could not put everything back'],
+      ['q', 'undo-failed', 'could not put everything back'],
+      ['b', 'undo-failed', `no restore handler is registered for ${BUSY}`],
+    ]);
     expect(describeRun(home, deps.runId)?.undo).toEqual([
       { action: 'restore', type: BUSY, name: 'b' },
       { action: 'restore', type: PARTIAL, name: 'q' },
       { action: 'restore', type: PARTIAL, name: 'p' },
     ]);
+  });
+
+  it('gives an undo the clock and events to wait with, and refuses a type nothing can undo', async () => {
+    const WAITS = 'Test::Waits';
+    registerUndo(WAITS, {
+      async delete(_clients, data, env) {
+        await env.clock.sleep(30_000);
+        env.events.emit({ kind: 'log', level: 'info', message: `waited for ${String(data.name)}` });
+      },
+    });
+    const sb = new Sandbox();
+    const home = testHome();
+    const { deps } = sandboxDeps(sb, { home });
+    const run = openRun(deps, 'waits');
+    await run.step('writes', async (ctx) => {
+      await journaledWrite(
+        ctx,
+        {
+          action: 'create',
+          type: WAITS,
+          name: 'w',
+          undo: { type: WAITS, action: 'delete', data: { name: 'w' } },
+        },
+        async () => 'ok',
+      );
+      await journaledWrite(
+        ctx,
+        {
+          action: 'update',
+          type: 'Test::Nothing',
+          name: 'n',
+          undo: { type: 'Test::Nothing', action: 'restore', data: {} },
+        },
+        async () => 'ok',
+      );
+    });
+    const second = sandboxDeps(sb, { home });
+    const start = sb.now();
+    const result = await rollbackRun(second.deps, deps.runId);
+    expect(result.rolledBack).toEqual([{ type: WAITS, name: 'w' }]);
+    expect(result.leftovers).toEqual([
+      { type: 'Test::Nothing', name: 'n', error: 'no restore handler is registered for Test::Nothing' },
+    ]);
+    expect(sb.now() - start).toBeGreaterThanOrEqual(30_000);
+    expect(second.events.of('log').map((e) => e.message)).toEqual(['waited for w']);
   });
 
   it('retries a busy undo every 5 s growing to 30 s, for 10 minutes unless told otherwise', async () => {
