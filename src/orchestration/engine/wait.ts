@@ -59,12 +59,11 @@ export async function waitFor<T>(ctx: WaitContext, options: WaitOptions, probe: 
   const deadline = start + options.timeoutMs;
   const maxInterval = options.maxIntervalMs ?? 30_000;
   let interval = Math.min(options.intervalMs ?? 5_000, maxInterval);
-  let lastSeen = 'nothing yet (no poll completed)';
   for (;;) {
     throwIfAborted(signal);
     const result = await probe();
     if (result.done) return result.value as T;
-    lastSeen = result.seen;
+    const lastSeen = result.seen;
     const now = ctx.clock.now();
     if (now >= deadline) throw new WaitTimeoutError(options.what, lastSeen, options.timeoutMs);
     const message = `waiting for ${options.what}; seen: ${lastSeen}`;
@@ -107,7 +106,7 @@ export function isNotYetError(error: unknown): boolean {
   if (!raw) return false;
   const code = canonical(raw);
   if (NOT_YET_CODES.has(code)) return true;
-  if (code.endsWith('.NotFound') || code.endsWith('NotFound')) return true;
+  if (code.endsWith('NotFound')) return true; // InvalidInstanceID.NotFound, ParameterNotFound, ...
   const message =
     error instanceof Error ? error.message : String((error as { message?: unknown })?.message ?? '');
   if (code === 'InvalidParameterValue')

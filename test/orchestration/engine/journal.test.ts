@@ -470,6 +470,8 @@ describe('the journal file', () => {
     const dry = FileJournal.create(home, 'dry', 't', 'r', () => 7);
     dry.discard();
     expect(fs.existsSync(journalPath(home, 'dry'))).toBe(false);
+    // A second discard (or one after the file was removed by hand) is not an error.
+    expect(() => dry.discard()).not.toThrow();
 
     const wet = FileJournal.create(home, 'wet', 't', 'r', () => 7);
     wet.intend({ action: 'create', type: 'T', name: 'x' });

@@ -478,6 +478,10 @@ describe('runs list', () => {
     fs.mkdirSync(`${home}/runs/folder.jsonl`, { recursive: true });
     fs.writeFileSync(`${home}/runs/notes.txt`, 'not a run');
     fs.writeFileSync(`${home}/runs/headless.jsonl`, '{"kind":"end","outcome":"failed","at":1}\n');
+    // Neither header nor end (the first line was torn): a crashed run, since no process can be named.
+    fs.writeFileSync(`${home}/runs/torn.jsonl`, '{"kind":"head');
+    expect(listRuns(home).find((r) => r.runId === 'torn')).toMatchObject({ title: '(unknown)', status: 'crashed' });
+    fs.rmSync(`${home}/runs/torn.jsonl`);
     expect(listRuns(home)).toEqual([
       {
         runId: 'headless',

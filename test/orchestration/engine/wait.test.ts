@@ -168,6 +168,9 @@ describe('retryWhileNotReady', () => {
       awsError('InvalidParameterValue', 'Value for parameter instanceType is invalid'),
       awsError('ValidationError', 'Desired capacity 9 is greater than max 3'),
       awsError('AccessDenied', 'x'),
+      // Denied for good, whatever the message says: only a ValidationError names PassRole while IAM settles.
+      awsError('UnauthorizedOperation', 'You are not authorized to perform: iam:PassRole'),
+      awsError('AccessDenied', 'User: x is not authorized to perform: iam:PassRole on resource'),
       new Error('plain'),
       undefined,
     ];
