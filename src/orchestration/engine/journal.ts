@@ -94,8 +94,8 @@ export class FileJournal implements Journal {
     if (!/^[A-Za-z0-9._-]+$/.test(runId) || !fs.existsSync(file)) return undefined;
     const text = fs.readFileSync(file, 'utf8');
     // A crash mid-append leaves a torn last line: end it, or the next line (rollback's first mark)
-    // would be glued to it and lost.
-    if (text !== '' && !text.endsWith('\n')) fs.appendFileSync(file, '\n');
+    // would be glued to it and lost. (An empty file gains a blank line, which the parser skips.)
+    if (!text.endsWith('\n')) fs.appendFileSync(file, '\n');
     const parsed = parseJournal(text);
     const header = parsed.header ?? { kind: 'header', runId, title: '(unknown)', region: '', startedAt: '' };
     const journal = new FileJournal(file, runId, header.region, now, header, parsed.end);
@@ -180,8 +180,9 @@ export class FileJournal implements Journal {
     fs.rmSync(this.file, { force: true });
   }
 
+  /** In seq order: entries are folded in as they are numbered (open() adds the parsed ones sorted). */
   entries(): JournalEntry[] {
-    return [...this.folded.values()].sort((a, b) => a.seq - b.seq).map((e) => ({ ...e }));
+    return [...this.folded.values()].map((e) => ({ ...e }));
   }
 
   private put(entry: JournalEntry): void {
@@ -200,12 +201,11 @@ export function parseJournal(text: string): {
   let end: JournalEnd | undefined;
   const folded = new Map<number, JournalEntry>();
   for (const raw of text.split('\n')) {
-    if (!raw.trim()) continue;
     let line: JournalLine;
     try {
       line = JSON.parse(raw) as JournalLine;
     } catch {
-      continue;
+      continue; // a blank or torn line
     }
     if (line.kind === 'header') header = line;
     else if (line.kind === 'end') end = line;

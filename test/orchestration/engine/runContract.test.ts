@@ -15,7 +15,9 @@ import { PARAMETER_TYPE, parameterTask, readParameter, type ParameterState } fro
 afterAll(removeTestHomes);
 
 async function put(sb: Sandbox, name: string, value: string): Promise<void> {
-  await sandboxDeps(sb).deps.clients.ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String' }));
+  await sandboxDeps(sb).deps.clients.ssm.send(
+    new PutParameterCommand({ Name: name, Value: value, Type: 'String' }),
+  );
 }
 
 describe('tasks that cannot compare or update', () => {
@@ -23,7 +25,11 @@ describe('tasks that cannot compare or update', () => {
     const sb = new Sandbox();
     await put(sb, '/nodiff/p', 'anything');
     const { deps } = sandboxDeps(sb);
-    const { diff: _diff, update: _update, ...task } = parameterTask({ key: 'p', name: '/nodiff/p', value: 'other' });
+    const {
+      diff: _diff,
+      update: _update,
+      ...task
+    } = parameterTask({ key: 'p', name: '/nodiff/p', value: 'other' });
     const result = await runWorkflow(deps, 'no diff', async (run) => ({
       plan: await run.plan([task]),
       applied: await run.apply([task]),
@@ -41,7 +47,9 @@ describe('tasks that cannot compare or update', () => {
     const { deps } = sandboxDeps(sb);
     const { update: _update, ...task } = parameterTask({ key: 'p', name: '/two/p', value: 'v' });
     const twoDiffs: Task<ParameterState> = { ...task, diff: () => ['size: 1 -> 2', 'kind: a -> b'] };
-    const err = await runWorkflow(deps, 'two', (run) => run.apply([twoDiffs]).then(() => ({}))).catch((e) => e);
+    const err = await runWorkflow(deps, 'two', (run) => run.apply([twoDiffs]).then(() => ({}))).catch(
+      (e) => e,
+    );
     expect(err.message).toBe(
       `${PARAMETER_TYPE} /two/p differs (size: 1 -> 2, kind: a -> b) but ${PARAMETER_TYPE} has no in-place update`,
     );
@@ -61,7 +69,30 @@ describe('tasks that cannot compare or update', () => {
     });
     const result = await runWorkflow(deps, 'create then update', (run) => run.apply([task]).then(() => ({})));
     expect((await readParameter(deps.clients, '/cu/p'))?.value).toBe('second');
-    expect(result.changes).toStrictEqual([{ action: 'create', type: PARAMETER_TYPE, name: '/cu/p', id: '/cu/p' }]);
+    expect(result.changes).toStrictEqual([
+      { action: 'create', type: PARAMETER_TYPE, name: '/cu/p', id: '/cu/p' },
+    ]);
+  });
+});
+
+describe('a plan standing in for a find', () => {
+  it('a dependency applied but never planned makes its dependents look again', async () => {
+    const { deps } = sandboxDeps();
+    const d = parameterTask({ key: 'd', name: '/np/d', value: 'dv' });
+    const a = parameterTask({
+      key: 'a',
+      name: '/np/a',
+      value: (ctx) => `${ctx.get<ParameterState>('d').value}+a`,
+      dependsOn: ['d'],
+    });
+    const result = await runWorkflow(deps, 'never planned', async (run) => {
+      await run.apply([d]);
+      const plan = await run.plan([a]);
+      return { plan, applied: await run.apply([a, d]) };
+    });
+    expect(result.plan.map((c) => `${c.action} ${c.name}`)).toEqual(['create /np/a']);
+    expect(result.applied.map((c) => `${c.action} ${c.name}`)).toEqual(['create /np/a', 'noop /np/d']);
+    expect((await readParameter(deps.clients, '/np/a'))?.value).toBe('dv+a');
   });
 });
 
@@ -72,7 +103,11 @@ describe('the changes a run reports', () => {
     const task: Task<ParameterState> = {
       ...base,
       create: async (ctx) => {
-        await journaledWrite(ctx, { action: 'update', type: PARAMETER_TYPE, name: '/w/other' }, async () => 'ok');
+        await journaledWrite(
+          ctx,
+          { action: 'update', type: PARAMETER_TYPE, name: '/w/other' },
+          async () => 'ok',
+        );
         await journaledWrite(ctx, { action: 'update', type: 'Test::Tag', name: '/w/p' }, async () => 'ok');
         return base.create(ctx);
       },
@@ -89,7 +124,9 @@ describe('the changes a run reports', () => {
     const run = openRun(sandboxDeps().deps, 'ids');
     run.record({ action: 'update', type: 'T', name: 'k', id: 'id-9' });
     run.record({ action: 'update', type: 'T', name: 'k', details: ['x'] });
-    expect(run.changes()).toStrictEqual([{ action: 'update', type: 'T', name: 'k', id: 'id-9', details: ['x'] }]);
+    expect(run.changes()).toStrictEqual([
+      { action: 'update', type: 'T', name: 'k', id: 'id-9', details: ['x'] },
+    ]);
   });
 
   it('a task that fails on its own after another failed is reported failed, not skipped', async () => {
@@ -111,9 +148,9 @@ describe('the changes a run reports', () => {
         throw new Error('late broke');
       },
     });
-    await expect(runWorkflow(deps, 'late', (run) => run.apply([late, first]).then(() => ({})))).rejects.toThrow(
-      'first broke',
-    );
+    await expect(
+      runWorkflow(deps, 'late', (run) => run.apply([late, first]).then(() => ({}))),
+    ).rejects.toThrow('first broke');
     expect(events.of('step-fail').map((e) => `${e.key}: ${e.error}`)).toEqual([
       'first: first broke',
       'late: late broke',
@@ -126,7 +163,9 @@ describe('the changes a run reports', () => {
     const err = await runWorkflow(deps, 'kept', async (run) => {
       await run.step('writes', async () => {
         run.record({ action: 'create', type: 'Test::Kept', name: 'recorded' });
-        run.journal.intend({ action: 'delete', type: 'Test::Kept', name: 'gone', id: 'id-gone' }).done({ id: 'id-gone' });
+        run.journal
+          .intend({ action: 'delete', type: 'Test::Kept', name: 'gone', id: 'id-gone' })
+          .done({ id: 'id-gone' });
         run.journal.intend({ action: 'update', type: 'Test::Other', name: 'recorded' }).done({});
       });
       throw new Error('after the writes');
@@ -139,7 +178,13 @@ describe('the changes a run reports', () => {
       { action: 'update', type: 'Test::Other', name: 'recorded' },
     ]);
     expect(failed.notRolledBack).toStrictEqual([
-      { action: 'delete', type: 'Test::Kept', name: 'gone', id: 'id-gone', reason: 'deleted: a delete cannot be rolled back' },
+      {
+        action: 'delete',
+        type: 'Test::Kept',
+        name: 'gone',
+        id: 'id-gone',
+        reason: 'deleted: a delete cannot be rolled back',
+      },
       {
         action: 'update',
         type: 'Test::Other',
@@ -169,7 +214,12 @@ describe('the rollback of a failed run', () => {
         await run.step('write', (ctx) =>
           journaledWrite(
             ctx,
-            { action: 'create', type: ALWAYS_BUSY, name: 'b', undo: { type: ALWAYS_BUSY, action: 'delete', data: {} } },
+            {
+              action: 'create',
+              type: ALWAYS_BUSY,
+              name: 'b',
+              undo: { type: ALWAYS_BUSY, action: 'delete', data: {} },
+            },
             async () => 'ok',
           ),
         );
@@ -178,7 +228,9 @@ describe('the rollback of a failed run', () => {
       },
       { undoTimeoutMs: 60_000 },
     ).catch((e: unknown) => e as RunFailedError);
-    expect(err.leftovers).toEqual([{ type: ALWAYS_BUSY, name: 'b', error: 'DependencyViolation: still attached' }]);
+    expect(err.leftovers).toEqual([
+      { type: ALWAYS_BUSY, name: 'b', error: 'DependencyViolation: still attached' },
+    ]);
     const elapsed = sb.now() - failedAt;
     expect(elapsed).toBeGreaterThanOrEqual(60_000);
     expect(elapsed).toBeLessThan(90_000);
@@ -204,9 +256,19 @@ describe('what stays made after a rollback: the order of a restore', () => {
     ]);
   });
 
+  it('only an update restores: a delete with a restore undo does not say a later update', () => {
+    expect(
+      notRolledBack([entry(1, 'n', { action: 'delete', undo: restore }), entry(2, 'n')]).map(
+        (k) => `${k.action} ${k.name}`,
+      ),
+    ).toEqual(['update n']);
+  });
+
   it('updates without undo of one resource are listed once; of two kinds, once each', () => {
     expect(
-      notRolledBack([entry(1, 'n'), entry(2, 'n'), entry(3, 'n', { type: 'U' })]).map((k) => `${k.type} ${k.name}`),
+      notRolledBack([entry(1, 'n'), entry(2, 'n'), entry(3, 'n', { type: 'U' })]).map(
+        (k) => `${k.type} ${k.name}`,
+      ),
     ).toEqual(['T n', 'U n']);
   });
 });
