@@ -29,7 +29,7 @@ export const recycleFlags = {
     description: 'rolling: instances that may be missing while a batch is replaced (count or %)',
   }),
   'drain-timeout': Flags.string({
-    description: 'how long a terminated instance may take to drain and leave',
+    description: 'how long a terminated instance may take to drain and leave (plus its target groups\' deregistration delay, which it waits out first)',
     default: '15m',
   }),
   'health-timeout': Flags.string({
@@ -123,6 +123,10 @@ export function renderReplacements(result: RecycleResult): string {
   if (result.dryRun) return `${lines[0]}\n(dry run: nothing was changed)`;
   if (result.replacements.length === 0)
     lines.push("Nothing to replace: every instance runs its group's current launch template version.");
+  for (const g of result.groups) {
+    if (g.deregistrationDelaySeconds)
+      lines.push(`${g.group}: each replaced instance first waited out its target groups' ${g.deregistrationDelaySeconds}s deregistration delay`);
+  }
   for (const r of result.replacements) {
     lines.push(
       `${r.group}: ${r.oldInstanceId} -> ${r.newInstanceId ?? '(removed)'} in ${Math.round(r.durationMs / 1000)}s${r.drainFailure ? ` (drain failed: ${r.drainFailure})` : ''}`,

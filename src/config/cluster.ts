@@ -51,9 +51,26 @@ export const CONTROL_PLANE_GROUP = 'control-plane';
 export const NODE_GROUP = 'nodes';
 export const OS_ALIASES = ['al2023', 'ubuntu-24.04'] as const;
 export const ROOT_VOLUME_TYPES = ['gp3', 'gp2', 'io1', 'io2', 'st1', 'sc1', 'standard'] as const;
+/** Launch template CreditSpecification.CpuCredits: what burstable instances do past their baseline. */
+export const CPU_CREDITS = ['standard', 'unlimited'] as const;
+/** Instance families that take a CPU credit specification (EC2 burstable performance instances). */
+export const BURSTABLE_FAMILIES = ['t2', 't3', 't3a', 't4g'] as const;
+/**
+ * Deregistration delay of the ingress target group, in seconds: what the seed modules use, instead of
+ * ELBv2's 300 s default (k3s' ingress closes connections well before; every recycle batch waits for it).
+ */
+export const DEFAULT_DEREGISTRATION_DELAY = 60;
+/** ELBv2 deregistration_delay.timeout_seconds: 0-3600. */
+export const MAX_DEREGISTRATION_DELAY = 3600;
+/**
+ * ALB: at most 5 condition values per rule in total; the ingress rule's host header takes one, so at
+ * most 4 source CIDRs.
+ */
+export const MAX_INGRESS_SOURCE_CIDRS = 4;
 const TAINT = /^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
 
 export type OsAlias = (typeof OS_ALIASES)[number];
+export type CpuCredits = (typeof CPU_CREDITS)[number];
 export type GroupRole = 'control-plane' | 'node';
 
 const stringMap = z.record(z.string(), z.string());
@@ -91,8 +108,16 @@ export const ClusterFileSchema = z
     ...groupSelectionFields,
     controlPlanes: count.optional().describe('control-plane count, odd (--control-planes)'),
     controlPlaneType: z.string().optional().describe('control-plane instance type (--control-plane-type)'),
+    controlPlaneCpuCredits: z
+      .enum(CPU_CREDITS)
+      .optional()
+      .describe('CPU credits of the control planes, burstable types only (t2/t3/t3a/t4g): standard or unlimited (--control-plane-cpu-credits)'),
     nodes: count.optional().describe('node count (--nodes)'),
     nodeType: z.string().optional().describe('node instance type (--node-type)'),
+    nodeCpuCredits: z
+      .enum(CPU_CREDITS)
+      .optional()
+      .describe('CPU credits of the nodes, burstable types only (t2/t3/t3a/t4g): standard or unlimited (--node-cpu-credits)'),
     keyName: z.string().optional().describe('EC2 key pair (--key-name)'),
     sshCidrs: z.array(z.string()).optional().describe('CIDRs allowed to SSH (--ssh-cidr)'),
     apiCidrs: z.array(z.string()).optional().describe('CIDRs allowed to reach the Kubernetes API on 6443 (--api-cidr)'),
@@ -106,6 +131,17 @@ export const ClusterFileSchema = z
       .strictObject({
         alb: z.string().describe('ALB ARN or name (--ingress-alb)'),
         zone: z.string().describe('hosted zone id or name (--ingress-zone)'),
+        deregistrationDelay: z
+          .number()
+          .int()
+          .min(0)
+          .max(MAX_DEREGISTRATION_DELAY)
+          .optional()
+          .describe(`deregistration delay of the ingress target group in seconds, 0-${MAX_DEREGISTRATION_DELAY} (--ingress-deregistration-delay; default ${DEFAULT_DEREGISTRATION_DELAY})`),
+        sourceCidrs: z
+          .array(z.string())
+          .optional()
+          .describe(`client CIDRs (IPv4 or IPv6) the ingress rule accepts, at most ${MAX_INGRESS_SOURCE_CIDRS} (--ingress-source-cidr; default: any)`),
       })
       .optional()
       .describe('automatic ingress: target group + listener rule *--NAME.REGION.ZONE'),
@@ -119,6 +155,10 @@ export const GroupFileSchema = z
     name: z.string().optional().describe('group name (argument GROUP)'),
     count: count.optional().describe('instance count (--nodes / --control-planes)'),
     instanceType: z.string().optional().describe('instance type (--node-type / --control-plane-type)'),
+    cpuCredits: z
+      .enum(CPU_CREDITS)
+      .optional()
+      .describe('CPU credits, burstable types only (t2/t3/t3a/t4g): standard or unlimited (--node-cpu-credits / --control-plane-cpu-credits)'),
     ...groupSelectionFields,
     labels: stringMap.optional(),
     taints: z.array(z.string()).optional(),
@@ -146,6 +186,8 @@ interface GroupSettings {
   rootVolumeType: string;
   /** IMDSv2 hop limit of the launch template (HttpPutResponseHopLimit). */
   imdsHopLimit: number;
+  /** Launch template CreditSpecification; undefined: EC2's default of the family (t2 standard, others unlimited). */
+  cpuCredits?: CpuCredits;
 }
 
 /** A group as asked for, validated; lookups not yet resolved. */
@@ -166,6 +208,16 @@ export interface VpcSelector {
   tags?: Record<string, string>;
 }
 
+/** The automatic ingress as asked for (lookups not yet resolved). */
+export interface IngressSpec {
+  alb: string;
+  zone: string;
+  /** deregistration_delay.timeout_seconds of the ingress target group. */
+  deregistrationDelaySeconds: number;
+  /** `source-ip` condition values of the ingress rule; empty: any client. */
+  sourceCidrs: string[];
+}
+
 /** `cluster create` input, validated; lookups not yet resolved. */
 export interface ClusterSpec {
   name: string;
@@ -178,7 +230,7 @@ export interface ClusterSpec {
   apiCidrs: string[];
   tlsSans: string[];
   groups: GroupSpec[];
-  ingress?: { alb: string; zone: string };
+  ingress?: IngressSpec;
   /**
    * Which defaults the user overrode. On an existing cluster, a default does not replace what the
    * cluster runs (an upgraded k3s version, the AMI an alias resolved to when the group was made).
@@ -209,6 +261,13 @@ export interface StoredIngress {
   host: string;
   /** The ALB's downstream security group, which the cluster's instances join. */
   instanceSecurityGroupId?: string;
+  /**
+   * deregistration_delay.timeout_seconds of the ingress target group. Absent in a configuration stored
+   * before the setting existed: the attribute is left as it is until `cluster create` declares it.
+   */
+  deregistrationDelaySeconds?: number;
+  /** The ingress rule's `source-ip` values (absent or empty: any client). */
+  sourceCidrs?: string[];
 }
 
 /**
@@ -250,6 +309,7 @@ const StoredGroupSchema = z.object({
   rootVolumeSize: z.number(),
   rootVolumeType: z.string(),
   imdsHopLimit: z.number().int().min(1).max(MAX_IMDS_HOP_LIMIT).optional(),
+  cpuCredits: z.enum(CPU_CREDITS).optional(),
 });
 
 export const StoredClusterConfigSchema = z.object({
@@ -273,6 +333,8 @@ export const StoredClusterConfigSchema = z.object({
       zoneName: z.string(),
       host: z.string(),
       instanceSecurityGroupId: z.string().optional(),
+      deregistrationDelaySeconds: z.number().int().min(0).max(MAX_DEREGISTRATION_DELAY).optional(),
+      sourceCidrs: z.array(z.string()).optional(),
     })
     .optional(),
 });
@@ -436,8 +498,10 @@ export const CLUSTER_FLAGS: Record<string, string | undefined> = {
   imdsHopLimit: '--imds-hop-limit',
   controlPlanes: '--control-planes',
   controlPlaneType: '--control-plane-type',
+  controlPlaneCpuCredits: '--control-plane-cpu-credits',
   nodes: '--nodes',
   nodeType: '--node-type',
+  nodeCpuCredits: '--node-cpu-credits',
   keyName: '--key-name',
   sshCidrs: '--ssh-cidr',
   apiCidrs: '--api-cidr',
@@ -447,6 +511,8 @@ export const CLUSTER_FLAGS: Record<string, string | undefined> = {
   spot: '--spot',
   'ingress.alb': '--ingress-alb',
   'ingress.zone': '--ingress-zone',
+  'ingress.deregistrationDelay': '--ingress-deregistration-delay',
+  'ingress.sourceCidrs': '--ingress-source-cidr',
 };
 
 /** The flag (or argument) of each field of a group file, for a group of `role`. */
@@ -456,6 +522,7 @@ export function groupFlags(role: GroupRole): Record<string, string | undefined> 
     name: 'GROUP',
     count: role === 'control-plane' ? '--control-planes' : '--nodes',
     instanceType: role === 'control-plane' ? '--control-plane-type' : '--node-type',
+    cpuCredits: role === 'control-plane' ? '--control-plane-cpu-credits' : '--node-cpu-credits',
     ...{ subnetIds, subnetFilters, ami, amiName, amiOwner, os, k3sVersion, k3sArgs, rootVolumeSize, rootVolumeType, imdsHopLimit, labels, taints, spot },
   };
 }
@@ -501,6 +568,57 @@ function validateImdsHopLimit(n: number, field: string): number {
     );
   }
   return n;
+}
+
+/** True for the instance families EC2 accepts a CPU credit specification for (t2, t3, t3a, t4g). */
+export function isBurstableType(instanceType: string): boolean {
+  return (BURSTABLE_FAMILIES as readonly string[]).includes(instanceType.split('.')[0]);
+}
+
+/**
+ * The CPU credit option of a group: standard or unlimited, and only for a burstable type (EC2 refuses
+ * a CreditSpecification for any other at launch, so the group would never get an instance).
+ */
+function validateCpuCredits(value: string | undefined, instanceType: string, field: string, typeField: string): CpuCredits | undefined {
+  if (value === undefined) return undefined;
+  if (!(CPU_CREDITS as readonly string[]).includes(value)) {
+    throw new UserError(`${field} '${value}' is not one of ${CPU_CREDITS.join(', ')}`, undefined, field);
+  }
+  if (!isBurstableType(instanceType)) {
+    throw new UserError(
+      `${field} applies to burstable instance types only (${BURSTABLE_FAMILIES.join(', ')} families); ${typeField} is ${instanceType}, which has no CPU credits`,
+      `drop ${field}, or pick a burstable type such as t3.medium`,
+      field,
+    );
+  }
+  return value as CpuCredits;
+}
+
+/** The automatic ingress of `cluster create`: ALB and zone, deregistration delay, source CIDRs. */
+function validateIngress(input: NonNullable<ClusterFile['ingress']>, f: FieldNames, region: string): IngressSpec {
+  if (!input.alb) throw new UserError(`${f('ingress.alb')} is required with ${f('ingress.zone')}`, undefined, f('ingress.alb'));
+  if (!input.zone) throw new UserError(`${f('ingress.zone')} is required with ${f('ingress.alb')}`, undefined, f('ingress.zone'));
+  validateAlbRef(input.alb, f('ingress.alb'), region);
+  validateHostedZoneRef(input.zone, f('ingress.zone'));
+  const delay = input.deregistrationDelay ?? DEFAULT_DEREGISTRATION_DELAY;
+  if (!Number.isInteger(delay) || delay < 0 || delay > MAX_DEREGISTRATION_DELAY) {
+    throw new UserError(
+      `${f('ingress.deregistrationDelay')} must be a whole number of seconds 0-${MAX_DEREGISTRATION_DELAY} (ELBv2's range), got ${delay}`,
+      `${DEFAULT_DEREGISTRATION_DELAY} (the default) lets in-flight requests finish; 0 drops them at once`,
+      f('ingress.deregistrationDelay'),
+    );
+  }
+  const given = input.sourceCidrs ?? [];
+  const sourceCidrs = [...new Set(given.map((c, i) => validateCidr(c, f('ingress.sourceCidrs', i))))];
+  if (sourceCidrs.length > MAX_INGRESS_SOURCE_CIDRS) {
+    throw new UserError(
+      `${f('ingress.sourceCidrs')}: ${sourceCidrs.length} CIDRs, but the ingress rule takes at most ${MAX_INGRESS_SOURCE_CIDRS}: ` +
+        `an ALB rule has at most 5 condition values and its host header uses one`,
+      `give at most ${MAX_INGRESS_SOURCE_CIDRS} CIDRs (merge neighbouring ranges into a shorter prefix)`,
+      f('ingress.sourceCidrs'),
+    );
+  }
+  return { alb: input.alb, zone: input.zone, deregistrationDelaySeconds: delay, sourceCidrs };
 }
 
 function validateTaints(taints: string[], f: FieldNames, key: string): string[] {
@@ -612,26 +730,32 @@ export function buildClusterSpec(input: ClusterFile & { name: string; region: st
   const common = { k3sVersion, ...groupCommon(input, f) };
   const controlPlanes = validateCount(input.controlPlanes ?? DEFAULT_CONTROL_PLANES, f('controlPlanes'), true);
   const nodes = validateCount(input.nodes ?? DEFAULT_NODES, f('nodes'));
+  const controlPlaneType = validateInstanceType(input.controlPlaneType ?? DEFAULT_CONTROL_PLANE_TYPE, f('controlPlaneType'));
+  const nodeType = validateInstanceType(input.nodeType ?? DEFAULT_NODE_TYPE, f('nodeType'));
+  const controlPlaneCpuCredits = validateCpuCredits(input.controlPlaneCpuCredits, controlPlaneType, f('controlPlaneCpuCredits'), f('controlPlaneType'));
+  const nodeCpuCredits = validateCpuCredits(input.nodeCpuCredits, nodeType, f('nodeCpuCredits'), f('nodeType'));
   const groups: GroupSpec[] = [
     {
       name: CONTROL_PLANE_GROUP,
       role: 'control-plane',
       count: controlPlanes,
-      instanceType: validateInstanceType(input.controlPlaneType ?? DEFAULT_CONTROL_PLANE_TYPE, f('controlPlaneType')),
+      instanceType: controlPlaneType,
       labels: validateLabels(input.controlPlaneLabels ?? {}, f, 'controlPlaneLabels'),
       taints: validateTaints(input.controlPlaneTaints ?? [], f, 'controlPlaneTaints'),
       spot: false,
       ...common,
+      ...(controlPlaneCpuCredits ? { cpuCredits: controlPlaneCpuCredits } : {}),
     },
     {
       name: NODE_GROUP,
       role: 'node',
       count: nodes,
-      instanceType: validateInstanceType(input.nodeType ?? DEFAULT_NODE_TYPE, f('nodeType')),
+      instanceType: nodeType,
       labels: validateLabels(input.labels ?? {}, f, 'labels'),
       taints: validateTaints(input.taints ?? [], f, 'taints'),
       spot: input.spot ?? false,
       ...common,
+      ...(nodeCpuCredits ? { cpuCredits: nodeCpuCredits } : {}),
     },
   ];
   if (input.keyName !== undefined && !/^[\x20-\x7e]{1,255}$/.test(input.keyName)) {
@@ -640,12 +764,7 @@ export function buildClusterSpec(input: ClusterFile & { name: string; region: st
   (input.tlsSans ?? []).forEach((san, i) => {
     if (!isTlsSan(san)) throw new UserError(`${f('tlsSans', i)} '${san}' is neither a DNS name nor an IP address`, undefined, f('tlsSans', i));
   });
-  if (input.ingress) {
-    if (!input.ingress.alb) throw new UserError(`${f('ingress.alb')} is required with ${f('ingress.zone')}`, undefined, f('ingress.alb'));
-    if (!input.ingress.zone) throw new UserError(`${f('ingress.zone')} is required with ${f('ingress.alb')}`, undefined, f('ingress.zone'));
-    validateAlbRef(input.ingress.alb, f('ingress.alb'), input.region);
-    validateHostedZoneRef(input.ingress.zone, f('ingress.zone'));
-  }
+  const ingress = input.ingress ? validateIngress(input.ingress, f, input.region) : undefined;
   return {
     name: input.name,
     region: input.region,
@@ -657,7 +776,7 @@ export function buildClusterSpec(input: ClusterFile & { name: string; region: st
     apiCidrs: [...new Set((input.apiCidrs ?? []).map((c, i) => validateCidr(c, f('apiCidrs', i))))],
     tlsSans: [...new Set(input.tlsSans ?? [])],
     groups,
-    ingress: input.ingress,
+    ingress,
     explicit: { k3sVersion: input.k3sVersion !== undefined, ami: Boolean(input.ami || input.amiName || input.os) },
   };
 }
@@ -673,11 +792,13 @@ export function buildGroupSpec(
   const n = validateCount(input.count ?? (input.role === 'control-plane' ? 1 : DEFAULT_NODES), f('count'), input.role === 'control-plane');
   if (input.role === 'control-plane' && input.spot) throw new UserError(`${f('spot')}: control-plane groups cannot run on spot instances`, undefined, f('spot'));
   const k3sVersion = input.k3sVersion ?? defaults.k3sVersion;
+  const instanceType = validateInstanceType(input.instanceType ?? (input.role === 'control-plane' ? DEFAULT_CONTROL_PLANE_TYPE : DEFAULT_NODE_TYPE), f('instanceType'));
+  const cpuCredits = validateCpuCredits(input.cpuCredits, instanceType, f('cpuCredits'), f('instanceType'));
   return {
     name: input.name,
     role: input.role,
     count: n,
-    instanceType: validateInstanceType(input.instanceType ?? (input.role === 'control-plane' ? DEFAULT_CONTROL_PLANE_TYPE : DEFAULT_NODE_TYPE), f('instanceType')),
+    instanceType,
     subnets: subnetSelector(input.subnetIds, input.subnetFilters, f),
     // Empty: the cluster's version (filled in by the workflow from the stored configuration).
     k3sVersion: k3sVersion ? validateK3sVersion(k3sVersion, f('k3sVersion')) : '',
@@ -685,5 +806,6 @@ export function buildGroupSpec(
     taints: validateTaints(input.taints ?? [], f, 'taints'),
     spot: input.spot ?? false,
     ...groupCommon(input, f),
+    ...(cpuCredits ? { cpuCredits } : {}),
   };
 }

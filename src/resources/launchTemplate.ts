@@ -39,6 +39,8 @@ export interface LaunchTemplateInput {
   rootVolumeType: string;
   /** IMDSv2 PUT response hop limit: 1 keeps the token (and so the role's credentials) off pod networks. */
   imdsHopLimit: number;
+  /** CreditSpecification of burstable types; undefined: none in the template (EC2's default for the family). */
+  cpuCredits?: 'standard' | 'unlimited';
   /** Tags of launched instances and their volumes. */
   instanceTags: Tag[];
 }
@@ -77,6 +79,7 @@ export function launchTemplateData(input: LaunchTemplateInput): RequestLaunchTem
     SecurityGroupIds: [...input.securityGroupIds].sort(),
     UserData: input.userDataBase64,
     MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: input.imdsHopLimit, HttpEndpoint: 'enabled' },
+    ...(input.cpuCredits ? { CreditSpecification: { CpuCredits: input.cpuCredits } } : {}),
     BlockDeviceMappings: [
       {
         DeviceName: input.rootDeviceName,
@@ -107,6 +110,7 @@ export function normalizeLaunchTemplateData(d: RequestLaunchTemplateData | Respo
     userDataSha256: d.UserData ? crypto.createHash('sha256').update(d.UserData).digest('hex') : null,
     httpTokens: d.MetadataOptions?.HttpTokens ?? null,
     imdsHopLimit: d.MetadataOptions?.HttpPutResponseHopLimit ?? null,
+    cpuCredits: d.CreditSpecification?.CpuCredits ?? null,
     rootDevice: root?.DeviceName ?? null,
     rootVolumeSize: root?.Ebs?.VolumeSize ?? null,
     rootVolumeType: root?.Ebs?.VolumeType ?? null,

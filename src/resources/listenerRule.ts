@@ -221,7 +221,7 @@ registerUndo(LISTENER_RULE_TYPE, {
         new ModifyRuleCommand({
           RuleArn: data.arn as string,
           Actions: data.actions as Action[],
-          ...(data.conditions ? { Conditions: data.conditions as RuleCondition[] } : {}),
+          ...(data.conditions ? { Conditions: requestConditions(data.conditions as RuleCondition[]) } : {}),
         }),
       );
     } catch (error) {
@@ -229,6 +229,20 @@ registerUndo(LISTENER_RULE_TYPE, {
     }
   },
 });
+
+/**
+ * Conditions as DescribeRules returned them, fit for ModifyRule: DescribeRules gives a host-header or
+ * source-ip condition both as legacy `Values` and as its `*Config`, and ModifyRule refuses the two
+ * together (ValidationError): the `*Config` is kept.
+ */
+export function requestConditions(conditions: RuleCondition[]): RuleCondition[] {
+  return conditions.map((c) => {
+    const hasConfig = Object.keys(c).some((k) => k.endsWith('Config') && (c as Record<string, unknown>)[k] !== undefined);
+    if (!hasConfig || c.Values === undefined) return c;
+    const { Values: _values, ...rest } = c;
+    return rest;
+  });
+}
 
 function buildConditions(hostHeaders: string[], sourceIps: string[] | undefined): RuleCondition[] {
   const c: RuleCondition[] = [{ Field: 'host-header', HostHeaderConfig: { Values: hostHeaders } }];

@@ -4,8 +4,10 @@
 import {
   CreateTargetGroupCommand,
   DeleteTargetGroupCommand,
+  DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
+  ModifyTargetGroupAttributesCommand,
   ModifyTargetGroupCommand,
   type TargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -35,7 +37,12 @@ export interface TargetGroupState {
   healthCheckPath: string;
   loadBalancerArns: string[];
   tags: Record<string, string>;
+  /** deregistration_delay.timeout_seconds; read only when the spec manages it. */
+  deregistrationDelaySeconds?: number;
 }
+
+/** The target group attribute ELBv2 waits on before a deregistered target is gone (default 300 s). */
+export const DEREGISTRATION_DELAY_ATTRIBUTE = 'deregistration_delay.timeout_seconds';
 
 export interface TargetGroupSpec {
   name: string;
@@ -43,6 +50,8 @@ export interface TargetGroupSpec {
   port: number;
   protocol?: 'HTTP' | 'HTTPS';
   healthCheckPath?: string;
+  /** deregistration_delay.timeout_seconds (0-3600); undefined: not managed (left as it is). */
+  deregistrationDelaySeconds?: number;
   /** Ownership tags (clusterTags(...) or sharedTags(...)); a group of this name without them is refused. */
   tags: Tag[];
 }
@@ -98,6 +107,40 @@ export async function findTargetGroupByArn(
   }
 }
 
+/** The deregistration delay of a target group, in seconds (ELBv2's default 300 when the attribute is absent). */
+export async function targetGroupDeregistrationDelay(clients: AwsClients, arn: string): Promise<number> {
+  const res = await clients.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
+  const value = res.Attributes?.find((a) => a.Key === DEREGISTRATION_DELAY_ATTRIBUTE)?.Value;
+  const n = Number(value);
+  return value !== undefined && Number.isFinite(n) ? n : 300;
+}
+
+/**
+ * The longest deregistration delay among target groups, in seconds (0 for none): how long an Auto
+ * Scaling group holds a leaving instance in Terminating before its termination hook runs. A target
+ * group deleted meanwhile counts as 0.
+ */
+export async function longestDeregistrationDelay(clients: AwsClients, arns: string[]): Promise<number> {
+  const delays = await Promise.all(
+    arns.map((arn) =>
+      targetGroupDeregistrationDelay(clients, arn).catch((error: unknown) => {
+        if (isAwsError(error, 'TargetGroupNotFound')) return 0;
+        throw error;
+      }),
+    ),
+  );
+  return Math.max(0, ...delays);
+}
+
+function setDeregistrationDelay(clients: AwsClients, arn: string, seconds: number) {
+  return clients.elbv2.send(
+    new ModifyTargetGroupAttributesCommand({
+      TargetGroupArn: arn,
+      Attributes: [{ Key: DEREGISTRATION_DELAY_ATTRIBUTE, Value: String(seconds) }],
+    }),
+  );
+}
+
 export interface TargetHealthSummary {
   healthy: number;
   total: number;
@@ -146,6 +189,11 @@ registerUndo(TARGET_GROUP_TYPE, {
   },
   async restore(clients, data) {
     try {
+      // One undo record restores one field: the health check path, or the deregistration delay.
+      if (typeof data.deregistrationDelaySeconds === 'number') {
+        await setDeregistrationDelay(clients, data.arn as string, data.deregistrationDelaySeconds);
+        return;
+      }
       await clients.elbv2.send(
         new ModifyTargetGroupCommand({
           TargetGroupArn: data.arn as string,
@@ -190,12 +238,15 @@ export function targetGroupTask(
           'delete the endpoint or cluster that owns it and create it again',
         );
       }
-      return tg;
+      if (spec.deregistrationDelaySeconds === undefined) return tg;
+      return { ...tg, deregistrationDelaySeconds: await targetGroupDeregistrationDelay(ctx.clients, tg.arn) };
     },
     diff(actual) {
       const changes: string[] = [];
       if (actual.healthCheckPath !== healthCheckPath)
         changes.push(`healthCheckPath: ${actual.healthCheckPath} -> ${healthCheckPath}`);
+      if (spec.deregistrationDelaySeconds !== undefined && actual.deregistrationDelaySeconds !== spec.deregistrationDelaySeconds)
+        changes.push(`deregistrationDelay: ${actual.deregistrationDelaySeconds ?? 300}s -> ${spec.deregistrationDelaySeconds}s`);
       return changes.concat(tagDiff(spec.tags, actual.tags));
     },
     async create(ctx) {
@@ -234,7 +285,14 @@ export function targetGroupTask(
       );
       const tg = res.TargetGroups?.[0];
       if (!tg) throw new Error(`CreateTargetGroup returned no target group for ${spec.name}`);
-      return toState(tg, Object.fromEntries(spec.tags.map((t) => [t.Key, t.Value])));
+      const state = toState(tg, Object.fromEntries(spec.tags.map((t) => [t.Key, t.Value])));
+      // CreateTargetGroup takes no attributes: the delay is set right after (undone with the group).
+      const delay = spec.deregistrationDelaySeconds;
+      if (delay === undefined) return state;
+      await journaledWrite(ctx, { action: 'update', type: TARGET_GROUP_TYPE, name: spec.name, id: state.arn }, () =>
+        setDeregistrationDelay(ctx.clients, state.arn, delay),
+      );
+      return { ...state, deregistrationDelaySeconds: delay };
     },
     async update(actual, changes, ctx) {
       let state = actual;
@@ -258,6 +316,25 @@ export function targetGroupTask(
             ),
         );
         state = { ...state, healthCheckPath };
+      }
+      const delay = spec.deregistrationDelaySeconds;
+      if (delay !== undefined && changes.some((c) => c.startsWith('deregistrationDelay'))) {
+        await journaledWrite(
+          ctx,
+          {
+            action: 'update',
+            type: TARGET_GROUP_TYPE,
+            name: spec.name,
+            id: actual.arn,
+            undo: {
+              type: TARGET_GROUP_TYPE,
+              action: 'restore',
+              data: { arn: actual.arn, deregistrationDelaySeconds: actual.deregistrationDelaySeconds ?? 300 },
+            },
+          },
+          () => setDeregistrationDelay(ctx.clients, actual.arn, delay),
+        );
+        state = { ...state, deregistrationDelaySeconds: delay };
       }
       await addElbTags(ctx, TARGET_GROUP_TYPE, spec.name, actual.arn, spec.tags, actual.tags);
       return state;

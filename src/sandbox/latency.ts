@@ -35,7 +35,10 @@ export interface TransitionTimings {
   instanceShutdownMs: number;
   /** Target registration -> healthy (interval x healthy threshold). */
   targetHealthyMs: number;
-  /** Deregistration delay (connection draining) of target groups. */
+  /**
+   * Unused: a deregistered target drains for its target group's own `deregistration_delay.timeout_seconds`
+   * (elbv2.ts), as in ELBv2. Kept so that saved sandbox behaviours and fault files still parse.
+   */
   deregistrationMs: number;
   /** New IAM instance profile / role usable by EC2 and Auto Scaling. */
   iamPropagationMs: number;

@@ -110,6 +110,37 @@ const CASES: Case[] = [
     { message: /is in eu-west-1, but this run is in us-east-1/ },
   ),
   c(['cluster', 'create', 'demo', '--ingress-alb', 'shared', '--ingress-zone', 'not a zone!'], '--ingress-zone'),
+  // seed knobs (issue 17): deregistration delay, ingress source CIDRs, CPU credits
+  c(['cluster', 'create', 'demo', '--ingress-alb', 'shared', '--ingress-zone', 'example.com', '--ingress-deregistration-delay', '3601'], '--ingress-deregistration-delay', {
+    message: /0-3600/,
+  }),
+  c(['cluster', 'create', 'demo', '--ingress-alb', 'shared', '--ingress-zone', 'example.com', '--ingress-deregistration-delay=-1'], '--ingress-deregistration-delay'),
+  c(['cluster', 'create', 'demo', '--ingress-deregistration-delay', '30'], '--ingress-alb'),
+  c(['cluster', 'create', 'demo', '--ingress-alb', 'shared', '--ingress-zone', 'example.com', '--ingress-source-cidr', '10.0.0.1/8'], '--ingress-source-cidr', {
+    message: /host bits set; did you mean 10\.0\.0\.0\/8\?/,
+  }),
+  c(['cluster', 'create', 'demo', '--ingress-alb', 'shared', '--ingress-zone', 'example.com', '--ingress-source-cidr', '2001:db8::/129'], '--ingress-source-cidr'),
+  c(
+    [
+      'cluster', 'create', 'demo', '--ingress-alb', 'shared', '--ingress-zone', 'example.com',
+      ...['10.0.0.0/8', '192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24', '2001:db8::/32'].flatMap((x) => ['--ingress-source-cidr', x]),
+    ],
+    '--ingress-source-cidr',
+    { message: /5 CIDRs, but the ingress rule takes at most 4/ },
+  ),
+  c(['cluster', 'create', 'demo', '--node-type', 'm5.large', '--node-cpu-credits', 'standard'], '--node-cpu-credits', {
+    message: /burstable instance types only .*--node-type is m5\.large/,
+  }),
+  c(['cluster', 'create', 'demo', '--control-plane-cpu-credits', 'turbo'], '--control-plane-cpu-credits', { message: /standard, unlimited/ }),
+  c(['cluster', 'create', '-f', '{dir}/cluster.yaml'], '{dir}/cluster.yaml:3 controlPlaneCpuCredits', {
+    files: { 'cluster.yaml': 'name: demo\ncontrolPlaneType: c5.large\ncontrolPlaneCpuCredits: unlimited\n' },
+  }),
+  c(['cluster', 'create', '-f', '{dir}/cluster.yaml'], '{dir}/cluster.yaml:6 ingress.sourceCidrs[0]', {
+    files: { 'cluster.yaml': 'name: demo\ningress:\n  alb: shared\n  zone: example.com\n  sourceCidrs:\n    - 10.0.0.5/8\n' },
+  }),
+  c(['cluster', 'create', '-f', '{dir}/cluster.yaml'], '{dir}/cluster.yaml:5 ingress.deregistrationDelay', {
+    files: { 'cluster.yaml': 'name: demo\ningress:\n  alb: shared\n  zone: example.com\n  deregistrationDelay: 4000\n' },
+  }),
   c(['cluster', 'create', 'demo', '--wait-timeout', '0s'], '--wait-timeout'),
   c(['cluster', 'create', 'demo', '--wait-timeout', 'soon'], '--wait-timeout'),
   c(['cluster', 'create', 'demo', '--region', 'us-east'], '--region'),
@@ -186,6 +217,11 @@ const CASES: Case[] = [
   c(['nodegroup', 'add', 'demo', 'ng', '--ami', 'ami-zz'], '--ami'),
   c(['nodegroup', 'add', 'demo', 'ng', '--label', 'a=b c'], '--label'),
   c(['nodegroup', 'add', 'demo', 'ng', '--imds-hop-limit', '65'], '--imds-hop-limit'),
+  c(['nodegroup', 'add', 'demo', 'ng', '--node-type', 'c6g.large', '--node-cpu-credits', 'unlimited'], '--node-cpu-credits', { message: /c6g\.large/ }),
+  c(['nodegroup', 'add', 'demo', 'ng', '-f', '{dir}/group.yaml'], '{dir}/group.yaml:2 cpuCredits', {
+    files: { 'group.yaml': 'instanceType: m5.large\ncpuCredits: standard\n' },
+  }),
+  c(['controlplane', 'add', 'demo', 'cp2', '--control-plane-type', 'm5.large', '--control-plane-cpu-credits', 'standard'], '--control-plane-cpu-credits'),
   c(['nodegroup', 'add', 'demo', 'ng', '-f', '{dir}/group.yaml'], '{dir}/group.yaml:2 instanceType', {
     files: { 'group.yaml': 'count: 1\ninstanceType: x\n' },
   }),

@@ -13,6 +13,14 @@ import { CreateSubnetCommand, CreateTagsCommand, CreateVpcCommand } from '@aws-s
 import { CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeRulesCommand,
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+  type Rule,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { gunzipSync } from 'node:zlib';
 import { AccountReader, type Inventory, type InventoryItem } from '../helpers/awsInventory';
 import { emulatorCli, explain, type JsonResult, reportAssertionCount } from '../helpers/emulatorCli';
@@ -227,6 +235,48 @@ maybe('lifecycle against moto', () => {
     expect(rule.tags['k3sctl.io/cluster']).toBe(CLUSTER);
   });
 
+  test('seed knobs: ingress deregistration delay and source CIDRs changed in place, CPU credits by a new launch template version', async () => {
+    const ingressArgs = ['cluster', 'create', CLUSTER, '--vpc', 'lab', '--control-planes', '3', '--nodes', '2', '--ingress-alb', 'shared', '--ingress-zone', 'example.test'];
+    const tgArn = (await reader.elb.send(new DescribeTargetGroupsCommand({ Names: ['k3s-demo-ing'] }))).TargetGroups![0].TargetGroupArn!;
+    const delay = async () =>
+      (await reader.elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tgArn }))).Attributes!.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value;
+    const rule = async () => {
+      const lb = (await reader.elb.send(new DescribeLoadBalancersCommand({ Names: ['shared'] }))).LoadBalancers![0];
+      const listener = (await reader.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners!.find((l) => l.Port === 443)!;
+      const rules = (await reader.elb.send(new DescribeRulesCommand({ ListenerArn: listener.ListenerArn }))).Rules!;
+      return rules.find((r) => JSON.stringify(r.Conditions).includes('*--demo.us-east-1.example.test'))!;
+    };
+    const sources = (r: Rule) => {
+      const c = r.Conditions!.find((x) => x.Field === 'source-ip');
+      return [...(c?.SourceIpConfig?.Values ?? c?.Values ?? [])].sort();
+    };
+    const credits = async () =>
+      (await reader.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateName: NODES_ASG, Versions: ['$Default'] }))).LaunchTemplateVersions![0].LaunchTemplateData!
+        .CreditSpecification?.CpuCredits;
+    // The cluster made by the previous step has the default delay and no source restriction.
+    expect(await delay()).toBe('60');
+    const first = await rule();
+    expect(sources(first)).toEqual([]);
+
+    let res = await k3([...ingressArgs, '--ingress-deregistration-delay', '30', '--ingress-source-cidr', '203.0.113.0/24', '--ingress-source-cidr', '2001:db8::/32', '--node-cpu-credits', 'standard', '--no-wait', '--yes']);
+    ok(res);
+    expect(await delay()).toBe('30');
+    const restricted = await rule();
+    expect(restricted.RuleArn).toBe(first.RuleArn);
+    expect(sources(restricted)).toEqual(['2001:db8::/32', '203.0.113.0/24']);
+    expect(await credits()).toBe('standard');
+    res = await k3([...ingressArgs, '--ingress-deregistration-delay', '30', '--ingress-source-cidr', '203.0.113.0/24', '--ingress-source-cidr', '2001:db8::/32', '--node-cpu-credits', 'standard', '--no-wait', '--yes']);
+    ok(res);
+    expect(res.json.apiCalls?.write).toBe(0);
+
+    // Back to the defaults: delay 60, any source, no CreditSpecification (a new version again).
+    res = await k3([...ingressArgs, '--no-wait', '--yes']);
+    ok(res);
+    expect(await delay()).toBe('60');
+    expect(sources(await rule())).toEqual([]);
+    expect(await credits()).toBeUndefined();
+  });
+
   test('endpoint create, describe, weight, delete', async () => {
     let res = await k3(['endpoint', 'create', 'blog', '--zone', 'example.test', '--alb', 'shared', '--cluster', CLUSTER, '--yes']);
     ok(res);
@@ -268,11 +318,14 @@ maybe('lifecycle against moto', () => {
 
   test('upgrade: a new launch template version with the new k3s, pinned, every instance replaced', async () => {
     const old = (await clusterInstances()).map((i) => i.key);
-    const ltBefore = item(await reader.inventory(), 'AWS::EC2::LaunchTemplate', CP_ASG)!.attrs.latestVersion as number;
+    // Per group: the node group's template has more versions (the seed knobs step changed its CPU credits twice).
+    const invBefore = await reader.inventory();
+    const latestBefore = Object.fromEntries([CP_ASG, NODES_ASG].map((asg) => [asg, item(invBefore, 'AWS::EC2::LaunchTemplate', asg)!.attrs.latestVersion as number]));
     const res = await k3(['upgrade', CLUSTER, '--k3s-version', 'v1.32.2+k3s1', '--yes']);
     ok(res);
     const inv = await reader.inventory();
     for (const asg of [CP_ASG, NODES_ASG]) {
+      const ltBefore = latestBefore[asg];
       const lt = item(inv, 'AWS::EC2::LaunchTemplate', asg)!;
       expect(lt.attrs.latestVersion).toBe(ltBefore + 1);
       expect(item(inv, 'AWS::AutoScaling::AutoScalingGroup', asg)!.attrs.launchTemplateVersion).toBe(String(ltBefore + 1));

@@ -431,7 +431,20 @@ describe('sandbox Auto Scaling', () => {
     );
     sb.advance(5_000);
     expect(Object.values(await health()).sort()).toEqual(['draining', 'healthy']);
-    sb.advance(10_000);
+    // ELB connection draining: the leaving instance waits in Terminating for the deregistration delay
+    // (300 s by default) before it is terminated.
+    const leaving = (await group('ingress'))!.Instances!.find((i) => i.LifecycleState !== 'InService')!;
+    expect(leaving.LifecycleState).toBe('Terminating');
+    const activities = await c.autoscaling.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: 'ingress' }));
+    expect(activities.Activities![0].StatusCode).toBe('WaitingForELBConnectionDraining');
+    sb.advance(290_000);
+    expect((await group('ingress'))!.Instances!.map((i) => i.InstanceId)).toContain(leaving.InstanceId);
+    sb.advance(20_000);
+    // Drained: EC2 terminates it (no hook on this group), and it leaves the group once terminated.
+    const after = (await group('ingress'))!.Instances!.find((i) => i.InstanceId === leaving.InstanceId);
+    expect(after?.LifecycleState ?? 'gone').not.toBe('Terminating');
+    sb.advance(2 * MINUTE);
+    expect((await group('ingress'))!.Instances!.map((i) => i.InstanceId)).not.toContain(leaving.InstanceId);
     const remaining = (await group('ingress'))!
       .Instances!.filter((i) => i.LifecycleState === 'InService')
       .map((i) => i.InstanceId as string);
@@ -470,7 +483,8 @@ describe('sandbox Auto Scaling', () => {
     });
     sb.advance(MINUTE);
     const first = (await group('sick'))!.Instances![0].InstanceId;
-    sb.advance(2 * MINUTE);
+    // Marked unhealthy, then out of the group once its target group's deregistration delay (300 s) passed.
+    sb.advance(2 * MINUTE + 5 * MINUTE);
     const ids = (await group('sick'))!.Instances!.map((i) => i.InstanceId);
     expect(ids).not.toContain(first);
     expect(ids.length).toBeGreaterThanOrEqual(1);

@@ -402,6 +402,9 @@ describe('sandbox ELBv2', () => {
     });
     await c.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: tg, Targets: [{ Id: bad }] }));
     expect((await health())[bad]).toEqual(['draining', 'Target.DeregistrationInProgress']);
+    // Draining lasts the target group's deregistration delay (300 s unless set), then the target is gone.
+    sb.advance(290_000);
+    expect((await health())[bad]).toEqual(['draining', 'Target.DeregistrationInProgress']);
     sb.advance(10_000);
     expect(await health()).toEqual({ [good]: ['healthy', undefined] });
     await expect(

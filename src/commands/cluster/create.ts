@@ -30,6 +30,16 @@ export const groupSelectionFlags = {
   'dry-run': dryRunFlag(),
 };
 
+/** `--control-plane-cpu-credits` / `--node-cpu-credits`: also in `controlplane add` / `nodegroup add`. */
+export const controlPlaneCpuCreditsFlag = Flags.string({
+  description: 'CPU credits of burstable control-plane types (t2/t3/t3a/t4g): standard or unlimited (default: EC2\'s for the family)',
+  env: 'K3SCTL_CONTROL_PLANE_CPU_CREDITS',
+});
+export const nodeCpuCreditsFlag = Flags.string({
+  description: 'CPU credits of burstable node types (t2/t3/t3a/t4g): standard or unlimited (default: EC2\'s for the family)',
+  env: 'K3SCTL_NODE_CPU_CREDITS',
+});
+
 /** `--wait-timeout`: a duration longer than zero (`--no-wait` is how not to wait). */
 function parseWaitTimeout(text: string, field: string): number {
   const ms = parseDuration(text, field);
@@ -56,8 +66,10 @@ export default class ClusterCreate extends BaseCommand<typeof ClusterCreate> {
     ...groupSelectionFlags,
     'control-planes': Flags.integer({ description: 'control-plane count, odd (default 3)', env: 'K3SCTL_CONTROL_PLANES' }),
     'control-plane-type': Flags.string({ description: 'control-plane instance type (default t3.medium)', env: 'K3SCTL_CONTROL_PLANE_TYPE' }),
+    'control-plane-cpu-credits': controlPlaneCpuCreditsFlag,
     nodes: Flags.integer({ description: 'node count (default 2)', env: 'K3SCTL_NODES' }),
     'node-type': Flags.string({ description: 'node instance type (default t3.medium)', env: 'K3SCTL_NODE_TYPE' }),
+    'node-cpu-credits': nodeCpuCreditsFlag,
     'key-name': Flags.string({ description: 'EC2 key pair for SSH', env: 'K3SCTL_KEY_NAME' }),
     'ssh-cidr': Flags.string({ description: 'CIDR allowed to SSH (22) (repeatable; none by default)', multiple: true }),
     'api-cidr': Flags.string({ description: 'CIDR allowed to the Kubernetes API (6443) (repeatable; none by default)', multiple: true }),
@@ -65,6 +77,14 @@ export default class ClusterCreate extends BaseCommand<typeof ClusterCreate> {
     spot: Flags.boolean({ description: 'run the node group on spot instances', env: 'K3SCTL_SPOT' }),
     'ingress-alb': Flags.string({ description: 'ALB (ARN or name) for the automatic ingress *--NAME.REGION.ZONE', env: 'K3SCTL_INGRESS_ALB' }),
     'ingress-zone': Flags.string({ description: 'hosted zone (id or name) of the automatic ingress', env: 'K3SCTL_INGRESS_ZONE' }),
+    'ingress-deregistration-delay': Flags.integer({
+      description: 'seconds the ingress target group lets in-flight requests finish on a leaving instance, 0-3600 (default 60)',
+      env: 'K3SCTL_INGRESS_DEREGISTRATION_DELAY',
+    }),
+    'ingress-source-cidr': Flags.string({
+      description: 'client CIDR (IPv4 or IPv6) the automatic ingress rule accepts (repeatable, at most 4; default: any)',
+      multiple: true,
+    }),
     preflight: Flags.boolean({
       description: 'before the first write, check the caller\'s permissions and the EC2 vCPU quota (as k3sctl doctor does); --no-preflight skips it',
       default: true,
@@ -85,7 +105,9 @@ export default class ClusterCreate extends BaseCommand<typeof ClusterCreate> {
       parse: (text, name, flag) => cfg.parseClusterSpecFile('cluster', text, name, flag),
       flagOf: cfg.CLUSTER_FLAGS,
       argument: 'name',
-      flagValues: { ingress: { alb: f['ingress-alb'], zone: f['ingress-zone'] } },
+      flagValues: {
+        ingress: { alb: f['ingress-alb'], zone: f['ingress-zone'], deregistrationDelay: f['ingress-deregistration-delay'], sourceCidrs: f['ingress-source-cidr'] },
+      },
       fromFlags: {
         name: this.args.name,
         region: f.region,
@@ -100,8 +122,10 @@ export default class ClusterCreate extends BaseCommand<typeof ClusterCreate> {
         os: f.os as 'al2023' | undefined,
         controlPlanes: f['control-planes'],
         controlPlaneType: f['control-plane-type'],
+        controlPlaneCpuCredits: f['control-plane-cpu-credits'] as 'standard' | undefined,
         nodes: f.nodes,
         nodeType: f['node-type'],
+        nodeCpuCredits: f['node-cpu-credits'] as 'standard' | undefined,
         k3sVersion: f['k3s-version'],
         keyName: f['key-name'],
         sshCidrs: f['ssh-cidr'],
@@ -116,8 +140,14 @@ export default class ClusterCreate extends BaseCommand<typeof ClusterCreate> {
         imdsHopLimit: f['imds-hop-limit'],
       },
     });
-    if (f['ingress-alb'] || f['ingress-zone'] || input.ingress) {
-      input.ingress = { alb: f['ingress-alb'] ?? input.ingress?.alb ?? '', zone: f['ingress-zone'] ?? input.ingress?.zone ?? '' };
+    const ingressFlags = [f['ingress-alb'], f['ingress-zone'], f['ingress-deregistration-delay'], f['ingress-source-cidr']];
+    if (ingressFlags.some((v) => v !== undefined) || input.ingress) {
+      input.ingress = {
+        alb: f['ingress-alb'] ?? input.ingress?.alb ?? '',
+        zone: f['ingress-zone'] ?? input.ingress?.zone ?? '',
+        deregistrationDelay: f['ingress-deregistration-delay'] ?? input.ingress?.deregistrationDelay,
+        sourceCidrs: f['ingress-source-cidr'] ?? input.ingress?.sourceCidrs,
+      };
     }
     if (!input.name) this.requireFlags(['NAME'], 'the cluster name is neither an argument nor in the file');
     // Every local check before the first call: the spec is built before the clients are.

@@ -21,7 +21,11 @@ export default class ClusterDescribe extends BaseCommand<typeof ClusterDescribe>
       const lines = [
         `cluster ${result.name} (${result.region}, ${result.vpcId ?? 'no configuration'}), k3s ${result.k3sVersion ?? '?'}`,
       ];
-      if (result.ingress) lines.push(`ingress: ${result.ingress.host} via ${result.ingress.alb}`);
+      if (result.ingress) {
+        const from = result.ingress.sourceCidrs.length ? result.ingress.sourceCidrs.join(', ') : 'any source';
+        const delay = result.ingress.deregistrationDelaySeconds === undefined ? '' : `, deregistration delay ${result.ingress.deregistrationDelaySeconds}s`;
+        lines.push(`ingress: ${result.ingress.host} via ${result.ingress.alb} (from ${from}${delay})`);
+      }
       lines.push(
         renderTable(
           ['GROUP', 'ROLE', 'TYPE', 'DESIRED', 'LT VERSION', 'INSTANCES'],

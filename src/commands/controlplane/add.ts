@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base';
-import { groupSelectionFlags } from '../cluster/create';
+import { controlPlaneCpuCreditsFlag, groupSelectionFlags } from '../cluster/create';
 import { renderGroupResult, runGroupAdd, type GroupCommandContext } from '../nodegroup/add';
 
 export default class ControlplaneAdd extends BaseCommand<typeof ControlplaneAdd> {
@@ -14,6 +14,7 @@ export default class ControlplaneAdd extends BaseCommand<typeof ControlplaneAdd>
     ...groupSelectionFlags,
     'control-planes': Flags.integer({ description: 'instance count, odd (default 1)', aliases: ['count'], env: 'K3SCTL_CONTROL_PLANES' }),
     'control-plane-type': Flags.string({ description: 'instance type (default t3.medium)', aliases: ['instance-type'], env: 'K3SCTL_CONTROL_PLANE_TYPE' }),
+    'control-plane-cpu-credits': controlPlaneCpuCreditsFlag,
   };
 
   async run(): Promise<object> {
@@ -25,7 +26,7 @@ export default class ControlplaneAdd extends BaseCommand<typeof ControlplaneAdd>
       specInput: (o) => this.specInput(o),
       asGiven: (flag) => this.asGiven(flag),
     };
-    const result = await runGroupAdd(context, 'control-plane', this.args.cluster!, this.args.group!, f, f['control-planes'], f['control-plane-type']);
+    const result = await runGroupAdd(context, 'control-plane', this.args.cluster!, this.args.group!, f, f['control-planes'], f['control-plane-type'], f['control-plane-cpu-credits']);
     this.output(result, () => renderGroupResult(result));
     return result;
   }

@@ -6,7 +6,7 @@ import type { SpecInput } from '../../config/specFile';
 import type { GroupWriteResult } from '../../orchestration/workflows/groupAdd';
 import type { WorkflowDeps } from '../../orchestration/deps';
 import { renderChanges, type SpecInputOptions } from '../../cli/base';
-import { groupSelectionFlags } from '../cluster/create';
+import { groupSelectionFlags, nodeCpuCreditsFlag } from '../cluster/create';
 
 type GroupFlags = {
   [K in keyof typeof groupSelectionFlags]?: unknown;
@@ -33,6 +33,7 @@ export async function runGroupAdd(
   f: GroupFlags,
   count: number | undefined,
   instanceType: string | undefined,
+  cpuCredits?: string,
 ): Promise<GroupWriteResult & { run: string; changes: PlannedChange[] }> {
   const cfg = await import('../../config/cluster');
   const { validateClusterName } = await import('../../config/names');
@@ -45,6 +46,7 @@ export async function runGroupAdd(
       name: group,
       count,
       instanceType,
+      cpuCredits: cpuCredits as 'standard' | undefined,
       subnetIds: f['subnet-id'] as string[] | undefined,
       subnetFilters: cfg.parseFilters(f['subnet-filter'] as string[] | undefined, cmd.asGiven('--subnet-filter')),
       ami: f.ami as string | undefined,
@@ -95,6 +97,7 @@ export default class NodegroupAdd extends BaseCommand<typeof NodegroupAdd> {
     nodes: Flags.integer({ description: 'instance count (default 2)', aliases: ['count'], env: 'K3SCTL_NODES' }),
     'node-type': Flags.string({ description: 'instance type (default t3.medium)', aliases: ['instance-type'], env: 'K3SCTL_NODE_TYPE' }),
     spot: Flags.boolean({ description: 'run on spot instances', env: 'K3SCTL_SPOT' }),
+    'node-cpu-credits': nodeCpuCreditsFlag,
   };
 
   private groupContext(): GroupCommandContext {
@@ -109,7 +112,7 @@ export default class NodegroupAdd extends BaseCommand<typeof NodegroupAdd> {
 
   async run(): Promise<object> {
     const f = this.flags;
-    const result = await runGroupAdd(this.groupContext(), 'node', this.args.cluster!, this.args.group!, f, f.nodes, f['node-type']);
+    const result = await runGroupAdd(this.groupContext(), 'node', this.args.cluster!, this.args.group!, f, f.nodes, f['node-type'], f['node-cpu-credits']);
     this.output(result, () => renderGroupResult(result));
     return result;
   }

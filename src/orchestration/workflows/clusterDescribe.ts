@@ -70,7 +70,15 @@ export interface ClusterDescription {
   outOfDate: number;
   /** Every recorded bootstrap failure, newest first (also of instances the groups already replaced). */
   bootstrapFailures: RecordedBootstrapFailure[];
-  ingress: { host: string; alb: string; targetGroup: string } | null;
+  ingress: {
+    host: string;
+    alb: string;
+    targetGroup: string;
+    /** Client CIDRs the ingress rule accepts (its `source-ip` condition); empty: any. */
+    sourceCidrs: string[];
+    /** The target group's deregistration delay as declared; absent for a cluster created before the setting. */
+    deregistrationDelaySeconds?: number;
+  } | null;
   apiCalls: { read: number; write: number };
 }
 
@@ -169,6 +177,8 @@ export async function clusterDescribe(deps: WorkflowDeps, cluster: string): Prom
           host: config.ingress.host,
           alb: config.ingress.albName,
           targetGroup: names.ingressTargetGroup(cluster),
+          sourceCidrs: config.ingress.sourceCidrs ?? [],
+          ...(config.ingress.deregistrationDelaySeconds !== undefined ? { deregistrationDelaySeconds: config.ingress.deregistrationDelaySeconds } : {}),
         }
       : null,
     apiCalls: deps.clients.calls.snapshot(),

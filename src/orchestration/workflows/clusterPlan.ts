@@ -25,6 +25,7 @@ import {
   serializeStoredGroup,
   type ClusterSpec,
   type GroupSpec,
+  type IngressSpec,
   type StoredClusterConfig,
   type StoredGroup,
   type StoredIngress,
@@ -165,12 +166,13 @@ export async function resolveGroups(
       rootVolumeSize: g.rootVolumeSize,
       rootVolumeType: g.rootVolumeType,
       imdsHopLimit: g.imdsHopLimit,
+      ...(g.cpuCredits ? { cpuCredits: g.cpuCredits } : {}),
     });
   }
   return out;
 }
 
-async function resolveIngress(clients: AwsClients, cluster: string, region: string, vpcId: string, ingress: { alb: string; zone: string }): Promise<StoredIngress> {
+async function resolveIngress(clients: AwsClients, cluster: string, region: string, vpcId: string, ingress: IngressSpec): Promise<StoredIngress> {
   const lb = await findLoadBalancer(clients, ingress.alb, '--ingress-alb');
   if (lb.vpcId && lb.vpcId !== vpcId) {
     throw new UserError(`ALB ${lb.name} is in VPC ${lb.vpcId}, the cluster in ${vpcId}`, 'use an ALB of the cluster VPC', '--ingress-alb');
@@ -186,6 +188,8 @@ async function resolveIngress(clients: AwsClients, cluster: string, region: stri
     zoneName: zone.name,
     host: names.ingressHost(cluster, region, zone.name),
     instanceSecurityGroupId: downstream?.groupId,
+    deregistrationDelaySeconds: ingress.deregistrationDelaySeconds,
+    ...(ingress.sourceCidrs.length ? { sourceCidrs: ingress.sourceCidrs } : {}),
   };
 }
 
@@ -382,7 +386,15 @@ export function baselineTasks(config: StoredClusterConfig): Task[] {
   if (config.ingress) {
     tasks.push(
       targetGroupTask(
-        { name: names.ingressTargetGroup(cluster), vpcId: config.vpcId, port: 80, protocol: 'HTTP', healthCheckPath: '/ping', tags: clusterTags(cluster, 'ingress', { name: names.ingressTargetGroup(cluster) }) },
+        {
+          name: names.ingressTargetGroup(cluster),
+          vpcId: config.vpcId,
+          port: 80,
+          protocol: 'HTTP',
+          healthCheckPath: '/ping',
+          deregistrationDelaySeconds: config.ingress.deregistrationDelaySeconds,
+          tags: clusterTags(cluster, 'ingress', { name: names.ingressTargetGroup(cluster) }),
+        },
         TASK.ingressTargetGroup,
       ) as Task,
       listenerRuleTask(
@@ -390,6 +402,7 @@ export function baselineTasks(config: StoredClusterConfig): Task[] {
           name: config.ingress.host,
           listenerArn: config.ingress.listenerArn,
           hostHeaders: [config.ingress.host],
+          sourceIps: config.ingress.sourceCidrs ?? [],
           forward: [{ targetGroupKey: TASK.ingressTargetGroup, weight: 1 }],
           tags: clusterTags(cluster, 'ingress', { name: config.ingress.host }),
         },
@@ -434,6 +447,7 @@ export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extr
         rootVolumeSize: group.rootVolumeSize,
         rootVolumeType: group.rootVolumeType,
         imdsHopLimit: group.imdsHopLimit ?? LEGACY_IMDS_HOP_LIMIT,
+        cpuCredits: group.cpuCredits,
         instanceTags: clusterTags(cluster, group.role, { group: group.name, name: instanceName }),
       };
     },

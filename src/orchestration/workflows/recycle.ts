@@ -26,7 +26,7 @@ import {
   terminateInstanceInGroup,
   terminationsAbandoned,
 } from '../../resources/autoScalingInstance';
-import { targetGroupNameOfArn } from '../../resources/targetGroup';
+import { longestDeregistrationDelay, targetGroupNameOfArn } from '../../resources/targetGroup';
 import type { WorkflowDeps } from '../deps';
 import { listRuns } from '../engine/rollback';
 import { runWorkflow, type Run, type WorkflowResult } from '../engine/run';
@@ -84,6 +84,12 @@ export interface RecycleGroupSummary {
   original: Capacity;
   /** Set when this run finishes an earlier run's unfinished replacement. */
   resuming?: { run: string; since: string };
+  /**
+   * The longest deregistration delay of the group's target groups (seconds): a terminated instance
+   * waits that long in Terminating (ELB connection draining) before its drain hook runs, so the drain
+   * gate allows it on top of --drain-timeout.
+   */
+  deregistrationDelaySeconds?: number;
 }
 
 export interface RecycleResult {
@@ -241,6 +247,8 @@ interface GateTarget {
 class GroupRecycler {
   private readonly healthTimeoutMs: number;
   private readonly drainTimeoutMs: number;
+  /** By Auto Scaling group: the longest deregistration delay of its target groups, in ms. */
+  private readonly connectionDrainingMs = new Map<string, number>();
   private readinessSkipped = false;
 
   constructor(
@@ -269,8 +277,13 @@ class GroupRecycler {
         const group = await this.waitSettled(ctx, initial);
         const fresh = planGroup(group, this.spec);
         const index = this.result.groups.findIndex((g) => g.autoScalingGroupName === name);
-        if (index >= 0) this.result.groups[index] = summarize(fresh);
-        if (!hasWork(fresh)) return fresh;
+        if (!hasWork(fresh)) {
+          if (index >= 0) this.result.groups[index] = summarize(fresh);
+          return fresh;
+        }
+        const delaySeconds = await longestDeregistrationDelay(ctx.clients, fresh.targetGroupArns);
+        this.connectionDrainingMs.set(name, delaySeconds * 1000);
+        if (index >= 0) this.result.groups[index] = { ...summarize(fresh), ...(fresh.targetGroupArns.length ? { deregistrationDelaySeconds: delaySeconds } : {}) };
         capacity = capacityOf(group);
         const toSuspend = RECYCLE_SUSPENDED_PROCESSES.filter((p) => !group.suspendedProcesses.includes(p));
         suspended = [...new Set([...(group.replacement?.suspended ?? []), ...toSuspend])];
@@ -350,7 +363,14 @@ class GroupRecycler {
           batch.terminate.map((id, i) => terminateInstanceInGroup(ctx, name, id, i < batch.decrement)),
         );
         capacity = { ...capacity, desired: capacity.desired - batch.decrement };
-        this.phase(ctx, batch.terminate, 'draining');
+        const elbDraining = this.connectionDrainingMs.get(name) ?? 0;
+        this.phase(
+          ctx,
+          batch.terminate,
+          elbDraining > 0
+            ? `draining (the target groups' ${elbDraining / 1000}s deregistration delay, then the node drain)`
+            : 'draining',
+        );
         const replaced = batch.terminate.length - batch.decrement;
         let fresh: string[] = [];
         // Replacements launch while the old instances drain: one poll watches both.
@@ -419,6 +439,14 @@ class GroupRecycler {
     });
   }
 
+  /**
+   * How long a terminated instance of `groupName` may take to drain and leave: --drain-timeout, plus the
+   * deregistration delay its target groups hold it in Terminating first (ELB connection draining).
+   */
+  private drainTimeoutFor(groupName: string): number {
+    return this.drainTimeoutMs + (this.connectionDrainingMs.get(groupName) ?? 0);
+  }
+
   private phase(ctx: RunContext, ids: string[], message: string): void {
     ctx.events.emit({ kind: 'step-update', key: '', message: `${ids.join(', ') || 'canary'}: ${message}` });
   }
@@ -468,7 +496,7 @@ class GroupRecycler {
       ctx,
       {
         what: `${ids.join(', ')} of ${plan.autoScalingGroupName} to drain and leave (gate: drain)`,
-        timeoutMs: this.drainTimeoutMs,
+        timeoutMs: this.drainTimeoutFor(plan.autoScalingGroupName),
         signal: ctx.signal,
         ...POLL,
       },
@@ -492,7 +520,7 @@ class GroupRecycler {
       ctx,
       {
         what: `replaced instances to leave ${plan.autoScalingGroupName}`,
-        timeoutMs: this.drainTimeoutMs,
+        timeoutMs: this.drainTimeoutFor(plan.autoScalingGroupName),
         signal: ctx.signal,
         ...POLL,
       },
@@ -528,7 +556,8 @@ class GroupRecycler {
       g.instances.filter((i) => !target.known.has(i.instanceId) && !/^Terminat/.test(i.lifecycleState));
     const inServiceWhat = `${target.count} new instance(s) InService (${about}; gate: InService)`;
     const drainWhat = drain ? `${drain.ids.join(', ')} of ${name} to drain and leave (gate: drain)` : '';
-    const deadline = Math.max(started + this.healthTimeoutMs, drain ? drain.since + this.drainTimeoutMs : 0);
+    const drainTimeoutMs = this.drainTimeoutFor(name);
+    const deadline = Math.max(started + this.healthTimeoutMs, drain ? drain.since + drainTimeoutMs : 0);
 
     const inService = await waitFor<string[]>(
       ctx,
@@ -551,8 +580,8 @@ class GroupRecycler {
           : [];
         const seenOld = still.map((i) => `${i.instanceId} ${i.lifecycleState}`).join(', ') || 'gone';
         const now = ctx.clock.now();
-        if (drain && still.length > 0 && now >= drain.since + this.drainTimeoutMs)
-          throw new WaitTimeoutError(drainWhat, seenOld, this.drainTimeoutMs);
+        if (drain && still.length > 0 && now >= drain.since + drainTimeoutMs)
+          throw new WaitTimeoutError(drainWhat, seenOld, drainTimeoutMs);
         if (ready.length < target.count && now >= started + this.healthTimeoutMs)
           throw new WaitTimeoutError(inServiceWhat, seenNew, this.healthTimeoutMs);
         return {

@@ -37,9 +37,9 @@ const CLUSTER_READS = [
   ...iam('GetRole', 'GetRolePolicy', 'ListRolePolicies', 'ListAttachedRolePolicies', 'GetInstanceProfile'),
 ];
 /** Reading a cluster's automatic ingress (its target group and listener rule on a shared ALB, the hosted zone). */
-const INGRESS_READS = [...elb('DescribeLoadBalancers', 'DescribeListeners', 'DescribeRules', 'DescribeTargetGroups', 'DescribeTargetHealth', 'DescribeTags'), ...route53('ListHostedZonesByName', 'GetHostedZone')];
+const INGRESS_READS = [...elb('DescribeLoadBalancers', 'DescribeListeners', 'DescribeRules', 'DescribeTargetGroups', 'DescribeTargetGroupAttributes', 'DescribeTargetHealth', 'DescribeTags'), ...route53('ListHostedZonesByName', 'GetHostedZone')];
 /** Writing (and undoing) a cluster's automatic ingress. */
-const INGRESS_WRITES = elb('CreateTargetGroup', 'ModifyTargetGroup', 'DeleteTargetGroup', 'CreateRule', 'ModifyRule', 'DeleteRule', 'AddTags');
+const INGRESS_WRITES = elb('CreateTargetGroup', 'ModifyTargetGroup', 'ModifyTargetGroupAttributes', 'DeleteTargetGroup', 'CreateRule', 'ModifyRule', 'DeleteRule', 'AddTags');
 /** Writing a group (launch template + Auto Scaling group launching it) and undoing that. */
 const GROUP_WRITES = [
   ...ec2('CreateLaunchTemplate', 'CreateLaunchTemplateVersion', 'ModifyLaunchTemplate', 'DeleteLaunchTemplate', 'DeleteLaunchTemplateVersions', 'CreateTags', 'RunInstances'),
@@ -54,7 +54,8 @@ const RUN_COMMAND = [...ssm('SendCommand', 'GetCommandInvocation', 'DescribeInst
 const REPLACEMENT = [
   ...asg('DescribeAutoScalingGroups', 'DescribeAutoScalingInstances', 'DescribeScalingActivities', 'UpdateAutoScalingGroup', 'SuspendProcesses', 'ResumeProcesses', 'TerminateInstanceInAutoScalingGroup', 'CreateOrUpdateTags', 'DeleteTags'),
   ...ec2('DescribeInstances', 'DescribeLaunchTemplates', 'DescribeLaunchTemplateVersions'),
-  ...elb('DescribeTargetHealth'),
+  // The target groups' deregistration delay: how long a leaving instance stays in Terminating.
+  ...elb('DescribeTargetHealth', 'DescribeTargetGroupAttributes'),
   ...ssm('GetParametersByPath', 'GetParameter'),
   ...RUN_COMMAND,
 ];

@@ -20,6 +20,7 @@ import {
   type SbInstance,
 } from './ec2';
 import {
+  connectionDrainingMs,
   deregisterTargetsInternal,
   describeSubnetsInternal,
   registerTargetsInternal,
@@ -110,6 +111,11 @@ interface GroupInstance {
   activityId: string;
   /** Termination skips the EC2 call (the instance is already gone or going). */
   ec2Gone?: boolean;
+  /**
+   * ELB connection draining: until then the instance stays in Terminating (its target groups'
+   * deregistration delay), then its termination hooks run (unless `skipHooks`) or EC2 terminates it.
+   */
+  connectionDraining?: { until: number; skipHooks: boolean };
 }
 
 interface Activity {
@@ -121,7 +127,13 @@ interface Activity {
   StartTime: number;
   EndTime?: number;
   StatusCode:
-    'InProgress' | 'Successful' | 'Failed' | 'Cancelled' | 'WaitingForSpotInstanceId' | 'PreInService';
+    | 'InProgress'
+    | 'Successful'
+    | 'Failed'
+    | 'Cancelled'
+    | 'WaitingForSpotInstanceId'
+    | 'PreInService'
+    | 'WaitingForELBConnectionDraining';
   StatusMessage?: string;
   Progress: number;
   Details: string;
@@ -643,6 +655,12 @@ function advanceInstance(ctx: SandboxContext, g: Group, i: GroupInstance, t: num
       endActivity(ctx, i.activityId, when, 'Successful');
     }
   }
+  if (i.lifecycle === 'Terminating' && i.connectionDraining && t >= i.connectionDraining.until) {
+    const until = i.connectionDraining.until;
+    const activity = state(ctx).activities.find((a) => a.ActivityId === i.activityId);
+    if (activity?.StatusCode === 'WaitingForELBConnectionDraining') activity.StatusCode = 'InProgress';
+    afterConnectionDraining(ctx, g, i, until, i.connectionDraining.skipHooks);
+  }
   if (i.lifecycle === 'Terminating:Wait') {
     const s = settleActions(i, t);
     if (s.done) {
@@ -677,12 +695,34 @@ function startTermination(
     startActivity(ctx, g, t, `Terminating EC2 instance: ${i.InstanceId}`, `At ${iso(t)} ${cause}.`);
   endActivity(ctx, i.activityId, t, 'Cancelled');
   i.activityId = activity.ActivityId;
-  for (const tg of g.targetGroupArns) deregisterTargetsInternal(c, tg, [i.InstanceId]);
   const inst = peekInstance(c, i.InstanceId);
   const ec2 = ec2StateAt(inst, t);
   const gone = ec2 === 'terminated' || ec2 === 'shutting-down';
   i.ec2Gone = gone;
-  const hooks = gone || options.skipHooks ? [] : hooksFor(g, TERMINATING);
+  // Deregistered first; while its target groups drain connections (their deregistration delay) the
+  // instance waits in Terminating, and only then do the termination hooks run.
+  const drainingMs = gone ? 0 : connectionDrainingMs(c, g.targetGroupArns, i.InstanceId);
+  for (const tg of g.targetGroupArns) deregisterTargetsInternal(c, tg, [i.InstanceId]);
+  if (drainingMs > 0) {
+    i.lifecycle = 'Terminating';
+    i.actions = [];
+    i.connectionDraining = { until: t + drainingMs, skipHooks: options.skipHooks === true };
+    activity.StatusCode = 'WaitingForELBConnectionDraining';
+    return activity;
+  }
+  afterConnectionDraining(ctx, g, i, t, options.skipHooks === true);
+  return activity;
+}
+
+/** The termination after ELB connection draining: the termination hooks (or not), then EC2 termination. */
+function afterConnectionDraining(ctx: SandboxContext, g: Group, i: GroupInstance, t: number, skipHooks: boolean): void {
+  const c = at(ctx, t);
+  i.connectionDraining = undefined;
+  const inst = peekInstance(c, i.InstanceId);
+  const ec2 = ec2StateAt(inst, t);
+  const gone = i.ec2Gone === true || ec2 === 'terminated' || ec2 === 'shutting-down';
+  i.ec2Gone = gone;
+  const hooks = gone || skipHooks ? [] : hooksFor(g, TERMINATING);
   if (hooks.length > 0) {
     i.lifecycle = 'Terminating:Wait';
     i.actions = hooks.map((h) => newAction(ctx, h, t));
@@ -699,7 +739,6 @@ function startTermination(
     i.lifecycle = 'Terminating:Proceed';
     if (!gone) terminateInstanceInternal(c, i.InstanceId);
   }
-  return activity;
 }
 
 /** Marks instances unhealthy from EC2 state and, for ELB health checks, target health. */

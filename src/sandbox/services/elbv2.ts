@@ -663,8 +663,14 @@ function healthOf(ctx: SandboxContext, tg: TargetGroup, t: RegisteredTarget): Ta
   };
 }
 
+/** How long a deregistered target of `tg` stays draining: its deregistration_delay.timeout_seconds. */
+function deregistrationDelayMs(tg: TargetGroup): number {
+  const seconds = Number(tg.attributes['deregistration_delay.timeout_seconds']);
+  return (Number.isFinite(seconds) ? seconds : 300) * 1000;
+}
+
 function pruneDrained(ctx: SandboxContext, tg: TargetGroup): void {
-  const delay = ctx.sb.behavior.timings.deregistrationMs;
+  const delay = deregistrationDelayMs(tg);
   tg.targets = tg.targets.filter((t) => t.deregisteredAt === undefined || ctx.now < t.deregisteredAt + delay);
 }
 
@@ -1326,6 +1332,24 @@ export function registerTargetsInternal(
 }
 
 /** Deregisters instances (Auto Scaling: termination start, detach): they drain, then disappear. */
+/**
+ * How long Auto Scaling must wait, after deregistering `instanceId` from these target groups, before the
+ * instance's termination goes on (ELB connection draining): the longest deregistration delay among the
+ * groups where it is registered and not yet draining, in ms (0 when it is registered nowhere).
+ */
+export function connectionDrainingMs(ctx: SandboxContext, tgArns: string[], instanceId: string): number {
+  const st = state(ctx);
+  let longest = 0;
+  for (const arn of tgArns) {
+    const tg = st.targetGroups[arn];
+    if (!tg?.targets.some((t) => t.id === instanceId && t.deregisteredAt === undefined)) continue;
+    // A target group no load balancer uses has no connections to drain: deregistration is immediate.
+    if (loadBalancersOfTargetGroup(ctx, arn).length === 0) continue;
+    longest = Math.max(longest, deregistrationDelayMs(tg));
+  }
+  return longest;
+}
+
 export function deregisterTargetsInternal(
   ctx: SandboxContext,
   targetGroupArn: string,
@@ -1472,7 +1496,7 @@ export const elbv2Module: ServiceModule = {
         );
       }
       const delay = Number(candidate['deregistration_delay.timeout_seconds']);
-      if (delay < 0 || delay > 3600)
+      if (!/^\d+$/.test(candidate['deregistration_delay.timeout_seconds']) || delay < 0 || delay > 3600)
         throw awsError(
           'InvalidConfigurationRequest',
           'Deregistration delay must be between 0 and 3600 seconds',

@@ -10,7 +10,7 @@ import { behaviorApplies } from '../../sandbox';
 import { instanceProfileArn, isInstanceProfileUsable } from '../iam';
 import { checkImageId, instanceTypeInfo } from './catalog';
 import { applyFilters } from './filters';
-import { checkUserData, getLaunchTemplate, getVersion } from './launchTemplates';
+import { checkUserData, CPU_CREDIT_OPTIONS, getLaunchTemplate, getVersion } from './launchTemplates';
 import { getSubnet } from './network';
 import { getSecurityGroup } from './securityGroups';
 import { validateTagSpecifications } from './tagging';
@@ -96,6 +96,7 @@ export interface LaunchRequest {
   UserData?: string;
   Tags: Tag[];
   MetadataOptions?: { HttpTokens?: string; HttpPutResponseHopLimit?: number; HttpEndpoint?: string };
+  CreditSpecification?: { CpuCredits?: string };
   spot?: boolean;
   associatePublicIp?: boolean;
   launchTemplate?: { LaunchTemplateId: string; LaunchTemplateName: string; Version: string };
@@ -131,6 +132,7 @@ export function requestFromTemplateData(
     UserData: data.UserData as string | undefined,
     Tags: tagsFrom(data.TagSpecifications as never, 'instance'),
     MetadataOptions: data.MetadataOptions as LaunchRequest['MetadataOptions'],
+    CreditSpecification: data.CreditSpecification as LaunchRequest['CreditSpecification'],
     spot: market?.MarketType === 'spot',
     associatePublicIp: nic?.AssociatePublicIpAddress,
     launchTemplate: {
@@ -153,6 +155,29 @@ export function mergeLaunchRequests(base: LaunchRequest | undefined, over: Launc
   return { ...base, ...defined(over), Tags: tags };
 }
 
+/**
+ * The CPU credit option an instance launches with (EC2: t2 defaults to standard, the other burstable
+ * families to unlimited); undefined for a type without CPU credits. A CreditSpecification for such a
+ * type, or with another value, is refused as RunInstances does.
+ */
+export function checkCreditSpecification(spec: { CpuCredits?: string } | undefined, instanceType: string, burstable: boolean): string | undefined {
+  if (spec?.CpuCredits !== undefined) {
+    const value = String(spec.CpuCredits).toLowerCase();
+    if (!CPU_CREDIT_OPTIONS.includes(value)) {
+      throw awsError('InvalidParameterValue', `Value (${spec.CpuCredits}) for parameter creditSpecification.cpuCredits is invalid. Valid values: standard, unlimited.`);
+    }
+    if (!burstable) {
+      throw awsError(
+        'InvalidParameterCombination',
+        `The instance type ${instanceType} does not support CPU credits; a CreditSpecification is only valid for burstable performance instances.`,
+      );
+    }
+    return value;
+  }
+  if (!burstable) return undefined;
+  return instanceType.startsWith('t2.') ? 'standard' : 'unlimited';
+}
+
 /** Validates a merged request and launches `count` instances in one reservation. Throws like RunInstances. */
 export function launchInstances(ctx: SandboxContext, req: LaunchRequest, count: number): StoredInstance[] {
   const s = ec2State(ctx);
@@ -171,6 +196,7 @@ export function launchInstances(ctx: SandboxContext, req: LaunchRequest, count: 
     throw awsError('InvalidKeyPair.NotFound', `The key pair '${req.KeyName}' does not exist`);
   }
   checkUserData(req.UserData, 'UserData');
+  const cpuCredits = checkCreditSpecification(req.CreditSpecification, instanceType, typeInfo.burstable);
 
   let subnet;
   if (req.SubnetId) {
@@ -282,6 +308,7 @@ export function launchInstances(ctx: SandboxContext, req: LaunchRequest, count: 
       ReservationId,
       ClientToken: req.clientToken,
       AmiLaunchIndex: i,
+      ...(cpuCredits ? { CpuCredits: cpuCredits } : {}),
       MetadataOptions: {
         HttpTokens: req.MetadataOptions?.HttpTokens ?? imdsDefault,
         HttpPutResponseHopLimit:
@@ -471,6 +498,7 @@ const runInstances: OperationHandler = (ctx, input) => {
     UserData: input.UserData,
     Tags: tagsFrom(input.TagSpecifications, 'instance'),
     MetadataOptions: input.MetadataOptions,
+    CreditSpecification: input.CreditSpecification,
     spot: input.InstanceMarketOptions?.MarketType === 'spot' ? true : undefined,
     associatePublicIp: nic?.AssociatePublicIpAddress,
     clientToken: ClientToken,
@@ -771,6 +799,21 @@ const getConsoleOutput: OperationHandler = (ctx, input) => {
   };
 };
 
+/** DescribeInstanceCreditSpecifications: the CPU credit option of burstable instances (others are left out). */
+const describeInstanceCreditSpecifications: OperationHandler = (ctx, input) => {
+  const s = ec2State(ctx);
+  const ids: string[] = input.InstanceIds ?? [];
+  for (const id of ids) {
+    if (!s.instances[id]) throw awsError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+  }
+  const chosen = ids.length ? ids.map((id) => s.instances[id]) : Object.values(s.instances);
+  return {
+    InstanceCreditSpecifications: chosen
+      .filter((i) => i.CpuCredits !== undefined)
+      .map((i) => ({ InstanceId: i.InstanceId, CpuCredits: i.CpuCredits })),
+  };
+};
+
 const modifyInstanceMetadataOptions: OperationHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const inst = getInstanceOrThrow(s, required<string>(input.InstanceId, 'InstanceId'));
@@ -793,4 +836,5 @@ export const instanceOperations: Record<string, OperationHandler> = {
   StartInstances: startInstances,
   GetConsoleOutput: getConsoleOutput,
   ModifyInstanceMetadataOptions: modifyInstanceMetadataOptions,
+  DescribeInstanceCreditSpecifications: describeInstanceCreditSpecifications,
 };

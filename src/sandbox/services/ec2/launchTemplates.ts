@@ -13,6 +13,9 @@ import {
   type LaunchTemplateVersion,
 } from './state';
 
+/** CreditSpecification.CpuCredits values EC2 accepts (burstable performance instances). */
+export const CPU_CREDIT_OPTIONS = ['standard', 'unlimited'];
+
 /** EC2 limits raw (decoded) user data to 16 KB. */
 export const MAX_USER_DATA_BYTES = 16384;
 
@@ -134,6 +137,11 @@ function versionOutput(
 
 function validateData(data: Record<string, unknown>): void {
   checkUserData(data.UserData, 'LaunchTemplateData.UserData');
+  // The value is checked here; whether the instance type has CPU credits only at launch (RunInstances).
+  const credits = (data.CreditSpecification as { CpuCredits?: unknown } | undefined)?.CpuCredits;
+  if (data.CreditSpecification !== undefined && !CPU_CREDIT_OPTIONS.includes(String(credits).toLowerCase())) {
+    throw awsError('InvalidParameterValue', `Value (${String(credits)}) for parameter creditSpecification.cpuCredits is invalid. Valid values: standard, unlimited.`);
+  }
   const specs = data.TagSpecifications as
     { ResourceType?: string; Tags?: { Key?: string; Value?: string }[] }[] | undefined;
   validateTagSpecifications(specs, 'instance', 'volume', 'network-interface', 'spot-instances-request');

@@ -119,6 +119,8 @@ export interface StoredInstance extends SbInstance {
   ClientToken?: string;
   AmiLaunchIndex: number;
   MetadataOptions: { HttpTokens: string; HttpPutResponseHopLimit: number; HttpEndpoint: string };
+  /** CPU credit option of a burstable instance (DescribeInstanceCreditSpecifications); undefined for other types. */
+  CpuCredits?: string;
   /** When a termination was requested (shutting-down began). */
   shuttingDownAt?: number;
   stateReason?: string;

@@ -1,0 +1,113 @@
+// The seed modules' knobs in the cluster and group specs (issue 17, part A): CPU credits per group
+// (burstable families only), the ingress target group's deregistration delay (default 60 s, 0-3600)
+// and the ingress rule's source CIDRs (IPv4 and IPv6, canonical, at most 4 beside the host header),
+// with the stored configuration that carries them (the file's field names: test/cli/badInput.test.ts).
+import {
+  buildClusterSpec,
+  buildGroupSpec,
+  DEFAULT_DEREGISTRATION_DELAY,
+  isBurstableType,
+  MAX_INGRESS_SOURCE_CIDRS,
+  parseStoredClusterConfig,
+  parseStoredGroup,
+  serializeStoredClusterSettings,
+  serializeStoredGroup,
+  type ClusterFile,
+  type StoredClusterConfig,
+  type StoredGroup,
+} from '../../src/config/cluster';
+import { userError } from '../helpers/userError';
+
+const base = { name: 'demo', region: 'us-east-1' };
+const cluster = (input: Partial<ClusterFile> = {}) => buildClusterSpec({ ...base, ...input } as ClusterFile & { name: string; region: string });
+const ingress = (more: Partial<NonNullable<ClusterFile['ingress']>> = {}) => ({ ingress: { alb: 'shared', zone: 'example.com', ...more } });
+
+describe('CPU credits', () => {
+  it('knows the burstable families', () => {
+    expect(['t2.micro', 't3.medium', 't3a.large', 't4g.small'].map(isBurstableType)).toEqual([true, true, true, true]);
+    expect(['m5.large', 'c6g.large', 't1.micro', 'x2gd.medium', 'm7i-flex.large'].map(isBurstableType)).toEqual([false, false, false, false, false]);
+  });
+
+  it('sets each group its own option, and none when not given', () => {
+    const spec = cluster({ controlPlaneCpuCredits: 'standard', nodeType: 't4g.large', nodeCpuCredits: 'unlimited' });
+    expect(Object.fromEntries(spec.groups.map((g) => [g.name, g.cpuCredits]))).toEqual({ 'control-plane': 'standard', nodes: 'unlimited' });
+    expect(cluster().groups.map((g) => 'cpuCredits' in g)).toEqual([false, false]);
+    expect(buildGroupSpec({ name: 'web', role: 'node', instanceType: 't3a.small', cpuCredits: 'standard' }).cpuCredits).toBe('standard');
+  });
+
+  it('refuses a type without CPU credits, naming the field, the type and what is allowed', () => {
+    const e = userError(() => cluster({ nodeType: 'm5.large', nodeCpuCredits: 'standard' }));
+    expect(e.field).toBe('--node-cpu-credits');
+    expect(e.message).toBe('--node-cpu-credits applies to burstable instance types only (t2, t3, t3a, t4g families); --node-type is m5.large, which has no CPU credits');
+    // The default type of the other group (t3.medium) is burstable: only the node group is refused.
+    expect(userError(() => cluster({ controlPlaneType: 'c5.large', controlPlaneCpuCredits: 'unlimited' })).field).toBe('--control-plane-cpu-credits');
+    const cp = userError(() => buildGroupSpec({ name: 'cp2', role: 'control-plane', instanceType: 'm6g.large', cpuCredits: 'unlimited' }));
+    expect(cp.field).toBe('--control-plane-cpu-credits');
+    expect(cp.message).toContain('--control-plane-type is m6g.large');
+    expect(userError(() => cluster({ nodeCpuCredits: 'boost' as never })).message).toBe("--node-cpu-credits 'boost' is not one of standard, unlimited");
+  });
+
+  it('is kept in the stored group (absent when not given)', () => {
+    const group: StoredGroup = {
+      name: 'nodes', role: 'node', count: 1, instanceType: 't3.small', subnetIds: ['subnet-1'], imageId: 'ami-1', rootDeviceName: '/dev/xvda',
+      k3sVersion: 'v1.31.6+k3s1', k3sArgs: [], labels: {}, taints: [], spot: false, rootVolumeSize: 20, rootVolumeType: 'gp3', imdsHopLimit: 1, cpuCredits: 'standard',
+    };
+    expect(parseStoredGroup(serializeStoredGroup(group), 'p').cpuCredits).toBe('standard');
+    const { cpuCredits: _omit, ...without } = group;
+    expect(serializeStoredGroup(without)).not.toContain('cpuCredits');
+    expect(() => parseStoredGroup(serializeStoredGroup({ ...group, cpuCredits: 'turbo' as never }), 'p')).toThrow(/cpuCredits/);
+  });
+});
+
+describe('ingress deregistration delay and source CIDRs', () => {
+  it('defaults to 60 s and any source', () => {
+    expect(cluster(ingress()).ingress).toEqual({ alb: 'shared', zone: 'example.com', deregistrationDelaySeconds: DEFAULT_DEREGISTRATION_DELAY, sourceCidrs: [] });
+    expect(DEFAULT_DEREGISTRATION_DELAY).toBe(60);
+  });
+
+  it('takes 0-3600 s and up to 4 IPv4 or IPv6 CIDRs (duplicates folded)', () => {
+    const cidrs = ['203.0.113.0/24', '2001:db8::/32', '10.0.0.0/8', '198.51.100.7/32', '203.0.113.0/24'];
+    const spec = cluster(ingress({ deregistrationDelay: 0, sourceCidrs: cidrs }));
+    expect(spec.ingress).toMatchObject({ deregistrationDelaySeconds: 0, sourceCidrs: ['203.0.113.0/24', '2001:db8::/32', '10.0.0.0/8', '198.51.100.7/32'] });
+    expect(cluster(ingress({ deregistrationDelay: 3600 })).ingress!.deregistrationDelaySeconds).toBe(3600);
+  });
+
+  it.each([
+    [{ deregistrationDelay: 3601 }, '--ingress-deregistration-delay', /whole number of seconds 0-3600/],
+    [{ deregistrationDelay: -5 }, '--ingress-deregistration-delay', /got -5/],
+    [{ deregistrationDelay: 1.5 }, '--ingress-deregistration-delay', /whole number/],
+    [{ sourceCidrs: ['10.0.0.1/8'] }, '--ingress-source-cidr', /did you mean 10\.0\.0\.0\/8/],
+    [{ sourceCidrs: ['2001:db8::1/32'] }, '--ingress-source-cidr', /did you mean 2001:db8::\/32/],
+    [{ sourceCidrs: ['any'] }, '--ingress-source-cidr', /is not a CIDR block/],
+    [
+      { sourceCidrs: ['10.0.0.0/8', '192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24', '2001:db8::/32'] },
+      '--ingress-source-cidr',
+      new RegExp(`5 CIDRs, but the ingress rule takes at most ${MAX_INGRESS_SOURCE_CIDRS}: an ALB rule has at most 5 condition values and its host header uses one`),
+    ],
+  ])('refuses %j (%s)', (more, field, message) => {
+    const e = userError(() => cluster(ingress(more as never)));
+    expect(e.field).toBe(field);
+    expect(e.message).toMatch(message);
+  });
+
+  it('counts CIDRs after folding duplicates', () => {
+    const four = ['10.0.0.0/8', '192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24'];
+    expect(cluster(ingress({ sourceCidrs: [...four, four[0]] })).ingress!.sourceCidrs).toEqual(four);
+  });
+
+  it('needs the ALB and zone when only the new fields are given', () => {
+    expect(userError(() => cluster({ ingress: { alb: '', zone: '', deregistrationDelay: 30 } })).field).toBe('--ingress-alb');
+  });
+
+  it('is kept in the stored settings; a configuration stored before has neither', () => {
+    const config: StoredClusterConfig = {
+      version: 2, name: 'demo', region: 'us-east-1', vpcId: 'vpc-1', subnetIds: [], k3sVersion: 'v1.31.6+k3s1', sshCidrs: [], apiCidrs: [], tlsSans: [], groups: [],
+      ingress: { albName: 'shared', loadBalancerArn: 'arn:lb', listenerArn: 'arn:l', zoneId: 'Z1', zoneName: 'example.com', host: '*--demo.us-east-1.example.com', deregistrationDelaySeconds: 90, sourceCidrs: ['203.0.113.0/24'] },
+    };
+    const back = parseStoredClusterConfig(serializeStoredClusterSettings(config), 'p');
+    expect(back.ingress).toMatchObject({ deregistrationDelaySeconds: 90, sourceCidrs: ['203.0.113.0/24'] });
+    const legacy = parseStoredClusterConfig(JSON.stringify({ ...config, ingress: { ...config.ingress, deregistrationDelaySeconds: undefined, sourceCidrs: undefined } }), 'p');
+    expect(legacy.ingress!.deregistrationDelaySeconds).toBeUndefined();
+    expect(legacy.ingress!.sourceCidrs).toBeUndefined();
+  });
+});
