@@ -19,6 +19,13 @@ const regexInMatcher = (matcher) => [
   message: `A RegExp inside ${matcher} is not matched against strings in this jest: use expect.stringMatching(/.../) or rejects.toThrow(/.../).`,
 }));
 
+// toHaveProperty('a.b') reads the path a -> b, so a tag key such as 'k3sctl.io/x' is never found and
+// `not.toHaveProperty('k3sctl.io/x')` always passes. Give a key with a dot as an array: ['k3sctl.io/x'].
+const dottedKey = {
+  selector: "CallExpression[callee.property.name='toHaveProperty'] > Literal.arguments:first-child[value=/\\./]",
+  message: "toHaveProperty('a.b') is the path a -> b: give a key that contains a dot as an array, toHaveProperty(['a.b']).",
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'bin/**', 'coverage/**', '*.config.*'] },
   js.configs.recommended,
@@ -38,7 +45,7 @@ export default tseslint.config(
   },
   {
     files: ['test/**/*.ts'],
-    rules: { 'no-restricted-syntax': ['error', ...regexInMatcher('toMatchObject'), ...regexInMatcher('objectContaining')] },
+    rules: { 'no-restricted-syntax': ['error', ...regexInMatcher('toMatchObject'), ...regexInMatcher('objectContaining'), dottedKey] },
   },
   { files: ['src/commands/**/*.ts', 'src/cli/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [sdk] }] } },
   { files: ['src/orchestration/**/*.ts', 'src/config/**/*.ts', 'src/kube/**/*.ts', 'src/core/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [sdk, ui] }] } },

@@ -33,7 +33,7 @@ export function parseReplacementRecord(
   try {
     parsed = JSON.parse(value);
   } catch {
-    parsed = undefined;
+    // Not JSON: left undefined, which the schema refuses below.
   }
   const record = RecordSchema.safeParse(parsed);
   if (record.success) return record.data;
