@@ -451,6 +451,9 @@ describe('load balancer pieces', () => {
     await a.clients.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: tgGone }));
     await expect(undo(a, 'AWS::ElasticLoadBalancingV2::Tags', 'restore', { arn: tgGone, previous: { a: null } })).resolves.toBeUndefined();
     await expect(undo(a, 'AWS::ElasticLoadBalancingV2::Tags', 'restore', { arn: `${httpsArn.slice(0, -4)}0000`, previous: { a: 'b' } })).resolves.toBeUndefined();
+    const ruleGone = `${httpsArn.replace(':listener/', ':listener-rule/')}/0000000000000000`;
+    expect(await failure(a.clients.elbv2.send(new AddTagsCommand({ ResourceArns: [ruleGone], Tags: [{ Key: 'a', Value: 'b' }] })))).toBe('RuleNotFound');
+    await expect(undo(a, 'AWS::ElasticLoadBalancingV2::Tags', 'restore', { arn: ruleGone, previous: { a: 'b' } })).resolves.toBeUndefined();
     a.sb.faults.add({ op: 'AddTags', code: 'TooManyTags', nth: 1 });
     expect(await failure(undo(a, 'AWS::ElasticLoadBalancingV2::Tags', 'restore', { arn: lbArn, previous: { a: 'b' } }))).toBe('TooManyTags');
     a.sb.faults.clear();

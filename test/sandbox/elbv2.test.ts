@@ -4,8 +4,10 @@ import {
   CreateLoadBalancerCommand,
   CreateRuleCommand,
   CreateTargetGroupCommand,
+  DeleteListenerCommand,
   DeleteLoadBalancerCommand,
   DeleteRuleCommand,
+  RemoveTagsCommand,
   DeleteTargetGroupCommand,
   DeregisterTargetsCommand,
   DescribeListenersCommand,
@@ -454,5 +456,34 @@ describe('sandbox ELBv2', () => {
     );
     await c.elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: lbArn }));
     await c.acm.send(new DeleteCertificateCommand({ CertificateArn: cert }));
+  });
+  it('refuses a delete or tag removal without its required member before looking anything up', async () => {
+    const { c, lbArn } = await setup();
+    const code = (call: Promise<unknown>) =>
+      call.then(
+        () => 'succeeded',
+        (e: { name: string; message: string }) => `${e.name}: ${e.message}`,
+      );
+    const nullAt = (field: string) =>
+      `ValidationError: 1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`;
+    expect(await code(c.elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: undefined })))).toBe(
+      nullAt('loadBalancerArn'),
+    );
+    expect(await code(c.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: undefined })))).toBe(
+      nullAt('targetGroupArn'),
+    );
+    expect(await code(c.elbv2.send(new DeleteListenerCommand({ ListenerArn: undefined })))).toBe(
+      nullAt('listenerArn'),
+    );
+    expect(await code(c.elbv2.send(new DeleteRuleCommand({ RuleArn: undefined })))).toBe(nullAt('ruleArn'));
+    expect(await code(c.elbv2.send(new RemoveTagsCommand({ ResourceArns: [lbArn], TagKeys: [] })))).toBe(
+      nullAt('tagKeys'),
+    );
+    // An ARN that names nothing is still an idempotent delete of a load balancer or target group.
+    expect(
+      await code(
+        c.elbv2.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: `${lbArn.slice(0, -4)}0000` })),
+      ),
+    ).toBe('succeeded');
   });
 });

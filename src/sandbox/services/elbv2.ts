@@ -348,9 +348,22 @@ function describeLoadBalancers(ctx: SandboxContext, input: Record<string, any>) 
   return { LoadBalancers: page.map((lb) => lbOutput(ctx, lb)), NextMarker: nextToken };
 }
 
+/**
+ * ELBv2 refuses a request without a required member before it looks anything up (a delete of "no ARN"
+ * is not an idempotent delete of a missing resource): ValidationError, as the service words it.
+ */
+function requiredMember<T>(input: Record<string, any>, member: string): T {
+  const v = input[member];
+  if (v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0)) {
+    const field = `${member[0].toLowerCase()}${member.slice(1)}`;
+    throw awsError('ValidationError', `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`);
+  }
+  return v as T;
+}
+
 function deleteLoadBalancer(ctx: SandboxContext, input: Record<string, any>) {
   const st = state(ctx);
-  const lb = st.loadBalancers[input.LoadBalancerArn];
+  const lb = st.loadBalancers[requiredMember<string>(input, 'LoadBalancerArn')];
   if (!lb) return {}; // DeleteLoadBalancer of an unknown ARN succeeds (AWS is idempotent here).
   if (lb.attributes['deletion_protection.enabled'] === 'true') {
     throw awsError(
@@ -551,7 +564,7 @@ function modifyTargetGroup(ctx: SandboxContext, input: Record<string, any>) {
 
 function deleteTargetGroup(ctx: SandboxContext, input: Record<string, any>) {
   const st = state(ctx);
-  const tg = st.targetGroups[input.TargetGroupArn];
+  const tg = st.targetGroups[requiredMember<string>(input, 'TargetGroupArn')];
   if (!tg) return {};
   // Only listener actions block it (API reference, DeleteTargetGroup: "You can delete a target group if
   // it is not referenced by any actions"): Auto Scaling groups that list it keep the ARN (autoscaling.ts).
@@ -1055,7 +1068,7 @@ function deleteListenerAndRules(st: Elbv2State, arn: string): void {
 
 function deleteListener(ctx: SandboxContext, input: Record<string, any>) {
   const st = state(ctx);
-  getListener(ctx, input.ListenerArn);
+  getListener(ctx, requiredMember<string>(input, 'ListenerArn'));
   deleteListenerAndRules(st, input.ListenerArn);
   return {};
 }
@@ -1256,7 +1269,7 @@ function setRulePriorities(ctx: SandboxContext, input: Record<string, any>) {
 }
 
 function deleteRule(ctx: SandboxContext, input: Record<string, any>) {
-  const r = getRule(ctx, input.RuleArn);
+  const r = getRule(ctx, requiredMember<string>(input, 'RuleArn'));
   if (r.priority === undefined) throw awsError('OperationNotPermitted', 'Default rules cannot be deleted');
   delete state(ctx).rules[r.arn];
   return {};
@@ -1294,7 +1307,7 @@ function addTags(ctx: SandboxContext, input: Record<string, any>) {
 }
 
 function removeTags(ctx: SandboxContext, input: Record<string, any>) {
-  const keys: string[] = input.TagKeys ?? [];
+  const keys = requiredMember<string[]>(input, 'TagKeys');
   for (const t of resourceArns(input).map((a) => taggable(ctx, a)))
     t.tags = t.tags.filter((x) => !keys.includes(x.Key));
   return {};
