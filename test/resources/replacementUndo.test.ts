@@ -37,6 +37,7 @@ import { undoHandler, UndoIncompleteError } from '../../src/resources/undo';
 import { sandboxClients } from '../../src/sandbox/clients';
 import { Sandbox } from '../../src/sandbox/sandbox';
 import { createAsgFixture, describeAsg, waitSettled, type AsgFixture } from '../helpers/asgFixture';
+import { groupNow, sampling } from '../helpers/sandboxWatch';
 import { RunFailedError } from '../../src/orchestration/deps';
 import { runWorkflow } from '../../src/orchestration/engine';
 import { collectingEvents, removeTestHomes, sandboxDeps } from '../helpers/sandboxDeps';
@@ -78,14 +79,31 @@ async function beginReplacement(a: Account, suspended = RECYCLE_SUSPENDED_PROCES
   const record = { run: 'killed-run', since: '2025-01-01T00:00:00.000Z', ...BASELINE, suspended };
   await a.clients.autoscaling.send(
     new CreateOrUpdateTagsCommand({
-      Tags: [{ ResourceId: a.name, ResourceType: 'auto-scaling-group', Key: REPLACEMENT_TAG, Value: formatReplacementRecord(record), PropagateAtLaunch: false }],
+      Tags: [
+        {
+          ResourceId: a.name,
+          ResourceType: 'auto-scaling-group',
+          Key: REPLACEMENT_TAG,
+          Value: formatReplacementRecord(record),
+          PropagateAtLaunch: false,
+        },
+      ],
     }),
   );
-  if (suspended.length) await a.clients.autoscaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: a.name, ScalingProcesses: suspended }));
+  if (suspended.length)
+    await a.clients.autoscaling.send(
+      new SuspendProcessesCommand({ AutoScalingGroupName: a.name, ScalingProcesses: suspended }),
+    );
 }
 
 async function surge(a: Account, desired: number): Promise<string[]> {
-  await a.clients.autoscaling.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: a.name, DesiredCapacity: desired, MaxSize: desired }));
+  await a.clients.autoscaling.send(
+    new UpdateAutoScalingGroupCommand({
+      AutoScalingGroupName: a.name,
+      DesiredCapacity: desired,
+      MaxSize: desired,
+    }),
+  );
   const g = await waitSettled(a.clients, a.sb.clock, a.name);
   return ids(g).filter((id) => !a.original.includes(id));
 }
@@ -93,14 +111,23 @@ async function surge(a: Account, desired: number): Promise<string[]> {
 /** An upgrade's new launch template version 2: the group pinned to it, or (unpinned) the template's default. */
 async function newVersion(a: Account, pinned: boolean): Promise<void> {
   await a.clients.ec2.send(
-    new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: a.cp.launchTemplateId, SourceVersion: '1', LaunchTemplateData: { InstanceType: 't3.medium' } }),
+    new CreateLaunchTemplateVersionCommand({
+      LaunchTemplateId: a.cp.launchTemplateId,
+      SourceVersion: '1',
+      LaunchTemplateData: { InstanceType: 't3.medium' },
+    }),
   );
   if (pinned) {
     await a.clients.autoscaling.send(
-      new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: a.name, LaunchTemplate: { LaunchTemplateId: a.cp.launchTemplateId, Version: '2' } }),
+      new UpdateAutoScalingGroupCommand({
+        AutoScalingGroupName: a.name,
+        LaunchTemplate: { LaunchTemplateId: a.cp.launchTemplateId, Version: '2' },
+      }),
     );
   } else {
-    await a.clients.ec2.send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: a.cp.launchTemplateId, DefaultVersion: '2' }));
+    await a.clients.ec2.send(
+      new ModifyLaunchTemplateCommand({ LaunchTemplateId: a.cp.launchTemplateId, DefaultVersion: '2' }),
+    );
   }
 }
 
@@ -113,7 +140,10 @@ async function rollBack(a: Account, data: Partial<ReplacementUndo> = {}): Promis
     original: a.original,
     ...data,
   };
-  await undoHandler(REPLACEMENT_UNDO_TYPE)!.restore!(a.clients, undo as unknown as Record<string, unknown>, { clock: a.sb.clock, events: collectingEvents() });
+  await undoHandler(REPLACEMENT_UNDO_TYPE)!.restore!(a.clients, undo as unknown as Record<string, unknown>, {
+    clock: a.sb.clock,
+    events: collectingEvents(),
+  });
 }
 
 /** The launch template version of each active instance. */
@@ -124,11 +154,17 @@ async function instanceVersions(a: Account): Promise<Record<string, string | und
 
 /** The versions the launch template holds. */
 async function templateVersions(a: Account): Promise<number[]> {
-  const out = await a.clients.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: a.cp.launchTemplateId }));
+  const out = await a.clients.ec2.send(
+    new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: a.cp.launchTemplateId }),
+  );
   return (out.LaunchTemplateVersions ?? []).map((v) => v.VersionNumber!).sort();
 }
 
-async function expectBackAtBaseline(a: Account, g: AutoScalingGroup, suspendedByUser: string[] = []): Promise<void> {
+async function expectBackAtBaseline(
+  a: Account,
+  g: AutoScalingGroup,
+  suspendedByUser: string[] = [],
+): Promise<void> {
   expect({ desired: g.DesiredCapacity, min: g.MinSize, max: g.MaxSize }).toEqual(BASELINE);
   expect((g.SuspendedProcesses ?? []).map((p) => p.ProcessName).sort()).toEqual([...suspendedByUser].sort());
   expect((g.Tags ?? []).some((t) => t.Key === REPLACEMENT_TAG)).toBe(false);
@@ -149,7 +185,9 @@ describe('rollback of an interrupted replacement', () => {
     expect(ids({ Instances: active(g) })).toEqual(a.original);
     // A control plane leaves etcd before rollback goes on: drained, not still waiting on its hook.
     const left = (g.Instances ?? []).find((i) => i.InstanceId === added);
-    expect(left === undefined || ['Terminating:Proceed', 'Terminated'].includes(left.LifecycleState!)).toBe(true);
+    expect(left === undefined || ['Terminating:Proceed', 'Terminated'].includes(left.LifecycleState!)).toBe(
+      true,
+    );
 
     // Run again (a second `runs rollback`): nothing left to remove or resize.
     const again = { ...a, clients: sandboxClients(a.sb, 'us-east-1') };
@@ -159,9 +197,11 @@ describe('rollback of an interrupted replacement', () => {
     expect(ids({ Instances: active(await describeAsg(a.clients, a.name)) })).toEqual(a.original);
   });
 
-  it('a node group: surplus instances are all terminated at once, the user\'s own suspended processes stay suspended', async () => {
+  it("a node group: surplus instances are all terminated at once, the user's own suspended processes stay suspended", async () => {
     const a = await settledGroup('node');
-    await a.clients.autoscaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: a.name, ScalingProcesses: ['ReplaceUnhealthy'] }));
+    await a.clients.autoscaling.send(
+      new SuspendProcessesCommand({ AutoScalingGroupName: a.name, ScalingProcesses: ['ReplaceUnhealthy'] }),
+    );
     await beginReplacement(a);
     const added = await surge(a, 5);
     expect(added).toHaveLength(2);
@@ -170,13 +210,17 @@ describe('rollback of an interrupted replacement', () => {
     await expectBackAtBaseline(a, g, ['ReplaceUnhealthy']);
     expect(ids({ Instances: active(g) })).toEqual(a.original);
     // Nodes are not waited on one by one: both are still draining (the hook's heartbeat) when it returns.
-    const leaving = (g.Instances ?? []).filter((i) => added.includes(i.InstanceId!)).map((i) => i.LifecycleState);
+    const leaving = (g.Instances ?? [])
+      .filter((i) => added.includes(i.InstanceId!))
+      .map((i) => i.LifecycleState);
     expect(leaving).toEqual(['Terminating:Wait', 'Terminating:Wait']);
   });
 
   it('a run that suspended nothing resumes nothing', async () => {
     const a = await settledGroup('node');
-    await a.clients.autoscaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: a.name, ScalingProcesses: ['AZRebalance'] }));
+    await a.clients.autoscaling.send(
+      new SuspendProcessesCommand({ AutoScalingGroupName: a.name, ScalingProcesses: ['AZRebalance'] }),
+    );
     await beginReplacement(a, []);
     await rollBack(a, { role: 'node', suspended: [] });
     const g = await describeAsg(a.clients, a.name);
@@ -189,14 +233,18 @@ describe('rollback of an interrupted replacement', () => {
     await beginReplacement(a);
     const [added] = await surge(a, 4);
     expect((await instanceVersions(a))[added]).toBe('2');
-    await rollBack(a, { revert: { templateId: a.cp.launchTemplateId, version: 1, newVersion: 2, pinned: true } });
+    await rollBack(a, {
+      revert: { templateId: a.cp.launchTemplateId, version: 1, newVersion: 2, pinned: true },
+    });
     const g = await describeAsg(a.clients, a.name);
     await expectBackAtBaseline(a, g);
     expect(g.LaunchTemplate?.Version).toBe('1');
     expect(ids({ Instances: active(g) })).toEqual(a.original);
 
     const again = { ...a, clients: sandboxClients(a.sb, 'us-east-1') };
-    await rollBack(again, { revert: { templateId: a.cp.launchTemplateId, version: 1, newVersion: 2, pinned: true } });
+    await rollBack(again, {
+      revert: { templateId: a.cp.launchTemplateId, version: 1, newVersion: 2, pinned: true },
+    });
     expect(again.clients.calls.byOperation.get('UpdateAutoScalingGroup') ?? 0).toBe(0);
   });
 
@@ -206,9 +254,34 @@ describe('rollback of an interrupted replacement', () => {
     await beginReplacement(a);
     const [added] = await surge(a, 4);
     const [gone] = a.original;
-    await a.clients.autoscaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: gone, ShouldDecrementDesiredCapacity: true }));
+    await a.clients.autoscaling.send(
+      new TerminateInstanceInAutoScalingGroupCommand({
+        InstanceId: gone,
+        ShouldDecrementDesiredCapacity: true,
+      }),
+    );
     await waitSettled(a.clients, a.sb.clock, a.name);
-    await rollBack(a, { revert: { templateId: a.cp.launchTemplateId, version: 1, newVersion: 2, pinned: true } });
+    // Surge first: at every instant of the rollback at least 3 instances serve, and exactly one is launched.
+    let fewestInService = Infinity;
+    const seen = new Set(active(await describeAsg(a.clients, a.name)).map((i) => i.InstanceId!));
+    const before = seen.size;
+    await sampling(
+      a.sb,
+      () => {
+        const instances = groupNow(a.sb, a.name).instances;
+        for (const i of instances) seen.add(i.InstanceId);
+        fewestInService = Math.min(
+          fewestInService,
+          instances.filter((i) => i.LifecycleState === 'InService').length,
+        );
+      },
+      () =>
+        rollBack(a, {
+          revert: { templateId: a.cp.launchTemplateId, version: 1, newVersion: 2, pinned: true },
+        }),
+    );
+    expect(fewestInService).toBe(3);
+    expect(seen.size - before).toBe(1);
     const g = await describeAsg(a.clients, a.name);
     await expectBackAtBaseline(a, g);
     const now = active(g);
@@ -224,11 +297,18 @@ describe('rollback of an interrupted replacement', () => {
     await beginReplacement(a);
     const [added] = await surge(a, 4);
     expect((await instanceVersions(a))[added]).toBe('2');
-    await rollBack(a, { role: 'node', revert: { templateId: a.cp.launchTemplateId, version: 1, newVersion: 2, pinned: false } });
+    await rollBack(a, {
+      role: 'node',
+      revert: { templateId: a.cp.launchTemplateId, version: 1, newVersion: 2, pinned: false },
+    });
     const g = await describeAsg(a.clients, a.name);
     await expectBackAtBaseline(a, g);
     expect(ids({ Instances: active(g) })).toEqual(a.original);
-    const template = (await a.clients.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [a.cp.launchTemplateId] }))).LaunchTemplates![0];
+    const template = (
+      await a.clients.ec2.send(
+        new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [a.cp.launchTemplateId] }),
+      )
+    ).LaunchTemplates![0];
     expect(template.DefaultVersionNumber).toBe(1);
     expect(await templateVersions(a)).toEqual([1]);
   });
@@ -238,20 +318,34 @@ describe('rollback of an interrupted replacement', () => {
     await newVersion(a, false);
     await beginReplacement(a);
     const [added] = await surge(a, 4);
-    await a.clients.autoscaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: a.original[0], ShouldDecrementDesiredCapacity: true }));
-    await rollBack(a, { role: 'node', revert: { templateId: a.cp.launchTemplateId, version: 1, newVersion: 2, pinned: false } });
+    await a.clients.autoscaling.send(
+      new TerminateInstanceInAutoScalingGroupCommand({
+        InstanceId: a.original[0],
+        ShouldDecrementDesiredCapacity: true,
+      }),
+    );
+    await rollBack(a, {
+      role: 'node',
+      revert: { templateId: a.cp.launchTemplateId, version: 1, newVersion: 2, pinned: false },
+    });
     const g = await describeAsg(a.clients, a.name);
     await expectBackAtBaseline(a, g);
     expect(active(g).map((i) => i.InstanceId)).not.toContain(added);
     expect(active(g).map((i) => i.LaunchTemplate?.Version)).toEqual(['1', '1', '1']);
-    const template = (await a.clients.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [a.cp.launchTemplateId] }))).LaunchTemplates![0];
+    const template = (
+      await a.clients.ec2.send(
+        new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [a.cp.launchTemplateId] }),
+      )
+    ).LaunchTemplates![0];
     expect(template.DefaultVersionNumber).toBe(1);
     expect(await templateVersions(a)).toEqual([1, 2]);
   });
 
   it('a group deleted since is nothing to roll back', async () => {
     const a = await settledGroup('node');
-    await a.clients.autoscaling.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: a.name, ForceDelete: true }));
+    await a.clients.autoscaling.send(
+      new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: a.name, ForceDelete: true }),
+    );
     while ((await describeAsg(a.clients, a.name)) !== undefined) await a.sb.clock.sleep(5_000);
     await expect(rollBack(a, { role: 'node' })).resolves.toBeUndefined();
   });
@@ -261,18 +355,33 @@ describe('rollback of an interrupted replacement', () => {
     await newVersion(a, true);
     await beginReplacement(a);
     // One original instance already replaced on version 2, and the surge of the next one.
-    await a.clients.autoscaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: a.original[0], ShouldDecrementDesiredCapacity: false }));
+    await a.clients.autoscaling.send(
+      new TerminateInstanceInAutoScalingGroupCommand({
+        InstanceId: a.original[0],
+        ShouldDecrementDesiredCapacity: false,
+      }),
+    );
     await waitSettled(a.clients, a.sb.clock, a.name);
     const [added] = await surge(a, 4);
     const before = ids(await describeAsg(a.clients, a.name));
-    a.sb.faults.add({ op: 'TerminateInstanceInAutoScalingGroup', code: 'ScalingActivityInProgress', message: 'Scaling activity in progress' });
-    const error = await rollBack(a, { revert: { templateId: a.cp.launchTemplateId, version: 1, newVersion: 2, pinned: true } }).then(
+    a.sb.faults.add({
+      op: 'TerminateInstanceInAutoScalingGroup',
+      code: 'ScalingActivityInProgress',
+      message: 'Scaling activity in progress',
+    });
+    const error = await rollBack(a, {
+      revert: { templateId: a.cp.launchTemplateId, version: 1, newVersion: 2, pinned: true },
+    }).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(UndoIncompleteError);
-    expect((error as UndoIncompleteError).remaining).toEqual([{ type: INSTANCE_TYPE, name: `${a.name}/${added}`, id: added }]);
-    expect((error as Error).message).toBe(`${a.name} could not be put back to desired 3: ${added}: ScalingActivityInProgress: Scaling activity in progress`);
+    expect((error as UndoIncompleteError).remaining).toEqual([
+      { type: INSTANCE_TYPE, name: `${a.name}/${added}`, id: added },
+    ]);
+    expect((error as Error).message).toBe(
+      `${a.name} could not be put back to desired 3: ${added}: ScalingActivityInProgress: Scaling activity in progress`,
+    );
     const g = await describeAsg(a.clients, a.name);
     expect(ids(g)).toEqual(before);
     expect(g.DesiredCapacity).toBe(4);
@@ -284,17 +393,33 @@ describe('rollback of an interrupted replacement', () => {
     const a = await settledGroup('node', '1');
     await newVersion(a, true);
     await beginReplacement(a);
-    await a.clients.autoscaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: a.original[0], ShouldDecrementDesiredCapacity: false }));
+    await a.clients.autoscaling.send(
+      new TerminateInstanceInAutoScalingGroupCommand({
+        InstanceId: a.original[0],
+        ShouldDecrementDesiredCapacity: false,
+      }),
+    );
     const g0 = await waitSettled(a.clients, a.sb.clock, a.name);
-    const onV2 = active(g0).filter((i) => i.LaunchTemplate?.Version === '2').map((i) => i.InstanceId!);
+    const onV2 = active(g0)
+      .filter((i) => i.LaunchTemplate?.Version === '2')
+      .map((i) => i.InstanceId!);
     expect(onV2).toHaveLength(1);
-    a.sb.faults.add({ op: 'TerminateInstanceInAutoScalingGroup', code: 'ValidationError', message: 'Instance is in a bad state' });
-    const error = await rollBack(a, { role: 'node', revert: { templateId: a.cp.launchTemplateId, version: 1, newVersion: 2, pinned: true } }).then(
+    a.sb.faults.add({
+      op: 'TerminateInstanceInAutoScalingGroup',
+      code: 'ValidationError',
+      message: 'Instance is in a bad state',
+    });
+    const error = await rollBack(a, {
+      role: 'node',
+      revert: { templateId: a.cp.launchTemplateId, version: 1, newVersion: 2, pinned: true },
+    }).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(UndoIncompleteError);
-    expect((error as UndoIncompleteError).remaining).toEqual([{ type: INSTANCE_TYPE, name: `${a.name}/${onV2[0]}`, id: onV2[0] }]);
+    expect((error as UndoIncompleteError).remaining).toEqual([
+      { type: INSTANCE_TYPE, name: `${a.name}/${onV2[0]}`, id: onV2[0] },
+    ]);
     expect((error as Error).message).toMatch(/ValidationError: Instance is in a bad state$/);
   });
 
@@ -302,7 +427,12 @@ describe('rollback of an interrupted replacement', () => {
     const a = await settledGroup('node');
     await beginReplacement(a);
     await surge(a, 4);
-    a.sb.faults.add({ op: 'TerminateInstanceInAutoScalingGroup', code: 'ValidationError', message: 'Instance Id not found - No managed instance found for instance ID: i-0', nth: 1 });
+    a.sb.faults.add({
+      op: 'TerminateInstanceInAutoScalingGroup',
+      code: 'ValidationError',
+      message: 'Instance Id not found - No managed instance found for instance ID: i-0',
+      nth: 1,
+    });
     await expect(rollBack(a, { role: 'node' })).resolves.toBeUndefined();
     const g = await describeAsg(a.clients, a.name);
     expect({ desired: g.DesiredCapacity, min: g.MinSize, max: g.MaxSize }).toEqual(BASELINE);
@@ -320,8 +450,19 @@ describe('the writes of a replacement, rolled back by the run that made them', (
     const original = ids(g0);
     const run = sandboxDeps(sb, { home }).deps;
     const failure = runWorkflow(run, 'recycle', async (r) => {
-      const record = { run: run.runId, since: new Date(sb.clock.now()).toISOString(), ...BASELINE, suspended: RECYCLE_SUSPENDED_PROCESSES };
-      await recordReplacement(r.ctx, name, record, { groupName: name, role: 'node', baseline: BASELINE, suspended: RECYCLE_SUSPENDED_PROCESSES, original });
+      const record = {
+        run: run.runId,
+        since: new Date(sb.clock.now()).toISOString(),
+        ...BASELINE,
+        suspended: RECYCLE_SUSPENDED_PROCESSES,
+      };
+      await recordReplacement(r.ctx, name, record, {
+        groupName: name,
+        role: 'node',
+        baseline: BASELINE,
+        suspended: RECYCLE_SUSPENDED_PROCESSES,
+        original,
+      });
       await setProcessesSuspended(r.ctx, name, RECYCLE_SUSPENDED_PROCESSES, true);
       await setProcessesSuspended(r.ctx, name, [], true);
       // Nothing differs: no call.
@@ -332,14 +473,23 @@ describe('the writes of a replacement, rolled back by the run that made them', (
       expect(surged).toEqual({ desired: 4, min: 3, max: 4 });
       await waitSettled(r.ctx.clients, sb.clock, name);
       const g = await describeAsg(r.ctx.clients, name);
-      expect({ desired: g.DesiredCapacity, min: g.MinSize, max: g.MaxSize }).toEqual({ desired: 4, min: 3, max: 4 });
-      expect((g.SuspendedProcesses ?? []).map((p) => p.ProcessName).sort()).toEqual([...RECYCLE_SUSPENDED_PROCESSES].sort());
+      expect({ desired: g.DesiredCapacity, min: g.MinSize, max: g.MaxSize }).toEqual({
+        desired: 4,
+        min: 3,
+        max: 4,
+      });
+      expect((g.SuspendedProcesses ?? []).map((p) => p.ProcessName).sort()).toEqual(
+        [...RECYCLE_SUSPENDED_PROCESSES].sort(),
+      );
       const tag = (g.Tags ?? []).find((t) => t.Key === REPLACEMENT_TAG);
       expect(JSON.parse(tag!.Value!)).toEqual(record);
       expect(tag!.PropagateAtLaunch).toBe(false);
       throw new Error('killed mid-recycle');
     });
-    const error = await failure.then(() => undefined, (e: unknown) => e);
+    const error = await failure.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(RunFailedError);
     expect(((error as RunFailedError).cause as Error).message).toBe('killed mid-recycle');
     const g = await describeAsg(deps.clients, name);
@@ -355,8 +505,21 @@ describe('the writes of a replacement, rolled back by the run that made them', (
     const cp = await createAsgFixture(deps.clients, { role: 'node', size: 1, minSize: 1 });
     const name = cp.autoScalingGroupName;
     await runWorkflow(deps, 'recycle', async (r) => {
-      const record = { run: deps.runId, since: '2025-01-01T00:00:00.000Z', desired: 1, min: 1, max: 1, suspended: ['AZRebalance'] };
-      await recordReplacement(r.ctx, name, record, { groupName: name, role: 'node', baseline: { desired: 1, min: 1, max: 1 }, suspended: ['AZRebalance'], original: [] });
+      const record = {
+        run: deps.runId,
+        since: '2025-01-01T00:00:00.000Z',
+        desired: 1,
+        min: 1,
+        max: 1,
+        suspended: ['AZRebalance'],
+      };
+      await recordReplacement(r.ctx, name, record, {
+        groupName: name,
+        role: 'node',
+        baseline: { desired: 1, min: 1, max: 1 },
+        suspended: ['AZRebalance'],
+        original: [],
+      });
       await setProcessesSuspended(r.ctx, name, ['AZRebalance'], true);
       const writes = r.ctx.clients.calls.write;
       await setProcessesSuspended(r.ctx, name, [], false);
