@@ -17,7 +17,7 @@ import {
 import { DeleteLaunchTemplateVersionsCommand, ModifyLaunchTemplateCommand } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients';
 import { awsErrorCode } from '../core/errors';
-import { journaledWrite } from '../orchestration/engine/journal';
+import { errorText, journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext } from '../orchestration/engine/types';
 import { waitFor, type WaitContext } from '../orchestration/engine/wait';
 import { AUTO_SCALING_GROUP_TYPE } from './autoScalingGroup';
@@ -243,7 +243,7 @@ async function undoReplacement(clients: AwsClients, data: ReplacementUndo, env: 
       const message = error instanceof Error ? error.message : String(error);
       if (awsErrorCode(error) === 'ValidationError' && /not found|already terminat/i.test(message))
         return undefined;
-      return `${awsErrorCode(error) ?? 'Error'}: ${message}`;
+      return errorText(error);
     }
   };
   /** Waits until `id` has drained and left (a control plane leaves etcd before the next one goes). */

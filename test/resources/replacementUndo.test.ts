@@ -532,4 +532,24 @@ describe('the writes of a replacement, rolled back by the run that made them', (
     expect(g.SuspendedProcesses ?? []).toEqual([]);
     expect((g.Tags ?? []).some((t) => t.Key === REPLACEMENT_TAG)).toBe(false);
   });
+
+  it('another ValidationError of a terminate is a failure, named with its code, not an instance gone', async () => {
+    const a = await settledGroup('node');
+    await beginReplacement(a);
+    const [added] = await surge(a, 4);
+    a.sb.faults.add({
+      op: 'TerminateInstanceInAutoScalingGroup',
+      code: 'ValidationError',
+      message: 'The instance is in a lifecycle state that cannot be terminated',
+    });
+    const error = await rollBack(a, { role: 'node' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(UndoIncompleteError);
+    expect((error as Error).message).toBe(
+      `${a.name} could not be put back to desired 3: ${added}: ValidationError: The instance is in a lifecycle state that cannot be terminated`,
+    );
+    expect((await describeAsg(a.clients, a.name)).DesiredCapacity).toBe(4);
+  });
 });
