@@ -233,9 +233,20 @@ describe('rollback of an interrupted replacement', () => {
     await beginReplacement(a);
     const [added] = await surge(a, 4);
     expect((await instanceVersions(a))[added]).toBe('2');
-    await rollBack(a, {
-      revert: { templateId: a.cp.launchTemplateId, version: 1, newVersion: 2, pinned: true },
-    });
+    // Removing the surge instance leaves nothing on version 2: the rollback launches no instance.
+    const launched = new Set<string>();
+    await sampling(
+      a.sb,
+      () => {
+        for (const i of groupNow(a.sb, a.name).instances)
+          if (!a.original.includes(i.InstanceId) && i.InstanceId !== added) launched.add(i.InstanceId);
+      },
+      () =>
+        rollBack(a, {
+          revert: { templateId: a.cp.launchTemplateId, version: 1, newVersion: 2, pinned: true },
+        }),
+    );
+    expect([...launched]).toEqual([]);
     const g = await describeAsg(a.clients, a.name);
     await expectBackAtBaseline(a, g);
     expect(g.LaunchTemplate?.Version).toBe('1');
@@ -533,23 +544,57 @@ describe('the writes of a replacement, rolled back by the run that made them', (
     expect((g.Tags ?? []).some((t) => t.Key === REPLACEMENT_TAG)).toBe(false);
   });
 
-  it('another ValidationError of a terminate is a failure, named with its code, not an instance gone', async () => {
-    const a = await settledGroup('node');
+  it('an upgrade that replaced everything but was killed before clearing its record: every instance goes back to version 1, capacity to the baseline', async () => {
+    const a = await settledGroup('node', '1');
+    await newVersion(a, true);
     await beginReplacement(a);
-    const [added] = await surge(a, 4);
-    a.sb.faults.add({
-      op: 'TerminateInstanceInAutoScalingGroup',
-      code: 'ValidationError',
-      message: 'The instance is in a lifecycle state that cannot be terminated',
+    for (const id of a.original) {
+      await a.clients.autoscaling.send(
+        new TerminateInstanceInAutoScalingGroupCommand({
+          InstanceId: id,
+          ShouldDecrementDesiredCapacity: false,
+        }),
+      );
+    }
+    await waitSettled(a.clients, a.sb.clock, a.name);
+    expect(Object.values(await instanceVersions(a))).toEqual(['2', '2', '2']);
+    await rollBack(a, {
+      role: 'node',
+      revert: { templateId: a.cp.launchTemplateId, version: 1, newVersion: 2, pinned: true },
     });
-    const error = await rollBack(a, { role: 'node' }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(UndoIncompleteError);
-    expect((error as Error).message).toBe(
-      `${a.name} could not be put back to desired 3: ${added}: ValidationError: The instance is in a lifecycle state that cannot be terminated`,
-    );
-    expect((await describeAsg(a.clients, a.name)).DesiredCapacity).toBe(4);
+    const g = await describeAsg(a.clients, a.name);
+    expect({ desired: g.DesiredCapacity, min: g.MinSize, max: g.MaxSize }).toEqual(BASELINE);
+    expect(active(g).map((i) => i.LaunchTemplate?.Version)).toEqual(['1', '1', '1']);
+    expect((g.Tags ?? []).some((t) => t.Key === REPLACEMENT_TAG)).toBe(false);
   });
+
+  it.each([
+    [
+      'another ValidationError',
+      'ValidationError',
+      'The instance is in a lifecycle state that cannot be terminated',
+    ],
+    [
+      'a "not found" of another code',
+      'ResourceContention',
+      'Instance state not found in the cache, try again',
+    ],
+  ])(
+    '%s of a terminate is a failure, named with its code, not an instance gone',
+    async (_what, code, message) => {
+      const a = await settledGroup('node');
+      await beginReplacement(a);
+      const [added] = await surge(a, 4);
+      a.sb.faults.add({ op: 'TerminateInstanceInAutoScalingGroup', code, message });
+      const error = await rollBack(a, { role: 'node' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(UndoIncompleteError);
+      expect((error as Error).message).toBe(
+        `${a.name} could not be put back to desired 3: ${added}: ${code}: ${message}`,
+      );
+      expect((await describeAsg(a.clients, a.name)).DesiredCapacity).toBe(4);
+    },
+  );
 });

@@ -42,9 +42,11 @@ import {
   DescribeLoadBalancersCommand,
   DescribeRulesCommand,
   DescribeTagsCommand,
+  DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   ModifyListenerCommand,
   ModifyRuleCommand,
+  ModifyTargetGroupAttributesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
 import { GetParameterCommand, GetParametersByPathCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
@@ -474,6 +476,15 @@ describe('load balancer pieces', () => {
     expect((await a.clients.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [changed] }))).TargetGroups![0].HealthCheckPath).toBe('/old');
     await undo(a, TARGET_GROUP_TYPE, 'delete', { arn: changed });
     await expect(undo(a, TARGET_GROUP_TYPE, 'restore', { arn: changed, healthCheckPath: '/old' })).resolves.toBeUndefined();
+    // The deregistration delay is its own undo record: only the attribute goes back.
+    const delayed = await targetGroup('k3s-undo-delay', '/kept');
+    const delayOf = async () =>
+      (await a.clients.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: delayed }))).Attributes!.find((x) => x.Key === 'deregistration_delay.timeout_seconds')?.Value;
+    await a.clients.elbv2.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: delayed, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }] }));
+    await undo(a, TARGET_GROUP_TYPE, 'restore', { arn: delayed, deregistrationDelaySeconds: 60 });
+    expect(await delayOf()).toBe('60');
+    expect((await a.clients.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [delayed] }))).TargetGroups![0].HealthCheckPath).toBe('/kept');
+
     a.sb.faults.add({ op: 'ModifyTargetGroup', code: 'ValidationError', nth: 1 });
     const other = await targetGroup('k3s-undo-fail');
     expect(await failure(undo(a, TARGET_GROUP_TYPE, 'restore', { arn: other, healthCheckPath: '/old' }))).toBe('ValidationError');
