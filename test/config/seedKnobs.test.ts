@@ -45,6 +45,25 @@ describe('CPU credits', () => {
     expect(cp.field).toBe('--control-plane-cpu-credits');
     expect(cp.message).toContain('--control-plane-type is m6g.large');
     expect(userError(() => cluster({ nodeCpuCredits: 'boost' as never })).message).toBe("--node-cpu-credits 'boost' is not one of standard, unlimited");
+    expect(e.suggestion).toBe('drop --node-cpu-credits, or pick a burstable type such as t3.medium');
+    expect(userError(() => cluster({ controlPlaneType: 'c5.large', controlPlaneCpuCredits: 'unlimited' })).message).toBe(
+      '--control-plane-cpu-credits applies to burstable instance types only (t2, t3, t3a, t4g families); --control-plane-type is c5.large, which has no CPU credits',
+    );
+    const node = userError(() => buildGroupSpec({ name: 'web', role: 'node', instanceType: 'c5.large', cpuCredits: 'standard' }));
+    expect(node.field).toBe('--node-cpu-credits');
+    expect(node.message).toBe('--node-cpu-credits applies to burstable instance types only (t2, t3, t3a, t4g families); --node-type is c5.large, which has no CPU credits');
+  });
+
+  it('says what the deregistration delay and the source CIDRs allow, and what to do', () => {
+    const delay = userError(() => cluster(ingress({ deregistrationDelay: 3601 })));
+    expect(delay.message).toBe("--ingress-deregistration-delay must be a whole number of seconds 0-3600 (ELBv2's range), got 3601");
+    expect(delay.suggestion).toBe('60 (the default) lets in-flight requests finish; 0 drops them at once');
+    const five = ['10.0.0.0/8', '192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24', '2001:db8::/32'];
+    const cidrs = userError(() => cluster(ingress({ sourceCidrs: five })));
+    expect(cidrs.message).toBe(
+      '--ingress-source-cidr: 5 CIDRs, but the ingress rule takes at most 4: an ALB rule has at most 5 condition values and its host header uses one',
+    );
+    expect(cidrs.suggestion).toBe('give at most 4 CIDRs (merge neighbouring ranges into a shorter prefix)');
   });
 
   it('is kept in the stored group (absent when not given)', () => {
