@@ -558,14 +558,46 @@ describe('the writes of a replacement, rolled back by the run that made them', (
     }
     await waitSettled(a.clients, a.sb.clock, a.name);
     expect(Object.values(await instanceVersions(a))).toEqual(['2', '2', '2']);
-    await rollBack(a, {
-      role: 'node',
-      revert: { templateId: a.cp.launchTemplateId, version: 1, newVersion: 2, pinned: true },
-    });
+    // One at a time, surge first: never fewer than 3 serving while the three are replaced.
+    let fewestInService = Infinity;
+    await sampling(
+      a.sb,
+      () => {
+        const serving = groupNow(a.sb, a.name).instances.filter((i) => i.LifecycleState === 'InService');
+        fewestInService = Math.min(fewestInService, serving.length);
+      },
+      () =>
+        rollBack(a, {
+          role: 'node',
+          revert: { templateId: a.cp.launchTemplateId, version: 1, newVersion: 2, pinned: true },
+        }),
+    );
+    expect(fewestInService).toBe(3);
     const g = await describeAsg(a.clients, a.name);
     expect({ desired: g.DesiredCapacity, min: g.MinSize, max: g.MaxSize }).toEqual(BASELINE);
     expect(active(g).map((i) => i.LaunchTemplate?.Version)).toEqual(['1', '1', '1']);
     expect((g.Tags ?? []).some((t) => t.Key === REPLACEMENT_TAG)).toBe(false);
+  });
+
+  it('names every instance it could not remove', async () => {
+    const a = await settledGroup('node');
+    await beginReplacement(a);
+    const added = (await surge(a, 5)).sort();
+    a.sb.faults.add({
+      op: 'TerminateInstanceInAutoScalingGroup',
+      code: 'ScalingActivityInProgress',
+      message: 'busy',
+    });
+    const error = await rollBack(a, { role: 'node' }).then(
+      () => undefined,
+      (e: unknown) => e as UndoIncompleteError,
+    );
+    expect(error?.remaining.map((r) => r.id).sort()).toEqual(added);
+    const named = added.map((id) => `${id}: ScalingActivityInProgress: busy`);
+    expect([
+      `${a.name} could not be put back to desired 3: ${named.join('; ')}`,
+      `${a.name} could not be put back to desired 3: ${[...named].reverse().join('; ')}`,
+    ]).toContain(error?.message);
   });
 
   it.each([
