@@ -523,7 +523,9 @@ export function groupFlags(role: GroupRole): Record<string, string | undefined> 
     count: role === 'control-plane' ? '--control-planes' : '--nodes',
     instanceType: role === 'control-plane' ? '--control-plane-type' : '--node-type',
     cpuCredits: role === 'control-plane' ? '--control-plane-cpu-credits' : '--node-cpu-credits',
-    ...{ subnetIds, subnetFilters, ami, amiName, amiOwner, os, k3sVersion, k3sArgs, rootVolumeSize, rootVolumeType, imdsHopLimit, labels, taints, spot },
+    ...{ subnetIds, subnetFilters, ami, amiName, amiOwner, os, k3sVersion, k3sArgs, rootVolumeSize, rootVolumeType, imdsHopLimit, labels, taints },
+    // `controlplane add` has no --spot: a control-plane group file's `spot` is named as in the file.
+    spot: role === 'control-plane' ? undefined : spot,
   };
 }
 

@@ -274,7 +274,7 @@ describe('group specs', () => {
     [{ name: 'cp', role: 'control-plane', count: 2 }, '--control-planes', '--control-planes must be odd'],
     [{ name: 'cp', role: 'control-plane', count: 0 }, '--control-planes', '--control-planes must be odd'],
     [{ name: 'web', role: 'node', count: -2 }, '--nodes', '--nodes must be a whole number >= 0, got -2'],
-    [{ name: 'cp', role: 'control-plane', spot: true }, '--spot', '--spot: control-plane groups cannot run on spot instances'],
+    [{ name: 'cp', role: 'control-plane', spot: true }, 'spot', 'spot: control-plane groups cannot run on spot instances'],
     [{ name: 'cp', role: 'control-plane', instanceType: 'x' }, '--control-plane-type', "--control-plane-type 'x' is not an EC2 instance type"],
     [{ name: 'web', role: 'node', instanceType: 'x' }, '--node-type', "--node-type 'x' is not an EC2 instance type"],
     [{ name: 'web', role: 'node', k3sVersion: 'latest' }, '--k3s-version', "--k3s-version 'latest' is not a k3s version"],

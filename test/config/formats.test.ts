@@ -104,7 +104,7 @@ describe('instance types', () => {
     },
   );
 
-  it.each(['t3', 'T3.medium', 't.medium', '3t.medium', 't3.huge', 't3.medium ', 'xt3.medium.x', 't3.', '.medium', 't3-.large', 't3.metal-24', 't3.xlargex', 't3.2xlarge2', 't-x.medium', 'mac-m.metal'])('refuses %j', (t) => {
+  it.each(['t3', 'T3.medium', 't.medium', '3t.medium', 't3.huge', 't3.medium ', 'xt3.medium.x', 't3.', '.medium', 't3-.large', 't3.metal-24', 't3.xlargex', 't3.2xlarge2', 't-x.medium', 'mac-m.metal', 'Tt3.medium', '_t3.medium'])('refuses %j', (t) => {
     const e = userError(() => validateInstanceType(t, '--node-type'));
     expect(e.message).toBe(`--node-type '${t}' is not an EC2 instance type (FAMILY.SIZE, e.g. t3.medium or m7g.2xlarge)`);
     expect(e.field).toBe('--node-type');

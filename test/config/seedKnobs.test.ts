@@ -72,6 +72,7 @@ describe('CPU credits', () => {
       k3sVersion: 'v1.31.6+k3s1', k3sArgs: [], labels: {}, taints: [], spot: false, rootVolumeSize: 20, rootVolumeType: 'gp3', imdsHopLimit: 1, cpuCredits: 'standard',
     };
     expect(parseStoredGroup(serializeStoredGroup(group), 'p').cpuCredits).toBe('standard');
+    expect(parseStoredGroup(serializeStoredGroup({ ...group, name: 'control-plane', role: 'control-plane' }), 'p').role).toBe('control-plane');
     const { cpuCredits: _omit, ...without } = group;
     expect(serializeStoredGroup(without)).not.toContain('cpuCredits');
     expect(() => parseStoredGroup(serializeStoredGroup({ ...group, cpuCredits: 'turbo' as never }), 'p')).toThrow(/cpuCredits/);
