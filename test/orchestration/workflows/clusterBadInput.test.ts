@@ -59,7 +59,7 @@ describe('cluster input validation (no AWS calls)', () => {
     expect(userError(() => buildGroupSpec({ name: 'cp', role: 'control-plane', count: 2 })).field).toBe('--control-planes');
     expect(userError(() => buildGroupSpec({ name: 'x--y', role: 'node' })).field).toBe('GROUP');
     expect(userError(() => buildGroupSpec({ name: 'ng', role: 'node', rootVolumeSize: 4 })).field).toBe('--root-volume-size');
-    expect(userError(() => buildGroupSpec({ name: 'cp', role: 'control-plane', spot: true })).field).toBe('--spot');
+    expect(userError(() => buildGroupSpec({ name: 'cp', role: 'control-plane', spot: true })).field).toBe('spot');
   });
 });
 
