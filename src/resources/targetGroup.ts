@@ -43,6 +43,8 @@ export interface TargetGroupState {
 
 /** The target group attribute ELBv2 waits on before a deregistered target is gone (default 300 s). */
 export const DEREGISTRATION_DELAY_ATTRIBUTE = 'deregistration_delay.timeout_seconds';
+/** ELBv2's deregistration delay of a target group that does not set the attribute, in seconds. */
+const ELB_DEFAULT_DEREGISTRATION_DELAY = 300;
 
 export interface TargetGroupSpec {
   name: string;
@@ -107,12 +109,12 @@ export async function findTargetGroupByArn(
   }
 }
 
-/** The deregistration delay of a target group, in seconds (ELBv2's default 300 when the attribute is absent). */
+/** The deregistration delay of a target group, in seconds (ELBv2's default when the attribute is absent). */
 export async function targetGroupDeregistrationDelay(clients: AwsClients, arn: string): Promise<number> {
   const res = await clients.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
   const value = res.Attributes?.find((a) => a.Key === DEREGISTRATION_DELAY_ATTRIBUTE)?.Value;
   const n = Number(value);
-  return value !== undefined && Number.isFinite(n) ? n : 300;
+  return value !== undefined && Number.isFinite(n) ? n : ELB_DEFAULT_DEREGISTRATION_DELAY;
 }
 
 /**
@@ -246,7 +248,7 @@ export function targetGroupTask(
       if (actual.healthCheckPath !== healthCheckPath)
         changes.push(`healthCheckPath: ${actual.healthCheckPath} -> ${healthCheckPath}`);
       if (spec.deregistrationDelaySeconds !== undefined && actual.deregistrationDelaySeconds !== spec.deregistrationDelaySeconds)
-        changes.push(`deregistrationDelay: ${actual.deregistrationDelaySeconds ?? 300}s -> ${spec.deregistrationDelaySeconds}s`);
+        changes.push(`deregistrationDelay: ${actual.deregistrationDelaySeconds ?? ELB_DEFAULT_DEREGISTRATION_DELAY}s -> ${spec.deregistrationDelaySeconds}s`);
       return changes.concat(tagDiff(spec.tags, actual.tags));
     },
     async create(ctx) {
@@ -295,43 +297,30 @@ export function targetGroupTask(
       return { ...state, deregistrationDelaySeconds: delay };
     },
     async update(actual, changes, ctx) {
-      let state = actual;
-      if (changes.some((c) => c.startsWith('healthCheckPath'))) {
-        await journaledWrite(
+      // Each field changed is one journaled write whose undo restores that field only.
+      const restorable = <T>(previous: Record<string, unknown>, send: () => Promise<T>) =>
+        journaledWrite(
           ctx,
           {
             action: 'update',
             type: TARGET_GROUP_TYPE,
             name: spec.name,
             id: actual.arn,
-            undo: {
-              type: TARGET_GROUP_TYPE,
-              action: 'restore',
-              data: { arn: actual.arn, healthCheckPath: actual.healthCheckPath },
-            },
+            undo: { type: TARGET_GROUP_TYPE, action: 'restore', data: { arn: actual.arn, ...previous } },
           },
-          () =>
-            ctx.clients.elbv2.send(
-              new ModifyTargetGroupCommand({ TargetGroupArn: actual.arn, HealthCheckPath: healthCheckPath }),
-            ),
+          send,
+        );
+      let state = actual;
+      if (changes.some((c) => c.startsWith('healthCheckPath'))) {
+        await restorable({ healthCheckPath: actual.healthCheckPath }, () =>
+          ctx.clients.elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: actual.arn, HealthCheckPath: healthCheckPath })),
         );
         state = { ...state, healthCheckPath };
       }
       const delay = spec.deregistrationDelaySeconds;
       if (delay !== undefined && changes.some((c) => c.startsWith('deregistrationDelay'))) {
-        await journaledWrite(
-          ctx,
-          {
-            action: 'update',
-            type: TARGET_GROUP_TYPE,
-            name: spec.name,
-            id: actual.arn,
-            undo: {
-              type: TARGET_GROUP_TYPE,
-              action: 'restore',
-              data: { arn: actual.arn, deregistrationDelaySeconds: actual.deregistrationDelaySeconds ?? 300 },
-            },
-          },
+        await restorable(
+          { deregistrationDelaySeconds: actual.deregistrationDelaySeconds ?? ELB_DEFAULT_DEREGISTRATION_DELAY },
           () => setDeregistrationDelay(ctx.clients, actual.arn, delay),
         );
         state = { ...state, deregistrationDelaySeconds: delay };

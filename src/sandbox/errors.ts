@@ -27,10 +27,18 @@ export function awsError(code: string, message: string, httpStatusCode?: number)
   return new SandboxAwsError(code, message, httpStatusCode);
 }
 
-/** Throws `code` (default ValidationError / MissingParameter style) when a required parameter is absent. */
-export function required<T>(value: T | undefined | null, name: string, code = 'MissingParameter'): T {
-  if (value === undefined || value === null || (typeof value === 'string' && value === '')) {
-    throw awsError(code, `The request must contain the parameter ${name}`);
+/**
+ * Throws `code` (default ValidationError / MissingParameter style) when a required parameter is absent
+ * (undefined, null, '' or, as the query protocol sends nothing for it, an empty list).
+ */
+export function required<T>(
+  value: T | undefined | null,
+  name: string,
+  code = 'MissingParameter',
+  message = `The request must contain the parameter ${name}`,
+): T {
+  if (value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0)) {
+    throw awsError(code, message);
   }
   return value;
 }

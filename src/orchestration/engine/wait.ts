@@ -82,8 +82,7 @@ const NOT_YET_CODES = new Set(
     'ResourceInUse',
     'PriorityInUse',
     'ScalingActivityInProgress',
-    'Throttling',
-    'ThrottlingException',
+    'Throttling', // also ThrottlingException: compared canonically
     'RequestLimitExceeded',
     'TooManyRequestsException',
     'InternalError',

@@ -3,7 +3,7 @@
 // target health, listeners, listener rules and tags. Auto Scaling registers its instances through
 // `registerTargetsInternal` / `deregisterTargetsInternal`; ACM asks `listenersUsingCertificate`.
 import type { SandboxContext, ServiceModule, InventoryItem } from '../service';
-import { awsError } from '../errors';
+import { awsError, required } from '../errors';
 import { paginate } from '../pagination';
 import { ec2Module, getInstance, isInstanceHealthy } from './ec2';
 import { certificateExists } from './acm';
@@ -348,17 +348,10 @@ function describeLoadBalancers(ctx: SandboxContext, input: Record<string, any>) 
   return { LoadBalancers: page.map((lb) => lbOutput(ctx, lb)), NextMarker: nextToken };
 }
 
-/**
- * ELBv2 refuses a request without a required member before it looks anything up (a delete of "no ARN"
- * is not an idempotent delete of a missing resource): ValidationError, as the service words it.
- */
+/** ELBv2's answer to a request without a required member, before it looks anything up. */
 function requiredMember<T>(input: Record<string, any>, member: string): T {
-  const v = input[member];
-  if (v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0)) {
-    const field = `${member[0].toLowerCase()}${member.slice(1)}`;
-    throw awsError('ValidationError', `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`);
-  }
-  return v as T;
+  const field = `${member[0].toLowerCase()}${member.slice(1)}`;
+  return required<T>(input[member], member, 'ValidationError', `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`);
 }
 
 function deleteLoadBalancer(ctx: SandboxContext, input: Record<string, any>) {
