@@ -5,8 +5,16 @@
 // and each group in its own /k3sctl/clusters/NAME/groups/GROUP (each parameter is at most 4096 characters).
 import { z } from 'zod';
 import { UserError } from '../core/errors';
-import { validateClusterName, validateGroupName } from './names';
-import { validateAlbRef, validateAmiOwner, validateCidr, validateEc2Id, validateHostedZoneRef, validateInstanceType, validateRegion } from './formats';
+import { MAX_INGRESS_ALBS, names, validateClusterName, validateGroupName } from './names';
+import {
+  validateAlbRef,
+  validateAmiOwner,
+  validateCidr,
+  validateEc2Id,
+  validateHostedZoneRef,
+  validateInstanceType,
+  validateRegion,
+} from './formats';
 import { flagNames, parseSpecFile, type FieldNames, type SpecFile } from './specFile';
 import { isK3sVersion, isLabelKey, isLabelValue, isTlsSan, k3sArgProblem, taintProblem } from '../userdata/render';
 
@@ -129,7 +137,11 @@ export const ClusterFileSchema = z
     spot: z.boolean().optional().describe('run the node group on spot instances (--spot)'),
     ingress: z
       .strictObject({
-        alb: z.string().describe('ALB ARN or name (--ingress-alb)'),
+        alb: z
+          .union([z.string(), z.array(z.string())])
+          .describe(
+            `ALB ARN or name, or a list of up to ${MAX_INGRESS_ALBS} (--ingress-alb, repeatable): the cluster gets a target group and a rule on each`,
+          ),
         zone: z.string().describe('hosted zone id or name (--ingress-zone)'),
         deregistrationDelay: z
           .number()
@@ -210,7 +222,8 @@ export interface VpcSelector {
 
 /** The automatic ingress as asked for (lookups not yet resolved). */
 export interface IngressSpec {
-  alb: string;
+  /** ALB names or ARNs, distinct, in the order given: each gets its own target group and rule. */
+  albs: string[];
   zone: string;
   /** deregistration_delay.timeout_seconds of the ingress target group. */
   deregistrationDelaySeconds: number;
@@ -251,16 +264,24 @@ export interface StoredGroup extends Omit<GroupSettings, 'imdsHopLimit'> {
   imdsHopLimit?: number;
 }
 
-export interface StoredIngress {
+/** One ALB of the automatic ingress: its HTTPS listener carries the cluster's rule to its own target group. */
+export interface StoredIngressAlb {
   albName: string;
   loadBalancerArn: string;
   listenerArn: string;
-  zoneId: string;
-  zoneName: string;
-  /** The listener rule's host header: `*--NAME.REGION.ZONE`. */
-  host: string;
   /** The ALB's downstream security group, which the cluster's instances join. */
   instanceSecurityGroupId?: string;
+  /** The cluster's target group on this ALB (names.ingressTargetGroup(cluster, slot)): kept for as long as the ALB is. */
+  targetGroupName: string;
+}
+
+export interface StoredIngress {
+  /** At least one, at most MAX_INGRESS_ALBS, distinct ALBs and target group names. */
+  albs: StoredIngressAlb[];
+  zoneId: string;
+  zoneName: string;
+  /** The listener rules' host header: `*--NAME.REGION.ZONE`. */
+  host: string;
   /**
    * deregistration_delay.timeout_seconds of the ingress target group. Absent in a configuration stored
    * before the setting existed: the attribute is left as it is until `cluster create` declares it.
@@ -312,6 +333,14 @@ const StoredGroupSchema = z.object({
   cpuCredits: z.enum(CPU_CREDITS).optional(),
 });
 
+const StoredIngressAlbSchema = z.object({
+  albName: z.string(),
+  loadBalancerArn: z.string(),
+  listenerArn: z.string(),
+  instanceSecurityGroupId: z.string().optional(),
+  targetGroupName: z.string(),
+});
+
 export const StoredClusterConfigSchema = z.object({
   version: z.union([z.literal(1), z.literal(2)]),
   name: z.string(),
@@ -326,18 +355,55 @@ export const StoredClusterConfigSchema = z.object({
   groups: z.array(StoredGroupSchema).optional(),
   ingress: z
     .object({
-      albName: z.string(),
-      loadBalancerArn: z.string(),
-      listenerArn: z.string(),
+      // The first ALB stays where single-ALB configurations keep it (older k3sctl versions read those);
+      // further ALBs are in `moreAlbs`. A first ALB without `targetGroupName` has slot 1's name.
+      ...StoredIngressAlbSchema.shape,
+      targetGroupName: z.string().optional(),
+      moreAlbs: z.array(StoredIngressAlbSchema).optional(),
       zoneId: z.string(),
       zoneName: z.string(),
       host: z.string(),
-      instanceSecurityGroupId: z.string().optional(),
       deregistrationDelaySeconds: z.number().int().min(0).max(MAX_DEREGISTRATION_DELAY).optional(),
       sourceCidrs: z.array(z.string()).optional(),
     })
     .optional(),
 });
+
+type StoredIngressJson = NonNullable<z.infer<typeof StoredClusterConfigSchema>['ingress']>;
+
+/** The stored ingress in memory: every ALB in one list. */
+function ingressFromJson(cluster: string, json: StoredIngressJson): StoredIngress {
+  const {
+    albName,
+    loadBalancerArn,
+    listenerArn,
+    instanceSecurityGroupId,
+    targetGroupName,
+    moreAlbs,
+    ...rest
+  } = json;
+  const first: StoredIngressAlb = {
+    albName,
+    loadBalancerArn,
+    listenerArn,
+    instanceSecurityGroupId,
+    targetGroupName: targetGroupName ?? names.ingressTargetGroup(cluster),
+  };
+  return { ...rest, albs: [first, ...(moreAlbs ?? [])] };
+}
+
+/** The stored ingress as JSON: a single-ALB ingress slot 1 is exactly what earlier versions stored. */
+function ingressToJson(cluster: string, ingress: StoredIngress): StoredIngressJson {
+  const { albs, ...rest } = ingress;
+  const [first, ...more] = albs;
+  const { targetGroupName, ...firstAlb } = first!;
+  return {
+    ...rest,
+    ...firstAlb,
+    ...(targetGroupName === names.ingressTargetGroup(cluster) ? {} : { targetGroupName }),
+    ...(more.length ? { moreAlbs: more } : {}),
+  };
+}
 
 function parseJson(json: string, parameterName: string): unknown {
   try {
@@ -357,7 +423,13 @@ export function parseStoredClusterConfig(json: string, parameterName: string): S
     throw new UserError(`${parameterName} is not a k3sctl cluster configuration: ${z.prettifyError(parsed.error)}`);
   }
   const legacy = parsed.data.version === 1;
-  return { ...parsed.data, groups: (parsed.data.groups ?? []) as StoredGroup[], ...(legacy ? { legacyGroups: true } : {}) } as StoredClusterConfig;
+  const { ingress, ...settings } = parsed.data;
+  return {
+    ...settings,
+    groups: (parsed.data.groups ?? []) as StoredGroup[],
+    ...(ingress ? { ingress: ingressFromJson(settings.name, ingress) } : {}),
+    ...(legacy ? { legacyGroups: true } : {}),
+  } as StoredClusterConfig;
 }
 
 /** Parses a group parameter (/k3sctl/clusters/NAME/groups/GROUP). */
@@ -371,8 +443,14 @@ export function parseStoredGroup(json: string, parameterName: string): StoredGro
 
 /** Canonical JSON of the settings parameter (version 2: no groups, stable keys) so re-runs compare equal. */
 export function serializeStoredClusterSettings(config: StoredClusterConfig): string {
-  const { groups: _groups, legacyGroups: _legacy, ...settings } = config;
-  return JSON.stringify(sortKeys({ ...settings, version: STORED_CONFIG_VERSION }));
+  const { groups: _groups, legacyGroups: _legacy, ingress, ...settings } = config;
+  return JSON.stringify(
+    sortKeys({
+      ...settings,
+      ...(ingress ? { ingress: ingressToJson(config.name, ingress) } : {}),
+      version: STORED_CONFIG_VERSION,
+    }),
+  );
 }
 
 /** Canonical JSON of one group's parameter. */
@@ -597,10 +675,39 @@ function validateCpuCredits(value: string | undefined, instanceType: string, fie
 }
 
 /** The automatic ingress of `cluster create`: ALB and zone, deregistration delay, source CIDRs. */
-function validateIngress(input: NonNullable<ClusterFile['ingress']>, f: FieldNames, region: string): IngressSpec {
-  if (!input.alb) throw new UserError(`${f('ingress.alb')} is required with ${f('ingress.zone')}`, undefined, f('ingress.alb'));
-  if (!input.zone) throw new UserError(`${f('ingress.zone')} is required with ${f('ingress.alb')}`, undefined, f('ingress.zone'));
-  validateAlbRef(input.alb, f('ingress.alb'), region);
+function validateIngress(
+  input: NonNullable<ClusterFile['ingress']>,
+  f: FieldNames,
+  region: string,
+): IngressSpec {
+  const given = typeof input.alb === 'string' ? [input.alb] : (input.alb ?? []);
+  if (!given.length || given.some((a) => !a)) {
+    throw new UserError(
+      `${f('ingress.alb')} is required with ${f('ingress.zone')}`,
+      undefined,
+      f('ingress.alb'),
+    );
+  }
+  if (!input.zone)
+    throw new UserError(
+      `${f('ingress.zone')} is required with ${f('ingress.alb')}`,
+      undefined,
+      f('ingress.zone'),
+    );
+  const albs = [
+    ...new Set(
+      given.map((a, i) =>
+        validateAlbRef(a, typeof input.alb === 'string' ? f('ingress.alb') : f('ingress.alb', i), region),
+      ),
+    ),
+  ];
+  if (albs.length > MAX_INGRESS_ALBS) {
+    throw new UserError(
+      `${f('ingress.alb')}: ${albs.length} ALBs, but a cluster's ingress takes at most ${MAX_INGRESS_ALBS} (one target group each, and every ALB's downstream security group joins the instances, which take at most 5)`,
+      `give at most ${MAX_INGRESS_ALBS} ALBs`,
+      f('ingress.alb'),
+    );
+  }
   validateHostedZoneRef(input.zone, f('ingress.zone'));
   const delay = input.deregistrationDelay ?? DEFAULT_DEREGISTRATION_DELAY;
   if (!Number.isInteger(delay) || delay < 0 || delay > MAX_DEREGISTRATION_DELAY) {
@@ -610,8 +717,9 @@ function validateIngress(input: NonNullable<ClusterFile['ingress']>, f: FieldNam
       f('ingress.deregistrationDelay'),
     );
   }
-  const given = input.sourceCidrs ?? [];
-  const sourceCidrs = [...new Set(given.map((c, i) => validateCidr(c, f('ingress.sourceCidrs', i))))];
+  const sourceCidrs = [
+    ...new Set((input.sourceCidrs ?? []).map((c, i) => validateCidr(c, f('ingress.sourceCidrs', i)))),
+  ];
   if (sourceCidrs.length > MAX_INGRESS_SOURCE_CIDRS) {
     throw new UserError(
       `${f('ingress.sourceCidrs')}: ${sourceCidrs.length} CIDRs, but the ingress rule takes at most ${MAX_INGRESS_SOURCE_CIDRS}: ` +
@@ -620,7 +728,7 @@ function validateIngress(input: NonNullable<ClusterFile['ingress']>, f: FieldNam
       f('ingress.sourceCidrs'),
     );
   }
-  return { alb: input.alb, zone: input.zone, deregistrationDelaySeconds: delay, sourceCidrs };
+  return { albs, zone: input.zone, deregistrationDelaySeconds: delay, sourceCidrs };
 }
 
 function validateTaints(taints: string[], f: FieldNames, key: string): string[] {

@@ -5,6 +5,8 @@ import { UserError } from '../core/errors';
 
 export const MAX_CLUSTER_NAME = 20;
 export const MAX_GROUP_NAME = 20;
+/** ALBs one cluster's automatic ingress can use: one target group each, named by slot (one digit). */
+export const MAX_INGRESS_ALBS = 4;
 const LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 
 function checkLabel(kind: string, field: string, value: string, max: number): void {
@@ -51,7 +53,17 @@ export const names = {
   launchTemplate: (cluster: string, group: string) => `k3sctl-${cluster}-${group}`,
   autoScalingGroup: (cluster: string, group: string) => `k3sctl-${cluster}-${group}`,
   lifecycleHook: () => 'k3sctl-graceful-leave',
-  /** At most 32 characters: `k3s-` + 20 + `-ing` = 28. */
-  ingressTargetGroup: (cluster: string) => `k3s-${cluster}-ing`,
-  ingressHost: (cluster: string, region: string, zone: string) => `*--${cluster}.${region}.${zone.replace(/\.$/, '')}`,
+  /**
+   * The ingress target group of the cluster on its `slot`-th ALB (1 to MAX_INGRESS_ALBS): slot 1 keeps
+   * the name of single-ALB clusters. At most 32 characters: `k3s-` + 20 + `-ing` + one digit = 29.
+   */
+  ingressTargetGroup: (cluster: string, slot = 1) => `k3s-${cluster}-ing${slot === 1 ? '' : String(slot)}`,
+  /** The slot of `targetGroupName` when it is one of the cluster's ingress target group names. */
+  ingressSlot: (cluster: string, targetGroupName: string | undefined): number | undefined => {
+    for (let slot = 1; slot <= MAX_INGRESS_ALBS; slot++)
+      if (targetGroupName === names.ingressTargetGroup(cluster, slot)) return slot;
+    return undefined;
+  },
+  ingressHost: (cluster: string, region: string, zone: string) =>
+    `*--${cluster}.${region}.${zone.replace(/\.$/, '')}`,
 };

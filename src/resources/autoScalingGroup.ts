@@ -23,6 +23,7 @@ import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
 import { retryWhileNotReady } from '../orchestration/engine/wait';
 import type { LaunchTemplateState } from './launchTemplate';
+import { TARGET_GROUP_ATTACHMENT_TYPE } from './targetGroup';
 import { registerUndo } from './undo';
 
 export const AUTO_SCALING_GROUP_TYPE = 'AWS::AutoScaling::AutoScalingGroup';
@@ -313,13 +314,19 @@ export function autoScalingGroupTask(spec: AutoScalingGroupSpec): Task<AutoScali
       const tgs = [...spec.targetGroupArns(ctx)].sort();
       const attach = tgs.filter((t) => !actual.targetGroupArns.includes(t));
       const detach = actual.targetGroupArns.filter((t) => !tgs.includes(t));
+      // Rolled back like every update: what was attached is detached again, what was detached re-attached.
+      const attachment = (action: 'delete' | 'restore', targetGroupArns: string[]): UndoRecord => ({
+        type: TARGET_GROUP_ATTACHMENT_TYPE,
+        action,
+        data: { groupName: spec.name, targetGroupArns },
+      });
       if (attach.length) {
-        await write(ctx, { action: 'update', name: spec.name }, () =>
+        await write(ctx, { action: 'update', name: spec.name, undo: attachment('delete', attach) }, () =>
           ctx.clients.autoscaling.send(new AttachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: spec.name, TargetGroupARNs: attach })),
         );
       }
       if (detach.length) {
-        await write(ctx, { action: 'update', name: spec.name }, () =>
+        await write(ctx, { action: 'update', name: spec.name, undo: attachment('restore', detach) }, () =>
           ctx.clients.autoscaling.send(new DetachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: spec.name, TargetGroupARNs: detach })),
         );
       }

@@ -20,6 +20,7 @@ import {
   DetachLoadBalancerTargetGroupsCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { TagKeys, type Tag } from '../aws/tags';
+import { MAX_INGRESS_ALBS, names } from '../config/names';
 import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task } from '../orchestration/engine/types';
 import { addElbTags } from './listener';
@@ -110,6 +111,20 @@ export async function findTargetGroupByArn(
 }
 
 /** The deregistration delay of a target group, in seconds (ELBv2's default when the attribute is absent). */
+/**
+ * The cluster's ingress target groups, one per ALB slot (names.ingressTargetGroup): those that exist
+ * under the slot names, whoever owns them (callers check the cluster tag). One read per slot.
+ */
+export async function findIngressTargetGroups(
+  clients: AwsClients,
+  cluster: string,
+): Promise<TargetGroupState[]> {
+  const slots = Array.from({ length: MAX_INGRESS_ALBS }, (_, i) => names.ingressTargetGroup(cluster, i + 1));
+  return (await Promise.all(slots.map((n) => findTargetGroupByName(clients, n)))).filter(
+    (tg): tg is TargetGroupState => tg !== undefined,
+  );
+}
+
 export async function targetGroupDeregistrationDelay(clients: AwsClients, arn: string): Promise<number> {
   const res = await clients.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
   const value = res.Attributes?.find((a) => a.Key === DEREGISTRATION_DELAY_ATTRIBUTE)?.Value;
@@ -394,15 +409,20 @@ export async function detachTargetGroups(clients: AwsClients, groupName: string,
   }
 }
 
+/** The target groups of an attachment undo record: `targetGroupArns`, or one `targetGroupArn`. */
+function attachmentArns(data: Record<string, unknown>): string[] {
+  return (data.targetGroupArns as string[] | undefined) ?? [data.targetGroupArn as string];
+}
+
 registerUndo(TARGET_GROUP_ATTACHMENT_TYPE, {
   async delete(clients, data) {
-    await detachTargetGroups(clients, data.groupName as string, [data.targetGroupArn as string]);
+    await detachTargetGroups(clients, data.groupName as string, attachmentArns(data));
   },
   async restore(clients, data) {
     await clients.autoscaling.send(
       new AttachLoadBalancerTargetGroupsCommand({
         AutoScalingGroupName: data.groupName as string,
-        TargetGroupARNs: [data.targetGroupArn as string],
+        TargetGroupARNs: attachmentArns(data),
       }),
     );
   },

@@ -94,7 +94,12 @@ describe('cluster spec defaults', () => {
     expect(spec.sshCidrs).toEqual(['10.0.0.0/8', '2001:db8::/32']);
     expect(spec.apiCidrs).toEqual(['203.0.113.0/24']);
     expect(spec.tlsSans).toEqual(['api.example.com', '10.0.0.1', '*.example.com', '2001:db8::1']);
-    expect(spec.ingress).toEqual({ alb: 'shared', zone: 'example.com', deregistrationDelaySeconds: 60, sourceCidrs: [] });
+    expect(spec.ingress).toEqual({
+      albs: ['shared'],
+      zone: 'example.com',
+      deregistrationDelaySeconds: 60,
+      sourceCidrs: [],
+    });
     expect(spec.explicit).toEqual({ k3sVersion: true, ami: true });
     const shared = { k3sVersion: 'v1.30.2+k3s2', k3sArgs: ['--disable=traefik'], rootVolumeSize: 100, rootVolumeType: 'io2', imdsHopLimit: 1, ami: { name: '^my-ami-.*', owner: 'self' } };
     expect(spec.groups).toStrictEqual([

@@ -81,7 +81,12 @@ describe('CPU credits', () => {
 
 describe('ingress deregistration delay and source CIDRs', () => {
   it('defaults to 60 s and any source', () => {
-    expect(cluster(ingress()).ingress).toEqual({ alb: 'shared', zone: 'example.com', deregistrationDelaySeconds: DEFAULT_DEREGISTRATION_DELAY, sourceCidrs: [] });
+    expect(cluster(ingress()).ingress).toEqual({
+      albs: ['shared'],
+      zone: 'example.com',
+      deregistrationDelaySeconds: DEFAULT_DEREGISTRATION_DELAY,
+      sourceCidrs: [],
+    });
     expect(DEFAULT_DEREGISTRATION_DELAY).toBe(60);
   });
 
@@ -121,13 +126,112 @@ describe('ingress deregistration delay and source CIDRs', () => {
 
   it('is kept in the stored settings; a configuration stored before has neither', () => {
     const config: StoredClusterConfig = {
-      version: 2, name: 'demo', region: 'us-east-1', vpcId: 'vpc-1', subnetIds: [], k3sVersion: 'v1.31.6+k3s1', sshCidrs: [], apiCidrs: [], tlsSans: [], groups: [],
-      ingress: { albName: 'shared', loadBalancerArn: 'arn:lb', listenerArn: 'arn:l', zoneId: 'Z1', zoneName: 'example.com', host: '*--demo.us-east-1.example.com', deregistrationDelaySeconds: 90, sourceCidrs: ['203.0.113.0/24'] },
+      version: 2,
+      name: 'demo',
+      region: 'us-east-1',
+      vpcId: 'vpc-1',
+      subnetIds: [],
+      k3sVersion: 'v1.31.6+k3s1',
+      sshCidrs: [],
+      apiCidrs: [],
+      tlsSans: [],
+      groups: [],
+      ingress: {
+        albs: [
+          {
+            albName: 'shared',
+            loadBalancerArn: 'arn:lb',
+            listenerArn: 'arn:l',
+            targetGroupName: 'k3s-demo-ing',
+          },
+        ],
+        zoneId: 'Z1',
+        zoneName: 'example.com',
+        host: '*--demo.us-east-1.example.com',
+        deregistrationDelaySeconds: 90,
+        sourceCidrs: ['203.0.113.0/24'],
+      },
     };
     const back = parseStoredClusterConfig(serializeStoredClusterSettings(config), 'p');
     expect(back.ingress).toMatchObject({ deregistrationDelaySeconds: 90, sourceCidrs: ['203.0.113.0/24'] });
-    const legacy = parseStoredClusterConfig(JSON.stringify({ ...config, ingress: { ...config.ingress, deregistrationDelaySeconds: undefined, sourceCidrs: undefined } }), 'p');
+    const stored = JSON.parse(serializeStoredClusterSettings(config));
+    const legacy = parseStoredClusterConfig(
+      JSON.stringify({
+        ...stored,
+        ingress: { ...stored.ingress, deregistrationDelaySeconds: undefined, sourceCidrs: undefined },
+      }),
+      'p',
+    );
     expect(legacy.ingress!.deregistrationDelaySeconds).toBeUndefined();
     expect(legacy.ingress!.sourceCidrs).toBeUndefined();
+  });
+
+  describe('several ALBs', () => {
+    const base = {
+      version: 2 as const,
+      name: 'demo',
+      region: 'us-east-1',
+      vpcId: 'vpc-1',
+      subnetIds: [],
+      k3sVersion: 'v1.31.6+k3s1',
+      sshCidrs: [],
+      apiCidrs: [],
+      tlsSans: [],
+      groups: [],
+    };
+    const alb = (n: number, targetGroupName: string) => ({
+      albName: `shared${n}`,
+      loadBalancerArn: `arn:lb${n}`,
+      listenerArn: `arn:l${n}`,
+      instanceSecurityGroupId: `sg-${n}`,
+      targetGroupName,
+    });
+    const ingressOf = (albs: ReturnType<typeof alb>[]) => ({
+      albs,
+      zoneId: 'Z1',
+      zoneName: 'example.com',
+      host: '*--demo.us-east-1.example.com',
+    });
+
+    it('takes --ingress-alb repeated or a list in the file, distinct, at most 4', () => {
+      expect(cluster(ingress({ alb: ['a1', 'a2', 'a1'] })).ingress!.albs).toEqual(['a1', 'a2']);
+      expect(cluster(ingress({ alb: 'a1' })).ingress!.albs).toEqual(['a1']);
+      const e = userError(() => cluster(ingress({ alb: ['a1', 'a2', 'a3', 'a4', 'a5'] })));
+      expect(e.field).toBe('--ingress-alb');
+      expect(e.message).toMatch(/5 ALBs, but a cluster's ingress takes at most 4/);
+      expect(userError(() => cluster(ingress({ alb: ['a1', 'no_such!'] }))).message).toMatch(
+        /'no_such!' is not an ALB name or ARN/,
+      );
+      expect(userError(() => cluster(ingress({ alb: [] }))).field).toBe('--ingress-alb');
+    });
+
+    it('stores a single ALB exactly as before (older versions read it), further ALBs in moreAlbs', () => {
+      const one = JSON.parse(
+        serializeStoredClusterSettings({ ...base, ingress: ingressOf([alb(1, 'k3s-demo-ing')]) }),
+      );
+      expect(one.ingress).toEqual({
+        albName: 'shared1',
+        loadBalancerArn: 'arn:lb1',
+        listenerArn: 'arn:l1',
+        instanceSecurityGroupId: 'sg-1',
+        zoneId: 'Z1',
+        zoneName: 'example.com',
+        host: '*--demo.us-east-1.example.com',
+      });
+      const config: StoredClusterConfig = {
+        ...base,
+        ingress: ingressOf([alb(2, 'k3s-demo-ing2'), alb(1, 'k3s-demo-ing')]),
+      };
+      const two = JSON.parse(serializeStoredClusterSettings(config));
+      expect(two.ingress).toMatchObject({
+        albName: 'shared2',
+        targetGroupName: 'k3s-demo-ing2',
+        moreAlbs: [alb(1, 'k3s-demo-ing')],
+      });
+      expect(parseStoredClusterConfig(JSON.stringify(two), 'p').ingress).toEqual(config.ingress);
+      expect(parseStoredClusterConfig(JSON.stringify(one), 'p').ingress!.albs).toEqual([
+        alb(1, 'k3s-demo-ing'),
+      ]);
+    });
   });
 });

@@ -75,8 +75,16 @@ export default class ClusterCreate extends BaseCommand<typeof ClusterCreate> {
     'api-cidr': Flags.string({ description: 'CIDR allowed to the Kubernetes API (6443) (repeatable; none by default)', multiple: true }),
     'tls-san': Flags.string({ description: 'extra TLS SAN of the API server certificate (repeatable)', multiple: true }),
     spot: Flags.boolean({ description: 'run the node group on spot instances', env: 'K3SCTL_SPOT' }),
-    'ingress-alb': Flags.string({ description: 'ALB (ARN or name) for the automatic ingress *--NAME.REGION.ZONE', env: 'K3SCTL_INGRESS_ALB' }),
-    'ingress-zone': Flags.string({ description: 'hosted zone (id or name) of the automatic ingress', env: 'K3SCTL_INGRESS_ZONE' }),
+    'ingress-alb': Flags.string({
+      description:
+        'ALB (ARN or name) for the automatic ingress *--NAME.REGION.ZONE (repeatable, at most 4: a target group and a rule on each)',
+      env: 'K3SCTL_INGRESS_ALB',
+      multiple: true,
+    }),
+    'ingress-zone': Flags.string({
+      description: 'hosted zone (id or name) of the automatic ingress',
+      env: 'K3SCTL_INGRESS_ZONE',
+    }),
     'ingress-deregistration-delay': Flags.integer({
       description: 'seconds the ingress target group lets in-flight requests finish on a leaving instance, 0-3600 (default 60)',
       env: 'K3SCTL_INGRESS_DEREGISTRATION_DELAY',

@@ -23,8 +23,13 @@ export default class ClusterDescribe extends BaseCommand<typeof ClusterDescribe>
       ];
       if (result.ingress) {
         const from = result.ingress.sourceCidrs.length ? result.ingress.sourceCidrs.join(', ') : 'any source';
-        const delay = result.ingress.deregistrationDelaySeconds === undefined ? '' : `, deregistration delay ${result.ingress.deregistrationDelaySeconds}s`;
-        lines.push(`ingress: ${result.ingress.host} via ${result.ingress.alb} (from ${from}${delay})`);
+        const delay =
+          result.ingress.deregistrationDelaySeconds === undefined
+            ? ''
+            : `, deregistration delay ${result.ingress.deregistrationDelaySeconds}s`;
+        lines.push(
+          `ingress: ${result.ingress.host} via ${result.ingress.albs.map((a) => a.alb).join(', ')} (from ${from}${delay})`,
+        );
       }
       lines.push(
         renderTable(

@@ -62,8 +62,12 @@ export class Run {
     bindContext(this.ctx, this);
   }
 
-  /** Finds every task (in dependency order, concurrently where possible), diffs, emits a 'plan' event. No writes. */
-  async plan(tasks: Task[]): Promise<PlannedChange[]> {
+  /**
+   * Finds every task (in dependency order, concurrently where possible), diffs, emits a 'plan' event. No
+   * writes. `imperative`: changes the workflow makes itself in steps (deletes of what the declaration
+   * dropped), shown in the same plan.
+   */
+  async plan(tasks: Task[], imperative: PlannedChange[] = []): Promise<PlannedChange[]> {
     this.validate(tasks);
     const changes = new Map<string, PlannedChange>();
     await this.runGraph(tasks, async (task) => {
@@ -75,7 +79,7 @@ export class Run {
         planned(task, actual, actual === undefined ? [] : (task.diff?.(actual, this.ctx) ?? [])),
       );
     });
-    const result = tasks.map((t) => changes.get(t.key)!);
+    const result = [...tasks.map((t) => changes.get(t.key)!), ...imperative];
     this.deps.events.emit({ kind: 'plan', changes: result });
     return result;
   }

@@ -13,7 +13,20 @@ import type { WorkflowDeps } from '../deps';
 import { runWorkflow, type WorkflowResult } from '../engine';
 import { endpointTargetGroupsForCluster } from '../../resources/endpointConfig';
 import { preflight } from './doctor';
-import { clusterTasks, outOfDate, readClusterConfig, resolveClusterConfig, waitForGroups, waitForNodesReady, type NodesReadiness, type OutOfDateInstance } from './clusterPlan';
+import {
+  clusterTasks,
+  deleteRemovedIngressRules,
+  deleteRemovedIngressTargetGroups,
+  findIngressRemoval,
+  ingressRemovalChanges,
+  outOfDate,
+  readClusterConfig,
+  resolveClusterConfig,
+  waitForGroups,
+  waitForNodesReady,
+  type NodesReadiness,
+  type OutOfDateInstance,
+} from './clusterPlan';
 
 export interface ClusterWriteOptions {
   dryRun?: boolean;
@@ -57,13 +70,17 @@ export async function clusterCreate(deps: WorkflowDeps, spec: ClusterSpec, optio
     endpointTargetGroupsForCluster(deps.clients, spec.name),
   ]);
   const config = await resolveClusterConfig(deps, spec, existing);
-  const tasks = clusterTasks(config, endpoints.map((e) => e.targetGroupArn));
+  const removal = await findIngressRemoval(deps.clients, existing, config);
+  const tasks = clusterTasks(
+    config,
+    endpoints.map((e) => e.targetGroupArn),
+  );
   let notReady: Extract<NodesReadiness, { ready: false }> | undefined;
   const result = await runWorkflow(
     deps,
     `cluster create ${spec.name}`,
     async (run) => {
-      const planned = await run.plan(tasks);
+      const planned = await run.plan(tasks, ingressRemovalChanges(removal));
       const base = {
         cluster: config.name,
         region: config.region,
@@ -77,6 +94,8 @@ export async function clusterCreate(deps: WorkflowDeps, spec: ClusterSpec, optio
       if (hasChanges(planned) && options.confirm && !(await options.confirm(planned))) {
         throw new UserError('cancelled: nothing was changed');
       }
+      await deleteRemovedIngressRules(run, removal);
+      // The groups detach the dropped ALBs' target groups here; they are deleted after the waits.
       await run.apply(tasks);
       const stale = outOfDate(run, config.groups);
       if (stale.length) {
@@ -91,7 +110,14 @@ export async function clusterCreate(deps: WorkflowDeps, spec: ClusterSpec, optio
       // Never on a no-op re-run: every readiness poll is an SSM SendCommand (a write).
       const readiness = wait && hasChanges(planned) ? await waitForNodesReady(run, deps, config, { timeoutMs: options.waitTimeoutMs }) : undefined;
       if (readiness?.ready === false) notReady = readiness;
-      return { ...base, dryRun: false, outOfDate: stale, waited: wait, nodesReady: readiness?.ready ? true : null };
+      await deleteRemovedIngressTargetGroups(run, removal);
+      return {
+        ...base,
+        dryRun: false,
+        outOfDate: stale,
+        waited: wait,
+        nodesReady: readiness?.ready ? true : null,
+      };
     },
     { signal: options.signal },
   );

@@ -29,7 +29,7 @@ import { deleteParameters, listParametersByPath, SSM_PARAMETER_TYPE } from '../.
 import {
   deleteTargetGroup,
   detachTargetGroups,
-  findTargetGroupByName,
+  findIngressTargetGroups,
   TARGET_GROUP_ATTACHMENT_TYPE,
   TARGET_GROUP_TYPE,
   targetGroupNameOfArn,
@@ -81,21 +81,33 @@ export async function discoverCluster(clients: AwsClients, cluster: string, regi
     const role = await findIamRole(clients, roleName);
     if (role && role.owner === cluster) inv.roles.push(roleName);
   }
-  const tgName = names.ingressTargetGroup(cluster);
-  const tg = await findTargetGroupByName(clients, tgName);
+  // The cluster's target group on each of its ingress ALBs (one name per slot).
+  const live = new Map((await findIngressTargetGroups(clients, cluster)).map((tg) => [tg.name, tg]));
+  const owned = [...live.values()].filter((tg) => tg.tags[TagKeys.cluster] === cluster);
   // By ARN, not by the target group: an earlier run may have deleted it while groups still list it, and
   // a group listing a target group that no longer exists cannot scale (TargetGroupNotFound).
   for (const g of autoScalingGroups) {
-    const arns = g.targetGroupArns.filter((arn) => targetGroupNameOfArn(arn) === tgName && (arn !== tg?.arn || tg.tags[TagKeys.cluster] === cluster));
-    if (arns.length) inv.targetGroupAttachments.push({ group: g.name, targetGroupArns: arns, targetGroupName: tgName });
+    const arns = g.targetGroupArns.filter((arn) => {
+      const name = targetGroupNameOfArn(arn);
+      if (names.ingressSlot(cluster, name) === undefined) return false;
+      const tg = live.get(name!);
+      return arn !== tg?.arn || tg.tags[TagKeys.cluster] === cluster;
+    });
+    if (arns.length)
+      inv.targetGroupAttachments.push({
+        group: g.name,
+        targetGroupArns: arns,
+        targetGroupName: arns.map(targetGroupNameOfArn).join(', '),
+      });
   }
-  if (tg && tg.tags[TagKeys.cluster] === cluster) {
+  const owner = ruleOwnerTags(clusterTags(cluster, 'ingress'));
+  for (const tg of owned) {
     inv.targetGroups.push({ arn: tg.arn, name: tg.name });
-    const owner = ruleOwnerTags(clusterTags(cluster, 'ingress'));
     for (const lbArn of tg.loadBalancerArns) {
       for (const l of await listListeners(clients, lbArn)) {
         const rule = await findListenerRuleByTags(clients, l.ListenerArn!, owner);
-        if (rule) inv.ingressRules.push({ arn: rule.arn, name: rule.hostHeaders.join(',') || rule.arn });
+        if (rule && !inv.ingressRules.some((r) => r.arn === rule.arn))
+          inv.ingressRules.push({ arn: rule.arn, name: rule.hostHeaders.join(',') || rule.arn });
       }
     }
   }
@@ -214,7 +226,7 @@ export async function clusterDelete(
     throw new UserError(
       options.force
         ? `cluster ${cluster} is the only cluster behind endpoint(s) ${list}; an endpoint cannot forward to nothing`
-        : `cluster ${cluster} still receives traffic from endpoint(s) ${list}: their listener rules forward to its ingress target group ${names.ingressTargetGroup(cluster)}`,
+        : `cluster ${cluster} still receives traffic from endpoint(s) ${list}: their listener rules forward to its ingress target group (${inv.targetGroups.map((t) => t.name).join(', ')})`,
       [
         ...(options.force ? alone : endpoints).map((e) =>
           others(e).length
@@ -266,7 +278,7 @@ export async function clusterDelete(
       // Deleted once no group lists it (ELBv2 would delete it while a group does, leaving the group
       // unable to scale), and after its targets had the groups' drain to deregister.
       if (inv.targetGroups.length) {
-        await run.step('delete the ingress target group', async (ctx) => {
+        await run.step('delete the ingress target groups', async (ctx) => {
           for (const t of inv.targetGroups) {
             await journaledWrite(ctx, { action: 'delete', type: TARGET_GROUP_TYPE, name: t.name, id: t.arn }, () => deleteTargetGroup(ctx.clients, t.arn, ctx.clock));
           }

@@ -72,8 +72,11 @@ export interface ClusterDescription {
   bootstrapFailures: RecordedBootstrapFailure[];
   ingress: {
     host: string;
+    /** The first ALB and its target group (as before several ALBs were possible); every one is in `albs`. */
     alb: string;
     targetGroup: string;
+    /** Every ALB the cluster's rule is on, each with the cluster's target group there. */
+    albs: { alb: string; targetGroup: string }[];
     /** Client CIDRs the ingress rule accepts (its `source-ip` condition); empty: any. */
     sourceCidrs: string[];
     /** The target group's deregistration delay as declared; absent for a cluster created before the setting. */
@@ -175,8 +178,9 @@ export async function clusterDescribe(deps: WorkflowDeps, cluster: string): Prom
     ingress: config?.ingress
       ? {
           host: config.ingress.host,
-          alb: config.ingress.albName,
-          targetGroup: names.ingressTargetGroup(cluster),
+          alb: config.ingress.albs[0]!.albName,
+          targetGroup: config.ingress.albs[0]!.targetGroupName,
+          albs: config.ingress.albs.map((a) => ({ alb: a.albName, targetGroup: a.targetGroupName })),
           sourceCidrs: config.ingress.sourceCidrs ?? [],
           ...(config.ingress.deregistrationDelaySeconds !== undefined ? { deregistrationDelaySeconds: config.ingress.deregistrationDelaySeconds } : {}),
         }

@@ -14,7 +14,7 @@ import {
   type ResolvedImage,
   type ResolvedSubnet,
 } from '../../aws/lookups';
-import { clusterTags } from '../../aws/tags';
+import { clusterTags, TagKeys } from '../../aws/tags';
 import {
   assembleStoredClusterConfig,
   DEFAULT_IMDS_HOP_LIMIT,
@@ -29,10 +29,17 @@ import {
   type StoredClusterConfig,
   type StoredGroup,
   type StoredIngress,
+  type StoredIngressAlb,
 } from '../../config/cluster';
-import { names } from '../../config/names';
-import { UserError, type NotReadyInstance } from '../../core/errors';
-import { autoScalingGroupTask, findAutoScalingGroup, listClusterAutoScalingGroups, type AutoScalingGroupState } from '../../resources/autoScalingGroup';
+import { MAX_INGRESS_ALBS, names } from '../../config/names';
+import { isAwsError, UserError, type NotReadyInstance } from '../../core/errors';
+import type { PlannedChange } from '../../core/events';
+import {
+  autoScalingGroupTask,
+  findAutoScalingGroup,
+  listClusterAutoScalingGroups,
+  type AutoScalingGroupState,
+} from '../../resources/autoScalingGroup';
 import { isLeaving } from '../../resources/autoScalingInstance';
 import { iamRoleTask, instanceRolePolicies, type InstanceRoleScope } from '../../resources/iamRole';
 import { instanceProfileTask, type InstanceProfileState } from '../../resources/instanceProfile';
@@ -42,11 +49,25 @@ import { listParametersByPath, ssmParameterTask } from '../../resources/ssmParam
 import { findHostedZone } from '../../resources/hostedZone';
 import { findHttpsListener, findLoadBalancer } from '../../resources/loadBalancer';
 import { findAlbSecurityGroups } from '../../resources/securityGroupRule';
-import { targetGroupHealth, targetGroupTask, type TargetGroupState } from '../../resources/targetGroup';
-import { listenerRuleTask } from '../../resources/listenerRule';
+import {
+  deleteTargetGroup,
+  findTargetGroupByName,
+  TARGET_GROUP_TYPE,
+  targetGroupHealth,
+  targetGroupTask,
+  type TargetGroupState,
+} from '../../resources/targetGroup';
+import {
+  deleteListenerRule,
+  findListenerRuleByTags,
+  LISTENER_RULE_TYPE,
+  listenerRuleTask,
+  ruleOwnerTags,
+} from '../../resources/listenerRule';
+import { listEndpointConfigs } from '../../resources/endpointConfig';
 import { renderUserData } from '../../userdata/render';
 import type { WorkflowDeps } from '../deps';
-import { waitFor, type Run, type Task } from '../engine';
+import { journaledWrite, waitFor, type Run, type Task } from '../engine';
 import { WaitTimeoutError } from '../../core/errors';
 import { kubernetesNodeReadiness, ssmShellRunner, type ShellRunner } from './recycleNodeReadiness';
 
@@ -58,8 +79,9 @@ export const TASK = {
   groupConfig: (group: string) => `ssm/groups/${group}`,
   serverToken: 'ssm/server-token',
   agentToken: 'ssm/agent-token',
-  ingressTargetGroup: 'targetGroup/ingress',
-  ingressRule: 'listenerRule/ingress',
+  /** The cluster's target group on one ingress ALB, by its name. */
+  ingressTargetGroup: (targetGroupName: string) => `targetGroup/${targetGroupName}`,
+  ingressRule: (targetGroupName: string) => `listenerRule/${targetGroupName}`,
   launchTemplate: (group: string) => `launchTemplate/${group}`,
   autoScalingGroup: (group: string) => `autoScalingGroup/${group}`,
 };
@@ -172,25 +194,176 @@ export async function resolveGroups(
   return out;
 }
 
-async function resolveIngress(clients: AwsClients, cluster: string, region: string, vpcId: string, ingress: IngressSpec): Promise<StoredIngress> {
-  const lb = await findLoadBalancer(clients, ingress.alb, '--ingress-alb');
+/** One ALB of the automatic ingress: in the cluster's VPC, with an HTTPS listener. */
+async function resolveIngressAlb(
+  clients: AwsClients,
+  vpcId: string,
+  ref: string,
+): Promise<Omit<StoredIngressAlb, 'targetGroupName'>> {
+  const lb = await findLoadBalancer(clients, ref, '--ingress-alb');
   if (lb.vpcId && lb.vpcId !== vpcId) {
     throw new UserError(`ALB ${lb.name} is in VPC ${lb.vpcId}, the cluster in ${vpcId}`, 'use an ALB of the cluster VPC', '--ingress-alb');
   }
-  const listener = await findHttpsListener(clients, lb.arn, lb.name);
-  const zone = await findHostedZone(clients, ingress.zone, '--ingress-zone');
-  const { downstream } = await findAlbSecurityGroups(clients, lb.name);
+  const [listener, { downstream }] = await Promise.all([
+    findHttpsListener(clients, lb.arn, lb.name),
+    findAlbSecurityGroups(clients, lb.name),
+  ]);
   return {
     albName: lb.name,
     loadBalancerArn: lb.arn,
     listenerArn: listener.ListenerArn!,
+    instanceSecurityGroupId: downstream?.groupId,
+  };
+}
+
+/**
+ * The target group of each ingress ALB. An ALB the cluster already uses keeps its target group; a new
+ * one takes the lowest slot no ALB of the stored configuration holds (a target group belongs to one ALB,
+ * so the name of one being removed in this run is not reused until it is gone).
+ */
+function assignIngressTargetGroups(
+  cluster: string,
+  albs: Omit<StoredIngressAlb, 'targetGroupName'>[],
+  existing?: StoredIngress,
+): StoredIngressAlb[] {
+  const kept = new Map((existing?.albs ?? []).map((a) => [a.loadBalancerArn, a.targetGroupName]));
+  const taken = new Set(kept.values());
+  return albs.map((alb) => {
+    let targetGroupName = kept.get(alb.loadBalancerArn);
+    for (let slot = 1; !targetGroupName && slot <= MAX_INGRESS_ALBS; slot++) {
+      const name = names.ingressTargetGroup(cluster, slot);
+      if (!taken.has(name)) targetGroupName = name;
+    }
+    if (!targetGroupName) {
+      throw new UserError(
+        `--ingress-alb: ALB ${alb.albName} needs a target group, but the ${MAX_INGRESS_ALBS} names of ${cluster}'s ingress target groups are all held by the ALBs it uses now`,
+        'remove an ALB in one run and add the new one in the next',
+        '--ingress-alb',
+      );
+    }
+    taken.add(targetGroupName);
+    return { ...alb, targetGroupName };
+  });
+}
+
+async function resolveIngress(
+  clients: AwsClients,
+  cluster: string,
+  region: string,
+  vpcId: string,
+  ingress: IngressSpec,
+  existing?: StoredIngress,
+): Promise<StoredIngress> {
+  const [zone, ...resolved] = await Promise.all([
+    findHostedZone(clients, ingress.zone, '--ingress-zone'),
+    ...ingress.albs.map((ref) => resolveIngressAlb(clients, vpcId, ref)),
+  ]);
+  // The same ALB given by name and by ARN is one ALB.
+  const albs = [...new Map(resolved.map((a) => [a.loadBalancerArn, a])).values()];
+  return {
+    // In target group order, not as given: reordering --ingress-alb changes nothing.
+    albs: assignIngressTargetGroups(cluster, albs, existing).sort((a, b) => a.targetGroupName.localeCompare(b.targetGroupName)),
     zoneId: zone.zoneId,
     zoneName: zone.name,
     host: names.ingressHost(cluster, region, zone.name),
-    instanceSecurityGroupId: downstream?.groupId,
     deregistrationDelaySeconds: ingress.deregistrationDelaySeconds,
     ...(ingress.sourceCidrs.length ? { sourceCidrs: ingress.sourceCidrs } : {}),
   };
+}
+
+/** What is left of the ingress on ALBs the declaration dropped: deleted by the run that drops them. */
+export interface IngressRemoval {
+  rules: { arn: string; name: string }[];
+  targetGroups: { arn: string; name: string }[];
+}
+
+/**
+ * The rule and target group of each ALB the stored ingress has and `config` no longer declares (reads
+ * only). Refused (exit 2, before any write) while an ingress endpoint on such an ALB forwards to the
+ * cluster: its target group cannot go (ELBv2 ResourceInUse), and the endpoint would lose the cluster.
+ */
+export async function findIngressRemoval(
+  clients: AwsClients,
+  existing: StoredClusterConfig | undefined,
+  config: StoredClusterConfig,
+): Promise<IngressRemoval> {
+  const kept = new Set((config.ingress?.albs ?? []).map((a) => a.targetGroupName));
+  const removed = (existing?.ingress?.albs ?? []).filter((a) => !kept.has(a.targetGroupName));
+  const removal: IngressRemoval = { rules: [], targetGroups: [] };
+  if (!removed.length) return removal;
+  const cluster = config.name;
+  const listeners = new Set(removed.map((a) => a.listenerArn));
+  const endpoints = (await listEndpointConfigs(clients)).filter(
+    (e) => e.mode === 'ingress' && e.clusters.includes(cluster) && listeners.has(e.listenerArn),
+  );
+  if (endpoints.length) {
+    throw new UserError(
+      `--ingress-alb: endpoint(s) ${endpoints.map((e) => `${e.service} (${e.host})`).join(', ')} forward to ${cluster}'s target group on an ALB the run would drop (${removed.map((a) => a.albName).join(', ')})`,
+      `take ${cluster} out of them first (k3sctl endpoint create SERVICE ... without --cluster ${cluster}), or keep the ALB`,
+      '--ingress-alb',
+    );
+  }
+  const owner = ruleOwnerTags(clusterTags(cluster, 'ingress'));
+  await Promise.all(
+    removed.map(async (alb) => {
+      const [rule, tg] = await Promise.all([
+        // The ALB (and with it the rule) may be gone already.
+        findListenerRuleByTags(clients, alb.listenerArn, owner).catch((error: unknown) => {
+          if (isAwsError(error, 'ListenerNotFound', 'LoadBalancerNotFound')) return undefined;
+          throw error;
+        }),
+        findTargetGroupByName(clients, alb.targetGroupName),
+      ]);
+      if (rule) removal.rules.push({ arn: rule.arn, name: `${existing!.ingress!.host} on ${alb.albName}` });
+      if (tg && tg.tags[TagKeys.cluster] === cluster)
+        removal.targetGroups.push({ arn: tg.arn, name: tg.name });
+    }),
+  );
+  return removal;
+}
+
+export function ingressRemovalChanges(removal: IngressRemoval): PlannedChange[] {
+  return [
+    ...removal.rules.map((r): PlannedChange => ({
+      action: 'delete',
+      type: LISTENER_RULE_TYPE,
+      name: r.name,
+      id: r.arn,
+    })),
+    ...removal.targetGroups.map((t): PlannedChange => ({
+      action: 'delete',
+      type: TARGET_GROUP_TYPE,
+      name: t.name,
+      id: t.arn,
+    })),
+  ];
+}
+
+/**
+ * Deletes the rules of the dropped ALBs: before apply, so that traffic there stops before the groups
+ * detach the target groups. Forward only, like every delete: what the user asked to remove stays removed.
+ */
+export async function deleteRemovedIngressRules(run: Run, removal: IngressRemoval): Promise<void> {
+  if (!removal.rules.length) return;
+  await run.step('stop ingress traffic on the dropped ALBs: delete their listener rules', async (ctx) => {
+    for (const r of removal.rules) {
+      await journaledWrite(ctx, { action: 'delete', type: LISTENER_RULE_TYPE, name: r.name, id: r.arn }, () =>
+        deleteListenerRule(ctx.clients, r.arn),
+      );
+    }
+  });
+}
+
+/** Deletes the target groups of the dropped ALBs, once apply has detached them from every group. */
+export async function deleteRemovedIngressTargetGroups(run: Run, removal: IngressRemoval): Promise<void> {
+  if (!removal.targetGroups.length) return;
+  await run.step('delete the target groups of the dropped ALBs', async (ctx) => {
+    for (const t of removal.targetGroups) {
+      await journaledWrite(ctx, { action: 'delete', type: TARGET_GROUP_TYPE, name: t.name, id: t.arn }, () =>
+        deleteTargetGroup(ctx.clients, t.arn, ctx.clock),
+      );
+    }
+  });
 }
 
 /**
@@ -214,7 +387,10 @@ export async function resolveClusterConfig(deps: WorkflowDeps, spec: ClusterSpec
       return { subnets, resolved: await resolveGroups(clients, vpc.vpcId, subnets, spec.groups) };
     })(),
     spec.keyName ? checkKeyPair(clients, spec.keyName) : undefined,
-    spec.ingress ? resolveIngress(clients, spec.name, deps.region, vpc.vpcId, spec.ingress) : undefined,
+    // Without ingress flags an existing ingress is kept, like groups the spec does not name.
+    spec.ingress
+      ? resolveIngress(clients, spec.name, deps.region, vpc.vpcId, spec.ingress, existing?.ingress)
+      : existing?.ingress,
   ]);
   const current = new Map((existing?.groups ?? []).map((g) => [g.name, g]));
   const groups = resolved.map((g) => {
@@ -383,34 +559,43 @@ export function baselineTasks(config: StoredClusterConfig): Task[] {
     ssmParameterTask({ key: TASK.serverToken, name: names.ssmServerToken(cluster), cluster, type: 'SecureString', value: newToken, managedValue: false }) as Task,
     ssmParameterTask({ key: TASK.agentToken, name: names.ssmAgentToken(cluster), cluster, type: 'SecureString', value: newToken, managedValue: false }) as Task,
   );
-  if (config.ingress) {
-    tasks.push(
-      targetGroupTask(
-        {
-          name: names.ingressTargetGroup(cluster),
-          vpcId: config.vpcId,
-          port: 80,
-          protocol: 'HTTP',
-          healthCheckPath: '/ping',
-          deregistrationDelaySeconds: config.ingress.deregistrationDelaySeconds,
-          tags: clusterTags(cluster, 'ingress', { name: names.ingressTargetGroup(cluster) }),
-        },
-        TASK.ingressTargetGroup,
-      ) as Task,
-      listenerRuleTask(
-        {
-          name: config.ingress.host,
-          listenerArn: config.ingress.listenerArn,
-          hostHeaders: [config.ingress.host],
-          sourceIps: config.ingress.sourceCidrs ?? [],
-          forward: [{ targetGroupKey: TASK.ingressTargetGroup, weight: 1 }],
-          tags: clusterTags(cluster, 'ingress', { name: config.ingress.host }),
-        },
-        TASK.ingressRule,
-      ) as Task,
-    );
-  }
+  for (const alb of config.ingress?.albs ?? []) tasks.push(...ingressTasks(config, config.ingress!, alb));
   return tasks;
+}
+
+/** The cluster's target group on one ingress ALB and the `*--NAME.REGION.ZONE` rule forwarding to it. */
+function ingressTasks(config: StoredClusterConfig, ingress: StoredIngress, alb: StoredIngressAlb): Task[] {
+  const cluster = config.name;
+  // One rule per ALB, all with the same host: a second ALB's is named by its ALB in the plan.
+  const ruleName =
+    alb.targetGroupName === names.ingressTargetGroup(cluster)
+      ? ingress.host
+      : `${ingress.host} on ${alb.albName}`;
+  return [
+    targetGroupTask(
+      {
+        name: alb.targetGroupName,
+        vpcId: config.vpcId,
+        port: 80,
+        protocol: 'HTTP',
+        healthCheckPath: '/ping',
+        deregistrationDelaySeconds: ingress.deregistrationDelaySeconds,
+        tags: clusterTags(cluster, 'ingress', { name: alb.targetGroupName }),
+      },
+      TASK.ingressTargetGroup(alb.targetGroupName),
+    ) as Task,
+    listenerRuleTask(
+      {
+        name: ruleName,
+        listenerArn: alb.listenerArn,
+        hostHeaders: [ingress.host],
+        sourceIps: ingress.sourceCidrs ?? [],
+        forward: [{ targetGroupKey: TASK.ingressTargetGroup(alb.targetGroupName), weight: 1 }],
+        tags: clusterTags(cluster, 'ingress', { name: ingress.host }),
+      },
+      TASK.ingressRule(alb.targetGroupName),
+    ) as Task,
+  ];
 }
 
 /**
@@ -424,7 +609,10 @@ export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extr
   const instanceName = names.autoScalingGroup(cluster, group.name);
   const ltKey = TASK.launchTemplate(group.name);
   const profileKey = TASK.profile(group.role);
-  const ingressSg = config.ingress?.instanceSecurityGroupId;
+  const ingressSgs = (config.ingress?.albs ?? []).flatMap((a) =>
+    a.instanceSecurityGroupId ? [a.instanceSecurityGroupId] : [],
+  );
+  const ingressTgKeys = (config.ingress?.albs ?? []).map((a) => TASK.ingressTargetGroup(a.targetGroupName));
   const lt = launchTemplateTask({
     key: ltKey,
     name: names.launchTemplate(cluster, group.name),
@@ -441,7 +629,7 @@ export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extr
         instanceType: group.instanceType,
         keyName: config.keyName,
         instanceProfileArn: profile.arn,
-        securityGroupIds: ingressSg ? [sg.groupId, ingressSg] : [sg.groupId],
+        securityGroupIds: [...new Set([sg.groupId, ...ingressSgs])],
         userDataBase64: userData,
         rootDeviceName: group.rootDeviceName,
         rootVolumeSize: group.rootVolumeSize,
@@ -455,7 +643,7 @@ export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extr
   // After the settings: a run that creates the cluster journals them before any instance can write
   // under the cluster's path, so rollback deletes the groups (and their instances) before that path.
   const deps = [TASK.config, TASK.serverToken, TASK.agentToken];
-  if (config.ingress) deps.push(TASK.ingressTargetGroup);
+  deps.push(...ingressTgKeys);
   const asg = autoScalingGroupTask({
     key: TASK.autoScalingGroup(group.name),
     name: names.autoScalingGroup(cluster, group.name),
@@ -470,8 +658,8 @@ export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extr
     launchTemplateKey: ltKey,
     dependsOn: deps,
     targetGroupArns: (ctx) => {
-      const tg = config.ingress ? ctx.get<TargetGroupState | undefined>(TASK.ingressTargetGroup) : undefined;
-      return [...new Set([...(tg ? [tg.arn] : []), ...extraTargetGroupArns])];
+      const ingress = ingressTgKeys.flatMap((key) => ctx.get<TargetGroupState | undefined>(key)?.arn ?? []);
+      return [...new Set([...ingress, ...extraTargetGroupArns])];
     },
   });
   return [storedGroupTask(config, group), lt as Task, asg as Task];
@@ -550,9 +738,9 @@ export async function waitForGroups(run: Run, deps: WorkflowDeps, config: Stored
       ),
     );
   });
-  if (config.ingress) {
-    const expected = groups.reduce((n, g) => n + g.count, 0);
-    const tg = run.ctx.get<TargetGroupState | undefined>(TASK.ingressTargetGroup);
+  const expected = groups.reduce((n, g) => n + g.count, 0);
+  for (const alb of config.ingress?.albs ?? []) {
+    const tg = run.ctx.get<TargetGroupState | undefined>(TASK.ingressTargetGroup(alb.targetGroupName));
     if (tg && expected > 0) {
       waits.push(
         run.step(`wait for ${tg.name} targets healthy`, (ctx) =>

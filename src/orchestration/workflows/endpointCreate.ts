@@ -28,7 +28,7 @@ import { recordSetTask } from '../../resources/recordSet';
 import {
   attachTargetGroup,
   detachTargetGroup,
-  findTargetGroupByName,
+  findIngressTargetGroups,
   listClusterAutoScalingGroups,
   targetGroupTask,
   type ClusterGroupAttachment,
@@ -99,8 +99,25 @@ export async function resolveEndpoint(
   const groups = new Map<string, ClusterGroupAttachment[]>();
   for (const cluster of spec.clusters) {
     if (spec.mode === 'ingress') {
-      const tg = await findTargetGroupByName(clients, names.ingressTargetGroup(cluster));
-      if (!tg || tg.tags[TagKeys.cluster] !== cluster) {
+      // The cluster's target group on this ALB (a target group serves one ALB); one not on any ALB yet
+      // (its rule was deleted) can join this one.
+      const owned = (await findIngressTargetGroups(clients, cluster)).filter(
+        (t) => t.tags[TagKeys.cluster] === cluster,
+      );
+      const tg =
+        owned.find((t) => t.loadBalancerArns.includes(lb.arn)) ??
+        owned.find((t) => t.loadBalancerArns.length === 0);
+      if (!tg && owned.length) {
+        const albs = [
+          ...new Set(owned.flatMap((t) => t.loadBalancerArns.map((arn) => arn.split('/')[2] ?? arn))),
+        ];
+        throw new UserError(
+          `cluster ${cluster}'s ingress is on ALB(s) ${albs.join(', ')}, not on ${lb.name}`,
+          `add ${lb.name} to the cluster's ingress (k3sctl cluster create ${cluster} ... --ingress-alb ${lb.name}), or use --alb ${albs[0]}`,
+          '--cluster',
+        );
+      }
+      if (!tg) {
         const known = await clusterExists(clients, cluster);
         throw new UserError(
           known

@@ -7,9 +7,11 @@ import { getEndpointConfig } from '../../resources/endpointConfig';
 import { findListenerRuleByTags, ruleOwnerTags } from '../../resources/listenerRule';
 import { findRecord } from '../../resources/recordSet';
 import {
+  findTargetGroupByArn,
   findTargetGroupByName,
   listClusterAutoScalingGroups,
   targetGroupHealth,
+  targetGroupNameOfArn,
   type TargetHealthSummary,
 } from '../../resources/targetGroup';
 import type { WorkflowDeps } from '../deps';
@@ -62,8 +64,14 @@ export async function endpointDescribe(
   let targetGroup: EndpointDescription['targetGroup'];
   if (config.mode === 'ingress') {
     for (const c of config.clusters) {
-      const tg = await findTargetGroupByName(clients, names.ingressTargetGroup(c));
-      const weight = rule?.forward.find((f) => f.targetGroupArn === tg?.arn)?.weight;
+      // The cluster's target group on the endpoint's ALB: the one of its ingress names the rule forwards to.
+      const fwd = rule?.forward.find(
+        (f) => names.ingressSlot(c, targetGroupNameOfArn(f.targetGroupArn)) !== undefined,
+      );
+      const tg = fwd
+        ? await findTargetGroupByArn(clients, fwd.targetGroupArn)
+        : await findTargetGroupByName(clients, names.ingressTargetGroup(c));
+      const weight = fwd?.weight;
       if (!tg) problems.push(`cluster ${c} has no ingress target group`);
       clusters.push({
         cluster: c,

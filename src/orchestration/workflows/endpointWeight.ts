@@ -18,7 +18,7 @@ import {
   updateRuleWeights,
   type ListenerRuleState,
 } from '../../resources/listenerRule';
-import { findTargetGroupByName, targetGroupHealth } from '../../resources/targetGroup';
+import { findTargetGroupByArn, targetGroupHealth, targetGroupNameOfArn } from '../../resources/targetGroup';
 import type { WorkflowDeps } from '../deps';
 import { runWorkflow, type RunOptions, type WorkflowResult } from '../engine';
 import { sleepUnlessAborted } from '../engine/wait';
@@ -115,8 +115,11 @@ export async function endpointWeight(
       const arnOf = new Map<string, string>();
       const from: Record<string, number> = {};
       for (const c of config.clusters) {
-        const tg = await findTargetGroupByName(clients, names.ingressTargetGroup(c));
-        const fwd = rule.forward.find((f) => f.targetGroupArn === tg?.arn);
+        // The cluster's target group on the endpoint's ALB: one of its ingress target group names.
+        const fwd = rule.forward.find(
+          (f) => names.ingressSlot(c, targetGroupNameOfArn(f.targetGroupArn)) !== undefined,
+        );
+        const tg = fwd ? await findTargetGroupByArn(clients, fwd.targetGroupArn) : undefined;
         if (!tg || !fwd)
           throw new UserError(
             `cluster ${c}'s target group is not in endpoint ${input.service}'s rule`,
@@ -177,7 +180,7 @@ export async function endpointWeight(
                     .map(([s, n]) => `${n} ${s}`)
                     .join(', ') || 'no targets';
                 throw new Error(
-                  `shift stopped at step ${i}/${steps}: cluster ${c} receives traffic but its target group ${names.ingressTargetGroup(c)} has no healthy target (${seen}); restoring ${fmt(from)}`,
+                  `shift stopped at step ${i}/${steps}: cluster ${c} receives traffic but its target group ${targetGroupNameOfArn(arnOf.get(c)!)} has no healthy target (${seen}); restoring ${fmt(from)}`,
                 );
               }
             }
