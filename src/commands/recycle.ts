@@ -98,8 +98,10 @@ export async function recycleSpecFromFlags(
 export function renderRecyclePlan(plans: GroupPlan[] | RecycleResult['groups']): string {
   const lines: string[] = [];
   for (const p of plans) {
+    const delay = 'deregistrationDelaySeconds' in p ? p.deregistrationDelaySeconds : undefined;
     lines.push(
-      `${p.autoScalingGroupName} (${p.role}, ${p.strategy}): ${p.outdated.length} to replace, ${p.upToDate.length} up to date, never fewer than ${p.minInService} InService`,
+      `${p.autoScalingGroupName} (${p.role}, ${p.strategy}): ${p.outdated.length} to replace, ${p.upToDate.length} up to date, never fewer than ${p.minInService} InService` +
+        (delay ? `; a leaving instance first drains ${delay}s from its target groups (deregistration delay)` : ''),
     );
     p.batches.forEach((b, i) => {
       const parts = [

@@ -54,6 +54,8 @@ export interface LaunchTemplateSpec {
   dependsOn: string[];
   /** Built when needed, from the outputs of `dependsOn` (undefined while they do not exist: dry run). */
   input: (ctx: RunContext) => LaunchTemplateInput | undefined;
+  /** Settings the user chose, shown under the template's create in the plan (see Task.settings). */
+  settings?: string[];
 }
 
 export interface LaunchTemplateState {
@@ -216,6 +218,9 @@ export function launchTemplateTask(spec: LaunchTemplateSpec): Task<LaunchTemplat
         );
       }
       return found;
+    },
+    settings() {
+      return spec.settings ?? [];
     },
     diff(actual, ctx) {
       const input = spec.input(ctx);

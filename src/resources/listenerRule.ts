@@ -366,6 +366,9 @@ export function listenerRuleTask(spec: ListenerRuleSpec, key = 'listenerRule'): 
       }
       return mine[0];
     },
+    settings() {
+      return spec.sourceIps?.length ? [`sourceIps: ${spec.sourceIps.join(',')}`] : [];
+    },
     diff(actual, ctx) {
       const changes: string[] = [];
       if (!sameSet(actual.hostHeaders, spec.hostHeaders))

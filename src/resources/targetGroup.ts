@@ -258,6 +258,9 @@ export function targetGroupTask(
       if (spec.deregistrationDelaySeconds === undefined) return tg;
       return { ...tg, deregistrationDelaySeconds: await targetGroupDeregistrationDelay(ctx.clients, tg.arn) };
     },
+    settings() {
+      return spec.deregistrationDelaySeconds === undefined ? [] : [`deregistrationDelay: ${spec.deregistrationDelaySeconds}s`];
+    },
     diff(actual) {
       const changes: string[] = [];
       if (actual.healthCheckPath !== healthCheckPath)

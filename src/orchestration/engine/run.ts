@@ -74,10 +74,10 @@ export class Run {
       const actual = await task.find(this.ctx);
       this.planned.set(task.key, { actual });
       if (actual !== undefined) this.outputs.set(task.key, actual);
-      changes.set(
-        task.key,
-        planned(task, actual, actual === undefined ? [] : (task.diff?.(actual, this.ctx) ?? [])),
-      );
+      const change = planned(task, actual, actual === undefined ? [] : (task.diff?.(actual, this.ctx) ?? []));
+      // A create shows the settings the user chose (an update shows the fields it changes).
+      const settings = actual === undefined ? (task.settings?.(this.ctx) ?? []) : [];
+      changes.set(task.key, settings.length ? { ...change, details: settings } : change);
     });
     const result = [...tasks.map((t) => changes.get(t.key)!), ...imperative];
     this.deps.events.emit({ kind: 'plan', changes: result });

@@ -77,6 +77,11 @@ export interface Task<A = unknown> {
   find(ctx: RunContext): Promise<A | undefined>;
   /** Managed fields that differ, as readable strings (`desired: 3 -> 5`); empty when in sync. */
   diff?(actual: A, ctx: RunContext): string[];
+  /**
+   * What a create would set that the user chose, as `field: value` lines shown under the create in the
+   * plan (the same names as the diff's). Settings k3sctl always uses the same way are left out.
+   */
+  settings?(ctx: RunContext): string[];
   /** Creates it, tagged in the same call, and returns its state. Must journal through ctx.journal. */
   create(ctx: RunContext): Promise<A>;
   /** Applies `changes`; must journal a `restore` undo through ctx.journal. */

@@ -620,6 +620,7 @@ export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extr
     role: group.role,
     group: group.name,
     dependsOn: [profileKey, TASK.securityGroup],
+    settings: group.cpuCredits ? [`cpuCredits: ${group.cpuCredits}`] : [],
     input: (ctx) => {
       const profile = ctx.get<InstanceProfileState | undefined>(profileKey);
       const sg = ctx.get<SecurityGroupState | undefined>(TASK.securityGroup);

@@ -194,7 +194,17 @@ export async function executeRecycle(run: Run, spec: RecycleSpec): Promise<Recyc
     skippedGates: [],
   };
   ctx.events.emit({ kind: 'plan', changes: plannedChanges(plans) });
-  if (spec.dryRun) return result;
+  if (spec.dryRun) {
+    // What a real run's drain gate allows on top of --drain-timeout (reads only).
+    await Promise.all(
+      plans.map(async (p, i) => {
+        if (hasWork(p) && p.targetGroupArns.length) {
+          result.groups[i] = { ...result.groups[i]!, deregistrationDelaySeconds: await longestDeregistrationDelay(ctx.clients, p.targetGroupArns) };
+        }
+      }),
+    );
+    return result;
+  }
   refuseLiveReplacements(run, plans);
   const work = plans.filter(hasWork);
   if (work.length === 0) return result;
