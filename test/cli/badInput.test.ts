@@ -128,6 +128,15 @@ const CASES: Case[] = [
     '--ingress-source-cidr',
     { message: /5 CIDRs, but the ingress rule takes at most 4/ },
   ),
+  c(
+    ['cluster', 'create', 'demo', '--ingress-zone', 'example.com', ...['a1', 'a2', 'a3', 'a4', 'a5'].flatMap((x) => ['--ingress-alb', x])],
+    '--ingress-alb',
+    { message: /5 ALBs, but a cluster's ingress takes at most 4/ },
+  ),
+  c(['cluster', 'create', 'demo', '--ingress-zone', 'example.com', '--ingress-alb', 'a1', '--ingress-alb', 'bad name!'], '--ingress-alb', { message: /'bad name!' is not an ALB name or ARN/ }),
+  c(['cluster', 'create', '-f', '{dir}/cluster.yaml'], '{dir}/cluster.yaml:5 ingress.alb[1]', {
+    files: { 'cluster.yaml': 'name: demo\ningress:\n  alb:\n    - shared\n    - not an alb!\n  zone: example.com\n' },
+  }),
   c(['cluster', 'create', 'demo', '--node-type', 'm5.large', '--node-cpu-credits', 'standard'], '--node-cpu-credits', {
     message: /burstable instance types only .*--node-type is m5\.large/,
   }),
