@@ -277,6 +277,44 @@ maybe('lifecycle against moto', () => {
     expect(await credits()).toBeUndefined();
   });
 
+  test('several ALBs: a rule and a target group on each, an endpoint on the second, then the second dropped', async () => {
+    const ingressArgs = ['cluster', 'create', CLUSTER, '--vpc', 'lab', '--control-planes', '3', '--nodes', '2', '--ingress-alb', 'shared', '--ingress-zone', 'example.test'];
+    ok(await k3(['alb', 'create', 'second', '--certificate-domain', 'example.test', '--vpc', 'lab', '--yes']));
+    let res = await k3([...ingressArgs, '--ingress-alb', 'second', '--no-wait', '--yes']);
+    ok(res);
+    let inv = await reader.inventory();
+    const ours = () => inv['AWS::ElasticLoadBalancingV2::TargetGroup']!.filter((t) => t.tags['k3sctl.io/cluster'] === CLUSTER).map((t) => t.key).sort();
+    expect(ours()).toEqual(['k3s-demo-ing', 'k3s-demo-ing2']);
+    for (const asg of [CP_ASG, NODES_ASG]) expect([...(item(inv, 'AWS::AutoScaling::AutoScalingGroup', asg)!.attrs.targetGroups as string[])].sort()).toEqual(['k3s-demo-ing', 'k3s-demo-ing2']);
+    expect(item(inv, 'AWS::ElasticLoadBalancingV2::ListenerRule', 'shared:443:*--demo.us-east-1.example.test')!.attrs.forward).toEqual(['k3s-demo-ing=1']);
+    expect(item(inv, 'AWS::ElasticLoadBalancingV2::ListenerRule', 'second:443:*--demo.us-east-1.example.test')!.attrs.forward).toEqual(['k3s-demo-ing2=1']);
+    // Either order is the same declaration: nothing to write.
+    res = await k3(['cluster', 'create', CLUSTER, '--vpc', 'lab', '--control-planes', '3', '--nodes', '2', '--ingress-alb', 'second', '--ingress-alb', 'shared', '--ingress-zone', 'example.test', '--no-wait', '--yes']);
+    ok(res);
+    expect(res.json.apiCalls?.write).toBe(0);
+
+    // An endpoint on the second ALB forwards to the cluster's target group there; while it does, the
+    // second ALB cannot be dropped (exit 2, nothing written).
+    ok(await k3(['endpoint', 'create', 'shop', '--zone', 'example.test', '--alb', 'second', '--cluster', CLUSTER, '--no-dns', '--yes']));
+    inv = await reader.inventory();
+    expect(item(inv, 'AWS::ElasticLoadBalancingV2::ListenerRule', 'second:443:shop.example.test')!.attrs.forward).toEqual(['k3s-demo-ing2=1']);
+    res = await k3([...ingressArgs, '--no-wait', '--yes']);
+    expect({ code: res.code, field: res.json.error?.field }).toEqual({ code: 2, field: '--ingress-alb' });
+    expect(res.json.error.apiCalls?.write ?? 0).toBe(0);
+    ok(await k3(['endpoint', 'delete', 'shop', '--yes']));
+
+    res = await k3([...ingressArgs, '--no-wait', '--yes']);
+    ok(res);
+    const deleted = (res.json.changes as { action: string; type: string; name: string }[]).filter((c) => c.action === 'delete').map((c) => `${c.type} ${c.name}`).sort();
+    expect(deleted).toEqual(['AWS::ElasticLoadBalancingV2::ListenerRule *--demo.us-east-1.example.test on second', 'AWS::ElasticLoadBalancingV2::TargetGroup k3s-demo-ing2']);
+    inv = await reader.inventory();
+    expect(ours()).toEqual(['k3s-demo-ing']);
+    for (const asg of [CP_ASG, NODES_ASG]) expect(item(inv, 'AWS::AutoScaling::AutoScalingGroup', asg)!.attrs.targetGroups).toEqual(['k3s-demo-ing']);
+    expect(item(inv, 'AWS::ElasticLoadBalancingV2::ListenerRule', 'second:443:*--demo.us-east-1.example.test')).toBeUndefined();
+    expect(item(inv, 'AWS::ElasticLoadBalancingV2::ListenerRule', 'shared:443:*--demo.us-east-1.example.test')).toBeDefined();
+    ok(await k3(['alb', 'delete', 'second', '--yes']));
+  });
+
   test('endpoint create, describe, weight, delete', async () => {
     let res = await k3(['endpoint', 'create', 'blog', '--zone', 'example.test', '--alb', 'shared', '--cluster', CLUSTER, '--yes']);
     ok(res);
