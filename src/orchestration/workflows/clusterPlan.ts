@@ -8,7 +8,9 @@ import {
   checkKeyPair,
   resolveImage,
   resolveInstanceTypes,
+  resolveSecurityGroups,
   resolveSubnets,
+  resolveTargetGroups,
   resolveVpc,
   type Architecture,
   type ResolvedImage,
@@ -18,7 +20,11 @@ import { clusterTags } from '../../aws/tags';
 import {
   assembleStoredClusterConfig,
   DEFAULT_IMDS_HOP_LIMIT,
+  groupFlags,
   LEGACY_IMDS_HOP_LIMIT,
+  MAX_SECURITY_GROUPS_PER_INTERFACE,
+  ownSecurityGroupCount,
+  tooManySecurityGroups,
   parseStoredClusterConfig,
   parseStoredGroup,
   serializeStoredClusterSettings,
@@ -118,12 +124,46 @@ function typeField(g: GroupSpec): string {
   return g.role === 'control-plane' ? '--control-plane-type' : '--node-type';
 }
 
-/** Resolves subnets, instance types and AMIs of groups; nothing is written. */
+/**
+ * A group's extra security groups and target groups resolved to ids and ARNs (sorted, so the stored
+ * group compares equal however they were given); empty lists are left out of the stored group.
+ * `ingress`: whether the instances also join the ALB's downstream group (counted against the limit).
+ */
+async function resolveExtraGroups(
+  clients: AwsClients,
+  vpcId: string,
+  g: GroupSpec,
+  ingress: boolean,
+): Promise<Pick<StoredGroup, 'securityGroupIds' | 'targetGroupArns'>> {
+  const flags = groupFlags(g.role);
+  const [securityGroupIds, targetGroupArns] = await Promise.all([
+    resolveSecurityGroups(clients, vpcId, g.securityGroups ?? [], flags.securityGroups!),
+    resolveTargetGroups(clients, vpcId, g.targetGroups ?? [], flags.targetGroups!),
+  ]);
+  checkSecurityGroupCount(g, securityGroupIds, ingress);
+  return {
+    ...(securityGroupIds.length ? { securityGroupIds: securityGroupIds.sort() } : {}),
+    ...(targetGroupArns.length ? { targetGroupArns: targetGroupArns.sort() } : {}),
+  };
+}
+
+/** Refuses more extra security groups than fit beside k3sctl's own on a network interface (exit 2, before any write). */
+function checkSecurityGroupCount(g: Pick<StoredGroup, 'role'>, extraIds: string[], ingress: boolean): void {
+  if (extraIds.length > MAX_SECURITY_GROUPS_PER_INTERFACE - ownSecurityGroupCount(ingress)) {
+    throw tooManySecurityGroups(groupFlags(g.role).securityGroups!, extraIds.length, ingress);
+  }
+}
+
+/**
+ * Resolves subnets, instance types, AMIs and extra security/target groups of groups; nothing is written.
+ * `options.ingress`: whether the cluster has the automatic ingress (its instances join one more group).
+ */
 export async function resolveGroups(
   clients: AwsClients,
   vpcId: string,
   clusterSubnets: ResolvedSubnet[],
   groups: GroupSpec[],
+  options: { ingress?: boolean } = {},
 ): Promise<StoredGroup[]> {
   const types = await resolveInstanceTypes(
     clients,
@@ -134,6 +174,7 @@ export async function resolveGroups(
   for (const g of groups) {
     const info = types.get(g.instanceType)!;
     const subnets = g.subnets ? await resolveSubnets(clients, vpcId, g.subnets) : clusterSubnets;
+    const extras = await resolveExtraGroups(clients, vpcId, g, Boolean(options.ingress));
     let image: ResolvedImage;
     if ('id' in g.ami) {
       image = await (images.get(`id:${g.ami.id}`) ?? resolveImage(clients, g.ami, info.architectures[0]));
@@ -167,6 +208,7 @@ export async function resolveGroups(
       rootVolumeType: g.rootVolumeType,
       imdsHopLimit: g.imdsHopLimit,
       ...(g.cpuCredits ? { cpuCredits: g.cpuCredits } : {}),
+      ...extras,
     });
   }
   return out;
@@ -211,7 +253,7 @@ export async function resolveClusterConfig(deps: WorkflowDeps, spec: ClusterSpec
   const [{ subnets, resolved }, , ingress] = await Promise.all([
     (async () => {
       const subnets = await resolveSubnets(clients, vpc.vpcId, spec.subnets);
-      return { subnets, resolved: await resolveGroups(clients, vpc.vpcId, subnets, spec.groups) };
+      return { subnets, resolved: await resolveGroups(clients, vpc.vpcId, subnets, spec.groups, { ingress: Boolean(spec.ingress) }) };
     })(),
     spec.keyName ? checkKeyPair(clients, spec.keyName) : undefined,
     spec.ingress ? resolveIngress(clients, spec.name, deps.region, vpc.vpcId, spec.ingress) : undefined,
@@ -415,7 +457,8 @@ export function baselineTasks(config: StoredClusterConfig): Task[] {
 
 /**
  * Tasks of one group: its declaration parameter, launch template and Auto Scaling group.
- * `extraTargetGroupArns`: nodeport endpoint target groups of the cluster, attached to every group.
+ * `extraTargetGroupArns`: nodeport endpoint target groups of the cluster, attached to every group; the
+ * group's own extra target groups (group.targetGroupArns) are attached beside them.
  */
 export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extraTargetGroupArns: string[] = []): Task[] {
   const cluster = config.name;
@@ -425,6 +468,9 @@ export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extr
   const ltKey = TASK.launchTemplate(group.name);
   const profileKey = TASK.profile(group.role);
   const ingressSg = config.ingress?.instanceSecurityGroupId;
+  // A group stored before the cluster got the automatic ingress may hold more than fit now.
+  const extraSgs = (group.securityGroupIds ?? []).filter((id) => id !== ingressSg);
+  checkSecurityGroupCount(group, extraSgs, Boolean(ingressSg));
   const lt = launchTemplateTask({
     key: ltKey,
     name: names.launchTemplate(cluster, group.name),
@@ -441,7 +487,8 @@ export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extr
         instanceType: group.instanceType,
         keyName: config.keyName,
         instanceProfileArn: profile.arn,
-        securityGroupIds: ingressSg ? [sg.groupId, ingressSg] : [sg.groupId],
+        // The cluster's own, the ingress one, then the user's (the template stores them sorted).
+        securityGroupIds: [...new Set([sg.groupId, ...(ingressSg ? [ingressSg] : []), ...extraSgs])],
         userDataBase64: userData,
         rootDeviceName: group.rootDeviceName,
         rootVolumeSize: group.rootVolumeSize,
@@ -471,7 +518,7 @@ export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extr
     dependsOn: deps,
     targetGroupArns: (ctx) => {
       const tg = config.ingress ? ctx.get<TargetGroupState | undefined>(TASK.ingressTargetGroup) : undefined;
-      return [...new Set([...(tg ? [tg.arn] : []), ...extraTargetGroupArns])];
+      return [...new Set([...(tg ? [tg.arn] : []), ...extraTargetGroupArns, ...(group.targetGroupArns ?? [])])];
     },
   });
   return [storedGroupTask(config, group), lt as Task, asg as Task];

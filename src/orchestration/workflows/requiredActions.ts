@@ -27,8 +27,12 @@ const ssm = (...a: string[]) => a.map((x) => `ssm:${x}`);
 const acm = (...a: string[]) => a.map((x) => `acm:${x}`);
 const route53 = (...a: string[]) => a.map((x) => `route53:${x}`);
 
-/** Lookups of a group's VPC, subnets, AMI (public SSM parameters), instance types and key pair. */
-const LOOKUPS = [...ec2('DescribeVpcs', 'DescribeSubnets', 'DescribeImages', 'DescribeInstanceTypes', 'DescribeInstanceTypeOfferings', 'DescribeKeyPairs'), ...ssm('GetParameter')];
+/** Lookups of a group's VPC, subnets, AMI (public SSM parameters), instance types, key pair and extra security/target groups. */
+const LOOKUPS = [
+  ...ec2('DescribeVpcs', 'DescribeSubnets', 'DescribeImages', 'DescribeInstanceTypes', 'DescribeInstanceTypeOfferings', 'DescribeKeyPairs', 'DescribeSecurityGroups'),
+  ...ssm('GetParameter'),
+  ...elb('DescribeTargetGroups'),
+];
 /** Reading a cluster's stored configuration and the state of its resources. */
 const CLUSTER_READS = [
   ...ssm('GetParametersByPath', 'GetParameter'),
