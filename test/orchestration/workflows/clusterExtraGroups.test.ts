@@ -14,7 +14,12 @@ import {
   DescribeSecurityGroupsCommand,
   DescribeVpcsCommand,
 } from '@aws-sdk/client-ec2';
-import { CreateTargetGroupCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  CreateTargetGroupCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ModifyTargetGroupAttributesCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { Sandbox } from '../../../src/sandbox/sandbox';
 import { buildClusterSpec, buildGroupSpec, type ClusterFile } from '../../../src/config/cluster';
@@ -230,6 +235,22 @@ describe('extra security groups and target groups of a group', () => {
     expect(error).toBeInstanceOf(RunFailedError);
     expect((error as RunFailedError).leftovers).toEqual([]);
     expect(await asgTargetGroups(next(sb), 'nodes')).toEqual([one]);
+  });
+
+  it('recycle allows for the deregistration delay of a group\'s extra target groups', async () => {
+    const sb = new Sandbox();
+    const slow = await userTargetGroup(next(sb), 'slow-drain');
+    await next(sb).clients.elbv2.send(
+      new ModifyTargetGroupAttributesCommand({ TargetGroupArn: slow, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '240' }] }),
+    );
+    await clusterCreate(next(sb), spec({ nodeTargetGroups: ['slow-drain'] }));
+    await clusterCreate(next(sb), spec({ nodeTargetGroups: ['slow-drain'], nodeType: 't3.large' }));
+    // The drain gate's allowance is the longest delay of the group's target groups, the extra one
+    // included. (A target group behind no load balancer holds its targets `unused`, so ELB lets them go
+    // at once: the replacement itself need not take the 240 s here.)
+    const result = await recycle(next(sb), { cluster: 'xg', groups: ['nodes'], strategy: 'serial', nodeReadiness: false, drainTimeoutMs: 120_000 });
+    expect(result.groups).toEqual([expect.objectContaining({ group: 'nodes', deregistrationDelaySeconds: 240 })]);
+    expect(result.replacements).toHaveLength(1);
   });
 
   it('only detaches the user\'s groups: nodegroup delete and cluster delete leave them in place', async () => {
