@@ -1,21 +1,31 @@
 // Read-only lookups of external resources given by id or by human-readable values (the seed's first
-// principle): VPC, subnets, AMI, instance types, key pair, ALB, hosted zone. Each either returns exactly
+// principle): VPC, subnets, AMI, instance types, key pair, ALB, hosted zone, a group's extra security
+// groups and target groups. Each either returns exactly
 // one match or throws a UserError naming the field and, when ambiguous, listing the candidates.
 import {
   DescribeImagesCommand,
   DescribeInstanceTypeOfferingsCommand,
   DescribeInstanceTypesCommand,
   DescribeKeyPairsCommand,
+  DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
   DescribeVpcsCommand,
   type DescribeInstanceTypesCommandOutput,
   type Filter,
   type Image,
+  type SecurityGroup,
   type Subnet,
   type Vpc,
 } from '@aws-sdk/client-ec2';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import { DescribeListenersCommand, DescribeLoadBalancersCommand, type Listener, type LoadBalancer } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+  type Listener,
+  type LoadBalancer,
+  type TargetGroup,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ListHostedZonesByNameCommandOutput } from '@aws-sdk/client-route-53';
 import { GetHostedZoneCommand, ListHostedZonesByNameCommand } from '@aws-sdk/client-route-53';
 import type { AwsClients } from './clients';
@@ -408,4 +418,101 @@ export async function resolveHostedZone(clients: AwsClients, idOrName: string, f
   if (pick.length === 0) throw new UserError(`${field}: hosted zone '${name}' does not exist`, undefined, field);
   if (pick.length > 1) throw new UserError(`${field}: hosted zone '${name}' is ambiguous: ${candidates(pick.map((z) => z.zoneId))}`, 'give the zone id', field);
   return { zoneId: pick[0].zoneId, name };
+}
+
+async function describeSecurityGroups(clients: AwsClients, input: { GroupIds?: string[]; Filters?: Filter[] }): Promise<SecurityGroup[]> {
+  const out: SecurityGroup[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await clients.ec2.send(new DescribeSecurityGroupsCommand({ ...input, NextToken }));
+    out.push(...(page.SecurityGroups ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return out;
+}
+
+function describeSecurityGroup(g: SecurityGroup): string {
+  const name = tagValue(g.Tags, 'Name');
+  return `${g.GroupId} (${g.GroupName}${name && name !== g.GroupName ? `, Name ${name}` : ''})`;
+}
+
+/**
+ * A group's extra security groups, each by id or by name (its GroupName or its Name tag) in `vpcId`:
+ * their ids, in the order given, duplicates removed. A name that matches none or several groups, or an
+ * id that does not exist or is in another VPC, is a UserError naming `field`.
+ */
+export async function resolveSecurityGroups(clients: AwsClients, vpcId: string, refs: string[], field: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (const ref of refs) {
+    let id: string;
+    if (ref.startsWith('sg-')) {
+      let found: SecurityGroup[];
+      try {
+        found = await describeSecurityGroups(clients, { GroupIds: [ref] });
+      } catch (error) {
+        if (awsErrorCode(error) === 'InvalidGroup.NotFound' || awsErrorCode(error) === 'InvalidGroupId.Malformed') found = [];
+        else throw error;
+      }
+      if (found.length === 0) throw new UserError(`${field}: security group ${ref} does not exist in ${clients.region}`, undefined, field);
+      if (found[0].VpcId !== vpcId) {
+        throw new UserError(`${field}: security group ${ref} is in VPC ${found[0].VpcId}, the cluster in ${vpcId}`, 'give a security group of the cluster VPC', field);
+      }
+      id = ref;
+    } else {
+      const inVpc = { Name: 'vpc-id', Values: [vpcId] };
+      // EC2 ORs values within a filter but ANDs filters: GroupName and the Name tag are asked separately.
+      const [byGroupName, byNameTag] = await Promise.all([
+        describeSecurityGroups(clients, { Filters: [inVpc, { Name: 'group-name', Values: [ref] }] }),
+        describeSecurityGroups(clients, { Filters: [inVpc, { Name: 'tag:Name', Values: [ref] }] }),
+      ]);
+      const found = [...new Map([...byGroupName, ...byNameTag].map((g) => [g.GroupId!, g])).values()].sort((a, b) => a.GroupId!.localeCompare(b.GroupId!));
+      if (found.length === 0) {
+        throw new UserError(`${field}: found no security group named '${ref}' (GroupName or Name tag) in VPC ${vpcId}`, 'check the name, or give the id (sg-...)', field);
+      }
+      if (found.length > 1) {
+        throw new UserError(`${field}: security group name '${ref}' is ambiguous in VPC ${vpcId}: ${candidates(found.map(describeSecurityGroup))}`, 'give the id (sg-...)', field);
+      }
+      id = found[0].GroupId!;
+    }
+    if (!ids.includes(id)) ids.push(id);
+  }
+  return ids;
+}
+
+/**
+ * A group's extra target groups, each by ARN or by name (unique in a region): their ARNs, in the order
+ * given, duplicates removed. Auto Scaling registers instances by id, so only target groups of target
+ * type `instance` in the cluster VPC fit; anything else is a UserError naming `field`.
+ */
+export async function resolveTargetGroups(clients: AwsClients, vpcId: string, refs: string[], field: string): Promise<string[]> {
+  const arns: string[] = [];
+  for (const ref of refs) {
+    const byArn = ref.startsWith('arn:');
+    const arnRegion = byArn ? ref.split(':')[3] : undefined;
+    if (arnRegion && arnRegion !== clients.region) {
+      throw new UserError(`${field} ${ref} is in ${arnRegion}, but this run is in ${clients.region}`, `give --region ${arnRegion}, or a target group of ${clients.region}`, field);
+    }
+    let found: TargetGroup[];
+    try {
+      found = (await clients.elbv2.send(new DescribeTargetGroupsCommand(byArn ? { TargetGroupArns: [ref] } : { Names: [ref] }))).TargetGroups ?? [];
+    } catch (error) {
+      if (awsErrorCode(error) === 'TargetGroupNotFound' || awsErrorCode(error) === 'TargetGroupNotFoundException') found = [];
+      else throw error;
+    }
+    if (found.length === 0) throw new UserError(`${field}: target group ${byArn ? ref : `'${ref}'`} does not exist in ${clients.region}`, undefined, field);
+    if (found.length > 1) throw new UserError(`${field}: target group '${ref}' is ambiguous: ${candidates(found.map((t) => t.TargetGroupArn!))}`, 'give the ARN', field);
+    const tg = found[0];
+    if (tg.TargetType && tg.TargetType !== 'instance') {
+      throw new UserError(
+        `${field}: target group ${tg.TargetGroupName} has target type ${tg.TargetType}; an Auto Scaling group registers instances, so it needs target type instance`,
+        'create a target group with target type instance',
+        field,
+      );
+    }
+    if (tg.VpcId !== vpcId) {
+      throw new UserError(`${field}: target group ${tg.TargetGroupName} is in VPC ${tg.VpcId ?? '(none)'}, the cluster in ${vpcId}`, 'give a target group of the cluster VPC', field);
+    }
+    if (!arns.includes(tg.TargetGroupArn!)) arns.push(tg.TargetGroupArn!);
+  }
+  return arns;
 }

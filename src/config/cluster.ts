@@ -14,6 +14,8 @@ import {
   validateHostedZoneRef,
   validateInstanceType,
   validateRegion,
+  validateSecurityGroupRef,
+  validateTargetGroupRef,
 } from './formats';
 import { flagNames, parseSpecFile, type FieldNames, type SpecFile } from './specFile';
 import { isK3sVersion, isLabelKey, isLabelValue, isTlsSan, k3sArgProblem, taintProblem } from '../userdata/render';
@@ -75,6 +77,12 @@ export const MAX_DEREGISTRATION_DELAY = 3600;
  * most 4 source CIDRs.
  */
 export const MAX_INGRESS_SOURCE_CIDRS = 4;
+/**
+ * Security groups per network interface: 5, EC2's default quota (VPC "Security groups per network
+ * interface"). The launch template already gives each instance the cluster's security group and, with
+ * the automatic ingress, the ALB's downstream group: the rest is what a group's extra ones may use.
+ */
+export const MAX_SECURITY_GROUPS_PER_INTERFACE = 5;
 const TAINT = /^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
 
 export type OsAlias = (typeof OS_ALIASES)[number];
@@ -120,12 +128,28 @@ export const ClusterFileSchema = z
       .enum(CPU_CREDITS)
       .optional()
       .describe('CPU credits of the control planes, burstable types only (t2/t3/t3a/t4g): standard or unlimited (--control-plane-cpu-credits)'),
+    controlPlaneSecurityGroups: z
+      .array(z.string())
+      .optional()
+      .describe('extra security groups of the control planes, by id (sg-...) or name (GroupName or Name tag) in the cluster VPC (--control-plane-security-group)'),
+    controlPlaneTargetGroups: z
+      .array(z.string())
+      .optional()
+      .describe('extra target groups (ARN or name; instance target type, cluster VPC) the control planes are registered in (--control-plane-target-group)'),
     nodes: count.optional().describe('node count (--nodes)'),
     nodeType: z.string().optional().describe('node instance type (--node-type)'),
     nodeCpuCredits: z
       .enum(CPU_CREDITS)
       .optional()
       .describe('CPU credits of the nodes, burstable types only (t2/t3/t3a/t4g): standard or unlimited (--node-cpu-credits)'),
+    nodeSecurityGroups: z
+      .array(z.string())
+      .optional()
+      .describe('extra security groups of the nodes, by id (sg-...) or name (GroupName or Name tag) in the cluster VPC (--node-security-group)'),
+    nodeTargetGroups: z
+      .array(z.string())
+      .optional()
+      .describe('extra target groups (ARN or name; instance target type, cluster VPC) the nodes are registered in (--node-target-group)'),
     keyName: z.string().optional().describe('EC2 key pair (--key-name)'),
     sshCidrs: z.array(z.string()).optional().describe('CIDRs allowed to SSH (--ssh-cidr)'),
     apiCidrs: z.array(z.string()).optional().describe('CIDRs allowed to reach the Kubernetes API on 6443 (--api-cidr)'),
@@ -171,6 +195,14 @@ export const GroupFileSchema = z
       .enum(CPU_CREDITS)
       .optional()
       .describe('CPU credits, burstable types only (t2/t3/t3a/t4g): standard or unlimited (--node-cpu-credits / --control-plane-cpu-credits)'),
+    securityGroups: z
+      .array(z.string())
+      .optional()
+      .describe('extra security groups, by id (sg-...) or name (GroupName or Name tag) in the cluster VPC (--node-security-group / --control-plane-security-group)'),
+    targetGroups: z
+      .array(z.string())
+      .optional()
+      .describe('extra target groups (ARN or name; instance target type, cluster VPC) the instances are registered in (--node-target-group / --control-plane-target-group)'),
     ...groupSelectionFields,
     labels: stringMap.optional(),
     taints: z.array(z.string()).optional(),
@@ -207,6 +239,10 @@ export interface GroupSpec extends GroupSettings {
   /** Undefined: the cluster's subnets. */
   subnets?: SubnetSelector;
   ami: AmiSelector;
+  /** Extra security groups by id or name (distinct; absent: none). */
+  securityGroups?: string[];
+  /** Extra target groups by ARN or name (distinct; absent: none). */
+  targetGroups?: string[];
 }
 
 export interface SubnetSelector {
@@ -262,6 +298,13 @@ export interface StoredGroup extends Omit<GroupSettings, 'imdsHopLimit'> {
    * `nodegroup add` declares it again.
    */
   imdsHopLimit?: number;
+  /**
+   * The user's security groups the instances join besides the cluster's (and the ingress one), sorted;
+   * absent: none (also in a group stored before the setting existed).
+   */
+  securityGroupIds?: string[];
+  /** The user's target groups the Auto Scaling group registers its instances in, sorted; absent: none. */
+  targetGroupArns?: string[];
 }
 
 /** One ALB of the automatic ingress: its HTTPS listener carries the cluster's rule to its own target group. */
@@ -331,6 +374,8 @@ const StoredGroupSchema = z.object({
   rootVolumeType: z.string(),
   imdsHopLimit: z.number().int().min(1).max(MAX_IMDS_HOP_LIMIT).optional(),
   cpuCredits: z.enum(CPU_CREDITS).optional(),
+  securityGroupIds: z.array(z.string()).optional(),
+  targetGroupArns: z.array(z.string()).optional(),
 });
 
 const StoredIngressAlbSchema = z.object({
@@ -580,6 +625,10 @@ export const CLUSTER_FLAGS: Record<string, string | undefined> = {
   nodes: '--nodes',
   nodeType: '--node-type',
   nodeCpuCredits: '--node-cpu-credits',
+  controlPlaneSecurityGroups: '--control-plane-security-group',
+  controlPlaneTargetGroups: '--control-plane-target-group',
+  nodeSecurityGroups: '--node-security-group',
+  nodeTargetGroups: '--node-target-group',
   keyName: '--key-name',
   sshCidrs: '--ssh-cidr',
   apiCidrs: '--api-cidr',
@@ -601,6 +650,8 @@ export function groupFlags(role: GroupRole): Record<string, string | undefined> 
     count: role === 'control-plane' ? '--control-planes' : '--nodes',
     instanceType: role === 'control-plane' ? '--control-plane-type' : '--node-type',
     cpuCredits: role === 'control-plane' ? '--control-plane-cpu-credits' : '--node-cpu-credits',
+    securityGroups: role === 'control-plane' ? '--control-plane-security-group' : '--node-security-group',
+    targetGroups: role === 'control-plane' ? '--control-plane-target-group' : '--node-target-group',
     ...{ subnetIds, subnetFilters, ami, amiName, amiOwner, os, k3sVersion, k3sArgs, rootVolumeSize, rootVolumeType, imdsHopLimit, labels, taints },
     // `controlplane add` has no --spot: a control-plane group file's `spot` is named as in the file.
     spot: role === 'control-plane' ? undefined : spot,
@@ -672,6 +723,48 @@ function validateCpuCredits(value: string | undefined, instanceType: string, fie
     );
   }
   return value as CpuCredits;
+}
+
+/**
+ * How many security groups k3sctl itself puts on a group's instances: the cluster's, and with the
+ * automatic ingress the downstream group of each of its ALBs (`ingressGroups`).
+ */
+export function ownSecurityGroupCount(ingressGroups: number): number {
+  return 1 + ingressGroups;
+}
+
+/** The UserError of a group given more security groups than a network interface takes. */
+export function tooManySecurityGroups(field: string, given: number, ingressGroups: number): UserError {
+  const allowed = MAX_SECURITY_GROUPS_PER_INTERFACE - ownSecurityGroupCount(ingressGroups);
+  const own = ingressGroups
+    ? `the cluster's security group and ${ingressGroups === 1 ? "the ALB's downstream group" : `the downstream groups of ${ingressGroups} ALBs`}`
+    : "the cluster's security group";
+  return new UserError(
+    `${field}: ${given} extra security groups, but at most ${allowed} are allowed: a network interface takes at most ${MAX_SECURITY_GROUPS_PER_INTERFACE} ` +
+      `(EC2's default quota) and k3sctl adds ${own}`,
+    allowed > 0 ? `give at most ${allowed} (or merge their rules into fewer groups)` : 'use fewer ingress ALBs, or merge the rules into fewer groups',
+    field,
+  );
+}
+
+/**
+ * A group's extra security groups and target groups, format-checked (no AWS call) and without
+ * duplicates. `ingressGroups`: how many ALB downstream groups the instances get at least (unknown to
+ * `nodegroup add` here: 0; the count is checked again once the ALBs and the configuration are known).
+ */
+function extraGroups(
+  input: { securityGroups?: string[]; targetGroups?: string[] },
+  keys: { securityGroups: string; targetGroups: string },
+  f: FieldNames,
+  region: string | undefined,
+  ingressGroups: number,
+): Pick<GroupSpec, 'securityGroups' | 'targetGroups'> {
+  const securityGroups = [...new Set((input.securityGroups ?? []).map((v, i) => validateSecurityGroupRef(v, f(keys.securityGroups, i))))];
+  const targetGroups = [...new Set((input.targetGroups ?? []).map((v, i) => validateTargetGroupRef(v, f(keys.targetGroups, i), region)))];
+  if (securityGroups.length > MAX_SECURITY_GROUPS_PER_INTERFACE - ownSecurityGroupCount(ingressGroups)) {
+    throw tooManySecurityGroups(f(keys.securityGroups), securityGroups.length, ingressGroups);
+  }
+  return { ...(securityGroups.length ? { securityGroups } : {}), ...(targetGroups.length ? { targetGroups } : {}) };
 }
 
 /** The automatic ingress of `cluster create`: ALB and zone, deregistration delay, source CIDRs. */
@@ -844,6 +937,23 @@ export function buildClusterSpec(input: ClusterFile & { name: string; region: st
   const nodeType = validateInstanceType(input.nodeType ?? DEFAULT_NODE_TYPE, f('nodeType'));
   const controlPlaneCpuCredits = validateCpuCredits(input.controlPlaneCpuCredits, controlPlaneType, f('controlPlaneCpuCredits'), f('controlPlaneType'));
   const nodeCpuCredits = validateCpuCredits(input.nodeCpuCredits, nodeType, f('nodeCpuCredits'), f('nodeType'));
+  // At least one ALB downstream group with the ingress (ALBs may share one): checked with the real
+  // count once the ALBs are resolved.
+  const withIngress = input.ingress ? 1 : 0;
+  const controlPlaneExtras = extraGroups(
+    { securityGroups: input.controlPlaneSecurityGroups, targetGroups: input.controlPlaneTargetGroups },
+    { securityGroups: 'controlPlaneSecurityGroups', targetGroups: 'controlPlaneTargetGroups' },
+    f,
+    input.region,
+    withIngress,
+  );
+  const nodeExtras = extraGroups(
+    { securityGroups: input.nodeSecurityGroups, targetGroups: input.nodeTargetGroups },
+    { securityGroups: 'nodeSecurityGroups', targetGroups: 'nodeTargetGroups' },
+    f,
+    input.region,
+    withIngress,
+  );
   const groups: GroupSpec[] = [
     {
       name: CONTROL_PLANE_GROUP,
@@ -855,6 +965,7 @@ export function buildClusterSpec(input: ClusterFile & { name: string; region: st
       spot: false,
       ...common,
       ...(controlPlaneCpuCredits ? { cpuCredits: controlPlaneCpuCredits } : {}),
+      ...controlPlaneExtras,
     },
     {
       name: NODE_GROUP,
@@ -866,6 +977,7 @@ export function buildClusterSpec(input: ClusterFile & { name: string; region: st
       spot: input.spot ?? false,
       ...common,
       ...(nodeCpuCredits ? { cpuCredits: nodeCpuCredits } : {}),
+      ...nodeExtras,
     },
   ];
   if (input.keyName !== undefined && !/^[\x20-\x7e]{1,255}$/.test(input.keyName)) {
@@ -894,7 +1006,7 @@ export function buildClusterSpec(input: ClusterFile & { name: string; region: st
 /** Builds and validates a `controlplane add` / `nodegroup add` group spec (no AWS calls). */
 export function buildGroupSpec(
   input: GroupFile & { name: string; role: GroupRole },
-  defaults: { k3sVersion?: string } = {},
+  defaults: { k3sVersion?: string; region?: string } = {},
   fields: InputFields = {},
 ): GroupSpec {
   const f = namesOf(fields, groupFlags(input.role));
@@ -917,5 +1029,6 @@ export function buildGroupSpec(
     spot: input.spot ?? false,
     ...groupCommon(input, f),
     ...(cpuCredits ? { cpuCredits } : {}),
+    ...extraGroups(input, { securityGroups: 'securityGroups', targetGroups: 'targetGroups' }, f, defaults.region, 0),
   };
 }

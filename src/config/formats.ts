@@ -1,8 +1,9 @@
 // Formats of the values a user types whose shape AWS (or k3s) documents, checked here so that a
 // malformed one is invalid input (exit 2) naming the field before any AWS call, instead of an AWS
 // error mid-run: CIDR blocks in their canonical form (IPv4 and IPv6, no host bits), regions, ARNs
-// (ACM and IAM server certificates, application load balancers), EC2 instance types, AMI, instance
-// and hosted-zone ids, AMI owners, endpoint URLs. Every check names `field` in its message.
+// (ACM and IAM server certificates, application load balancers, target groups), EC2 instance types,
+// AMI, instance, security-group and hosted-zone ids, security group and target group names, AMI owners,
+// endpoint URLs. Every check names `field` in its message.
 import ipaddr from 'ipaddr.js';
 import { UserError } from '../core/errors';
 
@@ -74,6 +75,28 @@ export function validateEc2Id(id: string, prefix: 'ami' | 'i' | 'vpc' | 'subnet'
   return id;
 }
 
+/**
+ * A security group by id (`sg-` and 8 or 17 hexadecimal digits) or by name: its GroupName (which EC2
+ * refuses to start with `sg-`) or its Name tag (at most 256 characters).
+ */
+export function validateSecurityGroupRef(value: string, field: string): string {
+  if (value.startsWith('sg-')) {
+    if (!/^sg-([0-9a-f]{8}|[0-9a-f]{17})$/.test(value)) {
+      throw new UserError(
+        `${field} '${value}' is not a security group id (sg- and 8 or 17 hexadecimal digits)`,
+        'give the id as EC2 shows it (sg-0123456789abcdef0), or the group\'s name',
+        field,
+      );
+    }
+    return value;
+  }
+  // eslint-disable-next-line no-control-regex
+  if (value.trim() === '' || value.length > 256 || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new UserError(`${field} '${value}' is neither a security group id (sg-...) nor a security group name`, 'e.g. sg-0123456789abcdef0 or monitoring', field);
+  }
+  return value;
+}
+
 /** DescribeImages Owners: an account id, self, amazon, aws-marketplace or aws-backup-vault. */
 export function validateAmiOwner(owner: string, field: string): string {
   if (!/^(\d{12}|self|amazon|aws-marketplace|aws-backup-vault)$/.test(owner)) {
@@ -110,6 +133,7 @@ const ACM_CERTIFICATE_ARN = new RegExp(`^arn:${PARTITION}:acm:${REGION}:${ACCOUN
 const IAM_SERVER_CERTIFICATE_ARN = new RegExp(`^arn:${PARTITION}:iam::${ACCOUNT}:server-certificate/[\\w+=,.@/-]{1,512}$`);
 const ALB_ARN = new RegExp(`^arn:${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{1,32}$`);
 const ALB_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/;
+const TARGET_GROUP_ARN = new RegExp(`^arn:${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]{1,32}$`);
 
 /** What kind of ARN `arn` looks like, for messages (`a target group`, `an ACM certificate`); empty when it names no service. */
 function arnKind(arn: string): string {
@@ -172,6 +196,30 @@ export function validateAlbRef(value: string, field: string, region?: string): s
     throw new UserError(
       `${field} '${value}' is not an ALB name or ARN`,
       "a name is at most 32 letters, digits and '-', not starting or ending with '-' nor starting with internal-",
+      field,
+    );
+  }
+  return value;
+}
+
+/** A target group by name (1-32 letters, digits, '-') or by ARN (of the run's region). */
+export function validateTargetGroupRef(value: string, field: string, region?: string): string {
+  if (value.startsWith('arn:')) {
+    if (!TARGET_GROUP_ARN.test(value)) {
+      const kind = arnKind(value);
+      throw new UserError(
+        `${field} '${value}' is not a target group ARN${kind && kind !== 'a target group' ? ` (it names ${kind})` : ''}`,
+        'give the target group name, or an ARN arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID',
+        field,
+      );
+    }
+    checkArnRegion(value, region, field);
+    return value;
+  }
+  if (!ALB_NAME.test(value)) {
+    throw new UserError(
+      `${field} '${value}' is not a target group name or ARN`,
+      "a name is at most 32 letters, digits and '-', not starting or ending with '-'",
       field,
     );
   }

@@ -23,7 +23,7 @@ import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
 import { retryWhileNotReady } from '../orchestration/engine/wait';
 import type { LaunchTemplateState } from './launchTemplate';
-import { TARGET_GROUP_ATTACHMENT_TYPE } from './targetGroup';
+import { TARGET_GROUP_ATTACHMENT_TYPE, targetGroupNameOfArn } from './targetGroup';
 import { registerUndo } from './undo';
 
 export const AUTO_SCALING_GROUP_TYPE = 'AWS::AutoScaling::AutoScalingGroup';
@@ -239,7 +239,12 @@ export function autoScalingGroupTask(spec: AutoScalingGroupSpec): Task<AutoScali
       if (actual.spot !== spec.spot) changes.push(`spot: ${actual.spot} -> ${spec.spot}`);
       if (JSON.stringify(actual.subnetIds) !== JSON.stringify(subnets)) changes.push(`subnets: ${actual.subnetIds.join(',')} -> ${subnets.join(',')}`);
       const tgs = [...spec.targetGroupArns(ctx)].sort();
-      if (JSON.stringify(actual.targetGroupArns) !== JSON.stringify(tgs)) changes.push(`targetGroups: ${actual.targetGroupArns.length} -> ${tgs.length}`);
+      if (JSON.stringify(actual.targetGroupArns) !== JSON.stringify(tgs)) {
+        const name = (arn: string) => targetGroupNameOfArn(arn) ?? arn;
+        const added = tgs.filter((t) => !actual.targetGroupArns.includes(t)).map((t) => `+${name(t)}`);
+        const removed = actual.targetGroupArns.filter((t) => !tgs.includes(t)).map((t) => `-${name(t)}`);
+        changes.push(`targetGroups: ${actual.targetGroupArns.length} -> ${tgs.length} (${[...added, ...removed].join(' ')})`);
+      }
       if (!actual.hooks.includes(spec.lifecycleHookName)) changes.push(`lifecycle hook ${spec.lifecycleHookName}: missing`);
       changes.push(...describeTagChanges(tags(), actual.tags));
       // Mid-replacement the group's capacity is a surge, not drift: converging it would let the group
@@ -311,14 +316,15 @@ export function autoScalingGroupTask(spec: AutoScalingGroupSpec): Task<AutoScali
             ),
         );
       }
+      // In place (the instances stay): attach what is new, detach what is no longer asked for; rollback
+      // detaches what this run attached and attaches again what it detached.
       const tgs = [...spec.targetGroupArns(ctx)].sort();
       const attach = tgs.filter((t) => !actual.targetGroupArns.includes(t));
       const detach = actual.targetGroupArns.filter((t) => !tgs.includes(t));
-      // Rolled back like every update: what was attached is detached again, what was detached re-attached.
-      const attachment = (action: 'delete' | 'restore', targetGroupArns: string[]): UndoRecord => ({
+      const attachment = (action: 'delete' | 'restore', arns: string[]): UndoRecord => ({
         type: TARGET_GROUP_ATTACHMENT_TYPE,
         action,
-        data: { groupName: spec.name, targetGroupArns },
+        data: { groupName: spec.name, targetGroupArns: arns },
       });
       if (attach.length) {
         await write(ctx, { action: 'update', name: spec.name, undo: attachment('delete', attach) }, () =>

@@ -412,22 +412,28 @@ export async function detachTargetGroups(clients: AwsClients, groupName: string,
   }
 }
 
-/** The target groups of an attachment undo record: `targetGroupArns`, or one `targetGroupArn`. */
-function attachmentArns(data: Record<string, unknown>): string[] {
+/** The ARNs of an attachment undo record: one (`targetGroupArn`) or several (`targetGroupArns`). */
+function undoArns(data: Record<string, unknown>): string[] {
   return (data.targetGroupArns as string[] | undefined) ?? [data.targetGroupArn as string];
 }
 
 registerUndo(TARGET_GROUP_ATTACHMENT_TYPE, {
   async delete(clients, data) {
-    await detachTargetGroups(clients, data.groupName as string, attachmentArns(data));
+    await detachTargetGroups(clients, data.groupName as string, undoArns(data));
   },
   async restore(clients, data) {
-    await clients.autoscaling.send(
-      new AttachLoadBalancerTargetGroupsCommand({
-        AutoScalingGroupName: data.groupName as string,
-        TargetGroupARNs: attachmentArns(data),
-      }),
-    );
+    try {
+      await clients.autoscaling.send(
+        new AttachLoadBalancerTargetGroupsCommand({
+          AutoScalingGroupName: data.groupName as string,
+          TargetGroupARNs: undoArns(data),
+        }),
+      );
+    } catch (error) {
+      // The group is gone (rolled back or deleted since): nothing to attach to.
+      if (isAwsError(error, 'ValidationError') && /not found|does not exist/i.test(String((error as Error).message))) return;
+      throw error;
+    }
   },
 });
 

@@ -144,6 +144,26 @@ const CASES: Case[] = [
   c(['cluster', 'create', '-f', '{dir}/cluster.yaml'], '{dir}/cluster.yaml:3 controlPlaneCpuCredits', {
     files: { 'cluster.yaml': 'name: demo\ncontrolPlaneType: c5.large\ncontrolPlaneCpuCredits: unlimited\n' },
   }),
+  c(['cluster', 'create', 'demo', '--node-security-group', 'sg-12345'], '--node-security-group', { message: /not a security group id/ }),
+  c(['cluster', 'create', 'demo', '--control-plane-target-group', CERT_EU], '--control-plane-target-group', { message: /not a target group ARN \(it names an ACM certificate\)/ }),
+  c(['cluster', 'create', 'demo', '--node-target-group', TG_ARN.replace('us-east-1', 'eu-west-1')], '--node-target-group', { message: /is in eu-west-1/ }),
+  c(['cluster', 'create', 'demo', '--node-target-group', 'bad_name'], '--node-target-group'),
+  c(
+    ['cluster', 'create', 'demo', ...['a', 'b', 'c', 'd', 'e'].flatMap((x) => ['--node-security-group', x])],
+    '--node-security-group',
+    { message: /5 extra security groups, but at most 4 are allowed/ },
+  ),
+  c(
+    ['cluster', 'create', 'demo', '--ingress-alb', 'shared', '--ingress-zone', 'example.com', ...['a', 'b', 'c', 'd'].flatMap((x) => ['--control-plane-security-group', x])],
+    '--control-plane-security-group',
+    { message: /at most 3 are allowed/ },
+  ),
+  c(['cluster', 'create', '-f', '{dir}/cluster.yaml'], '{dir}/cluster.yaml:4 nodeSecurityGroups[1]', {
+    files: { 'cluster.yaml': 'name: demo\nnodeSecurityGroups:\n  - monitoring\n  - sg-xyz\n' },
+  }),
+  c(['cluster', 'create', '-f', '{dir}/cluster.yaml'], '{dir}/cluster.yaml:1 nodeTargetGroups', {
+    files: { 'cluster.yaml': 'nodeTargetGroups: metrics\nname: demo\n' },
+  }),
   c(['cluster', 'create', '-f', '{dir}/cluster.yaml'], '{dir}/cluster.yaml:6 ingress.sourceCidrs[0]', {
     files: { 'cluster.yaml': 'name: demo\ningress:\n  alb: shared\n  zone: example.com\n  sourceCidrs:\n    - 10.0.0.5/8\n' },
   }),
@@ -231,6 +251,21 @@ const CASES: Case[] = [
     files: { 'group.yaml': 'instanceType: m5.large\ncpuCredits: standard\n' },
   }),
   c(['controlplane', 'add', 'demo', 'cp2', '--control-plane-type', 'm5.large', '--control-plane-cpu-credits', 'standard'], '--control-plane-cpu-credits'),
+  c(['nodegroup', 'add', 'demo', 'ng', '--node-security-group', 'sg-1'], '--node-security-group'),
+  c(['nodegroup', 'add', 'demo', 'ng', '--security-group', 'sg-1'], '--security-group'),
+  c(['nodegroup', 'add', 'demo', 'ng', '--target-group', TG_ARN.replace('targetgroup', 'loadbalancer/app')], '--target-group', { message: /not a target group ARN/ }),
+  c(['controlplane', 'add', 'demo', 'cp2', '--control-plane-target-group', '-x'], '--control-plane-target-group'),
+  c(
+    ['controlplane', 'add', 'demo', 'cp2', ...['a', 'b', 'c', 'd', 'e'].flatMap((x) => ['--security-group', x])],
+    '--security-group',
+    { message: /at most 4 are allowed/ },
+  ),
+  c(['nodegroup', 'add', 'demo', 'ng', '-f', '{dir}/group.yaml'], '{dir}/group.yaml:2 securityGroups[0]', {
+    files: { 'group.yaml': 'securityGroups:\n  - sg-\n' },
+  }),
+  c(['controlplane', 'add', 'demo', 'cp2', '-f', '{dir}/group.yaml'], '{dir}/group.yaml:3 targetGroups[1]', {
+    files: { 'group.yaml': 'count: 1\ntargetGroups: [ok,\n  "not ok"]\n' },
+  }),
   c(['nodegroup', 'add', 'demo', 'ng', '-f', '{dir}/group.yaml'], '{dir}/group.yaml:2 instanceType', {
     files: { 'group.yaml': 'count: 1\ninstanceType: x\n' },
   }),

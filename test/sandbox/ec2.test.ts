@@ -709,6 +709,18 @@ describe('sandbox EC2 instances', () => {
       new RunInstancesCommand({ ...base, ImageId: AL2023_ARM, InstanceType: 't4g.small' }),
     );
     expect(arm.Instances?.[0].Architecture).toBe('arm64');
+    // At most 5 security groups per network interface (the VPC quota's default); 5 are fine.
+    const vpcId = (await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs![0].VpcId;
+    const groups: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      groups.push((await ec2.send(new CreateSecurityGroupCommand({ GroupName: `g${i}`, Description: 'd', VpcId: vpcId }))).GroupId!);
+    }
+    await expect(ec2.send(new RunInstancesCommand({ ...base, SecurityGroupIds: groups }))).rejects.toHaveProperty(
+      'name',
+      code('SecurityGroupsPerInterfaceLimitExceeded'),
+    );
+    const five = await ec2.send(new RunInstancesCommand({ ...base, SecurityGroupIds: groups.slice(0, 5) }));
+    expect(five.Instances?.[0].SecurityGroups).toHaveLength(5);
   });
 
   it('pages DescribeInstances and filters by tag, state and subnet', async () => {

@@ -40,6 +40,26 @@ export const nodeCpuCreditsFlag = Flags.string({
   env: 'K3SCTL_NODE_CPU_CREDITS',
 });
 
+/**
+ * `--control-plane-security-group` / `--node-security-group` and the target-group flags: the group's
+ * extra security groups and target groups (repeatable). Also in `controlplane add` / `nodegroup add`,
+ * where `--security-group` / `--target-group` are aliases.
+ */
+export function extraSecurityGroupFlag(role: 'control planes' | 'nodes', aliases: string[] = []) {
+  return Flags.string({
+    description: `extra security group of the ${role}, by id (sg-...) or name (GroupName or Name tag) in the cluster VPC (repeatable; at most 4 with the cluster's own, 3 with --ingress-alb)`,
+    multiple: true,
+    ...(aliases.length ? { aliases } : {}),
+  });
+}
+export function extraTargetGroupFlag(role: 'control planes' | 'nodes', aliases: string[] = []) {
+  return Flags.string({
+    description: `extra target group the ${role} are registered in, by ARN or name (target type instance, cluster VPC) (repeatable)`,
+    multiple: true,
+    ...(aliases.length ? { aliases } : {}),
+  });
+}
+
 /** `--wait-timeout`: a duration longer than zero (`--no-wait` is how not to wait). */
 function parseWaitTimeout(text: string, field: string): number {
   const ms = parseDuration(text, field);
@@ -67,9 +87,13 @@ export default class ClusterCreate extends BaseCommand<typeof ClusterCreate> {
     'control-planes': Flags.integer({ description: 'control-plane count, odd (default 3)', env: 'K3SCTL_CONTROL_PLANES' }),
     'control-plane-type': Flags.string({ description: 'control-plane instance type (default t3.medium)', env: 'K3SCTL_CONTROL_PLANE_TYPE' }),
     'control-plane-cpu-credits': controlPlaneCpuCreditsFlag,
+    'control-plane-security-group': extraSecurityGroupFlag('control planes'),
+    'control-plane-target-group': extraTargetGroupFlag('control planes'),
     nodes: Flags.integer({ description: 'node count (default 2)', env: 'K3SCTL_NODES' }),
     'node-type': Flags.string({ description: 'node instance type (default t3.medium)', env: 'K3SCTL_NODE_TYPE' }),
     'node-cpu-credits': nodeCpuCreditsFlag,
+    'node-security-group': extraSecurityGroupFlag('nodes'),
+    'node-target-group': extraTargetGroupFlag('nodes'),
     'key-name': Flags.string({ description: 'EC2 key pair for SSH', env: 'K3SCTL_KEY_NAME' }),
     'ssh-cidr': Flags.string({ description: 'CIDR allowed to SSH (22) (repeatable; none by default)', multiple: true }),
     'api-cidr': Flags.string({ description: 'CIDR allowed to the Kubernetes API (6443) (repeatable; none by default)', multiple: true }),
@@ -131,9 +155,13 @@ export default class ClusterCreate extends BaseCommand<typeof ClusterCreate> {
         controlPlanes: f['control-planes'],
         controlPlaneType: f['control-plane-type'],
         controlPlaneCpuCredits: f['control-plane-cpu-credits'] as 'standard' | undefined,
+        controlPlaneSecurityGroups: f['control-plane-security-group'],
+        controlPlaneTargetGroups: f['control-plane-target-group'],
         nodes: f.nodes,
         nodeType: f['node-type'],
         nodeCpuCredits: f['node-cpu-credits'] as 'standard' | undefined,
+        nodeSecurityGroups: f['node-security-group'],
+        nodeTargetGroups: f['node-target-group'],
         k3sVersion: f['k3s-version'],
         keyName: f['key-name'],
         sshCidrs: f['ssh-cidr'],

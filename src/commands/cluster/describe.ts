@@ -44,6 +44,14 @@ export default class ClusterDescribe extends BaseCommand<typeof ClusterDescribe>
           ]),
         ),
       );
+      for (const g of result.groups.filter((x) => x.securityGroupIds.length || x.targetGroupArns.length)) {
+        const tgName = (arn: string) => /:targetgroup\/([^/]+)\//.exec(arn)?.[1] ?? arn;
+        const parts = [
+          ...(g.securityGroupIds.length ? [`security groups ${g.securityGroupIds.join(', ')}`] : []),
+          ...(g.targetGroupArns.length ? [`target groups ${g.targetGroupArns.map(tgName).join(', ')}`] : []),
+        ];
+        lines.push(`${g.name}: extra ${parts.join('; ')}`);
+      }
       const rows = result.groups.flatMap((g) =>
         g.instances.map((i) => [
           g.name,

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base';
-import { controlPlaneCpuCreditsFlag, groupSelectionFlags } from '../cluster/create';
+import { controlPlaneCpuCreditsFlag, extraSecurityGroupFlag, extraTargetGroupFlag, groupSelectionFlags } from '../cluster/create';
 import { renderGroupResult, runGroupAdd, type GroupCommandContext } from '../nodegroup/add';
 
 export default class ControlplaneAdd extends BaseCommand<typeof ControlplaneAdd> {
@@ -15,6 +15,8 @@ export default class ControlplaneAdd extends BaseCommand<typeof ControlplaneAdd>
     'control-planes': Flags.integer({ description: 'instance count, odd (default 1)', aliases: ['count'], env: 'K3SCTL_CONTROL_PLANES' }),
     'control-plane-type': Flags.string({ description: 'instance type (default t3.medium)', aliases: ['instance-type'], env: 'K3SCTL_CONTROL_PLANE_TYPE' }),
     'control-plane-cpu-credits': controlPlaneCpuCreditsFlag,
+    'control-plane-security-group': extraSecurityGroupFlag('control planes', ['security-group']),
+    'control-plane-target-group': extraTargetGroupFlag('control planes', ['target-group']),
   };
 
   async run(): Promise<object> {
@@ -26,7 +28,10 @@ export default class ControlplaneAdd extends BaseCommand<typeof ControlplaneAdd>
       specInput: (o) => this.specInput(o),
       asGiven: (flag) => this.asGiven(flag),
     };
-    const result = await runGroupAdd(context, 'control-plane', this.args.cluster!, this.args.group!, f, f['control-planes'], f['control-plane-type'], f['control-plane-cpu-credits']);
+    const result = await runGroupAdd(context, 'control-plane', this.args.cluster!, this.args.group!, f, f['control-planes'], f['control-plane-type'], f['control-plane-cpu-credits'], {
+      securityGroups: f['control-plane-security-group'],
+      targetGroups: f['control-plane-target-group'],
+    });
     this.output(result, () => renderGroupResult(result));
     return result;
   }

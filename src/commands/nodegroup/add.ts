@@ -6,7 +6,7 @@ import type { SpecInput } from '../../config/specFile';
 import type { GroupWriteResult } from '../../orchestration/workflows/groupAdd';
 import type { WorkflowDeps } from '../../orchestration/deps';
 import { renderChanges, type SpecInputOptions } from '../../cli/base';
-import { groupSelectionFlags, nodeCpuCreditsFlag } from '../cluster/create';
+import { extraSecurityGroupFlag, extraTargetGroupFlag, groupSelectionFlags, nodeCpuCreditsFlag } from '../cluster/create';
 
 type GroupFlags = {
   [K in keyof typeof groupSelectionFlags]?: unknown;
@@ -34,6 +34,7 @@ export async function runGroupAdd(
   count: number | undefined,
   instanceType: string | undefined,
   cpuCredits?: string,
+  extras: { securityGroups?: string[]; targetGroups?: string[] } = {},
 ): Promise<GroupWriteResult & { run: string; changes: PlannedChange[] }> {
   const cfg = await import('../../config/cluster');
   const { validateClusterName } = await import('../../config/names');
@@ -47,6 +48,8 @@ export async function runGroupAdd(
       count,
       instanceType,
       cpuCredits: cpuCredits as 'standard' | undefined,
+      securityGroups: extras.securityGroups,
+      targetGroups: extras.targetGroups,
       subnetIds: f['subnet-id'] as string[] | undefined,
       subnetFilters: cfg.parseFilters(f['subnet-filter'] as string[] | undefined, cmd.asGiven('--subnet-filter')),
       ami: f.ami as string | undefined,
@@ -98,6 +101,8 @@ export default class NodegroupAdd extends BaseCommand<typeof NodegroupAdd> {
     'node-type': Flags.string({ description: 'instance type (default t3.medium)', aliases: ['instance-type'], env: 'K3SCTL_NODE_TYPE' }),
     spot: Flags.boolean({ description: 'run on spot instances', env: 'K3SCTL_SPOT' }),
     'node-cpu-credits': nodeCpuCreditsFlag,
+    'node-security-group': extraSecurityGroupFlag('nodes', ['security-group']),
+    'node-target-group': extraTargetGroupFlag('nodes', ['target-group']),
   };
 
   private groupContext(): GroupCommandContext {
@@ -112,7 +117,10 @@ export default class NodegroupAdd extends BaseCommand<typeof NodegroupAdd> {
 
   async run(): Promise<object> {
     const f = this.flags;
-    const result = await runGroupAdd(this.groupContext(), 'node', this.args.cluster!, this.args.group!, f, f.nodes, f['node-type'], f['node-cpu-credits']);
+    const result = await runGroupAdd(this.groupContext(), 'node', this.args.cluster!, this.args.group!, f, f.nodes, f['node-type'], f['node-cpu-credits'], {
+      securityGroups: f['node-security-group'],
+      targetGroups: f['node-target-group'],
+    });
     this.output(result, () => renderGroupResult(result));
     return result;
   }

@@ -50,6 +50,10 @@ export interface DescribedGroup {
   instanceType?: string;
   k3sVersion?: string;
   spot: boolean;
+  /** The user's security groups the instances join besides the cluster's (as declared; empty: none). */
+  securityGroupIds: string[];
+  /** The user's target groups the group registers its instances in (as declared; empty: none). */
+  targetGroupArns: string[];
   launchTemplateVersion?: string;
   desired: number;
   min: number;
@@ -113,6 +117,8 @@ export async function clusterDescribe(deps: WorkflowDeps, cluster: string): Prom
       instanceType: g?.instanceType,
       k3sVersion: g?.k3sVersion,
       spot: asg.spot,
+      securityGroupIds: g?.securityGroupIds ?? [],
+      targetGroupArns: g?.targetGroupArns ?? [],
       launchTemplateVersion: asg.launchTemplateVersion,
       desired: asg.desired,
       min: asg.min,
@@ -146,6 +152,8 @@ export async function clusterDescribe(deps: WorkflowDeps, cluster: string): Prom
         instanceType: g.instanceType,
         k3sVersion: g.k3sVersion,
         spot: g.spot,
+        securityGroupIds: g.securityGroupIds ?? [],
+        targetGroupArns: g.targetGroupArns ?? [],
         desired: 0,
         min: 0,
         max: 0,

@@ -8,7 +8,9 @@ import {
   checkKeyPair,
   resolveImage,
   resolveInstanceTypes,
+  resolveSecurityGroups,
   resolveSubnets,
+  resolveTargetGroups,
   resolveVpc,
   type Architecture,
   type ResolvedImage,
@@ -18,7 +20,11 @@ import { clusterTags, TagKeys } from '../../aws/tags';
 import {
   assembleStoredClusterConfig,
   DEFAULT_IMDS_HOP_LIMIT,
+  groupFlags,
   LEGACY_IMDS_HOP_LIMIT,
+  MAX_SECURITY_GROUPS_PER_INTERFACE,
+  ownSecurityGroupCount,
+  tooManySecurityGroups,
   parseStoredClusterConfig,
   parseStoredGroup,
   serializeStoredClusterSettings,
@@ -140,12 +146,52 @@ function typeField(g: GroupSpec): string {
   return g.role === 'control-plane' ? '--control-plane-type' : '--node-type';
 }
 
-/** Resolves subnets, instance types and AMIs of groups; nothing is written. */
+/**
+ * A group's extra security groups and target groups resolved to ids and ARNs (sorted, so the stored
+ * group compares equal however they were given); empty lists are left out of the stored group.
+ * `ingressGroups`: how many ALB downstream groups the instances join at least (counted against the limit).
+ */
+async function resolveExtraGroups(
+  clients: AwsClients,
+  vpcId: string,
+  g: GroupSpec,
+  ingressGroups: number,
+): Promise<Pick<StoredGroup, 'securityGroupIds' | 'targetGroupArns'>> {
+  const flags = groupFlags(g.role);
+  const [securityGroupIds, targetGroupArns] = await Promise.all([
+    resolveSecurityGroups(clients, vpcId, g.securityGroups ?? [], flags.securityGroups!),
+    resolveTargetGroups(clients, vpcId, g.targetGroups ?? [], flags.targetGroups!),
+  ]);
+  checkSecurityGroupCount(g, securityGroupIds, ingressGroups);
+  return {
+    ...(securityGroupIds.length ? { securityGroupIds: securityGroupIds.sort() } : {}),
+    ...(targetGroupArns.length ? { targetGroupArns: targetGroupArns.sort() } : {}),
+  };
+}
+
+/** Refuses more extra security groups than fit beside k3sctl's own on a network interface (exit 2, before any write). */
+function checkSecurityGroupCount(g: Pick<StoredGroup, 'role'>, extraIds: string[], ingressGroups: number): void {
+  if (extraIds.length > MAX_SECURITY_GROUPS_PER_INTERFACE - ownSecurityGroupCount(ingressGroups)) {
+    throw tooManySecurityGroups(groupFlags(g.role).securityGroups!, extraIds.length, ingressGroups);
+  }
+}
+
+/** The downstream security groups of the ingress ALBs (distinct): every instance of the cluster joins them. */
+export function ingressSecurityGroups(ingress: StoredIngress | undefined): string[] {
+  return [...new Set((ingress?.albs ?? []).flatMap((a) => (a.instanceSecurityGroupId ? [a.instanceSecurityGroupId] : [])))];
+}
+
+/**
+ * Resolves subnets, instance types, AMIs and extra security/target groups of groups; nothing is written.
+ * `options.ingressSecurityGroups`: how many ALB downstream groups the instances join at least (the
+ * exact count is checked when the tasks are built, before any write).
+ */
 export async function resolveGroups(
   clients: AwsClients,
   vpcId: string,
   clusterSubnets: ResolvedSubnet[],
   groups: GroupSpec[],
+  options: { ingressSecurityGroups?: number } = {},
 ): Promise<StoredGroup[]> {
   const types = await resolveInstanceTypes(
     clients,
@@ -156,6 +202,7 @@ export async function resolveGroups(
   for (const g of groups) {
     const info = types.get(g.instanceType)!;
     const subnets = g.subnets ? await resolveSubnets(clients, vpcId, g.subnets) : clusterSubnets;
+    const extras = await resolveExtraGroups(clients, vpcId, g, options.ingressSecurityGroups ?? 0);
     let image: ResolvedImage;
     if ('id' in g.ami) {
       image = await (images.get(`id:${g.ami.id}`) ?? resolveImage(clients, g.ami, info.architectures[0]));
@@ -189,6 +236,7 @@ export async function resolveGroups(
       rootVolumeType: g.rootVolumeType,
       imdsHopLimit: g.imdsHopLimit,
       ...(g.cpuCredits ? { cpuCredits: g.cpuCredits } : {}),
+      ...extras,
     });
   }
   return out;
@@ -384,7 +432,9 @@ export async function resolveClusterConfig(deps: WorkflowDeps, spec: ClusterSpec
   const [{ subnets, resolved }, , ingress] = await Promise.all([
     (async () => {
       const subnets = await resolveSubnets(clients, vpc.vpcId, spec.subnets);
-      return { subnets, resolved: await resolveGroups(clients, vpc.vpcId, subnets, spec.groups) };
+      return { subnets, resolved: await resolveGroups(clients, vpc.vpcId, subnets, spec.groups, {
+        ingressSecurityGroups: spec.ingress ? 1 : ingressSecurityGroups(existing?.ingress).length,
+      }) };
     })(),
     spec.keyName ? checkKeyPair(clients, spec.keyName) : undefined,
     // Without ingress flags an existing ingress is kept, like groups the spec does not name.
@@ -600,7 +650,8 @@ function ingressTasks(config: StoredClusterConfig, ingress: StoredIngress, alb: 
 
 /**
  * Tasks of one group: its declaration parameter, launch template and Auto Scaling group.
- * `extraTargetGroupArns`: nodeport endpoint target groups of the cluster, attached to every group.
+ * `extraTargetGroupArns`: nodeport endpoint target groups of the cluster, attached to every group; the
+ * group's own extra target groups (group.targetGroupArns) are attached beside them.
  */
 export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extraTargetGroupArns: string[] = []): Task[] {
   const cluster = config.name;
@@ -609,10 +660,11 @@ export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extr
   const instanceName = names.autoScalingGroup(cluster, group.name);
   const ltKey = TASK.launchTemplate(group.name);
   const profileKey = TASK.profile(group.role);
-  const ingressSgs = (config.ingress?.albs ?? []).flatMap((a) =>
-    a.instanceSecurityGroupId ? [a.instanceSecurityGroupId] : [],
-  );
+  const ingressSgs = ingressSecurityGroups(config.ingress);
   const ingressTgKeys = (config.ingress?.albs ?? []).map((a) => TASK.ingressTargetGroup(a.targetGroupName));
+  // A group stored before the cluster got (more of) the automatic ingress may hold more than fit now.
+  const extraSgs = (group.securityGroupIds ?? []).filter((id) => !ingressSgs.includes(id));
+  checkSecurityGroupCount(group, extraSgs, ingressSgs.length);
   const lt = launchTemplateTask({
     key: ltKey,
     name: names.launchTemplate(cluster, group.name),
@@ -630,7 +682,8 @@ export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extr
         instanceType: group.instanceType,
         keyName: config.keyName,
         instanceProfileArn: profile.arn,
-        securityGroupIds: [...new Set([sg.groupId, ...ingressSgs])],
+        // The cluster's own, the ingress ones, then the user's (the template stores them sorted).
+        securityGroupIds: [...new Set([sg.groupId, ...ingressSgs, ...extraSgs])],
         userDataBase64: userData,
         rootDeviceName: group.rootDeviceName,
         rootVolumeSize: group.rootVolumeSize,
@@ -660,7 +713,7 @@ export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extr
     dependsOn: deps,
     targetGroupArns: (ctx) => {
       const ingress = ingressTgKeys.flatMap((key) => ctx.get<TargetGroupState | undefined>(key)?.arn ?? []);
-      return [...new Set([...ingress, ...extraTargetGroupArns])];
+      return [...new Set([...ingress, ...extraTargetGroupArns, ...(group.targetGroupArns ?? [])])];
     },
   });
   return [storedGroupTask(config, group), lt as Task, asg as Task];

@@ -283,8 +283,9 @@ function networkCheck(n: NetworkReport): DoctorCheck {
 }
 
 /** The command line whose actions a create of this cluster needs. */
-function createCommand(ingress: boolean): string {
-  return ingress ? 'cluster create --ingress-alb' : 'cluster create';
+function createCommand(ingress: boolean, targetGroups: boolean): string {
+  if (ingress) return 'cluster create --ingress-alb';
+  return targetGroups ? 'cluster create --node-target-group' : 'cluster create';
 }
 
 /** `check()`, or `fallback` with the reason when AWS refused a call it makes (a preflight never fails for that). */
@@ -311,7 +312,7 @@ export async function doctor(deps: WorkflowDeps, spec: ClusterSpec, setup: Docto
   const allSubnets = [...new Map([...subnets, ...groupSubnets].map((s) => [s.subnetId, s])).values()];
   const commands = Object.keys(REQUIRED_ACTIONS);
   // What the cluster described needs: to be created, and to be deleted again.
-  const essential = [createCommand(Boolean(spec.ingress)), 'cluster delete'];
+  const essential = [createCommand(Boolean(spec.ingress), spec.groups.some((g) => g.targetGroups?.length)), 'cluster delete'];
   const groups = spec.groups.map((g) => ({ name: g.name, count: g.count, instanceType: g.instanceType, spot: g.spot }));
   const [permissions, quota, network] = await Promise.all([
     checkPermissions(clients, identity, commands, { region: deps.region, cluster: spec.name }, essential),
@@ -350,7 +351,7 @@ export async function preflight(deps: WorkflowDeps, config: StoredClusterConfig)
   const clients = deps.clients;
   const subnetIds = [...new Set([...config.subnetIds, ...config.groups.flatMap((g) => g.subnetIds)])];
   const groups = config.groups.map((g) => ({ name: g.name, count: g.count, instanceType: g.instanceType, spot: g.spot }));
-  const command = createCommand(Boolean(config.ingress));
+  const command = createCommand(Boolean(config.ingress), config.groups.some((g) => g.targetGroupArns?.length));
   const [permissions, quota, network] = await Promise.all([
     notChecked(
       async (): Promise<PermissionsReport> =>

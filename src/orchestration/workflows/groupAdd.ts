@@ -2,7 +2,8 @@
 // (roles, profiles, security group, tokens) found by tags and names, with the cluster's declared
 // configuration kept current: only the group's own parameter /k3sctl/clusters/NAME/groups/GROUP is
 // written (two concurrent `nodegroup add` never overwrite each other's declaration). New Auto Scaling
-// groups attach the target groups of the cluster's nodeport endpoints. Re-running changes nothing.
+// groups attach the target groups of the cluster's nodeport endpoints and the group's own extra ones.
+// Re-running changes nothing.
 import type { GroupSpec, StoredClusterConfig, StoredGroup } from '../../config/cluster';
 import { UserError } from '../../core/errors';
 import type { ResolvedSubnet } from '../../aws/lookups';
@@ -13,6 +14,7 @@ import { hasChanges, type ClusterWriteOptions } from './clusterCreate';
 import {
   baselineTasks,
   groupTasks,
+  ingressSecurityGroups,
   outOfDate,
   requireClusterConfig,
   resolveGroups,
@@ -83,7 +85,9 @@ export async function groupAdd(deps: WorkflowDeps, cluster: string, spec: GroupS
     throw new UserError(`group ${spec.name} of cluster ${cluster} is a ${existing.role} group, not a ${spec.role} group`, 'pick another group name', 'group');
   }
   const clusterSubnets: ResolvedSubnet[] = config.subnetIds.map((subnetId) => ({ subnetId, vpcId: config.vpcId, availabilityZone: '' }));
-  const [group] = await resolveGroups(deps.clients, config.vpcId, clusterSubnets, [{ ...spec, k3sVersion: spec.k3sVersion || existing?.k3sVersion || config.k3sVersion }]);
+  const [group] = await resolveGroups(deps.clients, config.vpcId, clusterSubnets, [{ ...spec, k3sVersion: spec.k3sVersion || existing?.k3sVersion || config.k3sVersion }], {
+    ingressSecurityGroups: ingressSecurityGroups(config.ingress).length,
+  });
   const role = spec.role === 'control-plane' ? 'controlplane' : 'nodegroup';
   return convergeGroup(deps, `${role} add ${cluster} ${spec.name}`, withGroup(config, group), group, options);
 }

@@ -63,7 +63,10 @@ const CERTIFICATE_READS = acm('ListCertificates', 'DescribeCertificate', 'ListTa
 const ALB_READS = elb('DescribeLoadBalancers', 'DescribeListeners', 'DescribeRules', 'DescribeTags', 'DescribeTargetGroups', 'DescribeTargetHealth');
 const DNS = route53('ListHostedZonesByName', 'GetHostedZone', 'ListResourceRecordSets', 'ChangeResourceRecordSets', 'GetChange');
 
-/** The actions of each command, by its command line (`cluster create`; with the automatic ingress, `cluster create --ingress-alb`). */
+/**
+ * The actions of each command, by its command line (`cluster create`; with the automatic ingress,
+ * `cluster create --ingress-alb`; with extra target groups but no ingress, `cluster create --node-target-group`).
+ */
 const CLUSTER_CREATE = [
   ...LOOKUPS,
   ...CLUSTER_READS,
@@ -76,6 +79,8 @@ const CLUSTER_CREATE = [
 export const REQUIRED_ACTIONS: Record<string, readonly string[]> = {
   'cluster create': CLUSTER_CREATE,
   'cluster create --ingress-alb': [...CLUSTER_CREATE, ...INGRESS_READS, ...INGRESS_WRITES],
+  // A group's extra target groups are looked up (attaching them is in GROUP_WRITES).
+  'cluster create --node-target-group': [...CLUSTER_CREATE, ...elb('DescribeTargetGroups')],
   'cluster delete': [
     ...CLUSTER_READS,
     ...INGRESS_READS,
@@ -139,7 +144,7 @@ export const REQUIRED_ACTIONS: Record<string, readonly string[]> = {
 };
 
 /** The commands whose actions are on one cluster's resources (simulated on that cluster's ARNs). */
-const CLUSTER_COMMANDS = new Set(['cluster create', 'cluster create --ingress-alb', 'cluster delete', 'cluster describe', 'nodegroup add', 'controlplane add', 'nodegroup scale', 'nodegroup delete', 'nodegroup list', 'recycle', 'upgrade', 'kubeconfig']);
+const CLUSTER_COMMANDS = new Set(['cluster create', 'cluster create --ingress-alb', 'cluster create --node-target-group', 'cluster delete', 'cluster describe', 'nodegroup add', 'controlplane add', 'nodegroup scale', 'nodegroup delete', 'nodegroup list', 'recycle', 'upgrade', 'kubeconfig']);
 
 /** Where the simulation places the actions of a cluster's commands. */
 export interface ActionContext {

@@ -6,7 +6,7 @@
 import '../../../src/resources';
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeRulesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
+import { CreateSecurityGroupCommand, DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
 import { Sandbox } from '../../../src/sandbox/sandbox';
 import { buildClusterSpec } from '../../../src/config/cluster';
 import { buildEndpointSpec } from '../../../src/config/ingress';
@@ -173,5 +173,28 @@ describe('cluster ingress on several ALBs', () => {
     expect(again.changes.filter((c) => c.action === 'delete').map((c) => c.type)).toEqual(['AWS::ElasticLoadBalancingV2::TargetGroup']);
     expect(await tgArn(sb, 'k3s-multi-ing')).toBeUndefined();
     for (const arns of await groupTargetGroups(sb)) expect(arns).toEqual([second]);
+  });
+
+  it('counts every ALB\'s downstream security group against the 5 a network interface takes (exit 2, no write)', async () => {
+    const sb = await setUp();
+    const deps = next(sb);
+    const vpcId = (await findLoadBalancer(deps.clients, 'shared')).vpcId;
+    for (const name of ['extra-1', 'extra-2', 'extra-3']) {
+      await deps.clients.ec2.send(new CreateSecurityGroupCommand({ GroupName: name, Description: "the user's", VpcId: vpcId }));
+    }
+    const withExtras = (albs: string[], extras: string[]) =>
+      buildClusterSpec({ name: 'multi', region: 'us-east-1', controlPlanes: 1, nodes: 1, nodeSecurityGroups: extras, ingress: { alb: albs, zone: 'example.com' } });
+    // The cluster's own + 2 ALB groups + 3 extra = 6.
+    const run = next(sb);
+    const error = await clusterCreate(run, withExtras(['shared', 'second'], ['extra-1', 'extra-2', 'extra-3'])).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toMatch(/3 extra security groups, but at most 2 are allowed: .* the downstream groups of 2 ALBs/);
+    expect((error as UserError).field).toBe('--node-security-group');
+    expect(run.clients.calls.write).toBe(0);
+    // With one ALB they fit (1 + 1 + 3 = 5).
+    await clusterCreate(next(sb), withExtras(['shared'], ['extra-1', 'extra-2', 'extra-3']));
+    const lt = (await next(sb).clients.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateName: 'k3sctl-multi-nodes', Versions: ['$Default'] })))
+      .LaunchTemplateVersions![0]!.LaunchTemplateData!;
+    expect(new Set(lt.SecurityGroupIds).size).toBe(5);
   });
 });

@@ -16,6 +16,9 @@ const STEPS: [string, string[]][] = [
   ['doctor', ['doctor', 'demo']],
   ['cluster create', ['cluster', 'create', 'plain', '--control-planes', '1', '--nodes', '1']],
   ['cluster create --ingress-alb', ['cluster', 'create', 'demo', '--ingress-alb', 'shared', '--ingress-zone', 'example.com']],
+  // An extra target group of a cluster without the ingress (demo's ingress target group will do), then none again.
+  ['cluster create --node-target-group', ['cluster', 'create', 'plain', '--control-planes', '1', '--nodes', '1', '--node-target-group', 'k3s-demo-ing']],
+  ['cluster create', ['cluster', 'create', 'plain', '--control-planes', '1', '--nodes', '1']],
   ['cluster list', ['cluster', 'list']],
   ['cluster describe', ['cluster', 'describe', 'demo']],
   ['nodegroup add', ['nodegroup', 'add', 'demo', 'ng2']],

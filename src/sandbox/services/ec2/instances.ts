@@ -229,6 +229,10 @@ export function launchInstances(ctx: SandboxContext, req: LaunchRequest, count: 
       );
     groupIds.push(g.GroupId);
   }
+  // VPC quota "Security groups per network interface": 5 by default.
+  if (new Set(groupIds).size > 5) {
+    throw awsError('SecurityGroupsPerInterfaceLimitExceeded', 'The maximum number of security groups per interface has been reached.');
+  }
   for (const id of groupIds) {
     const g = getSecurityGroup(s, id);
     if (g.VpcId !== subnet.VpcId) {
