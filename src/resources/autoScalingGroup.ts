@@ -45,6 +45,8 @@ export interface AutoScalingGroupSpec {
   launchTemplateKey: string;
   dependsOn: string[];
   targetGroupArns: (ctx: RunContext) => string[];
+  /** Settings the user chose, shown under the group's create in the plan (see Task.settings). */
+  settings?: string[];
 }
 
 export interface AutoScalingInstance {
@@ -226,6 +228,9 @@ export function autoScalingGroupTask(spec: AutoScalingGroupSpec): Task<AutoScali
         throw new UserError(`Auto Scaling group ${spec.name} is being deleted`, 'wait until the deletion finished, then run again');
       }
       return found;
+    },
+    settings() {
+      return spec.settings ?? [];
     },
     diff(actual, ctx) {
       const changes: string[] = [];

@@ -60,6 +60,7 @@ import {
   findTargetGroupByName,
   TARGET_GROUP_TYPE,
   targetGroupHealth,
+  targetGroupNameOfArn,
   targetGroupTask,
   type TargetGroupState,
 } from '../../resources/targetGroup';
@@ -672,7 +673,10 @@ export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extr
     role: group.role,
     group: group.name,
     dependsOn: [profileKey, TASK.securityGroup],
-    settings: group.cpuCredits ? [`cpuCredits: ${group.cpuCredits}`] : [],
+    settings: [
+      ...(group.cpuCredits ? [`cpuCredits: ${group.cpuCredits}`] : []),
+      ...(extraSgs.length ? [`extra securityGroups: ${extraSgs.join(', ')}`] : []),
+    ],
     input: (ctx) => {
       const profile = ctx.get<InstanceProfileState | undefined>(profileKey);
       const sg = ctx.get<SecurityGroupState | undefined>(TASK.securityGroup);
@@ -710,6 +714,7 @@ export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extr
     spot: group.spot,
     lifecycleHookName: names.lifecycleHook(),
     launchTemplateKey: ltKey,
+    settings: group.targetGroupArns?.length ? [`extra targetGroups: ${group.targetGroupArns.map((a) => targetGroupNameOfArn(a) ?? a).join(', ')}`] : [],
     dependsOn: deps,
     targetGroupArns: (ctx) => {
       const ingress = ingressTgKeys.flatMap((key) => ctx.get<TargetGroupState | undefined>(key)?.arn ?? []);

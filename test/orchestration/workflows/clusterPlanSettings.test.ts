@@ -1,7 +1,10 @@
 // The plan of `cluster create` shows the settings a user chose under each create (the seed's knobs:
 // deregistration delay, ingress source CIDRs, CPU credits), and the fields an update changes.
 import '../../../src/resources';
+import { CreateSecurityGroupCommand } from '@aws-sdk/client-ec2';
+import { CreateTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Sandbox } from '../../../src/sandbox/sandbox';
+import { findLoadBalancer } from '../../../src/resources/loadBalancer';
 import { buildClusterSpec } from '../../../src/config/cluster';
 import { clusterCreate } from '../../../src/orchestration/workflows/clusterCreate';
 import { recycle } from '../../../src/orchestration/workflows/recycle';
@@ -65,5 +68,27 @@ describe('cluster create plan: chosen settings', () => {
     // Nothing to replace in the control-plane group: no delay is shown for it.
     expect(dry.groups.find((g) => g.group === 'control-plane')!.deregistrationDelaySeconds).toBeUndefined();
     expect(renderRecyclePlan(dry.groups)).toMatch(/k3sctl-knobs-nodes \(node, serial\): 2 to replace.*; a leaving instance first drains 90s from its target groups \(deregistration delay\)/);
+  });
+
+  it('shows a group\'s extra security groups (resolved ids) under its launch template and extra target groups under its Auto Scaling group', async () => {
+    const sb = new Sandbox();
+    await createAlb(sb, await createCertificate(sb));
+    const deps = next(sb);
+    const vpcId = (await findLoadBalancer(deps.clients, 'shared')).vpcId;
+    const sgId = (await deps.clients.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'monitoring', Description: "the user's", VpcId: vpcId }))).GroupId!;
+    await deps.clients.elbv2.send(new CreateTargetGroupCommand({ Name: 'metrics', Protocol: 'HTTP', Port: 9100, VpcId: vpcId, TargetType: 'instance' }));
+    const run = next(sb);
+    const plan = await clusterCreate(
+      run,
+      buildClusterSpec({ name: 'knobs', region: 'us-east-1', controlPlanes: 1, nodes: 1, nodeSecurityGroups: ['monitoring'], nodeTargetGroups: ['metrics'] }),
+      { dryRun: true },
+    );
+    expect(run.clients.calls.write).toBe(0);
+    const nodes = plan.planned.filter((c) => c.name === 'k3sctl-knobs-nodes').map((c) => [c.type, c.details]);
+    expect(nodes).toEqual([
+      ['AWS::EC2::LaunchTemplate', [`extra securityGroups: ${sgId}`]],
+      ['AWS::AutoScaling::AutoScalingGroup', ['extra targetGroups: metrics']],
+    ]);
+    expect(plan.planned.filter((c) => c.name === 'k3sctl-knobs-control-plane').every((c) => c.details === undefined)).toBe(true);
   });
 });
