@@ -9,11 +9,12 @@
 // - IMDS options and instance profiles of a launch template are not applied to ASG instances: they
 //   are asserted on the launch template, not on the instances.
 // - ASG instances are all placed in one subnet: the spread over the two zones is not asserted.
-import { CreateSubnetCommand, CreateTagsCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
+import { CreateSecurityGroupCommand, CreateSubnetCommand, CreateTagsCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
 import { CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
 import {
+  CreateTargetGroupCommand,
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
   DescribeRulesCommand,
@@ -63,6 +64,9 @@ maybe('lifecycle against moto', () => {
       subnets.push(s.Subnet!.SubnetId!);
     }
     await reader.r53.send(new CreateHostedZoneCommand({ Name: 'example.test', CallerReference: 'k3sctl-emulator-test' }));
+    // The user's own security group and target group, which groups may join (and k3sctl must never change).
+    await reader.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'monitoring', Description: "the user's", VpcId: vpcId }));
+    await reader.elb.send(new CreateTargetGroupCommand({ Name: 'metrics', Protocol: 'HTTP', Port: 9100, VpcId: vpcId, TargetType: 'instance' }));
     before = await reader.inventory();
   }, 120_000);
 
@@ -313,6 +317,31 @@ maybe('lifecycle against moto', () => {
     expect(item(inv, 'AWS::ElasticLoadBalancingV2::ListenerRule', 'second:443:*--demo.us-east-1.example.test')).toBeUndefined();
     expect(item(inv, 'AWS::ElasticLoadBalancingV2::ListenerRule', 'shared:443:*--demo.us-east-1.example.test')).toBeDefined();
     ok(await k3(['alb', 'delete', 'second', '--yes']));
+  });
+
+  test('extra security group and target group of the node group, by name: joined, then left; the user\'s own untouched', async () => {
+    const ingressArgs = ['cluster', 'create', CLUSTER, '--vpc', 'lab', '--control-planes', '3', '--nodes', '2', '--ingress-alb', 'shared', '--ingress-zone', 'example.test'];
+    const monitoring = item(before, 'AWS::EC2::SecurityGroup', `${vpcId}/monitoring`)!;
+    const ltGroups = async () =>
+      [...((await reader.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateName: NODES_ASG, Versions: ['$Default'] }))).LaunchTemplateVersions![0]!.LaunchTemplateData!
+        .SecurityGroupIds ?? [])];
+    let res = await k3([...ingressArgs, '--node-security-group', 'monitoring', '--node-target-group', 'metrics', '--no-wait', '--yes']);
+    ok(res);
+    let inv = await reader.inventory();
+    expect(await ltGroups()).toContain(monitoring.attrs.id);
+    expect(item(inv, 'AWS::AutoScaling::AutoScalingGroup', NODES_ASG)!.attrs.targetGroups).toEqual(['k3s-demo-ing', 'metrics']);
+    expect(item(inv, 'AWS::AutoScaling::AutoScalingGroup', CP_ASG)!.attrs.targetGroups).toEqual(['k3s-demo-ing']);
+    res = await k3([...ingressArgs, '--node-security-group', 'monitoring', '--node-target-group', 'metrics', '--no-wait', '--yes']);
+    ok(res);
+    expect(res.json.apiCalls?.write).toBe(0);
+
+    res = await k3([...ingressArgs, '--no-wait', '--yes']);
+    ok(res);
+    inv = await reader.inventory();
+    expect(await ltGroups()).not.toContain(monitoring.attrs.id);
+    expect(item(inv, 'AWS::AutoScaling::AutoScalingGroup', NODES_ASG)!.attrs.targetGroups).toEqual(['k3s-demo-ing']);
+    expect(item(inv, 'AWS::EC2::SecurityGroup', `${vpcId}/monitoring`)).toEqual(monitoring);
+    expect(item(inv, 'AWS::ElasticLoadBalancingV2::TargetGroup', 'metrics')).toEqual(item(before, 'AWS::ElasticLoadBalancingV2::TargetGroup', 'metrics'));
   });
 
   test('endpoint create, describe, weight, delete', async () => {
