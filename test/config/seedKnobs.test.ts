@@ -21,6 +21,8 @@ import { userError } from '../helpers/userError';
 const base = { name: 'demo', region: 'us-east-1' };
 const cluster = (input: Partial<ClusterFile> = {}) => buildClusterSpec({ ...base, ...input } as ClusterFile & { name: string; region: string });
 const ingress = (more: Partial<NonNullable<ClusterFile['ingress']>> = {}) => ({ ingress: { alb: 'shared', zone: 'example.com', ...more } });
+/** A stored cluster configuration without groups or ingress. */
+const storedSettings = { version: 2 as const, name: 'demo', region: 'us-east-1', vpcId: 'vpc-1', subnetIds: [], k3sVersion: 'v1.31.6+k3s1', sshCidrs: [], apiCidrs: [], tlsSans: [], groups: [] };
 
 describe('CPU credits', () => {
   it('knows the burstable families', () => {
@@ -126,16 +128,7 @@ describe('ingress deregistration delay and source CIDRs', () => {
 
   it('is kept in the stored settings; a configuration stored before has neither', () => {
     const config: StoredClusterConfig = {
-      version: 2,
-      name: 'demo',
-      region: 'us-east-1',
-      vpcId: 'vpc-1',
-      subnetIds: [],
-      k3sVersion: 'v1.31.6+k3s1',
-      sshCidrs: [],
-      apiCidrs: [],
-      tlsSans: [],
-      groups: [],
+      ...storedSettings,
       ingress: {
         albs: [
           {
@@ -167,18 +160,6 @@ describe('ingress deregistration delay and source CIDRs', () => {
   });
 
   describe('several ALBs', () => {
-    const base = {
-      version: 2 as const,
-      name: 'demo',
-      region: 'us-east-1',
-      vpcId: 'vpc-1',
-      subnetIds: [],
-      k3sVersion: 'v1.31.6+k3s1',
-      sshCidrs: [],
-      apiCidrs: [],
-      tlsSans: [],
-      groups: [],
-    };
     const alb = (n: number, targetGroupName: string) => ({
       albName: `shared${n}`,
       loadBalancerArn: `arn:lb${n}`,
@@ -207,7 +188,7 @@ describe('ingress deregistration delay and source CIDRs', () => {
 
     it('stores a single ALB exactly as before (older versions read it), further ALBs in moreAlbs', () => {
       const one = JSON.parse(
-        serializeStoredClusterSettings({ ...base, ingress: ingressOf([alb(1, 'k3s-demo-ing')]) }),
+        serializeStoredClusterSettings({ ...storedSettings, ingress: ingressOf([alb(1, 'k3s-demo-ing')]) }),
       );
       expect(one.ingress).toEqual({
         albName: 'shared1',
@@ -219,7 +200,7 @@ describe('ingress deregistration delay and source CIDRs', () => {
         host: '*--demo.us-east-1.example.com',
       });
       const config: StoredClusterConfig = {
-        ...base,
+        ...storedSettings,
         ingress: ingressOf([alb(2, 'k3s-demo-ing2'), alb(1, 'k3s-demo-ing')]),
       };
       const two = JSON.parse(serializeStoredClusterSettings(config));
