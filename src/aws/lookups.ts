@@ -7,9 +7,9 @@ import {
   DescribeInstanceTypeOfferingsCommand,
   DescribeInstanceTypesCommand,
   DescribeKeyPairsCommand,
-  DescribeSecurityGroupsCommand,
-  DescribeSubnetsCommand,
-  DescribeVpcsCommand,
+  paginateDescribeSecurityGroups,
+  paginateDescribeSubnets,
+  paginateDescribeVpcs,
   type DescribeInstanceTypesCommandOutput,
   type Filter,
   type Image,
@@ -62,12 +62,7 @@ function candidates(items: string[]): string {
 
 async function describeVpcs(clients: AwsClients, input: { VpcIds?: string[]; Filters?: Filter[] }): Promise<Vpc[]> {
   const out: Vpc[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await clients.ec2.send(new DescribeVpcsCommand({ ...input, NextToken }));
-    out.push(...(page.Vpcs ?? []));
-    NextToken = page.NextToken;
-  } while (NextToken);
+  for await (const page of paginateDescribeVpcs({ client: clients.ec2 }, input)) out.push(...(page.Vpcs ?? []));
   return out;
 }
 
@@ -112,12 +107,7 @@ export async function resolveVpc(clients: AwsClients, selector: { id?: string; n
 
 async function describeSubnets(clients: AwsClients, input: { SubnetIds?: string[]; Filters?: Filter[] }): Promise<Subnet[]> {
   const out: Subnet[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await clients.ec2.send(new DescribeSubnetsCommand({ ...input, NextToken }));
-    out.push(...(page.Subnets ?? []));
-    NextToken = page.NextToken;
-  } while (NextToken);
+  for await (const page of paginateDescribeSubnets({ client: clients.ec2 }, input)) out.push(...(page.Subnets ?? []));
   return out;
 }
 
@@ -422,12 +412,7 @@ export async function resolveHostedZone(clients: AwsClients, idOrName: string, f
 
 async function describeSecurityGroups(clients: AwsClients, input: { GroupIds?: string[]; Filters?: Filter[] }): Promise<SecurityGroup[]> {
   const out: SecurityGroup[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await clients.ec2.send(new DescribeSecurityGroupsCommand({ ...input, NextToken }));
-    out.push(...(page.SecurityGroups ?? []));
-    NextToken = page.NextToken;
-  } while (NextToken);
+  for await (const page of paginateDescribeSecurityGroups({ client: clients.ec2 }, input)) out.push(...(page.SecurityGroups ?? []));
   return out;
 }
 
