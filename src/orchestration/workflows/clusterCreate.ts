@@ -70,6 +70,10 @@ export async function clusterCreate(deps: WorkflowDeps, spec: ClusterSpec, optio
     endpointTargetGroupsForCluster(deps.clients, spec.name),
   ]);
   const config = await resolveClusterConfig(deps, spec, existing);
+  // A cluster with no stored configuration has something to create (that configuration, at least): its
+  // preflight (reads only) runs alongside the plan instead of after it.
+  const early = !existing && !options.dryRun && options.preflight !== false ? preflight(deps, config) : undefined;
+  early?.catch(() => undefined);
   const removal = await findIngressRemoval(deps.clients, existing, config);
   const tasks = clusterTasks(
     config,
@@ -90,7 +94,7 @@ export async function clusterCreate(deps: WorkflowDeps, spec: ClusterSpec, optio
       };
       if (options.dryRun) return { ...base, dryRun: true, outOfDate: [], waited: false, nodesReady: null };
       // Reads only, and only when something is to be written (a no-op re-run stays as cheap as before).
-      if (hasChanges(planned) && options.preflight !== false) await preflight(deps, config);
+      if (hasChanges(planned) && options.preflight !== false) await (early ?? preflight(deps, config));
       if (hasChanges(planned) && options.confirm && !(await options.confirm(planned))) {
         throw new UserError('cancelled: nothing was changed');
       }
