@@ -12,7 +12,7 @@ import { ClusterNotReadyError, UserError } from '../../core/errors';
 import type { WorkflowDeps } from '../deps';
 import { runWorkflow, type WorkflowResult } from '../engine';
 import { endpointTargetGroupsForCluster } from '../../resources/endpointConfig';
-import { preflight } from './doctor';
+import { clusterCreateCommand, preflight, preflightPermissions } from './doctor';
 import {
   clusterTasks,
   deleteRemovedIngressRules,
@@ -69,10 +69,14 @@ export async function clusterCreate(deps: WorkflowDeps, spec: ClusterSpec, optio
     readClusterConfig(deps.clients, spec.name),
     endpointTargetGroupsForCluster(deps.clients, spec.name),
   ]);
-  const config = await resolveClusterConfig(deps, spec, existing);
   // A cluster with no stored configuration has something to create (that configuration, at least): its
-  // preflight (reads only) runs alongside the plan instead of after it.
-  const early = !existing && !options.dryRun && options.preflight !== false ? preflight(deps, config) : undefined;
+  // preflight (reads only) starts early instead of after the plan, the permission check (which needs
+  // only what the spec says) alongside the lookups, the rest alongside the plan. Writes still wait for all.
+  const speculate = !existing && !options.dryRun && options.preflight !== false;
+  const permissions = speculate ? preflightPermissions(deps, spec.name, clusterCreateCommand(spec)) : undefined;
+  permissions?.catch(() => undefined);
+  const config = await resolveClusterConfig(deps, spec, existing);
+  const early = speculate ? preflight(deps, config, permissions) : undefined;
   early?.catch(() => undefined);
   const removal = await findIngressRemoval(deps.clients, existing, config);
   const tasks = clusterTasks(
