@@ -150,11 +150,13 @@ function deleteLowerBound(t) {
     totalMs: total,
     terms: { find, nodesScaleIn, nodesDrained, cpScaleIn, cpTerminated, groupsDeleted, rest },
     formula:
-      'DescribeTargetGroups+DescribeListeners+DescribeRules+DescribeTags + DeleteRule+DetachLoadBalancerTargetGroups+UpdateAutoScalingGroup' +
+      'DescribeTargetGroups+DescribeListeners+DescribeRules+DescribeTags' +
+      ' + DeleteRule+DetachLoadBalancerTargetGroups+UpdateAutoScalingGroup' +
       ' + drainMs + DescribeAutoScalingGroups+UpdateAutoScalingGroup + drainMs + instanceShutdownMs' +
       ' + DescribeAutoScalingGroups+DeleteAutoScalingGroup+DescribeAutoScalingGroups' +
       ' + max(DeleteTargetGroup, DeleteLaunchTemplate, GetParametersByPath+DeleteParameters,' +
-      ' ListRolePolicies+DeleteRolePolicy+DeleteRole, RemoveRoleFromInstanceProfile+DeleteRole) + DeleteSecurityGroup',
+      ' ListRolePolicies+DeleteRolePolicy+DeleteRole, RemoveRoleFromInstanceProfile+DeleteRole)' +
+      ' + DeleteSecurityGroup',
   };
 }
 

@@ -284,7 +284,10 @@ export function autoScalingGroupTask(spec: AutoScalingGroupSpec): Task<AutoScali
       };
       // Created once its first launch can succeed (the group launches at once, and after a refused
       // launch only tries again after its launch backoff).
-      await waitForInstanceProfileUsable(ctx, launchTemplate(ctx)!, { subnetId: subnets[0], instanceType: spec.instanceType });
+      await waitForInstanceProfileUsable(ctx, launchTemplate(ctx)!, {
+        subnetId: subnets[0],
+        instanceType: spec.instanceType,
+      });
       await write(ctx, { action: 'create', name: spec.name, undo: { type: AUTO_SCALING_GROUP_TYPE, action: 'delete', data: { name: spec.name } } }, () =>
         retryWhileNotReady(
           ctx,

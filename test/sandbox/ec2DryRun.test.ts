@@ -1,6 +1,10 @@
 // RunInstances with DryRun in the simulated account: every check of a real launch (here the instance
 // profile's IAM propagation), then DryRunOperation instead of a launch; it takes an ordinary write's time.
-import { CreateLaunchTemplateCommand, DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateLaunchTemplateCommand,
+  DescribeInstancesCommand,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { CreateInstanceProfileCommand } from '@aws-sdk/client-iam';
 import { Sandbox } from '../../src/sandbox/sandbox';
 import { sandboxClients } from '../../src/sandbox/clients';
@@ -31,7 +35,9 @@ async function withFreshProfile() {
       }),
     );
   const instances = async () =>
-    ((await c.ec2.send(new DescribeInstancesCommand({}))).Reservations ?? []).flatMap((r) => r.Instances ?? []);
+    ((await c.ec2.send(new DescribeInstancesCommand({}))).Reservations ?? []).flatMap(
+      (r) => r.Instances ?? [],
+    );
   return { sb, dryRun, instances };
 }
 

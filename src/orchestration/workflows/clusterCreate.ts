@@ -73,7 +73,8 @@ export async function clusterCreate(deps: WorkflowDeps, spec: ClusterSpec, optio
   // preflight (reads only) starts early instead of after the plan, the permission check (which needs
   // only what the spec says) alongside the lookups, the rest alongside the plan. Writes still wait for all.
   const speculate = !existing && !options.dryRun && options.preflight !== false;
-  const permissions = speculate ? preflightPermissions(deps, spec.name, clusterCreateCommand(spec)) : undefined;
+  const command = clusterCreateCommand(spec);
+  const permissions = speculate ? preflightPermissions(deps, spec.name, command) : undefined;
   permissions?.catch(() => undefined);
   const config = await resolveClusterConfig(deps, spec, existing);
   const early = speculate ? preflight(deps, config, permissions) : undefined;

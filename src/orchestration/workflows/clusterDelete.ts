@@ -53,21 +53,24 @@ export interface ClusterInventory {
   securityGroups: string[];
 }
 
-/** The cluster's target group on each of its ingress ALBs (one name per slot) and the listener rules forwarding to it. */
+/** The cluster's target group on each of its ingress ALBs (one name per slot), and their listener rules. */
 async function discoverIngress(clients: AwsClients, cluster: string) {
   const live = new Map((await findIngressTargetGroups(clients, cluster)).map((tg) => [tg.name, tg]));
   const owned = [...live.values()].filter((tg) => tg.tags[TagKeys.cluster] === cluster);
   const owner = ruleOwnerTags(clusterTags(cluster, 'ingress'));
   const found = await Promise.all(
     owned.flatMap((tg) =>
-      tg.loadBalancerArns.map(async (lbArn) =>
-        Promise.all((await listListeners(clients, lbArn)).map((l) => findListenerRuleByTags(clients, l.ListenerArn!, owner))),
-      ),
+      tg.loadBalancerArns.map(async (lbArn) => {
+        const listeners = await listListeners(clients, lbArn);
+        return Promise.all(listeners.map((l) => findListenerRuleByTags(clients, l.ListenerArn!, owner)));
+      }),
     ),
   );
   const rules: { arn: string; name: string }[] = [];
   for (const rule of found.flat()) {
-    if (rule && !rules.some((r) => r.arn === rule.arn)) rules.push({ arn: rule.arn, name: rule.hostHeaders.join(',') || rule.arn });
+    if (rule && !rules.some((r) => r.arn === rule.arn)) {
+      rules.push({ arn: rule.arn, name: rule.hostHeaders.join(',') || rule.arn });
+    }
   }
   return { live, owned, rules };
 }
@@ -76,7 +79,7 @@ async function discoverIngress(clients: AwsClients, cluster: string) {
 export async function discoverCluster(clients: AwsClients, cluster: string, region: string): Promise<ClusterInventory> {
   const roleNames = [names.controlPlaneRole(cluster, region), names.nodeRole(cluster, region)];
   // Independent reads run together: the lists, each role and its instance profile, the ingress target groups.
-  const [[autoScalingGroups, launchTemplates, parameters, securityGroups, instances], identities, ingress] = await Promise.all([
+  const [lists, identities, ingress] = await Promise.all([
     Promise.all([
       listClusterAutoScalingGroups(clients, cluster),
       listClusterLaunchTemplates(clients, cluster),
@@ -84,9 +87,12 @@ export async function discoverCluster(clients: AwsClients, cluster: string, regi
       listClusterSecurityGroups(clients, cluster),
       listClusterInstances(clients, cluster),
     ]),
-    Promise.all(roleNames.map((roleName) => Promise.all([findInstanceProfile(clients, roleName), findIamRole(clients, roleName)]))),
+    Promise.all(
+      roleNames.map((r) => Promise.all([findInstanceProfile(clients, r), findIamRole(clients, r)])),
+    ),
     discoverIngress(clients, cluster),
   ]);
+  const [autoScalingGroups, launchTemplates, parameters, securityGroups, instances] = lists;
   const inv: ClusterInventory = {
     cluster,
     ingressRules: ingress.rules,
@@ -136,16 +142,17 @@ export function inventoryChanges(inv: ClusterInventory): PlannedChange[] {
 }
 
 /**
- * How often a drain is polled: a termination lifecycle hook (drain and leave) and an instance's shutdown each
- * take tens of seconds, so a steady 5 s poll (no backoff) sees either end within 5 s, for one
+ * How often a drain is polled: a termination lifecycle hook (drain and leave) and an instance's shutdown
+ * each take tens of seconds, so a steady 5 s poll (no backoff) sees either end within 5 s, for one
  * DescribeAutoScalingGroups per group each time, far below its rate limit.
  */
 const DRAIN_POLL_MS = 5_000;
+const STEADY_DRAIN_POLL = { intervalMs: DRAIN_POLL_MS, maxIntervalMs: DRAIN_POLL_MS };
 
 /** Deletes of one kind in flight at once (an SSM DeleteParameters batch holds 10 names). */
 const PARALLEL_DELETES = 10;
 
-/** Past its termination hook: drained and gone from the cluster (or abandoned), the instance is being terminated. */
+/** Past its termination hook (drained and gone from the cluster, or abandoned): it is terminating. */
 const PAST_TERMINATION_HOOK = /^(Terminating:Proceed|Terminated)$/;
 
 /**
@@ -154,7 +161,12 @@ const PAST_TERMINATION_HOOK = /^(Terminating:Proceed|Terminated)$/;
  * `onDrained` is called once every instance is past its termination hook (drained, or the group was
  * already empty or gone), before the instances' shutdown is awaited.
  */
-export async function drainAndDeleteGroup(ctx: RunContext, name: string, timeoutScale = 1, onDrained?: () => void): Promise<void> {
+export async function drainAndDeleteGroup(
+  ctx: RunContext,
+  name: string,
+  timeoutScale = 1,
+  onDrained?: () => void,
+): Promise<void> {
   const current = await findAutoScalingGroup(ctx.clients, name, { hooks: false });
   if (!current) {
     onDrained?.();
@@ -171,8 +183,9 @@ export async function drainAndDeleteGroup(ctx: RunContext, name: string, timeout
       throw error;
     }
   }
-  const poll = { timeoutMs: 40 * 60_000 * timeoutScale, intervalMs: DRAIN_POLL_MS, maxIntervalMs: DRAIN_POLL_MS };
-  const instancesOf = async () => (await findAutoScalingGroup(ctx.clients, name, { hooks: false }))?.instances ?? [];
+  const poll = { timeoutMs: 40 * 60_000 * timeoutScale, ...STEADY_DRAIN_POLL };
+  const instancesOf = async () =>
+    (await findAutoScalingGroup(ctx.clients, name, { hooks: false }))?.instances ?? [];
   const seen = (left: { instanceId: string; lifecycleState: string }[]) =>
     left.length ? left.map((i) => `${i.instanceId} ${i.lifecycleState}`).join(', ') : 'none';
   if (onDrained) {
@@ -187,20 +200,26 @@ export async function drainAndDeleteGroup(ctx: RunContext, name: string, timeout
     return { done: left.length === 0, seen: seen(left) };
   });
   await journaledWrite(ctx, { action: 'delete', type: AUTO_SCALING_GROUP_TYPE, name, id: name }, () => deleteAutoScalingGroup(ctx.clients, name, { force: true }));
-  await waitFor(ctx, { what: `Auto Scaling group ${name} deleted`, timeoutMs: 10 * 60_000 * timeoutScale, intervalMs: 2_000, maxIntervalMs: DRAIN_POLL_MS }, async () => {
+  const deleted = {
+    what: `Auto Scaling group ${name} deleted`,
+    timeoutMs: 10 * 60_000 * timeoutScale,
+    intervalMs: 2_000,
+    maxIntervalMs: DRAIN_POLL_MS,
+  };
+  await waitFor(ctx, deleted, async () => {
     const g = await findAutoScalingGroup(ctx.clients, name, { hooks: false });
     return { done: !g, seen: g ? (g.status ?? 'present') : 'gone' };
   });
 }
 
-/** Waits for every promise, then throws the first failure: what the others did is done and recorded first. */
+/** Waits for every promise, then throws the first failure: what the others did is done and recorded. */
 async function allSettledOrThrow(work: Promise<unknown>[]): Promise<void> {
   const settled = await Promise.allSettled(work);
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }
 
-/** Runs `fn` on every item, at most `limit` at a time; every item is tried, then the first failure is thrown. */
+/** Runs `fn` on every item, `limit` at a time; every item is tried, then the first failure is thrown. */
 async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   const queue = [...items];
   const failures: unknown[] = [];
@@ -327,17 +346,24 @@ export async function clusterDelete(
       // node is past its termination hook (drained and gone from the cluster), while the nodes shut down.
       const nodeGroups = inv.autoScalingGroups.filter((g) => g.role !== 'control-plane');
       const cpGroups = inv.autoScalingGroups.filter((g) => g.role === 'control-plane');
+      const drainAndDelete = (g: AutoScalingGroupState, onDrained?: () => void) =>
+        run.step(`drain and delete ${g.name}`, (ctx) => drainAndDeleteGroup(ctx, g.name, scale, onDrained));
       const nodeSteps = nodeGroups.map((g) => {
         let drained!: () => void;
         const isDrained = new Promise<void>((resolve) => (drained = resolve));
-        const step = run.step(`drain and delete ${g.name}`, (ctx) => drainAndDeleteGroup(ctx, g.name, scale, drained));
-        return { step, drainedOrFailed: Promise.race([isDrained.then(() => true), step.then(() => true, () => false)]) };
+        const step = drainAndDelete(g, drained);
+        const drainedOrFailed = Promise.race([
+          isDrained.then(() => true),
+          step.then(
+            () => true,
+            () => false,
+          ),
+        ]);
+        return { step, drainedOrFailed };
       });
+      // A node group that failed before it drained: its nodes may still be in the cluster.
       const cpSteps = Promise.all(nodeSteps.map((n) => n.drainedOrFailed)).then((drained) =>
-        // A node group that failed before it drained: its nodes may still be in the cluster.
-        drained.every(Boolean)
-          ? allSettledOrThrow(cpGroups.map((g) => run.step(`drain and delete ${g.name}`, (ctx) => drainAndDeleteGroup(ctx, g.name, scale))))
-          : undefined,
+        drained.every(Boolean) ? allSettledOrThrow(cpGroups.map((g) => drainAndDelete(g))) : undefined,
       );
       // Every group settles before a failure is reported, so the result lists all that was done.
       await allSettledOrThrow([...nodeSteps.map((n) => n.step), cpSteps]);
@@ -346,12 +372,14 @@ export async function clusterDelete(
         for (const i of strays) {
           await journaledWrite(ctx, { action: 'delete', type: INSTANCE_TYPE, name: i.instanceId, id: i.instanceId }, () => terminateInstances(ctx.clients, [i.instanceId]));
         }
-        const poll = { timeoutMs: 20 * 60_000 * scale, intervalMs: DRAIN_POLL_MS, maxIntervalMs: DRAIN_POLL_MS };
+        const poll = { timeoutMs: 20 * 60_000 * scale, ...STEADY_DRAIN_POLL };
         await waitFor(ctx, { what: `instances of cluster ${cluster} terminated`, ...poll }, async () => {
           const left = await listClusterInstances(ctx.clients, cluster);
           return { done: left.length === 0, seen: left.map((i) => `${i.instanceId} ${i.state}`).join(', ') || 'none' };
         });
       });
+      const remove = (ctx: RunContext, type: string, name: string, id: string, del: () => Promise<unknown>) =>
+        journaledWrite(ctx, { action: 'delete', type, name, id }, del);
       // No instance is left: what remains is independent of each other (a role goes after its instance
       // profile), and every delete is tried before a failure is reported. The security group goes last,
       // once the rest is gone: with the settings parameter it is how `cluster list` finds a cluster, so a
@@ -363,42 +391,52 @@ export async function clusterDelete(
           ? [
               run.step('delete the ingress target groups', (ctx) =>
                 eachLimited(inv.targetGroups, PARALLEL_DELETES, (t) =>
-                  journaledWrite(ctx, { action: 'delete', type: TARGET_GROUP_TYPE, name: t.name, id: t.arn }, () => deleteTargetGroup(ctx.clients, t.arn, ctx.clock)),
+                  remove(ctx, TARGET_GROUP_TYPE, t.name, t.arn, () =>
+                    deleteTargetGroup(ctx.clients, t.arn, ctx.clock),
+                  ),
                 ),
               ),
             ]
           : []),
         run.step('delete launch templates', (ctx) =>
           eachLimited(inv.launchTemplates, PARALLEL_DELETES, (lt) =>
-            journaledWrite(ctx, { action: 'delete', type: LAUNCH_TEMPLATE_TYPE, name: lt.name, id: lt.id }, () => deleteLaunchTemplate(ctx.clients, lt.id)),
+            remove(ctx, LAUNCH_TEMPLATE_TYPE, lt.name, lt.id, () => deleteLaunchTemplate(ctx.clients, lt.id)),
           ),
         ),
         run.step('delete SSM parameters', async (ctx) => {
           // Listed again now that no instance runs: instances write under the path themselves (the
           // `initialized` marker, bootstrap-failures/ID), also while their groups drain.
           const prefix = `${names.ssmPrefix(cluster)}/`;
-          const now = (await listParametersByPath(ctx.clients, names.ssmPrefix(cluster))).map((p) => p.Name!).filter((n) => n.startsWith(prefix));
+          const listed = await listParametersByPath(ctx.clients, names.ssmPrefix(cluster));
+          const now = listed.map((p) => p.Name!).filter((n) => n.startsWith(prefix));
           await eachLimited([...new Set([...inv.parameters, ...now])], PARALLEL_DELETES, (p) =>
-            journaledWrite(ctx, { action: 'delete', type: SSM_PARAMETER_TYPE, name: p, id: p }, () => deleteParameters(ctx.clients, [p])),
+            remove(ctx, SSM_PARAMETER_TYPE, p, p, () => deleteParameters(ctx.clients, [p])),
           );
         }),
         run.step('delete instance profiles and roles', (ctx) =>
           // IAM refuses to delete a role still in an instance profile (DeleteConflict): each profile first.
           eachLimited([...new Set([...inv.instanceProfiles, ...inv.roles])], PARALLEL_DELETES, async (n) => {
-            if (inv.instanceProfiles.includes(n))
-              await journaledWrite(ctx, { action: 'delete', type: INSTANCE_PROFILE_TYPE, name: n, id: n }, () => deleteInstanceProfile(ctx.clients, n));
-            if (inv.roles.includes(n))
-              await journaledWrite(ctx, { action: 'delete', type: IAM_ROLE_TYPE, name: n, id: n }, () => deleteIamRole(ctx.clients, n));
+            if (inv.instanceProfiles.includes(n)) {
+              await remove(ctx, INSTANCE_PROFILE_TYPE, n, n, () => deleteInstanceProfile(ctx.clients, n));
+            }
+            if (inv.roles.includes(n)) {
+              await remove(ctx, IAM_ROLE_TYPE, n, n, () => deleteIamRole(ctx.clients, n));
+            }
           }),
         ),
       ]);
       await run.step('delete the security group', (ctx) =>
         eachLimited(inv.securityGroups, PARALLEL_DELETES, (id) =>
           // DependencyViolation while network interfaces of terminated instances are released.
-          journaledWrite(ctx, { action: 'delete', type: SECURITY_GROUP_TYPE, name: names.securityGroup(cluster), id }, () =>
+          remove(ctx, SECURITY_GROUP_TYPE, names.securityGroup(cluster), id, () =>
             retryWhileNotReady(
               ctx,
-              { what: `security group ${id} free of instances`, timeoutMs: 15 * 60_000 * scale, intervalMs: 5_000, retryable: (e) => (e as { name?: string })?.name === 'DependencyViolation' },
+              {
+                what: `security group ${id} free of instances`,
+                timeoutMs: 15 * 60_000 * scale,
+                intervalMs: 5_000,
+                retryable: (e) => (e as { name?: string })?.name === 'DependencyViolation',
+              },
               () => deleteSecurityGroup(ctx.clients, id),
             ),
           ),

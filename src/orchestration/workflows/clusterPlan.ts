@@ -203,7 +203,8 @@ export async function resolveGroups(
   const imageOf = async (g: GroupSpec): Promise<ResolvedImage> => {
     const info = (await types).get(g.instanceType)!;
     if ('id' in g.ami) {
-      const image = await (images.get(`id:${g.ami.id}`) ?? resolveImage(clients, g.ami, info.architectures[0]));
+      const known = images.get(`id:${g.ami.id}`);
+      const image = await (known ?? resolveImage(clients, g.ami, info.architectures[0]));
       if (!info.architectures.includes(image.architecture)) {
         throw new UserError(
           `AMI ${image.imageId} is ${image.architecture} but ${g.instanceType} runs ${info.architectures.join('/')}`,
@@ -221,9 +222,10 @@ export async function resolveGroups(
   // Every group's lookups side by side (reads only); the result keeps the groups' order.
   return Promise.all(
     groups.map(async (g): Promise<StoredGroup> => {
+      const inVpc = Promise.resolve(vpcId);
       const [subnets, extras, image] = await Promise.all([
-        g.subnets ? Promise.resolve(vpcId).then((id) => resolveSubnets(clients, id, g.subnets!)) : clusterSubnets,
-        Promise.resolve(vpcId).then((id) => resolveExtraGroups(clients, id, g, options.ingressSecurityGroups ?? 0)),
+        g.subnets ? inVpc.then((id) => resolveSubnets(clients, id, g.subnets!)) : clusterSubnets,
+        inVpc.then((id) => resolveExtraGroups(clients, id, g, options.ingressSecurityGroups ?? 0)),
         imageOf(g),
       ]);
       return {
@@ -259,7 +261,11 @@ async function resolveIngressAlb(
   // Found while the cluster's VPC may still be resolving: checked once both are known.
   const inClusterVpc = clusterVpcId.then((vpcId) => {
     if (lb.vpcId && lb.vpcId !== vpcId) {
-      throw new UserError(`ALB ${lb.name} is in VPC ${lb.vpcId}, the cluster in ${vpcId}`, 'use an ALB of the cluster VPC', '--ingress-alb');
+      throw new UserError(
+        `ALB ${lb.name} is in VPC ${lb.vpcId}, the cluster in ${vpcId}`,
+        'use an ALB of the cluster VPC',
+        '--ingress-alb',
+      );
     }
   });
   const [, listener, { downstream }] = await Promise.all([
@@ -443,7 +449,9 @@ export async function resolveClusterConfig(deps: WorkflowDeps, spec: ClusterSpec
     }),
     spec.keyName ? checkKeyPair(clients, spec.keyName) : undefined,
     // Without ingress flags an existing ingress is kept, like groups the spec does not name.
-    spec.ingress ? resolveIngress(clients, spec.name, deps.region, vpcId, spec.ingress, existing?.ingress) : existing?.ingress,
+    spec.ingress
+      ? resolveIngress(clients, spec.name, deps.region, vpcId, spec.ingress, existing?.ingress)
+      : existing?.ingress,
   ]);
   // Reported after the VPC's own error or the VPC check below, if any.
   lookups.catch(() => undefined);

@@ -343,10 +343,17 @@ export async function doctor(deps: WorkflowDeps, spec: ClusterSpec, setup: Docto
 }
 
 /** The permission check of cluster create's preflight: it needs the cluster's name and which create it is. */
-export function preflightPermissions(deps: WorkflowDeps, cluster: string, command: string): Promise<PermissionsReport> {
+export function preflightPermissions(
+  deps: WorkflowDeps,
+  cluster: string,
+  command: string,
+): Promise<PermissionsReport> {
+  const clients = deps.clients;
   return notChecked(
-    async (): Promise<PermissionsReport> =>
-      checkPermissions(deps.clients, await getCallerIdentity(deps.clients), [command], { region: deps.region, cluster }),
+    async (): Promise<PermissionsReport> => {
+      const identity = await getCallerIdentity(clients);
+      return checkPermissions(clients, identity, [command], { region: deps.region, cluster });
+    },
     (reason): PermissionsReport => ({ status: 'not-checked', reason, commands: [] }),
   );
 }

@@ -64,7 +64,11 @@ describe('cluster delete: order of the groups', () => {
     await clusterDelete(next(), 'ord');
     expect(violations).toEqual([]);
     // The control planes did not wait for the nodes' shutdown: the nodes were still in their group.
-    expect(cpTerminatingWhileNodes).toEqual(['Terminating:Proceed', 'Terminating:Proceed', 'Terminating:Proceed']);
+    expect(cpTerminatingWhileNodes).toEqual([
+      'Terminating:Proceed',
+      'Terminating:Proceed',
+      'Terminating:Proceed',
+    ]);
     expect(lifecycles(sb, CP)).toEqual([]);
   });
 
@@ -96,20 +100,30 @@ describe('cluster delete: the deletes after the groups', () => {
   it('tries every delete when one fails, reports each that happened, fails, and the next delete finishes', async () => {
     const { sb, next } = await withCluster();
     const planned = (await clusterDelete(next(), 'ord', { dryRun: true })).planned;
-    const planTypes = (type: string) => planned.filter((c) => c.type === type).map((c) => c.name).sort();
+    const planTypes = (type: string) =>
+      planned
+        .filter((c) => c.type === type)
+        .map((c) => c.name)
+        .sort();
     expect(planTypes('AWS::EC2::LaunchTemplate')).toHaveLength(2);
     sb.faults.add({ op: 'DeleteLaunchTemplate', nth: 1, code: 'AccessDenied' });
 
     const failed = await clusterDelete(next(), 'ord').catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(RunFailedError);
     const changes = (failed as RunFailedError).changes;
-    const deletedOf = (type: string) => changes.filter((c) => c.action === 'delete' && c.type === type).map((c) => c.name).sort();
+    const deletedOf = (type: string) =>
+      changes
+        .filter((c) => c.action === 'delete' && c.type === type)
+        .map((c) => c.name)
+        .sort();
     // Alongside the failed launch template: the other one, the parameters, the profiles and roles.
     expect(deletedOf('AWS::EC2::LaunchTemplate')).toHaveLength(1);
     expect(deletedOf('AWS::AutoScaling::AutoScalingGroup')).toEqual([CP, NODES]);
     expect(deletedOf('AWS::IAM::InstanceProfile')).toEqual(planTypes('AWS::IAM::InstanceProfile'));
     expect(deletedOf('AWS::IAM::Role')).toEqual(planTypes('AWS::IAM::Role'));
-    expect(deletedOf('AWS::SSM::Parameter')).toEqual(expect.arrayContaining(planTypes('AWS::SSM::Parameter')));
+    expect(deletedOf('AWS::SSM::Parameter')).toEqual(
+      expect.arrayContaining(planTypes('AWS::SSM::Parameter')),
+    );
     // The security group goes last, once the rest is gone: the cluster stays listed for the next delete.
     expect(deletedOf('AWS::EC2::SecurityGroup')).toEqual([]);
     const listed = await clusterList(next());
@@ -117,7 +131,10 @@ describe('cluster delete: the deletes after the groups', () => {
 
     sb.faults.clear();
     const finished = await clusterDelete(next(), 'ord');
-    expect(finished.changes.map((c) => c.type).sort()).toEqual(['AWS::EC2::LaunchTemplate', 'AWS::EC2::SecurityGroup']);
+    expect(finished.changes.map((c) => c.type).sort()).toEqual([
+      'AWS::EC2::LaunchTemplate',
+      'AWS::EC2::SecurityGroup',
+    ]);
     await expect(clusterDelete(next(), 'ord')).rejects.toThrow(/does not exist/);
   });
 });

@@ -17,15 +17,23 @@ beforeAll(async () => {
   sb = new Sandbox();
   const { deps } = sandboxDeps(sb);
   const other = await deps.clients.ec2.send(
-    new CreateVpcCommand({ CidrBlock: '10.3.0.0/16', TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: 'Name', Value: 'other' }] }] }),
+    new CreateVpcCommand({
+      CidrBlock: '10.3.0.0/16',
+      TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: 'Name', Value: 'other' }] }],
+    }),
   );
-  await deps.clients.ec2.send(new CreateSubnetCommand({ VpcId: other.Vpc!.VpcId!, CidrBlock: '10.3.0.0/24' }));
+  await deps.clients.ec2.send(
+    new CreateSubnetCommand({ VpcId: other.Vpc!.VpcId!, CidrBlock: '10.3.0.0/24' }),
+  );
   await createAlb(sb, await createCertificate(sb));
 }, 60_000);
 
 async function refused(input: Partial<ClusterFile>): Promise<{ error: UserError; writes: number }> {
   const { deps } = sandboxDeps(sb);
-  const spec = buildClusterSpec({ name: 'order', region: 'us-east-1', ...input } as ClusterFile & { name: string; region: string });
+  const spec = buildClusterSpec({ name: 'order', region: 'us-east-1', ...input } as ClusterFile & {
+    name: string;
+    region: string;
+  });
   const error = await clusterCreate(deps, spec).then(
     () => undefined,
     (e: unknown) => e,
@@ -47,14 +55,20 @@ describe('cluster create lookups side by side', () => {
   });
 
   it('refuses an ALB outside the cluster VPC, found before the VPC was known, with no write', async () => {
-    const { error, writes } = await refused({ vpc: 'other', ingress: { alb: 'shared', zone: 'example.com' } });
+    const { error, writes } = await refused({
+      vpc: 'other',
+      ingress: { alb: 'shared', zone: 'example.com' },
+    });
     expect(error.field).toBe('--ingress-alb');
     expect(error.message).toMatch(/^ALB shared is in VPC vpc-\w+, the cluster in vpc-\w+/);
     expect(writes).toBe(0);
   });
 
   it('refuses a bad AMI found alongside good lookups, with no write', async () => {
-    const { error, writes } = await refused({ ami: 'ami-0123456789abcdef0', ingress: { alb: 'shared', zone: 'example.com' } });
+    const { error, writes } = await refused({
+      ami: 'ami-0123456789abcdef0',
+      ingress: { alb: 'shared', zone: 'example.com' },
+    });
     expect(error.field).toBe('--ami');
     expect(writes).toBe(0);
   });

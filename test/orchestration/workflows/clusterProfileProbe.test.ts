@@ -39,7 +39,12 @@ describe('cluster create: instance profiles usable before the groups', () => {
   it('fails before any group exists when a dry run is refused for another reason, and rolls back', async () => {
     const sb = new Sandbox();
     const before = sb.inventory({ includeDefaults: false });
-    sb.faults.add({ op: 'RunInstances', nth: 1, code: 'UnauthorizedOperation', message: 'not allowed to launch' });
+    sb.faults.add({
+      op: 'RunInstances',
+      nth: 1,
+      code: 'UnauthorizedOperation',
+      message: 'not allowed to launch',
+    });
     const failed = await clusterCreate(sandboxDeps(sb).deps, withNodeGroups(1)).catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(RunFailedError);
     expect((failed as RunFailedError).leftovers).toEqual([]);

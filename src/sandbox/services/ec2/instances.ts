@@ -182,7 +182,12 @@ export function checkCreditSpecification(spec: { CpuCredits?: string } | undefin
  * Validates a merged request and launches `count` instances in one reservation. Throws like RunInstances;
  * `dryRun`: throws DryRunOperation once every check passed, launching nothing.
  */
-export function launchInstances(ctx: SandboxContext, req: LaunchRequest, count: number, dryRun = false): StoredInstance[] {
+export function launchInstances(
+  ctx: SandboxContext,
+  req: LaunchRequest,
+  count: number,
+  dryRun = false,
+): StoredInstance[] {
   const s = ec2State(ctx);
   const imageId = required(req.ImageId, 'ImageId');
   const image = checkImageId(imageId);
