@@ -3,6 +3,8 @@
 //  - simulated (virtual) wall time of create (with wait: InService, ingress targets healthy, Kubernetes
 //    nodes Ready) divided by the critical path of the sandbox's latency model (formula in the
 //    `criticalPath` line), for 3 control planes + 3 nodes + ingress;
+//  - simulated wall time of the delete of that cluster divided by its lower bound under the same model
+//    (formula in the `deleteLowerBound` line);
 //  - read/write API calls of the create (writes include the node readiness probes, SSM SendCommand),
 //    of a no-op re-run (reads must not grow with instances: 3+30 is measured too) and of the delete;
 //  - the same for 1,000 instances as the issue asks: 1 control plane + 20 node groups x 50 (each group's
@@ -113,6 +115,51 @@ function criticalPath(t) {
   };
 }
 
+/**
+ * The lower bound of `cluster delete` (3 control planes + 3 nodes, with ingress) under the sandbox's latency
+ * model: the longest dependency chain of the delete, each term from src/sandbox/latency.ts and the
+ * sandbox's Auto Scaling and EC2 models. Scale-in starts when UpdateAutoScalingGroup is answered; with
+ * the ingress target group detached there is no ELB connection draining, so an instance waits drainMs
+ * on its termination hook (the node drains and leaves), then shuts down for instanceShutdownMs, and its
+ * network interface is released when it is terminated.
+ */
+function deleteLowerBound(t) {
+  // The cluster's listener rule: its target group -> the ALB's listeners -> their rules -> the rule's tags.
+  const find = chain('DescribeTargetGroups', 'DescribeListeners', 'DescribeRules', 'DescribeTags');
+  // Ingress traffic stops before any instance drains, then the node groups scale to 0.
+  const nodesScaleIn = find + chain('DeleteRule', 'DetachLoadBalancerTargetGroups', 'UpdateAutoScalingGroup');
+  // Nodes drain through the control planes: these scale in once the nodes are seen past their hook.
+  const nodesDrained = nodesScaleIn + t.drainMs;
+  const cpScaleIn = nodesDrained + chain('DescribeAutoScalingGroups', 'UpdateAutoScalingGroup');
+  const cpTerminated = cpScaleIn + t.drainMs + t.instanceShutdownMs;
+  // Seen empty, deleted (an empty group goes at once), seen gone.
+  const groupsDeleted =
+    cpTerminated + chain('DescribeAutoScalingGroups', 'DeleteAutoScalingGroup', 'DescribeAutoScalingGroups');
+  // Then in parallel: target group, launch templates, parameters (listed again: instances write there),
+  // and each role after its profile and inline policies (IAM DeleteConflict).
+  const rest = Math.max(
+    chain('DeleteTargetGroup'),
+    chain('DeleteLaunchTemplate'),
+    chain('GetParametersByPath', 'DeleteParameters'),
+    chain('ListRolePolicies', 'DeleteRolePolicy', 'DeleteRole'),
+    chain('RemoveRoleFromInstanceProfile', 'DeleteRole'),
+  );
+  // The security group last (cluster list finds a half-deleted cluster by it), its ENIs long released.
+  const total = groupsDeleted + rest + callLatencyMs('DeleteSecurityGroup');
+  return {
+    totalMs: total,
+    terms: { find, nodesScaleIn, nodesDrained, cpScaleIn, cpTerminated, groupsDeleted, rest },
+    formula:
+      'DescribeTargetGroups+DescribeListeners+DescribeRules+DescribeTags' +
+      ' + DeleteRule+DetachLoadBalancerTargetGroups+UpdateAutoScalingGroup' +
+      ' + drainMs + DescribeAutoScalingGroups+UpdateAutoScalingGroup + drainMs + instanceShutdownMs' +
+      ' + DescribeAutoScalingGroups+DeleteAutoScalingGroup+DescribeAutoScalingGroups' +
+      ' + max(DeleteTargetGroup, DeleteLaunchTemplate, GetParametersByPath+DeleteParameters,' +
+      ' ListRolePolicies+DeleteRolePolicy+DeleteRole, RemoveRoleFromInstanceProfile+DeleteRole)' +
+      ' + DeleteSecurityGroup',
+  };
+}
+
 async function sharedAlb(sb) {
   const cert = await certificateRequest(
     deps(sb),
@@ -196,6 +243,7 @@ async function measure(label, s, options = {}) {
 async function main() {
   const quick = process.argv.includes('--quick');
   const cp = criticalPath(defaultTimings);
+  const lb = deleteLowerBound(defaultTimings);
   print({
     bench: 'cluster',
     criticalPath: cp.totalMs,
@@ -203,11 +251,15 @@ async function main() {
     terms: cp.terms,
     timings: defaultTimings,
   });
+  print({ bench: 'cluster', deleteLowerBound: lb.totalMs, formula: lb.formula, terms: lb.terms });
 
   const small = await measure('3 control planes + 3 nodes + ingress', spec('bench', 3, 1, 3, true));
   small.create.criticalPathMs = cp.totalMs;
   small.create.ratio = Number((small.create.virtualMs / cp.totalMs).toFixed(3));
-  small.create.target = '<= 1.10';
+  small.create.target = '<= 1.03';
+  small.delete.lowerBoundMs = lb.totalMs;
+  small.delete.ratio = Number((small.delete.virtualMs / lb.totalMs).toFixed(3));
+  small.delete.target = '<= 1.15';
   print(small);
 
   const wide = await measure(

@@ -22,7 +22,7 @@ import { UserError, awsErrorCode } from '../core/errors';
 import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
 import { retryWhileNotReady } from '../orchestration/engine/wait';
-import type { LaunchTemplateState } from './launchTemplate';
+import { waitForInstanceProfileUsable, type LaunchTemplateState } from './launchTemplate';
 import { TARGET_GROUP_ATTACHMENT_TYPE, targetGroupNameOfArn } from './targetGroup';
 import { registerUndo } from './undo';
 
@@ -282,6 +282,12 @@ export function autoScalingGroupTask(spec: AutoScalingGroupSpec): Task<AutoScali
           },
         ],
       };
+      // Created once its first launch can succeed (the group launches at once, and after a refused
+      // launch only tries again after its launch backoff).
+      await waitForInstanceProfileUsable(ctx, launchTemplate(ctx)!, {
+        subnetId: subnets[0],
+        instanceType: spec.instanceType,
+      });
       await write(ctx, { action: 'create', name: spec.name, undo: { type: AUTO_SCALING_GROUP_TYPE, action: 'delete', data: { name: spec.name } } }, () =>
         retryWhileNotReady(
           ctx,

@@ -139,9 +139,18 @@ export async function deleteIamRole(clients: AwsClients, roleName: string): Prom
   }
   const inline: string[] = [];
   for await (const page of paginateListRolePolicies({ client: clients.iam }, { RoleName: roleName })) inline.push(...(page.PolicyNames ?? []));
-  for (const PolicyName of inline) await ignoreMissing(() => clients.iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName })));
+  // Independent of each other: the role's policies go together.
+  await Promise.all(
+    inline.map((PolicyName) =>
+      ignoreMissing(() => clients.iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName }))),
+    ),
+  );
   const state = await findIamRole(clients, roleName);
-  for (const PolicyArn of state?.attached ?? []) await ignoreMissing(() => clients.iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn })));
+  await Promise.all(
+    (state?.attached ?? []).map((PolicyArn) =>
+      ignoreMissing(() => clients.iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn }))),
+    ),
+  );
   const profiles: string[] = [];
   for await (const page of paginateListInstanceProfilesForRole({ client: clients.iam }, { RoleName: roleName })) {
     profiles.push(...(page.InstanceProfiles ?? []).map((p) => p.InstanceProfileName!));

@@ -8,6 +8,7 @@ import {
   DescribeLaunchTemplateVersionsCommand,
   ModifyLaunchTemplateCommand,
   paginateDescribeLaunchTemplates,
+  RunInstancesCommand,
   type LaunchTemplate,
   type RequestLaunchTemplateData,
   type ResponseLaunchTemplateData,
@@ -16,9 +17,10 @@ import * as crypto from 'node:crypto';
 import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { clusterTags, managedTagMap, TagKeys, tagMapOf, type Tag } from '../aws/tags';
-import { UserError } from '../core/errors';
+import { awsErrorCode, UserError } from '../core/errors';
 import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
+import { retryWhileNotReady } from '../orchestration/engine/wait';
 import { registerUndo } from './undo';
 
 export const LAUNCH_TEMPLATE_TYPE = 'AWS::EC2::LaunchTemplate';
@@ -97,6 +99,61 @@ export function launchTemplateData(input: LaunchTemplateInput): RequestLaunchTem
 
 function tagMap(tags: { Key?: string; Value?: string }[] | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(managedTagMap(tags)).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** Per run (its journal): each instance profile's probe, shared by every group that uses the profile. */
+const profileProbes = new WeakMap<object, Map<string, Promise<void>>>();
+
+/** How often a refused instance profile is probed: IAM propagation takes seconds, a dry run is cheap. */
+const PROFILE_PROBE_INTERVAL_MS = 1_500;
+
+/**
+ * Waits until EC2 accepts the template's instance profile: a RunInstances dry run of the template answers
+ * DryRunOperation (it would have succeeded), not InvalidParameterValue "Invalid IAM Instance Profile".
+ * IAM is eventually consistent: a new profile is refused for seconds, and an Auto Scaling group created
+ * before then fails its first launches and waits its launch backoff (10 s and more) to try again. One
+ * probe per profile and run; nothing is launched.
+ */
+export function waitForInstanceProfileUsable(
+  ctx: RunContext,
+  template: Pick<LaunchTemplateState, 'id' | 'defaultVersion' | 'data'>,
+  launch: { subnetId: string; instanceType: string },
+): Promise<void> {
+  const profileArn = template.data.instanceProfileArn;
+  if (typeof profileArn !== 'string') return Promise.resolve();
+  let probes = profileProbes.get(ctx.journal);
+  if (!probes) profileProbes.set(ctx.journal, (probes = new Map()));
+  const pending = probes.get(profileArn);
+  if (pending) return pending;
+  const probe = retryWhileNotReady(
+    ctx,
+    {
+      what: `instance profile ${profileArn.split('/').pop()} usable by EC2`,
+      timeoutMs: 2 * 60_000 * (ctx.timeoutScale ?? 1),
+      intervalMs: PROFILE_PROBE_INTERVAL_MS,
+      maxIntervalMs: PROFILE_PROBE_INTERVAL_MS,
+    },
+    async () => {
+      try {
+        await ctx.clients.ec2.send(
+          new RunInstancesCommand({
+            DryRun: true,
+            MinCount: 1,
+            MaxCount: 1,
+            LaunchTemplate: { LaunchTemplateId: template.id, Version: String(template.defaultVersion) },
+            SubnetId: launch.subnetId,
+            InstanceType: launch.instanceType as never,
+          }),
+        );
+      } catch (error) {
+        if (awsErrorCode(error) !== 'DryRunOperation') throw error;
+      }
+    },
+  );
+  // A failed probe is not remembered: a task retried later in the run probes again.
+  probes.set(profileArn, probe);
+  probe.catch(() => probes.delete(profileArn));
+  return probe;
 }
 
 /** The fields k3sctl manages, in a comparable form (same shape for request and response data). */

@@ -1,8 +1,15 @@
 // The sandbox's latency model: how long simulated calls and state transitions take, in virtual
 // milliseconds. Benchmarks compute critical paths from these same numbers.
 
-/** Virtual time one API call spends in flight. */
-export function callLatencyMs(operation: string): number {
+/** An ordinary write's time in flight. */
+const DEFAULT_WRITE_MS = 250;
+
+/**
+ * Virtual time one API call spends in flight. A dry run (EC2 `DryRun: true`) only validates and
+ * authorises the request, placing nothing: it takes what an ordinary write takes.
+ */
+export function callLatencyMs(operation: string, input?: unknown): number {
+  if ((input as { DryRun?: unknown } | undefined)?.DryRun === true) return DEFAULT_WRITE_MS;
   const special: Record<string, number> = {
     RunInstances: 1500,
     CreateLoadBalancer: 1200,
@@ -16,7 +23,7 @@ export function callLatencyMs(operation: string): number {
     SendCommand: 300,
   };
   if (special[operation] !== undefined) return special[operation];
-  return /^(Describe|List|Get|Lookup)/.test(operation) ? 120 : 250;
+  return /^(Describe|List|Get|Lookup)/.test(operation) ? 120 : DEFAULT_WRITE_MS;
 }
 
 /** Timings of simulated asynchronous transitions (overridable per sandbox through `behavior`). */

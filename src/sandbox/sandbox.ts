@@ -222,7 +222,7 @@ export class Sandbox {
     const fault = this.faults.check(operation);
     const module = this.modules.get(service);
     const handler = module?.operations[operation];
-    await this.clock.sleep(callLatencyMs(operation));
+    await this.clock.sleep(callLatencyMs(operation, input));
     this.tick();
     if (fault) throw awsError(fault.code, fault.message ?? `Injected fault for ${operation} (sandbox)`);
     if (service === 'ec2' && this.behavior.rateLimits) this.takeRateToken(region, operation, read);

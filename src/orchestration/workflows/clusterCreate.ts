@@ -12,7 +12,7 @@ import { ClusterNotReadyError, UserError } from '../../core/errors';
 import type { WorkflowDeps } from '../deps';
 import { runWorkflow, type WorkflowResult } from '../engine';
 import { endpointTargetGroupsForCluster } from '../../resources/endpointConfig';
-import { preflight } from './doctor';
+import { clusterCreateCommand, preflight, preflightPermissions } from './doctor';
 import {
   clusterTasks,
   deleteRemovedIngressRules,
@@ -69,7 +69,16 @@ export async function clusterCreate(deps: WorkflowDeps, spec: ClusterSpec, optio
     readClusterConfig(deps.clients, spec.name),
     endpointTargetGroupsForCluster(deps.clients, spec.name),
   ]);
+  // A cluster with no stored configuration has something to create (that configuration, at least): its
+  // preflight (reads only) starts early instead of after the plan, the permission check (which needs
+  // only what the spec says) alongside the lookups, the rest alongside the plan. Writes still wait for all.
+  const speculate = !existing && !options.dryRun && options.preflight !== false;
+  const command = clusterCreateCommand(spec);
+  const permissions = speculate ? preflightPermissions(deps, spec.name, command) : undefined;
+  permissions?.catch(() => undefined);
   const config = await resolveClusterConfig(deps, spec, existing);
+  const early = speculate ? preflight(deps, config, permissions) : undefined;
+  early?.catch(() => undefined);
   const removal = await findIngressRemoval(deps.clients, existing, config);
   const tasks = clusterTasks(
     config,
@@ -90,7 +99,7 @@ export async function clusterCreate(deps: WorkflowDeps, spec: ClusterSpec, optio
       };
       if (options.dryRun) return { ...base, dryRun: true, outOfDate: [], waited: false, nodesReady: null };
       // Reads only, and only when something is to be written (a no-op re-run stays as cheap as before).
-      if (hasChanges(planned) && options.preflight !== false) await preflight(deps, config);
+      if (hasChanges(planned) && options.preflight !== false) await (early ?? preflight(deps, config));
       if (hasChanges(planned) && options.confirm && !(await options.confirm(planned))) {
         throw new UserError('cancelled: nothing was changed');
       }

@@ -53,44 +53,66 @@ export interface ClusterInventory {
   securityGroups: string[];
 }
 
+/** The cluster's target group on each of its ingress ALBs (one name per slot), and their listener rules. */
+async function discoverIngress(clients: AwsClients, cluster: string) {
+  const live = new Map((await findIngressTargetGroups(clients, cluster)).map((tg) => [tg.name, tg]));
+  const owned = [...live.values()].filter((tg) => tg.tags[TagKeys.cluster] === cluster);
+  const owner = ruleOwnerTags(clusterTags(cluster, 'ingress'));
+  const found = await Promise.all(
+    owned.flatMap((tg) =>
+      tg.loadBalancerArns.map(async (lbArn) => {
+        const listeners = await listListeners(clients, lbArn);
+        return Promise.all(listeners.map((l) => findListenerRuleByTags(clients, l.ListenerArn!, owner)));
+      }),
+    ),
+  );
+  const rules: { arn: string; name: string }[] = [];
+  for (const rule of found.flat()) {
+    if (rule && !rules.some((r) => r.arn === rule.arn)) {
+      rules.push({ arn: rule.arn, name: rule.hostHeaders.join(',') || rule.arn });
+    }
+  }
+  return { live, owned, rules };
+}
+
 /** Everything the cluster owns in the region (reads only). */
 export async function discoverCluster(clients: AwsClients, cluster: string, region: string): Promise<ClusterInventory> {
-  const [autoScalingGroups, launchTemplates, parameters, securityGroups, instances] = await Promise.all([
-    listClusterAutoScalingGroups(clients, cluster),
-    listClusterLaunchTemplates(clients, cluster),
-    listParametersByPath(clients, names.ssmPrefix(cluster)),
-    listClusterSecurityGroups(clients, cluster),
-    listClusterInstances(clients, cluster),
+  const roleNames = [names.controlPlaneRole(cluster, region), names.nodeRole(cluster, region)];
+  // Independent reads run together: the lists, each role and its instance profile, the ingress target groups.
+  const [lists, identities, ingress] = await Promise.all([
+    Promise.all([
+      listClusterAutoScalingGroups(clients, cluster),
+      listClusterLaunchTemplates(clients, cluster),
+      listParametersByPath(clients, names.ssmPrefix(cluster)),
+      listClusterSecurityGroups(clients, cluster),
+      listClusterInstances(clients, cluster),
+    ]),
+    Promise.all(
+      roleNames.map((r) => Promise.all([findInstanceProfile(clients, r), findIamRole(clients, r)])),
+    ),
+    discoverIngress(clients, cluster),
   ]);
+  const [autoScalingGroups, launchTemplates, parameters, securityGroups, instances] = lists;
   const inv: ClusterInventory = {
     cluster,
-    ingressRules: [],
-    targetGroups: [],
+    ingressRules: ingress.rules,
+    targetGroups: ingress.owned.map((tg) => ({ arn: tg.arn, name: tg.name })),
     targetGroupAttachments: [],
     autoScalingGroups,
     strayInstances: instances.filter((i) => !i.autoScalingGroup && i.state !== 'shutting-down').map((i) => i.instanceId),
     launchTemplates,
     parameters: parameters.map((p) => p.Name!).filter((n) => n.startsWith(`${names.ssmPrefix(cluster)}/`)),
-    instanceProfiles: [],
-    roles: [],
+    instanceProfiles: roleNames.filter((_, i) => identities[i][0]?.tags[TagKeys.cluster] === cluster),
+    roles: roleNames.filter((_, i) => identities[i][1]?.owner === cluster),
     securityGroups: securityGroups.map((g) => g.groupId),
   };
-  for (const roleName of [names.controlPlaneRole(cluster, region), names.nodeRole(cluster, region)]) {
-    const profile = await findInstanceProfile(clients, roleName);
-    if (profile && profile.tags[TagKeys.cluster] === cluster) inv.instanceProfiles.push(roleName);
-    const role = await findIamRole(clients, roleName);
-    if (role && role.owner === cluster) inv.roles.push(roleName);
-  }
-  // The cluster's target group on each of its ingress ALBs (one name per slot).
-  const live = new Map((await findIngressTargetGroups(clients, cluster)).map((tg) => [tg.name, tg]));
-  const owned = [...live.values()].filter((tg) => tg.tags[TagKeys.cluster] === cluster);
   // By ARN, not by the target group: an earlier run may have deleted it while groups still list it, and
   // a group listing a target group that no longer exists cannot scale (TargetGroupNotFound).
   for (const g of autoScalingGroups) {
     const arns = g.targetGroupArns.filter((arn) => {
       const name = targetGroupNameOfArn(arn);
       if (names.ingressSlot(cluster, name) === undefined) return false;
-      const tg = live.get(name!);
+      const tg = ingress.live.get(name!);
       return arn !== tg?.arn || tg.tags[TagKeys.cluster] === cluster;
     });
     if (arns.length)
@@ -99,17 +121,6 @@ export async function discoverCluster(clients: AwsClients, cluster: string, regi
         targetGroupArns: arns,
         targetGroupName: arns.map(targetGroupNameOfArn).join(', '),
       });
-  }
-  const owner = ruleOwnerTags(clusterTags(cluster, 'ingress'));
-  for (const tg of owned) {
-    inv.targetGroups.push({ arn: tg.arn, name: tg.name });
-    for (const lbArn of tg.loadBalancerArns) {
-      for (const l of await listListeners(clients, lbArn)) {
-        const rule = await findListenerRuleByTags(clients, l.ListenerArn!, owner);
-        if (rule && !inv.ingressRules.some((r) => r.arn === rule.arn))
-          inv.ingressRules.push({ arn: rule.arn, name: rule.hostHeaders.join(',') || rule.arn });
-      }
-    }
   }
   return inv;
 }
@@ -131,12 +142,36 @@ export function inventoryChanges(inv: ClusterInventory): PlannedChange[] {
 }
 
 /**
+ * How often a drain is polled: a termination lifecycle hook (drain and leave) and an instance's shutdown
+ * each take tens of seconds, so a steady 5 s poll (no backoff) sees either end within 5 s, for one
+ * DescribeAutoScalingGroups per group each time, far below its rate limit.
+ */
+const DRAIN_POLL_MS = 5_000;
+const STEADY_DRAIN_POLL = { intervalMs: DRAIN_POLL_MS, maxIntervalMs: DRAIN_POLL_MS };
+
+/** Deletes of one kind in flight at once (an SSM DeleteParameters batch holds 10 names). */
+const PARALLEL_DELETES = 10;
+
+/** Past its termination hook (drained and gone from the cluster, or abandoned): it is terminating. */
+const PAST_TERMINATION_HOOK = /^(Terminating:Proceed|Terminated)$/;
+
+/**
  * Scales a group to 0 (each instance drains through the termination hook), waits until it has no
  * instances, deletes it and waits until it is gone. Used by cluster delete and nodegroup delete.
+ * `onDrained` is called once every instance is past its termination hook (drained, or the group was
+ * already empty or gone), before the instances' shutdown is awaited.
  */
-export async function drainAndDeleteGroup(ctx: RunContext, name: string, timeoutScale = 1): Promise<void> {
+export async function drainAndDeleteGroup(
+  ctx: RunContext,
+  name: string,
+  timeoutScale = 1,
+  onDrained?: () => void,
+): Promise<void> {
   const current = await findAutoScalingGroup(ctx.clients, name, { hooks: false });
-  if (!current) return;
+  if (!current) {
+    onDrained?.();
+    return;
+  }
   if (current.min !== 0 || current.max !== 0 || current.desired !== 0) {
     // Not a change of its own in the result: the group's deletion is.
     const w = ctx.journal.intend({ action: 'update', type: AUTO_SCALING_GROUP_TYPE, name, id: name });
@@ -148,16 +183,58 @@ export async function drainAndDeleteGroup(ctx: RunContext, name: string, timeout
       throw error;
     }
   }
-  await waitFor(ctx, { what: `instances of ${name} drained and terminated`, timeoutMs: 40 * 60_000 * timeoutScale, intervalMs: 15_000 }, async () => {
-    const g = await findAutoScalingGroup(ctx.clients, name, { hooks: false });
-    const left = g?.instances ?? [];
-    return { done: left.length === 0, seen: left.length ? left.map((i) => `${i.instanceId} ${i.lifecycleState}`).join(', ') : 'none' };
+  const poll = { timeoutMs: 40 * 60_000 * timeoutScale, ...STEADY_DRAIN_POLL };
+  const instancesOf = async () =>
+    (await findAutoScalingGroup(ctx.clients, name, { hooks: false }))?.instances ?? [];
+  const seen = (left: { instanceId: string; lifecycleState: string }[]) =>
+    left.length ? left.map((i) => `${i.instanceId} ${i.lifecycleState}`).join(', ') : 'none';
+  if (onDrained) {
+    await waitFor(ctx, { what: `instances of ${name} drained`, ...poll }, async () => {
+      const left = await instancesOf();
+      return { done: left.every((i) => PAST_TERMINATION_HOOK.test(i.lifecycleState)), seen: seen(left) };
+    });
+    onDrained();
+  }
+  await waitFor(ctx, { what: `instances of ${name} drained and terminated`, ...poll }, async () => {
+    const left = await instancesOf();
+    return { done: left.length === 0, seen: seen(left) };
   });
   await journaledWrite(ctx, { action: 'delete', type: AUTO_SCALING_GROUP_TYPE, name, id: name }, () => deleteAutoScalingGroup(ctx.clients, name, { force: true }));
-  await waitFor(ctx, { what: `Auto Scaling group ${name} deleted`, timeoutMs: 10 * 60_000 * timeoutScale, intervalMs: 5_000 }, async () => {
+  const deleted = {
+    what: `Auto Scaling group ${name} deleted`,
+    timeoutMs: 10 * 60_000 * timeoutScale,
+    intervalMs: 2_000,
+    maxIntervalMs: DRAIN_POLL_MS,
+  };
+  await waitFor(ctx, deleted, async () => {
     const g = await findAutoScalingGroup(ctx.clients, name, { hooks: false });
     return { done: !g, seen: g ? (g.status ?? 'present') : 'gone' };
   });
+}
+
+/** Waits for every promise, then throws the first failure: what the others did is done and recorded. */
+async function allSettledOrThrow(work: Promise<unknown>[]): Promise<void> {
+  const settled = await Promise.allSettled(work);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+/** Runs `fn` on every item, `limit` at a time; every item is tried, then the first failure is thrown. */
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  const queue = [...items];
+  const failures: unknown[] = [];
+  const worker = async (): Promise<void> => {
+    while (queue.length) {
+      const item = queue.shift()!;
+      try {
+        await fn(item);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failures.length) throw failures[0];
 }
 
 export interface ClusterDeleteResult {
@@ -265,69 +342,106 @@ export async function clusterDelete(
           }
         });
       }
-      // Control planes last: nodes drain through them.
-      const nodesFirst = [...inv.autoScalingGroups].sort((a, b) => Number(a.role === 'control-plane') - Number(b.role === 'control-plane'));
-      const nodeGroups = nodesFirst.filter((g) => g.role !== 'control-plane');
-      const cpGroups = nodesFirst.filter((g) => g.role === 'control-plane');
-      for (const batch of [nodeGroups, cpGroups]) {
-        // Every group of the batch settles before a failure is reported, so the result lists all that was done.
-        const settled = await Promise.allSettled(batch.map((g) => run.step(`drain and delete ${g.name}`, (ctx) => drainAndDeleteGroup(ctx, g.name, scale))));
-        const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        if (failed) throw failed.reason;
-      }
-      // Deleted once no group lists it (ELBv2 would delete it while a group does, leaving the group
-      // unable to scale), and after its targets had the groups' drain to deregister.
-      if (inv.targetGroups.length) {
-        await run.step('delete the ingress target groups', async (ctx) => {
-          for (const t of inv.targetGroups) {
-            await journaledWrite(ctx, { action: 'delete', type: TARGET_GROUP_TYPE, name: t.name, id: t.arn }, () => deleteTargetGroup(ctx.clients, t.arn, ctx.clock));
-          }
-        });
-      }
+      // Control planes last: nodes drain through them. A control-plane group starts scaling in once every
+      // node is past its termination hook (drained and gone from the cluster), while the nodes shut down.
+      const nodeGroups = inv.autoScalingGroups.filter((g) => g.role !== 'control-plane');
+      const cpGroups = inv.autoScalingGroups.filter((g) => g.role === 'control-plane');
+      const drainAndDelete = (g: AutoScalingGroupState, onDrained?: () => void) =>
+        run.step(`drain and delete ${g.name}`, (ctx) => drainAndDeleteGroup(ctx, g.name, scale, onDrained));
+      const nodeSteps = nodeGroups.map((g) => {
+        let drained!: () => void;
+        const isDrained = new Promise<void>((resolve) => (drained = resolve));
+        const step = drainAndDelete(g, drained);
+        const drainedOrFailed = Promise.race([
+          isDrained.then(() => true),
+          step.then(
+            () => true,
+            () => false,
+          ),
+        ]);
+        return { step, drainedOrFailed };
+      });
+      // A node group that failed before it drained: its nodes may still be in the cluster.
+      const cpSteps = Promise.all(nodeSteps.map((n) => n.drainedOrFailed)).then((drained) =>
+        drained.every(Boolean) ? allSettledOrThrow(cpGroups.map((g) => drainAndDelete(g))) : undefined,
+      );
+      // Every group settles before a failure is reported, so the result lists all that was done.
+      await allSettledOrThrow([...nodeSteps.map((n) => n.step), cpSteps]);
       await run.step('terminate instances outside any group', async (ctx) => {
         const strays = (await listClusterInstances(ctx.clients, cluster)).filter((i) => !/^(shutting-down|terminated)$/.test(i.state));
         for (const i of strays) {
           await journaledWrite(ctx, { action: 'delete', type: INSTANCE_TYPE, name: i.instanceId, id: i.instanceId }, () => terminateInstances(ctx.clients, [i.instanceId]));
         }
-        await waitFor(ctx, { what: `instances of cluster ${cluster} terminated`, timeoutMs: 20 * 60_000 * scale, intervalMs: 10_000 }, async () => {
+        const poll = { timeoutMs: 20 * 60_000 * scale, ...STEADY_DRAIN_POLL };
+        await waitFor(ctx, { what: `instances of cluster ${cluster} terminated`, ...poll }, async () => {
           const left = await listClusterInstances(ctx.clients, cluster);
           return { done: left.length === 0, seen: left.map((i) => `${i.instanceId} ${i.state}`).join(', ') || 'none' };
         });
       });
-      await run.step('delete launch templates', async (ctx) => {
-        for (const lt of inv.launchTemplates) {
-          await journaledWrite(ctx, { action: 'delete', type: LAUNCH_TEMPLATE_TYPE, name: lt.name, id: lt.id }, () => deleteLaunchTemplate(ctx.clients, lt.id));
-        }
-      });
-      await run.step('delete SSM parameters', async (ctx) => {
-        // Listed again now that no instance runs: instances write under the path themselves (the
-        // `initialized` marker, bootstrap-failures/ID), also while their groups drain.
-        const prefix = `${names.ssmPrefix(cluster)}/`;
-        const now = (await listParametersByPath(ctx.clients, names.ssmPrefix(cluster))).map((p) => p.Name!).filter((n) => n.startsWith(prefix));
-        for (const p of [...new Set([...inv.parameters, ...now])]) {
-          await journaledWrite(ctx, { action: 'delete', type: SSM_PARAMETER_TYPE, name: p, id: p }, () => deleteParameters(ctx.clients, [p]));
-        }
-      });
-      await run.step('delete instance profiles and roles', async (ctx) => {
-        for (const p of inv.instanceProfiles) {
-          await journaledWrite(ctx, { action: 'delete', type: INSTANCE_PROFILE_TYPE, name: p, id: p }, () => deleteInstanceProfile(ctx.clients, p));
-        }
-        for (const r of inv.roles) {
-          await journaledWrite(ctx, { action: 'delete', type: IAM_ROLE_TYPE, name: r, id: r }, () => deleteIamRole(ctx.clients, r));
-        }
-      });
-      await run.step('delete the security group', async (ctx) => {
-        for (const id of inv.securityGroups) {
+      const remove = (ctx: RunContext, type: string, name: string, id: string, del: () => Promise<unknown>) =>
+        journaledWrite(ctx, { action: 'delete', type, name, id }, del);
+      // No instance is left: what remains is independent of each other (a role goes after its instance
+      // profile), and every delete is tried before a failure is reported. The security group goes last,
+      // once the rest is gone: with the settings parameter it is how `cluster list` finds a cluster, so a
+      // delete that fails halfway leaves the cluster listed (incomplete) for the next delete.
+      await allSettledOrThrow([
+        // Deleted once no group lists it (ELBv2 would delete it while a group does, leaving the group
+        // unable to scale), and after its targets had the groups' drain to deregister.
+        ...(inv.targetGroups.length
+          ? [
+              run.step('delete the ingress target groups', (ctx) =>
+                eachLimited(inv.targetGroups, PARALLEL_DELETES, (t) =>
+                  remove(ctx, TARGET_GROUP_TYPE, t.name, t.arn, () =>
+                    deleteTargetGroup(ctx.clients, t.arn, ctx.clock),
+                  ),
+                ),
+              ),
+            ]
+          : []),
+        run.step('delete launch templates', (ctx) =>
+          eachLimited(inv.launchTemplates, PARALLEL_DELETES, (lt) =>
+            remove(ctx, LAUNCH_TEMPLATE_TYPE, lt.name, lt.id, () => deleteLaunchTemplate(ctx.clients, lt.id)),
+          ),
+        ),
+        run.step('delete SSM parameters', async (ctx) => {
+          // Listed again now that no instance runs: instances write under the path themselves (the
+          // `initialized` marker, bootstrap-failures/ID), also while their groups drain.
+          const prefix = `${names.ssmPrefix(cluster)}/`;
+          const listed = await listParametersByPath(ctx.clients, names.ssmPrefix(cluster));
+          const now = listed.map((p) => p.Name!).filter((n) => n.startsWith(prefix));
+          await eachLimited([...new Set([...inv.parameters, ...now])], PARALLEL_DELETES, (p) =>
+            remove(ctx, SSM_PARAMETER_TYPE, p, p, () => deleteParameters(ctx.clients, [p])),
+          );
+        }),
+        run.step('delete instance profiles and roles', (ctx) =>
+          // IAM refuses to delete a role still in an instance profile (DeleteConflict): each profile first.
+          eachLimited([...new Set([...inv.instanceProfiles, ...inv.roles])], PARALLEL_DELETES, async (n) => {
+            if (inv.instanceProfiles.includes(n)) {
+              await remove(ctx, INSTANCE_PROFILE_TYPE, n, n, () => deleteInstanceProfile(ctx.clients, n));
+            }
+            if (inv.roles.includes(n)) {
+              await remove(ctx, IAM_ROLE_TYPE, n, n, () => deleteIamRole(ctx.clients, n));
+            }
+          }),
+        ),
+      ]);
+      await run.step('delete the security group', (ctx) =>
+        eachLimited(inv.securityGroups, PARALLEL_DELETES, (id) =>
           // DependencyViolation while network interfaces of terminated instances are released.
-          await journaledWrite(ctx, { action: 'delete', type: SECURITY_GROUP_TYPE, name: names.securityGroup(cluster), id }, () =>
+          remove(ctx, SECURITY_GROUP_TYPE, names.securityGroup(cluster), id, () =>
             retryWhileNotReady(
               ctx,
-              { what: `security group ${id} free of instances`, timeoutMs: 15 * 60_000 * scale, intervalMs: 5_000, retryable: (e) => (e as { name?: string })?.name === 'DependencyViolation' },
+              {
+                what: `security group ${id} free of instances`,
+                timeoutMs: 15 * 60_000 * scale,
+                intervalMs: 5_000,
+                retryable: (e) => (e as { name?: string })?.name === 'DependencyViolation',
+              },
               () => deleteSecurityGroup(ctx.clients, id),
             ),
-          );
-        }
-      });
+          ),
+        ),
+      );
       return { ...base, dryRun: false };
     },
     { signal: options.signal },

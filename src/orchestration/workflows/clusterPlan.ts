@@ -184,29 +184,27 @@ export function ingressSecurityGroups(ingress: StoredIngress | undefined): strin
 
 /**
  * Resolves subnets, instance types, AMIs and extra security/target groups of groups; nothing is written.
+ * The VPC and the cluster's subnets may still be resolving: instance types and AMIs do not need them.
  * `options.ingressSecurityGroups`: how many ALB downstream groups the instances join at least (the
  * exact count is checked when the tasks are built, before any write).
  */
 export async function resolveGroups(
   clients: AwsClients,
-  vpcId: string,
-  clusterSubnets: ResolvedSubnet[],
+  vpcId: string | Promise<string>,
+  clusterSubnets: ResolvedSubnet[] | Promise<ResolvedSubnet[]>,
   groups: GroupSpec[],
   options: { ingressSecurityGroups?: number } = {},
 ): Promise<StoredGroup[]> {
-  const types = await resolveInstanceTypes(
+  const types = resolveInstanceTypes(
     clients,
     groups.map((g) => ({ type: g.instanceType, field: typeField(g) })),
   );
   const images = new Map<string, Promise<ResolvedImage>>();
-  const out: StoredGroup[] = [];
-  for (const g of groups) {
-    const info = types.get(g.instanceType)!;
-    const subnets = g.subnets ? await resolveSubnets(clients, vpcId, g.subnets) : clusterSubnets;
-    const extras = await resolveExtraGroups(clients, vpcId, g, options.ingressSecurityGroups ?? 0);
-    let image: ResolvedImage;
+  const imageOf = async (g: GroupSpec): Promise<ResolvedImage> => {
+    const info = (await types).get(g.instanceType)!;
     if ('id' in g.ami) {
-      image = await (images.get(`id:${g.ami.id}`) ?? resolveImage(clients, g.ami, info.architectures[0]));
+      const known = images.get(`id:${g.ami.id}`);
+      const image = await (known ?? resolveImage(clients, g.ami, info.architectures[0]));
       if (!info.architectures.includes(image.architecture)) {
         throw new UserError(
           `AMI ${image.imageId} is ${image.architecture} but ${g.instanceType} runs ${info.architectures.join('/')}`,
@@ -214,46 +212,64 @@ export async function resolveGroups(
           '--ami',
         );
       }
-    } else {
-      const arch: Architecture = info.architectures.includes('x86_64') ? 'x86_64' : info.architectures[0];
-      const key = `${JSON.stringify(g.ami)}/${arch}`;
-      if (!images.has(key)) images.set(key, resolveImage(clients, g.ami, arch));
-      image = await images.get(key)!;
+      return image;
     }
-    out.push({
-      name: g.name,
-      role: g.role,
-      count: g.count,
-      instanceType: g.instanceType,
-      subnetIds: subnets.map((s) => s.subnetId),
-      imageId: image.imageId,
-      rootDeviceName: image.rootDeviceName,
-      k3sVersion: g.k3sVersion,
-      k3sArgs: g.k3sArgs,
-      labels: g.labels,
-      taints: g.taints,
-      spot: g.spot,
-      rootVolumeSize: g.rootVolumeSize,
-      rootVolumeType: g.rootVolumeType,
-      imdsHopLimit: g.imdsHopLimit,
-      ...(g.cpuCredits ? { cpuCredits: g.cpuCredits } : {}),
-      ...extras,
-    });
-  }
-  return out;
+    const arch: Architecture = info.architectures.includes('x86_64') ? 'x86_64' : info.architectures[0];
+    const key = `${JSON.stringify(g.ami)}/${arch}`;
+    if (!images.has(key)) images.set(key, resolveImage(clients, g.ami, arch));
+    return images.get(key)!;
+  };
+  // Every group's lookups side by side (reads only); the result keeps the groups' order.
+  return Promise.all(
+    groups.map(async (g): Promise<StoredGroup> => {
+      const inVpc = Promise.resolve(vpcId);
+      const [subnets, extras, image] = await Promise.all([
+        g.subnets ? inVpc.then((id) => resolveSubnets(clients, id, g.subnets!)) : clusterSubnets,
+        inVpc.then((id) => resolveExtraGroups(clients, id, g, options.ingressSecurityGroups ?? 0)),
+        imageOf(g),
+      ]);
+      return {
+        name: g.name,
+        role: g.role,
+        count: g.count,
+        instanceType: g.instanceType,
+        subnetIds: subnets.map((s) => s.subnetId),
+        imageId: image.imageId,
+        rootDeviceName: image.rootDeviceName,
+        k3sVersion: g.k3sVersion,
+        k3sArgs: g.k3sArgs,
+        labels: g.labels,
+        taints: g.taints,
+        spot: g.spot,
+        rootVolumeSize: g.rootVolumeSize,
+        rootVolumeType: g.rootVolumeType,
+        imdsHopLimit: g.imdsHopLimit,
+        ...(g.cpuCredits ? { cpuCredits: g.cpuCredits } : {}),
+        ...extras,
+      };
+    }),
+  );
 }
 
 /** One ALB of the automatic ingress: in the cluster's VPC, with an HTTPS listener. */
 async function resolveIngressAlb(
   clients: AwsClients,
-  vpcId: string,
+  clusterVpcId: Promise<string>,
   ref: string,
 ): Promise<Omit<StoredIngressAlb, 'targetGroupName'>> {
   const lb = await findLoadBalancer(clients, ref, '--ingress-alb');
-  if (lb.vpcId && lb.vpcId !== vpcId) {
-    throw new UserError(`ALB ${lb.name} is in VPC ${lb.vpcId}, the cluster in ${vpcId}`, 'use an ALB of the cluster VPC', '--ingress-alb');
-  }
-  const [listener, { downstream }] = await Promise.all([
+  // Found while the cluster's VPC may still be resolving: checked once both are known.
+  const inClusterVpc = clusterVpcId.then((vpcId) => {
+    if (lb.vpcId && lb.vpcId !== vpcId) {
+      throw new UserError(
+        `ALB ${lb.name} is in VPC ${lb.vpcId}, the cluster in ${vpcId}`,
+        'use an ALB of the cluster VPC',
+        '--ingress-alb',
+      );
+    }
+  });
+  const [, listener, { downstream }] = await Promise.all([
+    inClusterVpc,
     findHttpsListener(clients, lb.arn, lb.name),
     findAlbSecurityGroups(clients, lb.name),
   ]);
@@ -299,7 +315,7 @@ async function resolveIngress(
   clients: AwsClients,
   cluster: string,
   region: string,
-  vpcId: string,
+  vpcId: Promise<string>,
   ingress: IngressSpec,
   existing?: StoredIngress,
 ): Promise<StoredIngress> {
@@ -421,7 +437,25 @@ export async function deleteRemovedIngressTargetGroups(run: Run, removal: Ingres
  */
 export async function resolveClusterConfig(deps: WorkflowDeps, spec: ClusterSpec, existing?: StoredClusterConfig): Promise<StoredClusterConfig> {
   const clients = deps.clients;
-  const vpc = await resolveVpc(clients, spec.vpc);
+  // Every lookup starts at once (reads only); those that need the VPC wait for it, the others (instance
+  // types, AMIs, key pair, ALBs, hosted zone) do not. Errors keep their order: the VPC's first.
+  const vpcLookup = resolveVpc(clients, spec.vpc);
+  const vpcId = vpcLookup.then((v) => v.vpcId);
+  const subnetsLookup = vpcId.then((id) => resolveSubnets(clients, id, spec.subnets));
+  const lookups = Promise.all([
+    subnetsLookup,
+    resolveGroups(clients, vpcId, subnetsLookup, spec.groups, {
+      ingressSecurityGroups: spec.ingress ? 1 : ingressSecurityGroups(existing?.ingress).length,
+    }),
+    spec.keyName ? checkKeyPair(clients, spec.keyName) : undefined,
+    // Without ingress flags an existing ingress is kept, like groups the spec does not name.
+    spec.ingress
+      ? resolveIngress(clients, spec.name, deps.region, vpcId, spec.ingress, existing?.ingress)
+      : existing?.ingress,
+  ]);
+  // Reported after the VPC's own error or the VPC check below, if any.
+  lookups.catch(() => undefined);
+  const vpc = await vpcLookup;
   if (existing && existing.vpcId !== vpc.vpcId) {
     throw new UserError(
       `cluster ${spec.name} already exists in ${deps.region} in VPC ${existing.vpcId}, not ${vpc.vpcId}`,
@@ -429,20 +463,7 @@ export async function resolveClusterConfig(deps: WorkflowDeps, spec: ClusterSpec
       'name',
     );
   }
-  // The lookups below are independent of each other (all reads): run side by side.
-  const [{ subnets, resolved }, , ingress] = await Promise.all([
-    (async () => {
-      const subnets = await resolveSubnets(clients, vpc.vpcId, spec.subnets);
-      return { subnets, resolved: await resolveGroups(clients, vpc.vpcId, subnets, spec.groups, {
-        ingressSecurityGroups: spec.ingress ? 1 : ingressSecurityGroups(existing?.ingress).length,
-      }) };
-    })(),
-    spec.keyName ? checkKeyPair(clients, spec.keyName) : undefined,
-    // Without ingress flags an existing ingress is kept, like groups the spec does not name.
-    spec.ingress
-      ? resolveIngress(clients, spec.name, deps.region, vpc.vpcId, spec.ingress, existing?.ingress)
-      : existing?.ingress,
-  ]);
+  const [subnets, resolved, , ingress] = await lookups;
   const current = new Map((existing?.groups ?? []).map((g) => [g.name, g]));
   const groups = resolved.map((g) => {
     const was = current.get(g.name);

@@ -342,22 +342,44 @@ export async function doctor(deps: WorkflowDeps, spec: ClusterSpec, setup: Docto
   };
 }
 
+/** The permission check of cluster create's preflight: it needs the cluster's name and which create it is. */
+export function preflightPermissions(
+  deps: WorkflowDeps,
+  cluster: string,
+  command: string,
+): Promise<PermissionsReport> {
+  const clients = deps.clients;
+  return notChecked(
+    async (): Promise<PermissionsReport> => {
+      const identity = await getCallerIdentity(clients);
+      return checkPermissions(clients, identity, [command], { region: deps.region, cluster });
+    },
+    (reason): PermissionsReport => ({ status: 'not-checked', reason, commands: [] }),
+  );
+}
+
+/** The command whose actions a cluster create needs: with ingress, with node target groups, or plain. */
+export function clusterCreateCommand(spec: Pick<ClusterSpec, 'ingress' | 'groups'>): string {
+  return createCommand(Boolean(spec.ingress), spec.groups.some((g) => g.targetGroups?.length));
+}
+
 /**
  * The checks `cluster create` makes after planning and before its first write: its own actions and the
  * vCPU quota (failures: PreflightError), the subnets' route to the internet (a warning). Checks that
  * cannot run are logged at debug level and skipped.
  */
-export async function preflight(deps: WorkflowDeps, config: StoredClusterConfig): Promise<DoctorCheck[]> {
+export async function preflight(
+  deps: WorkflowDeps,
+  config: StoredClusterConfig,
+  /** The permission check already started (preflightPermissions), from what the spec says. */
+  startedPermissions?: Promise<PermissionsReport>,
+): Promise<DoctorCheck[]> {
   const clients = deps.clients;
   const subnetIds = [...new Set([...config.subnetIds, ...config.groups.flatMap((g) => g.subnetIds)])];
   const groups = config.groups.map((g) => ({ name: g.name, count: g.count, instanceType: g.instanceType, spot: g.spot }));
   const command = createCommand(Boolean(config.ingress), config.groups.some((g) => g.targetGroupArns?.length));
   const [permissions, quota, network] = await Promise.all([
-    notChecked(
-      async (): Promise<PermissionsReport> =>
-        checkPermissions(clients, await getCallerIdentity(clients), [command], { region: deps.region, cluster: config.name }),
-      (reason): PermissionsReport => ({ status: 'not-checked', reason, commands: [] }),
-    ),
+    startedPermissions ?? preflightPermissions(deps, config.name, command),
     notChecked(
       () => checkQuota(clients, groups, config.name),
       (reason): QuotaReport => ({ status: 'not-checked', quotaCode: ON_DEMAND_STANDARD_VCPUS.quotaCode, launchVcpus: 0, groups: [], reason }),

@@ -178,8 +178,16 @@ export function checkCreditSpecification(spec: { CpuCredits?: string } | undefin
   return instanceType.startsWith('t2.') ? 'standard' : 'unlimited';
 }
 
-/** Validates a merged request and launches `count` instances in one reservation. Throws like RunInstances. */
-export function launchInstances(ctx: SandboxContext, req: LaunchRequest, count: number): StoredInstance[] {
+/**
+ * Validates a merged request and launches `count` instances in one reservation. Throws like RunInstances;
+ * `dryRun`: throws DryRunOperation once every check passed, launching nothing.
+ */
+export function launchInstances(
+  ctx: SandboxContext,
+  req: LaunchRequest,
+  count: number,
+  dryRun = false,
+): StoredInstance[] {
   const s = ec2State(ctx);
   const imageId = required(req.ImageId, 'ImageId');
   const image = checkImageId(imageId);
@@ -273,6 +281,7 @@ export function launchInstances(ctx: SandboxContext, req: LaunchRequest, count: 
       `There are not enough free addresses in subnet '${subnet.SubnetId}' to satisfy the requested number of instances.`,
     );
   }
+  if (dryRun) throw awsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
   const mapPublic = req.associatePublicIp ?? subnet.MapPublicIpOnLaunch;
   const ReservationId = ctx.sb.newId('r-');
   const imdsDefault = image.Name.startsWith('al2023') ? 'required' : 'optional';
@@ -458,7 +467,8 @@ const runInstances: OperationHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const { ClientToken, ...rest } = input as { ClientToken?: string } & Record<string, unknown>;
   const requestDigest = digest(rest);
-  if (ClientToken) {
+  // A dry run launches nothing, so it neither uses nor records a client token's reservation.
+  if (ClientToken && input.DryRun !== true) {
     const seen = s.runTokens[ClientToken];
     if (seen) {
       if (seen.digest !== requestDigest) {
@@ -507,7 +517,7 @@ const runInstances: OperationHandler = (ctx, input) => {
     associatePublicIp: nic?.AssociatePublicIpAddress,
     clientToken: ClientToken,
   });
-  const instances = launchInstances(ctx, request, max);
+  const instances = launchInstances(ctx, request, max, input.DryRun === true);
   if (ClientToken)
     s.runTokens[ClientToken] = {
       reservationId: instances[0].ReservationId,
