@@ -29,6 +29,26 @@ const patchCoreCache = {
   },
 };
 
+/**
+ * oclif's help renders every description, flag and example through ejs, which compiles each string into
+ * a new Function (a third of `k3sctl cluster create --help`). A string with no `<%` and no `%>` has no
+ * tag for ejs to act on (a lone `%>` is dropped by ejs, so it still goes through it) and renders as
+ * itself: it is returned as is.
+ */
+const patchHelpTemplate = {
+  name: 'oclif-core-help-template',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@oclif[\\/]core[\\/]lib[\\/]help[\\/]util\.js$/ }, (args) => {
+      const source = fs.readFileSync(args.path, 'utf8');
+      const render = 'return ejs_1.default.render(t, context);';
+      if (!source.includes(render))
+        throw new Error(`${args.path}: the ejs render call to short-circuit has changed`);
+      const plain = "if (typeof t === 'string' && !t.includes('<%') && !t.includes('%>')) return t; ";
+      return { contents: source.replace(render, plain + render), loader: 'js' };
+    });
+  },
+};
+
 /** `node scripts/bundle-core.js OUTFILE` (run by scripts/build.js). */
 async function bundleCore(outfile) {
   const esbuild = require('esbuild');
@@ -53,7 +73,7 @@ async function bundleCore(outfile) {
     minifySyntax: true,
     legalComments: 'none',
     logLevel: 'error',
-    plugins: [patchCoreCache],
+    plugins: [patchCoreCache, patchHelpTemplate],
   });
   if (result.outputFiles.length !== 1) throw new Error('esbuild: expected one output file');
   fs.writeFileSync(outfile, importHook(result.outputFiles[0].text));
