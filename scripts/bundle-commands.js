@@ -23,7 +23,8 @@ function commandModules(commandsDir) {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const file = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(file);
-      else if (entry.name.endsWith('.js')) ids.push(path.relative(commandsDir, file).slice(0, -3).split(path.sep).join('/'));
+      else if (entry.name.endsWith('.js'))
+        ids.push(path.relative(commandsDir, file).slice(0, -3).split(path.sep).join('/'));
     }
   };
   walk(commandsDir);
@@ -57,7 +58,9 @@ async function bundleCommands(distDir) {
   const outfile = path.join(distDir, 'bundle', 'commands.js');
   const ids = commandModules(commandsDir);
   if (ids.length === 0) throw new Error(`no command modules in ${commandsDir}`);
-  const entries = ids.map((id) => `  ${JSON.stringify(id)}: () => require(${JSON.stringify(`./commands/${id}.js`)}),`);
+  const entries = ids.map(
+    (id) => `  ${JSON.stringify(id)}: () => require(${JSON.stringify(`./commands/${id}.js`)}),`,
+  );
   const result = await esbuild.build({
     stdin: {
       contents: `exports.commands = {\n${entries.join('\n')}\n};\n`,
@@ -82,9 +85,13 @@ async function bundleCommands(distDir) {
   // bin/run.js compiles the bundle with vm.Script, where import() fails (scripts/bundle-core.js): the
   // SDK's `await import("node:http")` (instance metadata credentials) and the like go through the
   // import function bin/run.js passes in.
-  const code = result.outputFiles[0].text.replace(/\bawait import\(("node:[\w/]+")\)/g, `await ${IMPORT_HOOK}($1)`);
+  const code = result.outputFiles[0].text.replace(
+    /\bawait import\(("node:[\w/]+")\)/g,
+    `await ${IMPORT_HOOK}($1)`,
+  );
   const dynamicImport = /(^|[^\w$.'"`])import\(/.exec(code);
-  if (dynamicImport) throw new Error(`bundle: unexpected dynamic import() in the bundle: ${dynamicImport[0]}`);
+  if (dynamicImport)
+    throw new Error(`bundle: unexpected dynamic import() in the bundle: ${dynamicImport[0]}`);
   fs.mkdirSync(path.dirname(outfile), { recursive: true });
   fs.writeFileSync(outfile, code);
 }
