@@ -9,6 +9,7 @@
 // copy. The commands bundle is loaded only when oclif requires a command module under dist/commands/
 // (from the manifest: --help and --version load none), and serves that module from the bundle.
 // Without the bundles (before a build) it falls back to the package and to the tsc output.
+const { isAscii } = require('node:buffer');
 const fs = require('node:fs');
 const Module = require('node:module');
 const path = require('node:path');
@@ -19,12 +20,15 @@ const writeCache = process.env.K3SCTL_WRITE_CODE_CACHE === '1';
 
 /** Runs FILE as a CommonJS module compiled with FILE.cache; undefined when FILE does not exist. */
 function loadBundle(file) {
-  let source;
+  let bytes;
   try {
-    source = fs.readFileSync(file, 'utf8');
+    bytes = fs.readFileSync(file);
   } catch {
     return undefined;
   }
+  // An ASCII file (esbuild escapes non-ASCII characters) decodes as Latin-1 to the same string, several
+  // times faster than UTF-8 for the megabytes of the commands bundle.
+  const source = isAscii(bytes) ? bytes.latin1Slice() : bytes.toString('utf8');
   const cacheFile = `${file}.cache`;
   let cachedData;
   try {
