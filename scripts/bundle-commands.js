@@ -74,6 +74,9 @@ async function bundleCommands(distDir) {
     format: 'cjs',
     outfile,
     write: false,
+    // Module names in the bundle relative to dist/ ('commands/cluster/create.js'), not to the build's
+    // temporary folder: the same sources give the same bundle.
+    absWorkingDir: distDir,
     external: EXTERNAL,
     minifyWhitespace: true,
     minifySyntax: true,
