@@ -1,34 +1,43 @@
 #!/usr/bin/env node
-// Start-up time (issue 2, bench/startup.js): the build bundles @oclif/core into dist/oclif-core.js
-// (scripts/bundle-core.js) and stores a V8 code cache of it beside it (dist/oclif-core.js.cache,
-// written by running `k3sctl --version` and `k3sctl cluster --help` at build time with K3SCTL_WRITE_CODE_CACHE=1).
-// This file loads the bundle as a CommonJS module compiled with that cache (a cache V8 rejects, e.g.
-// from another Node version, only costs the compile time), and registers it as the module of
-// node_modules/@oclif/core, so our commands' `require('@oclif/core')` get the same copy. Without the
-// bundle (before a build) it falls back to the package itself.
+// Start-up time (issues 2 and 15, bench/startup.js): the build bundles @oclif/core into dist/oclif-core.js
+// (scripts/bundle-core.js) and every command, with our modules and the AWS SDK, into
+// dist/bundle/commands.js (scripts/bundle-commands.js), and stores a V8 code cache beside each
+// (FILE.cache, written by runs of the CLI at build time with K3SCTL_WRITE_CODE_CACHE=1, see
+// scripts/build.js). This file loads a bundle as a CommonJS module compiled with its cache (a cache V8
+// rejects, e.g. from another Node version, only costs the compile time). The core bundle is registered
+// as the module of node_modules/@oclif/core, so our commands' `require('@oclif/core')` get the same
+// copy. The commands bundle is loaded only when oclif requires a command module under dist/commands/
+// (from the manifest: --help and --version load none), and serves that module from the bundle.
+// Without the bundles (before a build) it falls back to the package and to the tsc output.
+const { isAscii } = require('node:buffer');
 const fs = require('node:fs');
 const Module = require('node:module');
 const path = require('node:path');
 const vm = require('node:vm');
 
-function loadBundledCore() {
-  const file = path.join(__dirname, '..', 'dist', 'oclif-core.js');
-  let source;
+const DIST = path.join(__dirname, '..', 'dist');
+const writeCache = process.env.K3SCTL_WRITE_CODE_CACHE === '1';
+
+/** Runs FILE as a CommonJS module compiled with FILE.cache; undefined when FILE does not exist. */
+function loadBundle(file) {
+  let bytes;
   try {
-    source = fs.readFileSync(file, 'utf8');
+    bytes = fs.readFileSync(file);
   } catch {
     return undefined;
   }
+  // An ASCII file (esbuild escapes non-ASCII characters) decodes as Latin-1 to the same string, several
+  // times faster than UTF-8 for the megabytes of the commands bundle.
+  const source = isAscii(bytes) ? bytes.latin1Slice() : bytes.toString('utf8');
   const cacheFile = `${file}.cache`;
-  const writeCache = process.env.K3SCTL_WRITE_CODE_CACHE === '1';
   let cachedData;
   try {
     cachedData = fs.readFileSync(cacheFile);
   } catch {
     cachedData = undefined;
   }
-  // The bundle's dynamic import()s (of ESM plugins) call __k3sctlImport: an import() in a vm.Script
-  // would need an experimental loader option on Node 20 (scripts/bundle-core.js).
+  // The bundles' dynamic import()s (of ESM plugins, of node: modules) call __k3sctlImport: an import()
+  // in a vm.Script would need an experimental loader option on Node 20 (scripts/bundle-core.js).
   const wrapped = `(function (exports, require, module, __filename, __dirname, __k3sctlImport) { ${source}\n})`;
   const script = new vm.Script(wrapped, { filename: file, cachedData });
   const dir = path.dirname(file);
@@ -45,11 +54,6 @@ function loadBundledCore() {
     (specifier) => import(specifier),
   );
   mod.loaded = true;
-  try {
-    Module._cache[require.resolve('@oclif/core')] = mod;
-  } catch {
-    // @oclif/core not installed next to us: commands would fail to load anyway.
-  }
   if (writeCache) {
     // After the run, so the functions it compiled are in the cache too (with those of the cache read).
     process.on('exit', () => {
@@ -61,4 +65,36 @@ function loadBundledCore() {
   return mod.exports;
 }
 
+function loadBundledCore() {
+  const core = loadBundle(path.join(DIST, 'oclif-core.js'));
+  if (!core) return undefined;
+  try {
+    Module._cache[require.resolve('@oclif/core')] = Module._cache[path.join(DIST, 'oclif-core.js')];
+  } catch {
+    // @oclif/core not installed next to us: commands would fail to load anyway.
+  }
+  return core;
+}
+
+/**
+ * oclif requires a command by its absolute path (dist/commands/cluster/create.js, from the manifest):
+ * that module is served from dist/bundle/commands.js when the bundle exists, else read as usual.
+ */
+function serveCommandsFromBundle() {
+  const commandsDir = path.join(DIST, 'commands') + path.sep;
+  const bundleFile = path.join(DIST, 'bundle', 'commands.js');
+  if (!fs.existsSync(bundleFile)) return;
+  let bundle;
+  const load = Module._load;
+  Module._load = function (request, parent, isMain) {
+    if (typeof request === 'string' && request.startsWith(commandsDir) && request.endsWith('.js')) {
+      bundle ??= loadBundle(bundleFile);
+      const command = bundle?.commands[request.slice(commandsDir.length, -3).split(path.sep).join('/')];
+      if (command) return command();
+    }
+    return load.apply(this, arguments);
+  };
+}
+
+serveCommandsFromBundle();
 (loadBundledCore() ?? require('@oclif/core')).execute({ dir: __dirname });

@@ -4,10 +4,12 @@
 // it builds. tsc compiles into dist.tmp-PID; the old dist/ is renamed aside and the new one renamed
 // into place (two renames, microseconds apart), then oclif.manifest.json is regenerated and replaced
 // atomically (scripts/manifest.js), and the old tree is removed. Start-up time: @oclif/core is bundled
-// into dist/oclif-core.js (scripts/bundle-core.js) before the swap, and its V8 code cache is written
-// after it by runs of `k3sctl --version` and `k3sctl cluster --help` (see bin/run.js).
+// into dist/oclif-core.js (scripts/bundle-core.js) and the commands, with our modules and the AWS SDK,
+// into dist/bundle/commands.js (scripts/bundle-commands.js) before the swap; their V8 code caches are
+// written after it by runs of the CLI (writeCodeCache, bin/run.js).
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -42,18 +44,38 @@ function alive(pid) {
   }
 }
 
-/** dist/oclif-core.js.cache: compiled by running the CLI's help path once (bin/run.js writes it). */
+/**
+ * dist/oclif-core.js.cache and dist/bundle/commands.js.cache: compiled by running the CLI (bin/run.js
+ * writes the cache of each bundle a run loaded). Each run adds the functions it compiled to the cache
+ * the previous one wrote: the help path first, then sandbox commands (in a temporary K3SCTL_HOME),
+ * which compile the command path down to the SDK clients' serializers.
+ */
 function writeCodeCache() {
-  fs.rmSync(path.join(DIST, 'oclif-core.js.cache'), { force: true });
-  // Each run adds the functions it compiled to the cache the previous one wrote.
-  for (const args of [['--version'], ['cluster', '--help']]) {
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'run.js'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, K3SCTL_WRITE_CODE_CACHE: '1' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    if (r.error) throw r.error;
-    if (r.status !== 0) process.exit(r.status ?? 1);
+  for (const file of ['oclif-core.js.cache', path.join('bundle', 'commands.js.cache')])
+    fs.rmSync(path.join(DIST, file), { force: true });
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'k3sctl-build-'));
+  // The caller's K3SCTL_* settings (faults, behaviour, ...) have no place in these runs.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('K3SCTL_')));
+  Object.assign(env, { CI: 'true', K3SCTL_HOME: home, K3SCTL_WRITE_CODE_CACHE: '1' });
+  try {
+    for (const args of [
+      ['--version'],
+      ['cluster', '--help'],
+      ['cluster', 'create', 'demo', '--sandbox', '--yes', '--json'],
+      ['cluster', 'list', '--sandbox'],
+      ['cluster', 'describe', 'demo', '--sandbox', '--json'],
+      ['cluster', 'delete', 'demo', '--sandbox', '--yes', '--json'],
+    ]) {
+      const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'run.js'), ...args], {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      if (r.error) throw r.error;
+      if (r.status !== 0) process.exit(r.status ?? 1);
+    }
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
   }
 }
 
@@ -61,6 +83,7 @@ removeStaleBuildDirs();
 const tsc = require.resolve('typescript/bin/tsc');
 run(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', TMP]);
 run(process.execPath, [path.join(__dirname, 'bundle-core.js'), path.join(TMP, 'oclif-core.js')]);
+run(process.execPath, [path.join(__dirname, 'bundle-commands.js'), TMP]);
 let hadDist = true;
 try {
   fs.renameSync(DIST, OLD);

@@ -29,6 +29,45 @@ const patchCoreCache = {
   },
 };
 
+/**
+ * oclif's help renders every description, flag and example through ejs, which compiles each string into
+ * a new Function (a third of `k3sctl cluster create --help`). A string with no `<%` and no `%>` has no
+ * tag for ejs to act on (a lone `%>` is dropped by ejs, so it still goes through it) and renders as
+ * itself: it is returned as is.
+ */
+const patchHelpTemplate = {
+  name: 'oclif-core-help-template',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@oclif[\\/]core[\\/]lib[\\/]help[\\/]util\.js$/ }, (args) => {
+      const source = fs.readFileSync(args.path, 'utf8');
+      const render = 'return ejs_1.default.render(t, context);';
+      if (!source.includes(render))
+        throw new Error(`${args.path}: the ejs render call to short-circuit has changed`);
+      const plain = "if (typeof t === 'string' && !t.includes('<%') && !t.includes('%>')) return t; ";
+      return { contents: source.replace(render, plain + render), loader: 'js' };
+    });
+  },
+};
+
+/**
+ * string-width 4 (help wrapping measures every word and line with it) runs a 10 KB emoji regex over
+ * each string. A string of printable ASCII characters (0x20-0x7E) holds no ANSI escape, no emoji, no
+ * control, combining or wide character, so its width is its length: that case is answered first.
+ */
+const patchStringWidth = {
+  name: 'string-width-ascii',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]node_modules[\\/]string-width[\\/]index\.js$/ }, (args) => {
+      const source = fs.readFileSync(args.path, 'utf8');
+      const start = "\tstring = stripAnsi(string);\n";
+      if (!source.includes("string = string.replace(emojiRegex(), '  ');") || !source.includes(start))
+        throw new Error(`${args.path}: the string-width code to shortcut has changed`);
+      const ascii = '\tif (/^[\\x20-\\x7E]*$/.test(string)) {\n\t\treturn string.length;\n\t}\n\n';
+      return { contents: source.replace(start, ascii + start), loader: 'js' };
+    });
+  },
+};
+
 /** `node scripts/bundle-core.js OUTFILE` (run by scripts/build.js). */
 async function bundleCore(outfile) {
   const esbuild = require('esbuild');
@@ -53,7 +92,7 @@ async function bundleCore(outfile) {
     minifySyntax: true,
     legalComments: 'none',
     logLevel: 'error',
-    plugins: [patchCoreCache],
+    plugins: [patchCoreCache, patchHelpTemplate, patchStringWidth],
   });
   if (result.outputFiles.length !== 1) throw new Error('esbuild: expected one output file');
   fs.writeFileSync(outfile, importHook(result.outputFiles[0].text));

@@ -310,16 +310,18 @@ export function behaviorApplies(list: string[] | undefined, instanceId: string, 
   return list.includes('*') || list.includes(instanceId) || (groupName !== undefined && list.includes(groupName));
 }
 
-const CLIENT_PACKAGES: Record<string, string> = {
-  STSClient: '@aws-sdk/client-sts',
-  ServiceQuotasClient: '@aws-sdk/client-service-quotas',
-  EC2Client: '@aws-sdk/client-ec2',
-  AutoScalingClient: '@aws-sdk/client-auto-scaling',
-  ElasticLoadBalancingV2Client: '@aws-sdk/client-elastic-load-balancing-v2',
-  Route53Client: '@aws-sdk/client-route-53',
-  ACMClient: '@aws-sdk/client-acm',
-  IAMClient: '@aws-sdk/client-iam',
-  SSMClient: '@aws-sdk/client-ssm',
+// Literal require()s (not require(name)), so a bundler (scripts/bundle-commands.js) sees them and the
+// exception classes come from the same copy of the client as the one the resources use.
+const CLIENT_PACKAGES: Record<string, () => Record<string, unknown>> = {
+  STSClient: () => require('@aws-sdk/client-sts'),
+  ServiceQuotasClient: () => require('@aws-sdk/client-service-quotas'),
+  EC2Client: () => require('@aws-sdk/client-ec2'),
+  AutoScalingClient: () => require('@aws-sdk/client-auto-scaling'),
+  ElasticLoadBalancingV2Client: () => require('@aws-sdk/client-elastic-load-balancing-v2'),
+  Route53Client: () => require('@aws-sdk/client-route-53'),
+  ACMClient: () => require('@aws-sdk/client-acm'),
+  IAMClient: () => require('@aws-sdk/client-iam'),
+  SSMClient: () => require('@aws-sdk/client-ssm'),
 };
 
 /**
@@ -329,9 +331,9 @@ const CLIENT_PACKAGES: Record<string, string> = {
  * the code (EC2 models none), so code under test meets the same error names as against AWS.
  */
 function toSdkException(clientName: string, error: SandboxAwsError): Error {
-  const pkg = CLIENT_PACKAGES[clientName];
-  if (!pkg) return error;
-  const exports = require(pkg) as Record<string, unknown>;
+  const loadClientPackage = CLIENT_PACKAGES[clientName];
+  if (!loadClientPackage) return error;
+  const exports = loadClientPackage();
   for (const name of [error.Code, `${error.Code}Exception`, `${error.Code}Fault`]) {
     const Ctor = exports[name] as (new (opts: Record<string, unknown>) => Error) | undefined;
     if (typeof Ctor === 'function' && name !== 'ServiceException' && /Exception$|Fault$|^[A-Z]/.test(name)) {
