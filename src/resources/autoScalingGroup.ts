@@ -21,7 +21,7 @@ import { clusterTags, describeTagChanges, managedTagMap, TagKeys, tagsToUpdate, 
 import { UserError, awsErrorCode } from '../core/errors';
 import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
-import { retryWhileNotReady } from '../orchestration/engine/wait';
+import { retryWhileNotReady, waitFor } from '../orchestration/engine/wait';
 import { waitForInstanceProfileUsable, type LaunchTemplateState } from './launchTemplate';
 import { TARGET_GROUP_ATTACHMENT_TYPE, targetGroupNameOfArn } from './targetGroup';
 import { registerUndo } from './undo';
@@ -156,8 +156,14 @@ export async function deleteAutoScalingGroup(clients: AwsClients, name: string, 
 }
 
 registerUndo(AUTO_SCALING_GROUP_TYPE, {
-  delete: async (clients, data) => {
-    await deleteAutoScalingGroup(clients, String(data.name), { force: true });
+  delete: async (clients, data, env) => {
+    const name = String(data.name);
+    await deleteAutoScalingGroup(clients, name, { force: true });
+    // Rolled back means gone: a group with instances stays "Delete in progress" while they terminate.
+    await waitFor(env, { what: `Auto Scaling group ${name} deleted`, timeoutMs: 15 * 60_000, intervalMs: 5_000, maxIntervalMs: 5_000 }, async () => {
+      const g = await findAutoScalingGroup(clients, name, { hooks: false });
+      return { done: !g, seen: g ? `${g.status ?? 'present'}, ${g.instances.length} instance(s)` : 'gone' };
+    });
   },
   restore: async (clients, data) => {
     const prev = data.previous as { min: number; max: number; desired: number; launchTemplateId?: string; launchTemplateVersion?: string; subnetIds?: string[] };
