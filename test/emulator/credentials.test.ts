@@ -210,18 +210,12 @@ describeMoto('AWS credentials and region against moto', () => {
 
   it('asks for the MFA code on a terminal, once, and assumes the role with it', async () => {
     const { mfaCode } = jest.requireMock('../../src/ui/prompts') as { mfaCode: jest.Mock };
-    const tty = process.stdin.isTTY;
-    process.stdin.isTTY = true;
-    try {
-      const r = await runInProcess(['doctor', '--profile', 'mfa', '--endpoint-url', moto().endpoint], {
-        HOME: home,
-        K3SCTL_HOME: path.join(home, 'k3sctl'),
-        CI: '',
-      });
-      expect(r.stdout).toMatch(/^ {2}identity {5}ok {10}arn:aws:sts::123456789012:assumed-role\/k3sctl-admin\/aws-sdk-js-\d+ \(account 123456789012\)$/m);
-      expect(mfaCode.mock.calls).toEqual([['MFA code for arn:aws:iam::123456789012:mfa/alice (profile mfa)']]);
-    } finally {
-      process.stdin.isTTY = tty;
-    }
+    const r = await runInProcess(
+      ['doctor', '--profile', 'mfa', '--endpoint-url', moto().endpoint],
+      { HOME: home, K3SCTL_HOME: path.join(home, 'k3sctl'), CI: '' },
+      { terminal: true },
+    );
+    expect(r.stdout).toMatch(/^ {2}identity {5}ok {10}arn:aws:sts::123456789012:assumed-role\/k3sctl-admin\/aws-sdk-js-\d+ \(account 123456789012\)$/m);
+    expect(mfaCode.mock.calls).toEqual([['MFA code for arn:aws:iam::123456789012:mfa/alice (profile mfa)']]);
   });
 });
