@@ -1,7 +1,7 @@
-// Sandbox conformance: one scenario run through the CLI's commands (in process, test/helpers/inProcessCli.ts)
-// against the sandbox (--sandbox) and against
-// moto (--endpoint-url) must leave the same inventory of k3sctl's resources: kinds, names, tags and
-// key attributes, read in both accounts by the same plain SDK reader (test/helpers/awsInventory.ts).
+// Sandbox conformance: one scenario run through the CLI's commands (in process,
+// test/helpers/inProcessCli.ts) against the sandbox (--sandbox) and against moto (--endpoint-url) must
+// leave the same inventory of k3sctl's resources: kinds, names, tags and key attributes, read in both
+// accounts by the same plain SDK reader (test/helpers/awsInventory.ts).
 // What differs by nature between two accounts (ids, ARNs, the default VPC's subnets, ACM's random
 // validation names) is normalised away; every other difference is a sandbox defect, or is listed in
 // KNOWN_DIFFERENCES with the AWS documentation that says the sandbox is right.
