@@ -1,7 +1,8 @@
-// CLI end to end (the commands in process through oclif, test/helpers/inProcessCli.ts; --sandbox): a group's extra security groups and target groups given by
-// name on cluster create and nodegroup add (through the --security-group / --target-group aliases),
-// shown by cluster describe, converged with no change on a re-run. Another cluster's security group and
-// ingress target group stand in for the user's (the sandbox CLI has no command that makes bare ones).
+// CLI end to end (the commands in process through oclif, test/helpers/inProcessCli.ts; --sandbox):
+// a group's extra security groups and target groups given by name on cluster create and nodegroup
+// add (through the --security-group / --target-group aliases), shown by cluster describe, converged
+// with no change on a re-run. Another cluster's security group and ingress target group stand in
+// for the user's (the sandbox CLI has no command that makes bare ones).
 import { tempHomes } from '../helpers/cli';
 import { runCliInProcess } from '../helpers/inProcessCli';
 

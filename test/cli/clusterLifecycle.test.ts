@@ -1,5 +1,6 @@
-// CLI end to end: the commands in process through oclif (test/helpers/inProcessCli.ts) against the sandbox with a temporary K3SCTL_HOME (no TTY, CI set):
-// create (flags and -f file), re-run without writes, describe, list, bad input, delete.
+// CLI end to end: the commands in process through oclif (test/helpers/inProcessCli.ts) against the
+// sandbox with a temporary K3SCTL_HOME (no TTY, CI set): create (flags and -f file), re-run without
+// writes, describe, list, bad input, delete.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tempHomes } from '../helpers/cli';

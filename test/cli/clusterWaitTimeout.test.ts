@@ -1,7 +1,8 @@
-// CLI end to end (in process through oclif, test/helpers/inProcessCli.ts; sandbox): `cluster create --wait-timeout` (and K3SCTL_WAIT_TIMEOUT)
-// sets the readiness window; a bad value is exit 2 naming the flag, before anything is written; a
-// window that closes before every instance is a Ready node is exit 4 with a JSON error document that
-// names the instances and their last answers, the run and its changes, and the resources are kept.
+// CLI end to end (in process through oclif, test/helpers/inProcessCli.ts; sandbox): `cluster create
+// --wait-timeout` (and K3SCTL_WAIT_TIMEOUT) sets the readiness window; a bad value is exit 2 naming
+// the flag, before anything is written; a window that closes before every instance is a Ready node
+// is exit 4 with a JSON error document that names the instances and their last answers, the run and
+// its changes, and the resources are kept.
 import { exitCodeFor } from '../../src/cli/base';
 import { ClusterNotReadyError, ExitCode } from '../../src/core/errors';
 import { tempHomes } from '../helpers/cli';

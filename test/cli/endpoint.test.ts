@@ -1,6 +1,7 @@
-// CLI end to end (in process through oclif, test/helpers/inProcessCli.ts; sandbox, no TTY): certificate -> ALB -> cluster with automatic
-// ingress -> endpoint -> weights -> delete, with the JSON contract, dry runs, exit codes 2 for bad input
-// and 1 for an injected failure that is rolled back.
+// CLI end to end (in process through oclif, test/helpers/inProcessCli.ts; sandbox, no TTY):
+// certificate -> ALB -> cluster with automatic ingress -> endpoint -> weights -> delete, with the
+// JSON contract, dry runs, exit codes 2 for bad input and 1 for an injected failure that is rolled
+// back.
 import { tempHomes } from '../helpers/cli';
 import { runCliInProcess } from '../helpers/inProcessCli';
 

@@ -1,5 +1,6 @@
-// `k3sctl kubeconfig` as a user runs it: the CLI's commands in process (test/helpers/inProcessCli.ts) against a sandbox account that
-// the test prepares on disk ($K3SCTL_HOME/sandbox/state.json) with a Ready control plane.
+// `k3sctl kubeconfig` as a user runs it: the CLI's commands in process
+// (test/helpers/inProcessCli.ts) against a sandbox account that the test prepares on disk
+// ($K3SCTL_HOME/sandbox/state.json) with a Ready control plane.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';

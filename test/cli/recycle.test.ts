@@ -1,5 +1,6 @@
-// `k3sctl recycle` / `k3sctl upgrade` end to end: the CLI's commands in process (test/helpers/inProcessCli.ts) against a sandbox account seeded with
-// a node group whose instances are out of date.
+// `k3sctl recycle` / `k3sctl upgrade` end to end: the CLI's commands in process
+// (test/helpers/inProcessCli.ts) against a sandbox account seeded with a node group whose instances
+// are out of date.
 import * as path from 'node:path';
 import { SandboxStore } from '../../src/sandbox/store';
 import { sandboxClients } from '../../src/sandbox/clients';

@@ -1,6 +1,7 @@
-// `runs list` and `runs rollback` through the CLI's commands in process (test/helpers/inProcessCli.ts): dry runs leave no journal (they are not runs
-// that could have changed anything), and a rollback prints the mutating-command JSON: the undone
-// entries as `changes` (a deletion, or an update restoring a value) and the `apiCalls` it made.
+// `runs list` and `runs rollback` through the CLI's commands in process
+// (test/helpers/inProcessCli.ts): dry runs leave no journal (they are not runs that could have
+// changed anything), and a rollback prints the mutating-command JSON: the undone entries as
+// `changes` (a deletion, or an update restoring a value) and the `apiCalls` it made.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tempHome, type CliResult } from '../helpers/cli';
