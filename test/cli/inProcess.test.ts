@@ -1,7 +1,8 @@
 // The in-process runner (test/helpers/inProcessCli.ts) against the process it stands for: for help,
 // --version, an unknown command, parse errors, invalid input, the no-terminal refusal, an AWS error and a
 // failed run rolled back, runCliInProcess() and a spawned bin/run.js give the same exit code, stdout and
-// stderr (run ids and the temporary home aside). And it leaves the test process as it found it.
+// stderr (run ids and the temporary home aside), and so do the steps of the README's Quick start. And it
+// leaves the test process as it found it.
 import { runCli, tempHomes, type CliResult } from '../helpers/cli';
 import { runCliInProcess } from '../helpers/inProcessCli';
 
@@ -47,6 +48,24 @@ describe('runCliInProcess gives what the spawned CLI gives', () => {
     const [spawnedHome, inProcessHome] = [newHome(), newHome()];
     const spawned = await runCli(args, { home: spawnedHome, env });
     const inProcess = await runCliInProcess(args, { home: inProcessHome, env });
+    expect(comparable(inProcess, inProcessHome)).toEqual(comparable(spawned, spawnedHome));
+  });
+});
+
+describe("the README's Quick start, spawned and in process: the same output at every step", () => {
+  const QUICK_START = [
+    ['cluster', 'create', 'demo', '--sandbox', '--yes'],
+    ['cluster', 'describe', 'demo', '--sandbox'],
+    ['nodegroup', 'list', 'demo', '--sandbox'],
+    ['kubeconfig', 'demo', '--sandbox', '--print'],
+    ['cluster', 'delete', 'demo', '--sandbox', '--yes'],
+    ['sandbox', 'status', '--json'],
+  ];
+  const [spawnedHome, inProcessHome] = [newHome(), newHome()];
+  it.each(QUICK_START.map((args) => [args.join(' '), args] as const))('%s', async (_, args) => {
+    const spawned = await runCli(args, { home: spawnedHome });
+    const inProcess = await runCliInProcess(args, { home: inProcessHome });
+    expect(spawned.code).toBe(0);
     expect(comparable(inProcess, inProcessHome)).toEqual(comparable(spawned, spawnedHome));
   });
 });
