@@ -8,7 +8,6 @@ const Sequencer = require('@jest/test-sequencer').default;
 const SLOWEST = [
   'test/userdata/bats.test.ts', // bats, moto.bats: the real AWS CLI against moto
   'test/emulator/lifecycle.test.ts',
-  'test/cli/scenario.test.ts', // the spawned acceptance session
   'test/orchestration/workflows/replacementCrash.test.ts',
   'test/emulator/conformance.test.ts',
   'test/emulator/rollback.test.ts',
