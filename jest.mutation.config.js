@@ -2,8 +2,9 @@
 // `roots` names src and test: Stryker adds only the mutated file's folder to roots, so without `test`
 // the related tests would silently not run. Stryker's jest runner cannot bail, so every mutant loads
 // every related suite and runs every test that covers it: the broad cluster workflow suites (seconds
-// each, covering the whole engine) and the crash sweeps would make a run take hours, and test/cli (the
-// built dist/, never mutated), test/emulator (moto) and test/userdata (shells) can kill nothing.
+// each, covering the whole engine) and the crash sweeps would make a run take hours; test/cli (the built
+// dist/, never mutated, or whole commands in process: seconds per mutant), test/emulator (moto) and
+// test/userdata (shells) are left out too.
 const path = require('node:path');
 const base = require('./jest.config.js');
 

@@ -1,15 +1,17 @@
-// CLI end to end (bin/run.js --sandbox): a group's extra security groups and target groups given by
-// name on cluster create and nodegroup add (through the --security-group / --target-group aliases),
-// shown by cluster describe, converged with no change on a re-run. Another cluster's security group and
-// ingress target group stand in for the user's (the sandbox CLI has no command that makes bare ones).
-import { runCli, tempHomes } from '../helpers/cli';
+// CLI end to end (the commands in process through oclif, test/helpers/inProcessCli.ts; --sandbox):
+// a group's extra security groups and target groups given by name on cluster create and nodegroup
+// add (through the --security-group / --target-group aliases), shown by cluster describe, converged
+// with no change on a re-run. Another cluster's security group and ingress target group stand in
+// for the user's (the sandbox CLI has no command that makes bare ones).
+import { tempHomes } from '../helpers/cli';
+import { runCliInProcess } from '../helpers/inProcessCli';
 
 const newHome = tempHomes();
 
 describe('extra security groups and target groups (CLI, sandbox)', () => {
   it('takes them by name, shows them in describe, and re-runs without changes', async () => {
     const home = newHome();
-    const cli = (...args: string[]) => runCli([...args, '--sandbox'], { home });
+    const cli = (...args: string[]) => runCliInProcess([...args, '--sandbox'], { home });
     const json = async (...args: string[]) => {
       const r = await cli(...args, '--json');
       expect({ args, code: r.code, stderr: r.code ? r.stderr : '' }).toEqual({ args, code: 0, stderr: '' });

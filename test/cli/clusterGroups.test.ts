@@ -1,12 +1,13 @@
 // CLI end to end: controlplane add, nodegroup add / scale / list / delete against the sandbox.
-import { runCli, tempHomes } from '../helpers/cli';
+import { tempHomes } from '../helpers/cli';
+import { runCliInProcess } from '../helpers/inProcessCli';
 
 const newHome = tempHomes();
 
 describe('k3sctl nodegroup / controlplane (CLI, sandbox)', () => {
   it('adds, scales, lists and deletes groups', async () => {
     const home = newHome();
-    const cli = (...args: string[]) => runCli([...args, '--sandbox', '--json'], { home });
+    const cli = (...args: string[]) => runCliInProcess([...args, '--sandbox', '--json'], { home });
     expect((await cli('cluster', 'create', 'grp', '--control-planes', '1', '--nodes', '1')).code).toBe(0);
 
     const added = await cli('nodegroup', 'add', 'grp', 'batch', '--nodes', '2', '--node-type', 't3.large', '--spot', '--label', 'tier=batch', '--taint', 'batch=true:NoSchedule');

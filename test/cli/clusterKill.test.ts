@@ -3,10 +3,12 @@
 // converges, re-runs without writes, and deletes to nothing — or undone from its journal with
 // `runs rollback`. The sandbox's calls are slowed in real time (K3SCTL_SANDBOX_BEHAVIOR realCallDelayMs)
 // so that a kill lands inside the run rather than after it.
+// (The killed runs are spawned CLIs; the runs around them run in process, test/helpers/inProcessCli.ts.)
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BIN, runCli, tempHomes } from '../helpers/cli';
+import { BIN, tempHomes } from '../helpers/cli';
+import { runCliInProcess } from '../helpers/inProcessCli';
 
 const home = tempHomes();
 
@@ -70,7 +72,7 @@ function journalEntries(h: string): { status: string }[] {
 
 /** Nothing left in the account but terminated instances (visible for an hour, as in EC2). */
 async function expectEmptyAccount(h: string): Promise<void> {
-  const status = await runCli(['sandbox', 'status', '--json'], { home: h });
+  const status = await runCliInProcess(['sandbox', 'status', '--json'], { home: h });
   expect(status.code).toBe(0);
   const resources = JSON.parse(status.stdout).resources as Record<string, number>;
   expect(Object.keys(resources).filter((t) => t !== 'AWS::EC2::Instance')).toEqual([]);
@@ -117,13 +119,13 @@ describe('k3sctl cluster create killed with SIGKILL (CLI, sandbox)', () => {
         expect(
           JSON.parse(fs.readFileSync(path.join(h, 'sandbox', 'state.json'), 'utf8')).calls.write,
         ).toBeGreaterThanOrEqual(done);
-      const again = await runCli(CREATE, { home: h });
+      const again = await runCliInProcess(CREATE, { home: h });
       expect(again.code).toBe(0);
-      const noop = await runCli(CREATE, { home: h });
+      const noop = await runCliInProcess(CREATE, { home: h });
       expect(noop.code).toBe(0);
       expect(JSON.parse(noop.stdout).apiCalls.write).toBe(0);
       const described = JSON.parse(
-        (await runCli(['cluster', 'describe', 'demo', '--sandbox', '--json'], { home: h })).stdout,
+        (await runCliInProcess(['cluster', 'describe', 'demo', '--sandbox', '--json'], { home: h })).stdout,
       );
       expect(
         described.groups.map((g: { name: string; instances: { lifecycleState: string }[] }) => [
@@ -134,7 +136,7 @@ describe('k3sctl cluster create killed with SIGKILL (CLI, sandbox)', () => {
         ['control-plane', 1],
         ['nodes', 1],
       ]);
-      const deleted = await runCli(['cluster', 'delete', 'demo', '--sandbox', '--yes', '--json'], {
+      const deleted = await runCliInProcess(['cluster', 'delete', 'demo', '--sandbox', '--yes', '--json'], {
         home: h,
       });
       expect(deleted.code).toBe(0);
@@ -152,7 +154,7 @@ describe('k3sctl cluster create killed with SIGKILL (CLI, sandbox)', () => {
       () => journalEntries(h).filter((e) => e.status === 'done').length >= 6,
     );
     expect(killed.killed).toBe(true);
-    const runs = JSON.parse((await runCli(['runs', 'list', '--json'], { home: h })).stdout).runs as {
+    const runs = JSON.parse((await runCliInProcess(['runs', 'list', '--json'], { home: h })).stdout).runs as {
       runId: string;
       status: string;
       pendingUndo: number;
@@ -161,11 +163,11 @@ describe('k3sctl cluster create killed with SIGKILL (CLI, sandbox)', () => {
     expect(runs[0].status).toBe('crashed');
     expect(runs[0].pendingUndo).toBeGreaterThanOrEqual(6);
     // The sandbox persisted each write as it happened: the account holds them although the process died.
-    const before = JSON.parse((await runCli(['sandbox', 'status', '--json'], { home: h })).stdout);
+    const before = JSON.parse((await runCliInProcess(['sandbox', 'status', '--json'], { home: h })).stdout);
     expect(before.calls.write).toBeGreaterThanOrEqual(6);
     expect(Object.keys(before.resources).length).toBeGreaterThan(0);
 
-    const rolledBack = await runCli(['runs', 'rollback', runs[0].runId, '--sandbox', '--yes', '--json'], {
+    const rolledBack = await runCliInProcess(['runs', 'rollback', runs[0].runId, '--sandbox', '--yes', '--json'], {
       home: h,
     });
     expect(rolledBack.code).toBe(0);
@@ -173,7 +175,7 @@ describe('k3sctl cluster create killed with SIGKILL (CLI, sandbox)', () => {
     expect(result.leftovers).toEqual([]);
     expect(result.rolledBack.length).toBeGreaterThanOrEqual(6);
     await expectEmptyAccount(h);
-    const after = JSON.parse((await runCli(['runs', 'list', '--json'], { home: h })).stdout).runs;
+    const after = JSON.parse((await runCliInProcess(['runs', 'list', '--json'], { home: h })).stdout).runs;
     expect(after[0]).toMatchObject({ runId: runs[0].runId, status: 'rolled-back', pendingUndo: 0 });
   }, 120_000);
 });

@@ -1,8 +1,10 @@
-// CLI end to end: the built bin/run.js against the sandbox with a temporary K3SCTL_HOME (no TTY, CI set):
-// create (flags and -f file), re-run without writes, describe, list, bad input, delete.
+// CLI end to end: the commands in process through oclif (test/helpers/inProcessCli.ts) against the
+// sandbox with a temporary K3SCTL_HOME (no TTY, CI set): create (flags and -f file), re-run without
+// writes, describe, list, bad input, delete.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runCli, tempHomes } from '../helpers/cli';
+import { tempHomes } from '../helpers/cli';
+import { runCliInProcess } from '../helpers/inProcessCli';
 
 const home = tempHomes();
 
@@ -11,7 +13,7 @@ describe('k3sctl cluster (CLI, sandbox)', () => {
     const h = home();
     const file = path.join(h, 'cluster.yaml');
     fs.writeFileSync(file, 'name: demo\ncontrolPlanes: 1\nnodes: 3\nsshCidrs: [203.0.113.0/24]\n');
-    const created = await runCli(['cluster', 'create', '--sandbox', '--json', '-f', file, '--nodes', '1'], { home: h });
+    const created = await runCliInProcess(['cluster', 'create', '--sandbox', '--json', '-f', file, '--nodes', '1'], { home: h });
     expect(created.code).toBe(0);
     const result = JSON.parse(created.stdout);
     expect(result.run).toBeTruthy();
@@ -28,11 +30,11 @@ describe('k3sctl cluster (CLI, sandbox)', () => {
     const journals = fs.readdirSync(path.join(h, 'runs')).map((f) => fs.readFileSync(path.join(h, 'runs', f), 'utf8')).join('');
     for (const t of tokens) expect(created.stdout + created.stderr + journals).not.toContain(t);
 
-    const again = await runCli(['cluster', 'create', 'demo', '--sandbox', '--json', '--control-planes', '1', '--nodes', '1', '--ssh-cidr', '203.0.113.0/24'], { home: h });
+    const again = await runCliInProcess(['cluster', 'create', 'demo', '--sandbox', '--json', '--control-planes', '1', '--nodes', '1', '--ssh-cidr', '203.0.113.0/24'], { home: h });
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout).apiCalls.write).toBe(0);
 
-    const described = await runCli(['cluster', 'describe', 'demo', '--sandbox', '--json'], { home: h });
+    const described = await runCliInProcess(['cluster', 'describe', 'demo', '--sandbox', '--json'], { home: h });
     expect(described.code).toBe(0);
     const d = JSON.parse(described.stdout);
     expect(d).toMatchObject({ name: 'demo', region: 'us-east-1', ingress: null });
@@ -41,40 +43,40 @@ describe('k3sctl cluster (CLI, sandbox)', () => {
       expect.objectContaining({ state: 'running', lifecycleState: 'InService', upToDate: true, launchTemplateVersion: '1' }),
     );
 
-    const listed = await runCli(['cluster', 'list', '--sandbox', '--json'], { home: h });
+    const listed = await runCliInProcess(['cluster', 'list', '--sandbox', '--json'], { home: h });
     expect(JSON.parse(listed.stdout).clusters.map((c: { name: string }) => c.name)).toEqual(['demo']);
-    const table = await runCli(['nodegroup', 'list', 'demo', '--sandbox'], { home: h });
+    const table = await runCliInProcess(['nodegroup', 'list', 'demo', '--sandbox'], { home: h });
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/nodes\s+node/);
 
-    const noYes = await runCli(['cluster', 'delete', 'demo', '--sandbox', '--json'], { home: h });
+    const noYes = await runCliInProcess(['cluster', 'delete', 'demo', '--sandbox', '--json'], { home: h });
     expect(noYes.code).toBe(2);
-    const dry = await runCli(['cluster', 'delete', 'demo', '--sandbox', '--dry-run'], { home: h });
+    const dry = await runCliInProcess(['cluster', 'delete', 'demo', '--sandbox', '--dry-run'], { home: h });
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/- delete/);
 
-    const deleted = await runCli(['cluster', 'delete', 'demo', '--sandbox', '--json', '--yes'], { home: h });
+    const deleted = await runCliInProcess(['cluster', 'delete', 'demo', '--sandbox', '--json', '--yes'], { home: h });
     expect(deleted.code).toBe(0);
     expect(JSON.parse(deleted.stdout).changes).toEqual(expect.arrayContaining([expect.objectContaining({ action: 'delete', type: 'AWS::EC2::SecurityGroup' })]));
-    const gone = await runCli(['cluster', 'describe', 'demo', '--sandbox', '--json'], { home: h });
+    const gone = await runCliInProcess(['cluster', 'describe', 'demo', '--sandbox', '--json'], { home: h });
     expect(gone.code).toBe(2);
-    const status = JSON.parse((await runCli(['sandbox', 'status', '--json'], { home: h })).stdout);
+    const status = JSON.parse((await runCliInProcess(['sandbox', 'status', '--json'], { home: h })).stdout);
     expect(Object.keys(status.resources).filter((t) => t !== 'AWS::EC2::Instance')).toEqual([]);
   }, 180_000);
 
   it('rejects bad input with exit 2 and the field, without writing', async () => {
     const h = home();
-    const bad = await runCli(['cluster', 'create', 'demo', '--sandbox', '--json', '--control-planes', '2'], { home: h });
+    const bad = await runCliInProcess(['cluster', 'create', 'demo', '--sandbox', '--json', '--control-planes', '2'], { home: h });
     expect(bad.code).toBe(2);
     expect(JSON.parse(bad.stdout).error).toMatchObject({ type: 'UserError', field: '--control-planes' });
     const file = path.join(h, 'bad.yaml');
     fs.writeFileSync(file, 'name: demo\nworkers: 3\n');
-    const unknown = await runCli(['cluster', 'create', '--sandbox', '--json', '-f', file], { home: h });
+    const unknown = await runCliInProcess(['cluster', 'create', '--sandbox', '--json', '-f', file], { home: h });
     expect(unknown.code).toBe(2);
     expect(JSON.parse(unknown.stdout).error.message).toMatch(/workers/);
-    const type = await runCli(['cluster', 'create', 'demo', '--sandbox', '--json', '--node-type', 't3.gigantic'], { home: h });
+    const type = await runCliInProcess(['cluster', 'create', 'demo', '--sandbox', '--json', '--node-type', 't3.gigantic'], { home: h });
     expect(type.code).toBe(2);
-    const status = JSON.parse((await runCli(['sandbox', 'status', '--json'], { home: h })).stdout);
+    const status = JSON.parse((await runCliInProcess(['sandbox', 'status', '--json'], { home: h })).stdout);
     expect(status.calls.write).toBe(0);
   }, 120_000);
 });

@@ -1,10 +1,12 @@
-// CLI end to end (built bin/run.js, sandbox): `cluster create --wait-timeout` (and K3SCTL_WAIT_TIMEOUT)
-// sets the readiness window; a bad value is exit 2 naming the flag, before anything is written; a
-// window that closes before every instance is a Ready node is exit 4 with a JSON error document that
-// names the instances and their last answers, the run and its changes, and the resources are kept.
+// CLI end to end (in process through oclif, test/helpers/inProcessCli.ts; sandbox): `cluster create
+// --wait-timeout` (and K3SCTL_WAIT_TIMEOUT) sets the readiness window; a bad value is exit 2 naming
+// the flag, before anything is written; a window that closes before every instance is a Ready node
+// is exit 4 with a JSON error document that names the instances and their last answers, the run and
+// its changes, and the resources are kept.
 import { exitCodeFor } from '../../src/cli/base';
 import { ClusterNotReadyError, ExitCode } from '../../src/core/errors';
-import { runCli, tempHomes } from '../helpers/cli';
+import { tempHomes } from '../helpers/cli';
+import { runCliInProcess } from '../helpers/inProcessCli';
 
 const home = tempHomes();
 
@@ -19,18 +21,18 @@ describe('cluster create --wait-timeout (CLI, sandbox)', () => {
     [[], { K3SCTL_WAIT_TIMEOUT: '-1m' }, 'K3SCTL_WAIT_TIMEOUT', /^K3SCTL_WAIT_TIMEOUT '-1m' is not a duration/],
   ])('%j %j is invalid input: exit 2 naming %s, nothing written', async (args, env, field, message) => {
     const h = home();
-    const r = await runCli(['cluster', 'create', 'bad', '--sandbox', '--json', ...SMALL, ...args], { home: h, env });
+    const r = await runCliInProcess(['cluster', 'create', 'bad', '--sandbox', '--json', ...SMALL, ...args], { home: h, env });
     expect(r.code).toBe(2);
     const doc = JSON.parse(r.stdout);
     expect(doc.error).toMatchObject({ type: 'UserError', field });
     expect(doc.error.message).toMatch(message);
-    const status = JSON.parse((await runCli(['sandbox', 'status', '--json'], { home: h })).stdout);
+    const status = JSON.parse((await runCliInProcess(['sandbox', 'status', '--json'], { home: h })).stdout);
     expect(status.calls.write).toBe(0);
   });
 
   it('a window that closes first is exit 4: the JSON names each instance and its last answer, the run and its changes; nothing is rolled back', async () => {
     const h = home();
-    const r = await runCli(['cluster', 'create', 'late', '--sandbox', '--json', ...SMALL, '--wait-timeout', '90s'], {
+    const r = await runCliInProcess(['cluster', 'create', 'late', '--sandbox', '--json', ...SMALL, '--wait-timeout', '90s'], {
       home: h,
       // moto's Run Command: every command succeeds with empty output.
       env: { K3SCTL_SANDBOX_BEHAVIOR: '{"ssmNoOutput":["*"]}' },
@@ -53,11 +55,11 @@ describe('cluster create --wait-timeout (CLI, sandbox)', () => {
     expect(r.stderr).toMatch(/Error: cluster late did not become ready within 1m30s: 2 instance\(s\) not Ready \(i-\w+, i-\w+: no answer \(SSM command output empty\)\)/);
     expect(r.stderr).not.toMatch(/unexpected end of file|Rolled back/);
     // The resources are kept, the run is recorded as succeeded, and a re-run converges without a write.
-    const status = JSON.parse((await runCli(['sandbox', 'status', '--json'], { home: h })).stdout);
+    const status = JSON.parse((await runCliInProcess(['sandbox', 'status', '--json'], { home: h })).stdout);
     expect(status.resources).toMatchObject({ 'AWS::AutoScaling::AutoScalingGroup': 2, 'AWS::EC2::LaunchTemplate': 2 });
-    const runs = JSON.parse((await runCli(['runs', 'list', '--json'], { home: h })).stdout);
+    const runs = JSON.parse((await runCliInProcess(['runs', 'list', '--json'], { home: h })).stdout);
     expect(runs.runs.find((run: { runId: string }) => run.runId === error.run)).toMatchObject({ status: 'succeeded' });
-    const again = await runCli(['cluster', 'create', 'late', '--sandbox', '--json', ...SMALL], { home: h });
+    const again = await runCliInProcess(['cluster', 'create', 'late', '--sandbox', '--json', ...SMALL], { home: h });
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout).apiCalls.write).toBe(0);
   }, 120_000);

@@ -4,12 +4,16 @@
 // read command must not write, a mutating one must have --dry-run, and --dry-run must write nothing.
 // Then the cross-cutting rules: SIGINT rolls back and exits 130, --endpoint-url reaches the SDK, no
 // prompt without a terminal, error documents (exit 1 and 3) and the environment fallbacks.
+// What is about the process itself runs the built CLI (bin/run.js): --help of every command (which
+// modules the process loads), SIGINT/SIGTERM, and a pseudo-terminal; the rest runs the same commands
+// in process through oclif (test/helpers/inProcessCli.ts), one at a time.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { BIN, runCli, tempHome, type CliResult } from '../helpers/cli';
+import { runCliInProcess } from '../helpers/inProcessCli';
 
 const ROOT = path.resolve(__dirname, '../..');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -70,7 +74,7 @@ const GLOBAL_FLAG_ENV: Record<string, string> = {
 
 const argv = (id: string) => id.split(':');
 
-/** Runs `fn` over `items`, at most `limit` at a time (2 shared cores: CLI processes are not free). */
+/** Runs `fn` over `items`, at most `limit` at a time (2 shared cores: CLI processes are not free; in-process runs one at a time). */
 async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
@@ -105,7 +109,7 @@ function sandboxCalls(home: string): { read: number; write: number } {
 }
 
 async function sandboxResources(home: string): Promise<Record<string, number>> {
-  const r = await runCli(['sandbox', 'status', '--json'], { home });
+  const r = await runCliInProcess(['sandbox', 'status', '--json'], { home });
   expect(r.code).toBe(0);
   return oneJson(r).resources;
 }
@@ -165,7 +169,7 @@ function fixture(): Promise<Fixture> {
     const home = tempHome();
     const results: Fixture['results'] = {};
     for (const [name, args] of FIXTURE_STEPS) {
-      const r = await runCli([...args, '--sandbox', '--yes', '--json'], { home });
+      const r = await runCliInProcess([...args, '--sandbox', '--yes', '--json'], { home });
       if (r.code !== 0)
         throw new Error(`fixture step ${name} failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
       results[name] = oneJson(r);
@@ -279,7 +283,7 @@ describe('every command: invalid input with --json', () => {
   let results: CliResult[];
   beforeAll(async () => {
     const home = tempHome();
-    results = await pool(cases, 3, (c) => runCli(c.args, { home }));
+    results = await pool(cases, 1, (c) => runCliInProcess(c.args, { home }));
   }, 240_000);
 
   it.each(cases.map((c, i) => [c.args.join(' '), i] as const))(
@@ -308,7 +312,7 @@ describe('every command: invalid input with --json', () => {
       ['endpoint', 'create'],
     ].filter((a) => COMMANDS[a.join(':')]),
   )('%s %s without a name (no argument, no file) exits 2 naming it', async (...words) => {
-    const r = await runCli([...words, '--json', '--sandbox']);
+    const r = await runCliInProcess([...words, '--json', '--sandbox']);
     expect(r.code).toBe(2);
     expect(oneJson(r).error).toMatchObject({ type: 'UserError', field: expect.stringMatching(/^[A-Z]+$/) });
   });
@@ -333,13 +337,13 @@ describe('every command against the sandbox', () => {
     // Sequential in one account: each read command's write count is checked.
     for (const id of READ) {
       const before = sandboxCalls(readHome).write;
-      const r = await runCli([...argv(id), ...sampleArgs(id, fx), '--sandbox', '--json'], { home: readHome });
+      const r = await runCliInProcess([...argv(id), ...sampleArgs(id, fx), '--sandbox', '--json'], { home: readHome });
       read[id] = { ...r, before, after: sandboxCalls(readHome).write };
     }
-    const list = await pool(MUTATING, 3, async (id) => {
+    const list = await pool(MUTATING, 1, async (id) => {
       const home = copyHome(fx.home);
       const before = sandboxCalls(home);
-      const r = await runCli(
+      const r = await runCliInProcess(
         [...argv(id), ...sampleArgs(id, fx), '--sandbox', '--dry-run', '--yes', '--json'],
         { home },
       );
@@ -392,7 +396,7 @@ describe('every command against the sandbox', () => {
   it('K3SCTL_DRY_RUN=1 is the environment fallback of --dry-run', async () => {
     const home = copyHome(fx.home);
     const before = sandboxCalls(home);
-    const r = await runCli(['cluster', 'delete', 'spare', '--sandbox', '--yes', '--json'], {
+    const r = await runCliInProcess(['cluster', 'delete', 'spare', '--sandbox', '--yes', '--json'], {
       home,
       env: { K3SCTL_DRY_RUN: '1' },
     });
@@ -407,7 +411,7 @@ describe('every command against the sandbox', () => {
       const home = copyHome(fx.home);
       const before = sandboxCalls(home).write;
       // CI unset and stdin not a terminal (/dev/null): the non-TTY rule alone must refuse.
-      const r = await runCli([...argv(id), ...sampleArgs(id, fx), '--sandbox'], {
+      const r = await runCliInProcess([...argv(id), ...sampleArgs(id, fx), '--sandbox'], {
         home,
         env: { CI: '' },
         timeoutMs: 30_000,
@@ -450,7 +454,7 @@ describe('every command against the sandbox', () => {
 
   it('K3SCTL_YES=1 is the environment fallback of --yes (no refusal without a terminal)', async () => {
     const home = copyHome(fx.home);
-    const r = await runCli(['recycle', 'demo', '--sandbox', '--json'], {
+    const r = await runCliInProcess(['recycle', 'demo', '--sandbox', '--json'], {
       home,
       env: { CI: '', K3SCTL_YES: '1' },
     });
@@ -464,7 +468,7 @@ describe('failures: one JSON document, one message, exit 1 / 3', () => {
 
   it('a failed create rolled back cleanly: exit 1, the error document lists what was undone', async () => {
     const home = tempHome();
-    const r = await runCli(['cluster', 'create', 'demo', '--sandbox', '--yes', '--json'], {
+    const r = await runCliInProcess(['cluster', 'create', 'demo', '--sandbox', '--yes', '--json'], {
       home,
       env: { K3SCTL_SANDBOX_FAULTS: FAIL_ASG },
     });
@@ -482,7 +486,7 @@ describe('failures: one JSON document, one message, exit 1 / 3', () => {
   });
 
   it('without --json the failure is told once too', async () => {
-    const r = await runCli(['cluster', 'create', 'demo', '--sandbox', '--yes'], {
+    const r = await runCliInProcess(['cluster', 'create', 'demo', '--sandbox', '--yes'], {
       env: { K3SCTL_SANDBOX_FAULTS: FAIL_ASG },
     });
     expect(r.code).toBe(1);
@@ -493,7 +497,7 @@ describe('failures: one JSON document, one message, exit 1 / 3', () => {
 
   it('an incomplete rollback: exit 3, JSON and stderr list every leftover and the command that finishes the cleanup', async () => {
     const home = tempHome();
-    const r = await runCli(['cluster', 'create', 'demo', '--sandbox', '--yes', '--json'], {
+    const r = await runCliInProcess(['cluster', 'create', 'demo', '--sandbox', '--yes', '--json'], {
       home,
       env: { K3SCTL_SANDBOX_FAULTS: `${FAIL_ASG},DeleteSecurityGroup=UnauthorizedOperation` },
     });
@@ -512,17 +516,17 @@ describe('failures: one JSON document, one message, exit 1 / 3', () => {
   });
 
   it("an error subclass's own fields are in the JSON error (KubeconfigError reason); the stack only with --verbose", async () => {
-    const plain = await runCli(['kubeconfig', 'demo', '--sandbox', '--json']);
+    const plain = await runCliInProcess(['kubeconfig', 'demo', '--sandbox', '--json']);
     expect(plain.code).toBe(2);
     const { error } = oneJson(plain);
     expect(error).toMatchObject({ reason: 'no-control-plane', suggestion: expect.any(String) });
     expect(error.stack).toBeUndefined();
-    const verbose = await runCli(['kubeconfig', 'demo', '--sandbox', '--json', '--verbose']);
+    const verbose = await runCliInProcess(['kubeconfig', 'demo', '--sandbox', '--json', '--verbose']);
     expect(oneJson(verbose).error.stack).toMatch(/KubeconfigError|UserError|at /);
   });
 
   it('an AWS error names the call: service and operation in the JSON error and on stderr (exit 1)', async () => {
-    const r = await runCli(['cluster', 'list', '--sandbox', '--json'], {
+    const r = await runCliInProcess(['cluster', 'list', '--sandbox', '--json'], {
       env: { K3SCTL_SANDBOX_FAULTS: 'GetParametersByPath=AccessDeniedException' },
     });
     expect(r.code).toBe(1);
@@ -537,7 +541,7 @@ describe('failures: one JSON document, one message, exit 1 / 3', () => {
   });
 
   it('a failed write of a run names the call too (RunFailedError: service, operation of the cause)', async () => {
-    const r = await runCli(['cluster', 'create', 'demo', '--sandbox', '--yes', '--json'], {
+    const r = await runCliInProcess(['cluster', 'create', 'demo', '--sandbox', '--yes', '--json'], {
       env: { K3SCTL_SANDBOX_FAULTS: FAIL_ASG },
     });
     expect(r.code).toBe(1);
@@ -550,7 +554,7 @@ describe('failures: one JSON document, one message, exit 1 / 3', () => {
   });
 
   it('a malformed K3SCTL_SANDBOX_BEHAVIOR is invalid input naming the variable', async () => {
-    const r = await runCli(['cluster', 'list', '--sandbox', '--json'], {
+    const r = await runCliInProcess(['cluster', 'list', '--sandbox', '--json'], {
       env: { K3SCTL_SANDBOX_BEHAVIOR: '{"bogus":1}' },
     });
     expect(r.code).toBe(2);
@@ -560,7 +564,7 @@ describe('failures: one JSON document, one message, exit 1 / 3', () => {
 
 describe('environment fallbacks of the global flags', () => {
   it('K3SCTL_JSON, K3SCTL_SANDBOX and AWS_REGION stand for --json, --sandbox and --region', async () => {
-    const r = await runCli(['cluster', 'list'], {
+    const r = await runCliInProcess(['cluster', 'list'], {
       env: { K3SCTL_JSON: '1', K3SCTL_SANDBOX: '1', AWS_REGION: 'eu-west-1' },
     });
     expect(r.code).toBe(0);
@@ -745,7 +749,7 @@ describe('--endpoint-url reaches the SDK clients', () => {
     const aws = await fakeAws();
     try {
       const { args, env } = how(aws.url);
-      const r = await runCli(['cluster', 'list', '--region', 'us-east-1', '--json', ...args], {
+      const r = await runCliInProcess(['cluster', 'list', '--region', 'us-east-1', '--json', ...args], {
         env: { ...FAKE_CREDENTIALS, ...env },
       });
       expect(aws.requests.length).toBeGreaterThan(0);

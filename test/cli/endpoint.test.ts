@@ -1,7 +1,9 @@
-// CLI end to end (built bin/run.js, sandbox, no TTY): certificate -> ALB -> cluster with automatic
-// ingress -> endpoint -> weights -> delete, with the JSON contract, dry runs, exit codes 2 for bad input
-// and 1 for an injected failure that is rolled back.
-import { runCli, tempHomes } from '../helpers/cli';
+// CLI end to end (in process through oclif, test/helpers/inProcessCli.ts; sandbox, no TTY):
+// certificate -> ALB -> cluster with automatic ingress -> endpoint -> weights -> delete, with the
+// JSON contract, dry runs, exit codes 2 for bad input and 1 for an injected failure that is rolled
+// back.
+import { tempHomes } from '../helpers/cli';
+import { runCliInProcess } from '../helpers/inProcessCli';
 
 const newHome = tempHomes();
 
@@ -9,7 +11,7 @@ describe('k3sctl certificate / alb / endpoint (CLI, sandbox)', () => {
   it('runs the shared-ingress lifecycle', async () => {
     const home = newHome();
     const cli = (args: string[], env?: Record<string, string>) =>
-      runCli([...args, '--sandbox'], { home, env });
+      runCliInProcess([...args, '--sandbox'], { home, env });
     const json = async (args: string[], expectedCode = 0, env?: Record<string, string>) => {
       const r = await cli([...args, '--json'], env);
       if (r.code !== expectedCode)

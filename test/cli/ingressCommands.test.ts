@@ -1,12 +1,15 @@
-// CLI end to end (built bin/run.js, sandbox, no TTY) for the shared-ingress commands' script contract:
+// CLI end to end (sandbox, no TTY) for the shared-ingress commands' script contract:
 // the destructive ones (alb delete, certificate delete, endpoint delete, endpoint weight) refuse with
 // exit 2 naming --yes when no question can be asked, and write nothing; --dry-run previews without
 // --yes; with --yes they run. The -f files of alb create / certificate request / endpoint create:
 // an unknown field or a wrong type is exit 2 naming the field and the kind's own schema.
+// The commands run in process through oclif (test/helpers/inProcessCli.ts); the answers on a terminal
+// run the built bin/run.js on a pseudo-terminal (`script`).
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BIN, runCli, tempHomes, type CliResult } from '../helpers/cli';
+import { BIN, tempHomes, type CliResult } from '../helpers/cli';
+import { runCliInProcess } from '../helpers/inProcessCli';
 
 const newHome = tempHomes();
 
@@ -22,7 +25,7 @@ function oneJson(r: CliResult): Json {
 }
 
 async function writes(home: string): Promise<number> {
-  const r = await runCli(['sandbox', 'status', '--json'], { home });
+  const r = await runCliInProcess(['sandbox', 'status', '--json'], { home });
   if (r.code !== 0) throw new Error(`sandbox status: exit ${r.code}\n${r.stderr}`);
   return oneJson(r).calls.write;
 }
@@ -69,7 +72,7 @@ const DESTRUCTIVE: [string, string[]][] = [
 
 describe('shared-ingress commands: confirmation and files (CLI, sandbox)', () => {
   const home = newHome();
-  const cli = (args: string[], env?: Record<string, string>) => runCli([...args, '--sandbox'], { home, env });
+  const cli = (args: string[], env?: Record<string, string>) => runCliInProcess([...args, '--sandbox'], { home, env });
   const ok = async (args: string[]) => {
     const r = await cli([...args, '--json']);
     if (r.code !== 0) throw new Error(`${args.join(' ')}: exit ${r.code}\n${r.stderr}\n${r.stdout}`);
@@ -234,12 +237,12 @@ describe('-f files of alb create / certificate request / endpoint create (CLI, s
     async (kind, words, yaml, key, line) => {
       const file = write(`${kind}-unknown.yaml`, yaml);
       const field = `${file}:${line} ${key}`;
-      const r = await runCli([...words, '-f', file, '--sandbox', '--yes', '--json'], { home });
+      const r = await runCliInProcess([...words, '-f', file, '--sandbox', '--yes', '--json'], { home });
       expect(r.code).toBe(2);
       const { error } = oneJson(r);
       expect(error).toMatchObject({ type: 'UserError', field, message: `${field}: unknown field` });
       expect(error.suggestion).toContain(`schema/${kind}.schema.json`);
-      const human = await runCli([...words, '-f', file, '--sandbox', '--yes'], { home });
+      const human = await runCliInProcess([...words, '-f', file, '--sandbox', '--yes'], { home });
       expect(human.code).toBe(2);
       expect(human.stderr).toContain(`Error: ${field}: unknown field`);
       expect(human.stderr).toContain(`schema/${kind}.schema.json`);
@@ -264,7 +267,7 @@ describe('-f files of alb create / certificate request / endpoint create (CLI, s
     async (kind, words, yaml, key, line) => {
       const file = write(`${kind}-type.yaml`, yaml);
       const field = `${file}:${line} ${key}`;
-      const r = await runCli([...words, '-f', file, '--sandbox', '--yes', '--json'], { home });
+      const r = await runCliInProcess([...words, '-f', file, '--sandbox', '--yes', '--json'], { home });
       expect(r.code).toBe(2);
       const { error } = oneJson(r);
       expect(error).toMatchObject({ type: 'UserError', field, suggestion: `see schema/${kind}.schema.json` });

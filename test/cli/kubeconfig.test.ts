@@ -1,5 +1,6 @@
-// `k3sctl kubeconfig` as a user runs it: the built CLI (bin/run.js) against a sandbox account that
-// the test prepares on disk ($K3SCTL_HOME/sandbox/state.json) with a Ready control plane.
+// `k3sctl kubeconfig` as a user runs it: the CLI's commands in process
+// (test/helpers/inProcessCli.ts) against a sandbox account that the test prepares on disk
+// ($K3SCTL_HOME/sandbox/state.json) with a Ready control plane.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
@@ -11,7 +12,8 @@ import { sandboxClients } from '../../src/sandbox/clients';
 import { SandboxStore } from '../../src/sandbox/store';
 import { DEFAULT_IMAGES } from '../../src/sandbox/defaults';
 import { mapInstanceToSsh } from '../../src/sandbox/services/ec2';
-import { runCli, tempHome } from '../helpers/cli';
+import { tempHome } from '../helpers/cli';
+import { runCliInProcess } from '../helpers/inProcessCli';
 import { sshdAvailable, startSshd } from '../helpers/sshd';
 
 const K3S_YAML = fs.readFileSync(path.join(__dirname, '../kube/fixtures/k3s.yaml'), 'utf8');
@@ -51,7 +53,7 @@ describe('k3sctl kubeconfig (CLI, sandbox)', () => {
     const home = tempHome();
     const id = await accountWithControlPlane(home);
     const kubeconfig = path.join(home, 'kube', 'config');
-    const r = await runCli(['kubeconfig', 'demo', '--sandbox', '--json'], {
+    const r = await runCliInProcess(['kubeconfig', 'demo', '--sandbox', '--json'], {
       home,
       env: { KUBECONFIG: `${kubeconfig}${path.delimiter}/nonexistent/other` },
     });
@@ -75,7 +77,7 @@ describe('k3sctl kubeconfig (CLI, sandbox)', () => {
   it('--print writes the kubeconfig to stdout only; --no-set-current and --context apply to merges', async () => {
     const home = tempHome();
     await accountWithControlPlane(home);
-    const printed = await runCli(['kubeconfig', 'demo', '--sandbox', '--print', '--context', 'dev'], {
+    const printed = await runCliInProcess(['kubeconfig', 'demo', '--sandbox', '--print', '--context', 'dev'], {
       home,
     });
     expect(printed.code).toBe(0);
@@ -90,7 +92,7 @@ describe('k3sctl kubeconfig (CLI, sandbox)', () => {
       file,
       'apiVersion: v1\nkind: Config\ncurrent-context: prod\nclusters: []\ncontexts: []\nusers: []\n',
     );
-    const merged = await runCli(
+    const merged = await runCliInProcess(
       ['kubeconfig', 'demo', '--sandbox', '--no-set-current', '--kubeconfig', file],
       { home },
     );
@@ -102,7 +104,7 @@ describe('k3sctl kubeconfig (CLI, sandbox)', () => {
   it('fails with exit 2 and a suggestion when the cluster has no control plane', async () => {
     const home = tempHome();
     await accountWithControlPlane(home);
-    const r = await runCli(['kubeconfig', 'nosuch', '--sandbox', '--json'], {
+    const r = await runCliInProcess(['kubeconfig', 'nosuch', '--sandbox', '--json'], {
       home,
       env: { KUBECONFIG: path.join(home, 'cfg') },
     });
@@ -114,7 +116,7 @@ describe('k3sctl kubeconfig (CLI, sandbox)', () => {
   });
 
   it('rejects --print together with --write (exit 2)', async () => {
-    const r = await runCli(['kubeconfig', 'demo', '--sandbox', '--print', '--write', 'x.yaml']);
+    const r = await runCliInProcess(['kubeconfig', 'demo', '--sandbox', '--print', '--write', 'x.yaml']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--write|--print/);
   });
@@ -152,7 +154,7 @@ describe('k3sctl kubeconfig (CLI, sandbox)', () => {
           '--write',
           file,
         ];
-        const r = await runCli(ssh, { home });
+        const r = await runCliInProcess(ssh, { home });
         expect(r.stderr).not.toMatch(/client-key-data/);
         expect(r.code).toBe(0);
         expect(JSON.parse(r.stdout)).toMatchObject({

@@ -1,10 +1,12 @@
-// `k3sctl recycle` / `k3sctl upgrade` end to end: the built CLI against a sandbox account seeded with
-// a node group whose instances are out of date.
+// `k3sctl recycle` / `k3sctl upgrade` end to end: the CLI's commands in process
+// (test/helpers/inProcessCli.ts) against a sandbox account seeded with a node group whose instances
+// are out of date.
 import * as path from 'node:path';
 import { SandboxStore } from '../../src/sandbox/store';
 import { sandboxClients } from '../../src/sandbox/clients';
 import { bumpLaunchTemplate, createAsgFixture, waitSettled } from '../helpers/asgFixture';
-import { runCli, tempHomes } from '../helpers/cli';
+import { tempHomes } from '../helpers/cli';
+import { runCliInProcess } from '../helpers/inProcessCli';
 
 jest.setTimeout(180_000);
 
@@ -30,7 +32,7 @@ async function seededHome(): Promise<string> {
 describe('k3sctl recycle (CLI)', () => {
   it('--dry-run --json lists the plan and writes nothing; without --yes and no TTY it refuses (exit 2)', async () => {
     const home = await seededHome();
-    const dry = await runCli(
+    const dry = await runCliInProcess(
       ['recycle', 'demo', '--sandbox', '--dry-run', '--json', '--strategy', 'serial'],
       { home },
     );
@@ -41,11 +43,11 @@ describe('k3sctl recycle (CLI)', () => {
     expect(doc.apiCalls.write).toBe(0);
     expect(doc.groups[0].outdated).toHaveLength(2);
 
-    const refused = await runCli(['recycle', 'demo', '--sandbox'], { home });
+    const refused = await runCliInProcess(['recycle', 'demo', '--sandbox'], { home });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/--yes/);
 
-    const bad = await runCli(
+    const bad = await runCliInProcess(
       ['recycle', 'demo', '--sandbox', '--strategy', 'serial', '--max-surge', '2', '--yes'],
       { home },
     );
@@ -54,7 +56,7 @@ describe('k3sctl recycle (CLI)', () => {
 
   it('--yes --json replaces the out-of-date instances and lists every replacement with timings', async () => {
     const home = await seededHome();
-    const r = await runCli(
+    const r = await runCliInProcess(
       ['recycle', 'demo', '--sandbox', '--yes', '--json', '--strategy', 'rolling', '--batch', '50%'],
       { home },
     );
@@ -72,14 +74,14 @@ describe('k3sctl recycle (CLI)', () => {
     }
     expect(doc.changes.some((c: { type: string }) => c.type === 'AWS::EC2::Instance')).toBe(true);
 
-    const again = await runCli(['recycle', 'demo', '--sandbox', '--yes', '--json'], { home });
+    const again = await runCliInProcess(['recycle', 'demo', '--sandbox', '--yes', '--json'], { home });
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout).apiCalls.write).toBe(0);
   });
 
   it('upgrade refuses to skip a minor version without --force (exit 2, no write)', async () => {
     const home = await seededHome();
-    const r = await runCli(
+    const r = await runCliInProcess(
       ['upgrade', 'demo', '--sandbox', '--k3s-version', 'v1.33.0+k3s1', '--yes', '--json'],
       { home },
     );

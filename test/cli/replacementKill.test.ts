@@ -4,9 +4,11 @@
 // remove the surge instance exits 3 naming it, with the command that finishes the job. The in-process
 // tests (test/orchestration/workflows/replacementCrash.test.ts) kill at every journal line; these
 // prove the same on a real process that dies without running another instruction.
+// (The killed runs are spawned CLIs; the runs around them run in process, test/helpers/inProcessCli.ts.)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runCli, tempHomes } from '../helpers/cli';
+import { tempHomes } from '../helpers/cli';
+import { runCliInProcess } from '../helpers/inProcessCli';
 import { runAndKill as kill, surged } from '../helpers/killCli';
 
 jest.setTimeout(180_000);
@@ -28,7 +30,7 @@ const CREATE = [
 ];
 
 async function cluster(h: string): Promise<void> {
-  const created = await runCli(CREATE, { home: h });
+  const created = await runCliInProcess(CREATE, { home: h });
   expect(created.code).toBe(0);
   fs.rmSync(path.join(h, 'runs'), { recursive: true, force: true });
 }
@@ -40,7 +42,7 @@ async function controlPlanes(h: string): Promise<{
   replacement?: unknown;
   instances: { id: string; lifecycleState: string; upToDate: boolean; launchTemplateVersion: string }[];
 }> {
-  const out = await runCli(['cluster', 'describe', 'demo', '--sandbox', '--json'], { home: h });
+  const out = await runCliInProcess(['cluster', 'describe', 'demo', '--sandbox', '--json'], { home: h });
   expect(out.code).toBe(0);
   return JSON.parse(out.stdout).groups.find((g: { role: string }) => g.role === 'control-plane');
 }
@@ -65,14 +67,14 @@ describe('recycle and upgrade killed with SIGKILL mid-surge (CLI, sandbox)', () 
     expect(during.replacement).toMatchObject({ desired: 3, min: 3, max: 3, run: crashedRun(h) });
     // Converging the group now would let it choose which instance goes: refused, nothing written.
     const writes = async () =>
-      JSON.parse((await runCli(['sandbox', 'status', '--json'], { home: h })).stdout).calls.write;
+      JSON.parse((await runCliInProcess(['sandbox', 'status', '--json'], { home: h })).stdout).calls.write;
     const before = await writes();
-    const create = await runCli(CREATE, { home: h });
+    const create = await runCliInProcess(CREATE, { home: h });
     expect(create.code).toBe(2);
     expect(create.stderr).toMatch(/k3sctl-demo-control-plane has an unfinished replacement \(run \S+\)/);
     expect(create.stderr).toMatch(/finish it with k3sctl recycle demo/);
     expect(await writes()).toBe(before);
-    const again = await runCli(recycle, { home: h });
+    const again = await runCliInProcess(recycle, { home: h });
     expect(again.code).toBe(0);
     await expectOriginal(h);
   });
@@ -88,7 +90,7 @@ describe('recycle and upgrade killed with SIGKILL mid-surge (CLI, sandbox)', () 
       ),
     ).toBe(true);
     const run = crashedRun(h);
-    const denied = await runCli(['runs', 'rollback', run, '--yes', '--json'], {
+    const denied = await runCliInProcess(['runs', 'rollback', run, '--yes', '--json'], {
       home: h,
       env: { K3SCTL_SANDBOX_FAULTS: 'TerminateInstanceInAutoScalingGroup=AccessDenied' },
     });
@@ -107,7 +109,7 @@ describe('recycle and upgrade killed with SIGKILL mid-surge (CLI, sandbox)', () 
     expect(denied.stderr).toContain(`Retry the cleanup with: k3sctl runs rollback ${run}`);
     expect(denied.stderr).not.toMatch(/nothing this run created is left/);
 
-    const finished = await runCli(['runs', 'rollback', run, '--yes', '--json'], { home: h });
+    const finished = await runCliInProcess(['runs', 'rollback', run, '--yes', '--json'], { home: h });
     expect(finished.code).toBe(0);
     expect(JSON.parse(finished.stdout).leftovers).toEqual([]);
     const cp = await controlPlanes(h);
@@ -122,7 +124,7 @@ describe('recycle and upgrade killed with SIGKILL mid-surge (CLI, sandbox)', () 
     await cluster(h);
     const before = await controlPlanes(h);
     const described = JSON.parse(
-      (await runCli(['cluster', 'describe', 'demo', '--sandbox', '--json'], { home: h })).stdout,
+      (await runCliInProcess(['cluster', 'describe', 'demo', '--sandbox', '--json'], { home: h })).stdout,
     );
     const [major, minor, patch] = /^v(\d+)\.(\d+)\.(\d+)/.exec(described.k3sVersion)!.slice(1).map(Number);
     const next = `v${major}.${minor}.${patch + 1}+k3s1`;
@@ -138,7 +140,7 @@ describe('recycle and upgrade killed with SIGKILL mid-surge (CLI, sandbox)', () 
       'control-plane',
     ];
     expect(await runAndKill(upgrade, h, surged)).toBe(true);
-    const again = await runCli(upgrade, { home: h });
+    const again = await runCliInProcess(upgrade, { home: h });
     expect(again.code).toBe(0);
     await expectOriginal(h);
 
@@ -147,7 +149,7 @@ describe('recycle and upgrade killed with SIGKILL mid-surge (CLI, sandbox)', () 
     fs.rmSync(path.join(h, 'runs'), { recursive: true, force: true });
     const further = upgrade.map((a) => (a === next ? `v${major}.${minor}.${patch + 2}+k3s1` : a));
     expect(await runAndKill(further, h, surged)).toBe(true);
-    const rolledBack = await runCli(['runs', 'rollback', crashedRun(h), '--yes', '--json'], { home: h });
+    const rolledBack = await runCliInProcess(['runs', 'rollback', crashedRun(h), '--yes', '--json'], { home: h });
     expect(rolledBack.code).toBe(0);
     await expectOriginal(h);
     const after = await controlPlanes(h);

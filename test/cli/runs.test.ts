@@ -1,9 +1,11 @@
-// `runs list` and `runs rollback` through the built CLI: dry runs leave no journal (they are not runs
-// that could have changed anything), and a rollback prints the mutating-command JSON: the undone
-// entries as `changes` (a deletion, or an update restoring a value) and the `apiCalls` it made.
+// `runs list` and `runs rollback` through the CLI's commands in process
+// (test/helpers/inProcessCli.ts): dry runs leave no journal (they are not runs that could have
+// changed anything), and a rollback prints the mutating-command JSON: the undone entries as
+// `changes` (a deletion, or an update restoring a value) and the `apiCalls` it made.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runCli, tempHome, type CliResult } from '../helpers/cli';
+import { tempHome, type CliResult } from '../helpers/cli';
+import { runCliInProcess } from '../helpers/inProcessCli';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
@@ -19,7 +21,7 @@ function oneJson(r: CliResult): Json {
 describe('runs list and runs rollback', () => {
   const home = tempHome();
   const ok = async (args: string[], env: Record<string, string> = {}): Promise<Json> => {
-    const r = await runCli([...args, '--sandbox', '--json'], { home, env });
+    const r = await runCliInProcess([...args, '--sandbox', '--json'], { home, env });
     if (r.code !== 0) throw new Error(`${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
     return oneJson(r);
   };
@@ -75,10 +77,10 @@ describe('runs list and runs rollback', () => {
   });
 
   it('without --yes and without a terminal it refuses naming --yes (exit 2) and changes nothing', async () => {
-    const r = await runCli(['runs', 'rollback', weightRun, '--force', '--sandbox', '--json'], { home });
+    const r = await runCliInProcess(['runs', 'rollback', weightRun, '--force', '--sandbox', '--json'], { home });
     expect(r.code).toBe(2);
     expect(oneJson(r).error).toMatchObject({ type: 'UserError', field: '--yes' });
-    const plain = await runCli(['runs', 'rollback', weightRun, '--force', '--sandbox'], {
+    const plain = await runCliInProcess(['runs', 'rollback', weightRun, '--force', '--sandbox'], {
       home,
       env: { CI: '' },
     });
@@ -125,7 +127,7 @@ describe('alb delete refused while clusters route through it', () => {
   it('names --force as the field', async () => {
     const home = tempHome();
     const ok = async (args: string[]) => {
-      const r = await runCli([...args, '--sandbox', '--yes', '--json'], { home });
+      const r = await runCliInProcess([...args, '--sandbox', '--yes', '--json'], { home });
       if (r.code !== 0) throw new Error(`${args.join(' ')} exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
     };
     await ok(['certificate', 'request', 'example.com', '--san', '*.example.com']);
@@ -143,7 +145,7 @@ describe('alb delete refused while clusters route through it', () => {
       '--nodes',
       '1',
     ]);
-    const r = await runCli(['alb', 'delete', 'shared', '--sandbox', '--yes', '--json'], { home });
+    const r = await runCliInProcess(['alb', 'delete', 'shared', '--sandbox', '--yes', '--json'], { home });
     expect(r.code).toBe(2);
     expect(oneJson(r).error).toMatchObject({
       type: 'UserError',

@@ -1,6 +1,8 @@
-// The acceptance scenario, through the built CLI as a user or a CI script runs it: one K3SCTL_HOME
-// (one simulated account, persisted between invocations), every step a separate
-// `node bin/run.js ... --sandbox --json --yes` with CI=true and no TTY, stdout exactly one JSON
+// The acceptance scenario, through the CLI's commands as a user or a CI script runs them: one
+// K3SCTL_HOME (one simulated account, persisted between invocations), every step a separate
+// `k3sctl ... --sandbox --json --yes` with CI=true and no TTY, run in process through oclif
+// (test/helpers/inProcessCli.ts; the README's Quick start is spawned in test/cli/inProcess.test.ts, so
+// a step's real time here is the command's, without process start-up), stdout exactly one JSON
 // document, exit codes per DESIGN.md section 1. Assertions are on what a user checks afterwards
 // (describe, list, sandbox status), not on call sequences. Steps are separate tests sharing the
 // account, in order, so one broken step does not hide the state of the others.
@@ -19,7 +21,7 @@ interface Change {
   id?: string;
 }
 
-const sc = new Scenario();
+const sc = new Scenario({ inProcess: true });
 afterAll(() => {
   console.log(sc.report('scenario (demo)'));
   sc.dispose();

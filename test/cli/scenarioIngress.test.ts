@@ -1,5 +1,6 @@
-// The shared-ingress acceptance scenario through the built CLI (one K3SCTL_HOME, each step a separate
-// `node bin/run.js ... --sandbox --json --yes`, CI=true, no TTY): a wildcard certificate, a shared ALB
+// The shared-ingress acceptance scenario through the CLI's commands (one K3SCTL_HOME, each step a
+// separate `k3sctl ... --sandbox --json --yes` run in process through oclif, test/helpers/inProcessCli.ts,
+// CI=true, no TTY; test/cli/scenario.test.ts is the spawned session): a wildcard certificate, a shared ALB
 // using it, two clusters with the automatic ingress, an endpoint weighted across them, then
 // everything deleted in reverse order until the account holds nothing.
 import { Scenario, SLOW_STEP_MS, type Json } from '../helpers/scenario';
@@ -7,7 +8,7 @@ import { Scenario, SLOW_STEP_MS, type Json } from '../helpers/scenario';
 const STEP_TIMEOUT = 180_000;
 const DOMAIN = '*.us-east-1.example.com';
 
-const sc = new Scenario();
+const sc = new Scenario({ inProcess: true });
 afterAll(() => {
   console.log(sc.report('scenario (ingress)'));
   sc.dispose();

@@ -1,6 +1,7 @@
-// Sandbox conformance: one scenario run through bin/run.js against the sandbox (--sandbox) and against
-// moto (--endpoint-url) must leave the same inventory of k3sctl's resources: kinds, names, tags and
-// key attributes, read in both accounts by the same plain SDK reader (test/helpers/awsInventory.ts).
+// Sandbox conformance: one scenario run through the CLI's commands (in process,
+// test/helpers/inProcessCli.ts) against the sandbox (--sandbox) and against moto (--endpoint-url) must
+// leave the same inventory of k3sctl's resources: kinds, names, tags and key attributes, read in both
+// accounts by the same plain SDK reader (test/helpers/awsInventory.ts).
 // What differs by nature between two accounts (ids, ARNs, the default VPC's subnets, ACM's random
 // validation names) is normalised away; every other difference is a sandbox defect, or is listed in
 // KNOWN_DIFFERENCES with the AWS documentation that says the sandbox is right.
@@ -8,7 +9,8 @@ import { CreateHostedZoneCommand } from '@aws-sdk/client-route-53';
 import * as path from 'node:path';
 import { SandboxStore } from '../../src/sandbox/store';
 import { AccountReader, k3sctlOwned, type Inventory, type InventoryItem } from '../helpers/awsInventory';
-import { runCli, tempHome } from '../helpers/cli';
+import { tempHome } from '../helpers/cli';
+import { runCliInProcess } from '../helpers/inProcessCli';
 import { emulatorCli, explain, reportAssertionCount } from '../helpers/emulatorCli';
 import { emulatorSkipped, MOTO_CREDENTIALS, MOTO_REGION, useMoto } from '../helpers/moto';
 
@@ -90,7 +92,7 @@ maybe('sandbox conformance with moto', () => {
     // moto: the account starts without the public zone the sandbox has (example.com): made beforehand.
     const motoReader = new AccountReader({ region: MOTO_REGION, credentials: MOTO_CREDENTIALS, endpoint: moto.endpoint });
     await motoReader.r53.send(new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: 'k3sctl-conformance' }));
-    const k3 = emulatorCli(moto);
+    const k3 = emulatorCli(moto, undefined, { inProcess: true });
     for (const args of SCENARIO) {
       const res = await k3(args);
       expect({ args, code: res.code, why: res.code === 0 ? '' : explain(res) }).toEqual({ args, code: 0, why: '' });
@@ -100,7 +102,7 @@ maybe('sandbox conformance with moto', () => {
 
     const home = tempHome();
     for (const args of SCENARIO) {
-      const res = await runCli([...args, '--sandbox', '--json'], { home, unsetEnv: ['K3SCTL_SANDBOX_FAULTS', 'K3SCTL_SANDBOX_BEHAVIOR'] });
+      const res = await runCliInProcess([...args, '--sandbox', '--json'], { home, unsetEnv: ['K3SCTL_SANDBOX_FAULTS', 'K3SCTL_SANDBOX_BEHAVIOR'] });
       expect({ args, code: res.code, why: res.code === 0 ? '' : explain(res) }).toEqual({ args, code: 0, why: '' });
     }
     const store = new SandboxStore(path.join(home, 'sandbox'));

@@ -1,6 +1,7 @@
 // The user's AWS setup read as the AWS CLI reads it, against moto (which has STS): a temporary HOME
-// with ~/.aws/config and ~/.aws/credentials, and the built CLI run as a user would (no AWS_* variable
-// of the developer's leaks in). The region comes from --region, AWS_REGION, AWS_DEFAULT_REGION, then
+// with ~/.aws/config and ~/.aws/credentials, and the CLI's commands run in process with a user's
+// environment (test/helpers/inProcessCli.ts; no AWS_* variable of the developer's leaks in; the files
+// are written once: the SDK caches a shared file's text by path for the life of the process). The region comes from --region, AWS_REGION, AWS_DEFAULT_REGION, then
 // the profile (AWS_CONFIG_FILE honoured); an assume-role profile and a credential_process profile give
 // credentials; an unknown profile, no credentials at all, an expired SSO session and an MFA profile
 // without a terminal are exit 2 with a message that says what to do; with a terminal the MFA code is
@@ -8,9 +9,9 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runCli, tempHomes, type CliResult } from '../helpers/cli';
+import { tempHomes, type CliResult } from '../helpers/cli';
 import { emulatorSkipped, useMoto } from '../helpers/moto';
-import { runInProcess } from '../helpers/inProcessCli';
+import { runCliInProcess, runInProcess } from '../helpers/inProcessCli';
 
 jest.mock('../../src/ui/prompts', () => ({
   ...jest.requireActual('../../src/ui/prompts'),
@@ -79,7 +80,7 @@ describeMoto('AWS credentials and region against moto', () => {
 
   /** `k3sctl ARGS --endpoint-url MOTO` with HOME and exactly the AWS variables given. */
   const k3sctl = (args: string[], env: Record<string, string> = {}, h = home): Promise<CliResult & { json: Record<string, any> }> => // eslint-disable-line @typescript-eslint/no-explicit-any
-    runCli([...args, '--endpoint-url', moto().endpoint], {
+    runCliInProcess([...args, '--endpoint-url', moto().endpoint], {
       home: path.join(h, 'k3sctl'),
       env: { HOME: h, ...env },
       unsetEnv: Object.keys(process.env).filter((k) => k.startsWith('AWS_') && !(k in env)),
@@ -210,18 +211,12 @@ describeMoto('AWS credentials and region against moto', () => {
 
   it('asks for the MFA code on a terminal, once, and assumes the role with it', async () => {
     const { mfaCode } = jest.requireMock('../../src/ui/prompts') as { mfaCode: jest.Mock };
-    const tty = process.stdin.isTTY;
-    process.stdin.isTTY = true;
-    try {
-      const r = await runInProcess(['doctor', '--profile', 'mfa', '--endpoint-url', moto().endpoint], {
-        HOME: home,
-        K3SCTL_HOME: path.join(home, 'k3sctl'),
-        CI: '',
-      });
-      expect(r.stdout).toMatch(/^ {2}identity {5}ok {10}arn:aws:sts::123456789012:assumed-role\/k3sctl-admin\/aws-sdk-js-\d+ \(account 123456789012\)$/m);
-      expect(mfaCode.mock.calls).toEqual([['MFA code for arn:aws:iam::123456789012:mfa/alice (profile mfa)']]);
-    } finally {
-      process.stdin.isTTY = tty;
-    }
+    const r = await runInProcess(
+      ['doctor', '--profile', 'mfa', '--endpoint-url', moto().endpoint],
+      { HOME: home, K3SCTL_HOME: path.join(home, 'k3sctl'), CI: '' },
+      { terminal: true },
+    );
+    expect(r.stdout).toMatch(/^ {2}identity {5}ok {10}arn:aws:sts::123456789012:assumed-role\/k3sctl-admin\/aws-sdk-js-\d+ \(account 123456789012\)$/m);
+    expect(mfaCode.mock.calls).toEqual([['MFA code for arn:aws:iam::123456789012:mfa/alice (profile mfa)']]);
   });
 });

@@ -47,7 +47,7 @@ maybe('doctor against moto', () => {
     const moto = motoServer();
     const config = { region: MOTO_REGION, credentials: MOTO_CREDENTIALS, endpoint: moto.endpoint };
     ec2 = new EC2Client(config);
-    k3 = emulatorCli(moto);
+    k3 = emulatorCli(moto, undefined, { inProcess: true });
     defaultVpc = (await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs![0].VpcId!;
     // moto's default VPC has no internet gateway (AWS's has): give it one, as AWS does.
     await routeToInternet(defaultVpc);

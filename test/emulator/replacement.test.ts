@@ -53,7 +53,7 @@ maybe('an interrupted recycle against moto', () => {
   async function cluster(): Promise<{ h: string; k3: ReturnType<typeof emulatorCli> }> {
     await moto.reset();
     const h = home();
-    const k3 = emulatorCli(moto, h);
+    const k3 = emulatorCli(moto, h, { inProcess: true });
     // moto's state was reset: the user's network is made again.
     const reader = new AccountReader({
       region: MOTO_REGION,
@@ -112,7 +112,7 @@ maybe('an interrupted recycle against moto', () => {
     expect(during.desired).toBe(4);
     expect(during.record).toEqual([expect.objectContaining({ desired: 3, min: 3, max: 3 })]);
     expect(journalEntries(h).filter((e) => e.status === 'done').length).toBeGreaterThanOrEqual(4);
-    const list = await emulatorCli(moto, h)(['runs', 'list']);
+    const list = await emulatorCli(moto, h, { inProcess: true })(['runs', 'list']);
     return (list.json.runs as { runId: string; status: string }[]).find((r) => r.status === 'crashed')!.runId;
   }
 

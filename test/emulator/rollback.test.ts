@@ -107,7 +107,7 @@ maybe('rollback against moto', () => {
       credentials: MOTO_CREDENTIALS,
       endpoint: moto.endpoint,
     });
-    k3 = emulatorCli(moto);
+    k3 = emulatorCli(moto, undefined, { inProcess: true });
     await makeUserAccount();
   }, 120_000);
 

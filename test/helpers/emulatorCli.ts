@@ -1,6 +1,8 @@
 // Runs the built CLI against an emulator endpoint (`--endpoint-url`, `--json`) with a temporary
-// K3SCTL_HOME and no sandbox or profile settings leaking in from the developer's environment.
+// K3SCTL_HOME and no sandbox or profile settings leaking in from the developer's environment; with
+// `inProcess`, the same commands in process through oclif (test/helpers/inProcessCli.ts).
 import { runCli, tempHome, type CliResult } from './cli';
+import { runCliInProcess } from './inProcessCli';
 import type { Moto } from './moto';
 
 export interface JsonResult extends CliResult {
@@ -8,9 +10,13 @@ export interface JsonResult extends CliResult {
   json: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-export function emulatorCli(moto: Pick<Moto, 'endpoint' | 'env'>, home = tempHome()): (args: string[], endpoint?: string) => Promise<JsonResult> {
+export function emulatorCli(
+  moto: Pick<Moto, 'endpoint' | 'env'>,
+  home = tempHome(),
+  options: { inProcess?: boolean } = {},
+): (args: string[], endpoint?: string) => Promise<JsonResult> {
   return async (args, endpoint = moto.endpoint) => {
-    const res = await runCli([...args, '--endpoint-url', endpoint, '--json'], {
+    const res = await (options.inProcess ? runCliInProcess : runCli)([...args, '--endpoint-url', endpoint, '--json'], {
       home,
       timeoutMs: 300_000,
       env: moto.env,

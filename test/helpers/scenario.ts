@@ -1,8 +1,10 @@
 // A user's (or a CI script's) session with the built CLI: one K3SCTL_HOME shared by every step, each
 // step a fresh `node bin/run.js ... --sandbox --json --yes` (CI=true, no TTY) whose stdout must be
-// exactly one JSON document. Records the real wall time of every step, so slow steps show up.
+// exactly one JSON document, or (`inProcess`) the same command run in process through oclif
+// (test/helpers/inProcessCli.ts). Records the real wall time of every step, so slow steps show up.
 import * as fs from 'node:fs';
 import { runCli, tempHome, type CliResult } from './cli';
+import { runCliInProcess } from './inProcessCli';
 
 /** A parsed JSON document of the CLI (its shape is asserted by the tests, not typed here). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -31,7 +33,7 @@ export class Scenario {
   private lastStep = '(start)';
   private lastStatus?: { json: SandboxStatus; after: string };
 
-  constructor(private readonly defaults: { env?: Record<string, string> } = {}) {}
+  constructor(private readonly defaults: { env?: Record<string, string>; inProcess?: boolean } = {}) {}
 
   /**
    * Runs `k3sctl ARGS --sandbox --json --yes` and checks the exit code (a mismatch throws with
@@ -40,7 +42,7 @@ export class Scenario {
   async run<T = Json>(args: string[], expectedCode = 0, env?: Record<string, string>): Promise<StepResult<T>> {
     const label = `${env?.K3SCTL_SANDBOX_FAULTS ? `K3SCTL_SANDBOX_FAULTS=${env.K3SCTL_SANDBOX_FAULTS} ` : ''}${args.join(' ')}`;
     const started = process.hrtime.bigint();
-    const r = await runCli([...args, '--sandbox', '--json', '--yes'], {
+    const r = await (this.defaults.inProcess ? runCliInProcess : runCli)([...args, '--sandbox', '--json', '--yes'], {
       home: this.home,
       env: { ...this.defaults.env, ...env },
       timeoutMs: 120_000,
