@@ -15,7 +15,8 @@ export default class SandboxStatus extends BaseCommand<typeof SandboxStatus> {
         virtualTime: new Date(sandbox.now()).toISOString(),
         regions: sandbox.regions,
         resources: sandbox.resourceCounts(),
-        calls: sandbox.state.calls,
+        // By operation name: calls made side by side reach the sandbox in no fixed order.
+        calls: { ...sandbox.state.calls, byOperation: Object.fromEntries(Object.entries(sandbox.state.calls.byOperation).sort(([a], [b]) => a.localeCompare(b))) },
       };
       this.output(result, () => {
         const lines = [`virtual time: ${result.virtualTime}`, `state: ${result.stateFile}`, 'resources:'];
