@@ -9,12 +9,12 @@
 // so do the manifest-driven lazy loading and --help/--version, which load no command code at all.
 const fs = require('node:fs');
 const path = require('node:path');
+const { IMPORT_HOOK, NODE_BUNDLE, assertNoDynamicImport } = require('./bundleShared');
 
 // node-ssh and ssh2 load optional native add-ons by computed paths; they are only used by `kubeconfig`
 // over SSH. @inquirer/prompts (with iconv-lite, half a megabyte) only asks questions on a terminal.
 // They stay packages in node_modules, loaded as before.
 const EXTERNAL = ['@oclif/core', 'node-ssh', 'ssh2', '@inquirer/prompts'];
-const IMPORT_HOOK = '__k3sctlImport';
 
 /** The command modules tsc wrote, as ids relative to the commands folder ('cluster/create'). */
 function commandModules(commandsDir) {
@@ -68,20 +68,12 @@ async function bundleCommands(distDir) {
       loader: 'js',
       sourcefile: 'commands-entry.js',
     },
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
+    ...NODE_BUNDLE,
     outfile,
-    write: false,
     // Module names in the bundle relative to dist/ ('commands/cluster/create.js'), not to the build's
     // temporary folder: the same sources give the same bundle.
     absWorkingDir: distDir,
     external: EXTERNAL,
-    minifyWhitespace: true,
-    minifySyntax: true,
-    legalComments: 'none',
-    logLevel: 'error',
     plugins: [sameDepthDirname(distDir, path.dirname(outfile))],
   });
   if (result.outputFiles.length !== 1) throw new Error('esbuild: expected one output file');
@@ -92,9 +84,7 @@ async function bundleCommands(distDir) {
     /\bawait import\(("node:[\w/]+")\)/g,
     `await ${IMPORT_HOOK}($1)`,
   );
-  const dynamicImport = /(^|[^\w$.'"`])import\(/.exec(code);
-  if (dynamicImport)
-    throw new Error(`bundle: unexpected dynamic import() in the bundle: ${dynamicImport[0]}`);
+  assertNoDynamicImport(code);
   fs.mkdirSync(path.dirname(outfile), { recursive: true });
   fs.writeFileSync(outfile, code);
 }

@@ -8,7 +8,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const IMPORT_HOOK = '__k3sctlImport';
+const { IMPORT_HOOK, NODE_BUNDLE, assertNoDynamicImport } = require('./bundleShared');
 const BANNER = `var ${IMPORT_HOOK} = ${IMPORT_HOOK} || ((specifier) => import(specifier));`;
 const ROOT = path.resolve(__dirname, '..');
 const CORE_DIR = path.dirname(require.resolve('@oclif/core/package.json', { paths: [ROOT] }));
@@ -78,20 +78,12 @@ async function bundleCore(outfile) {
       loader: 'js',
       sourcefile: 'oclif-core-entry.js',
     },
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
+    ...NODE_BUNDLE,
     outfile,
-    write: false,
     // See importHook below; with a plain require() of the bundle the hook is not passed.
     banner: { js: BANNER },
     // Only used by oclif's development mode (bin/dev.js, which loads the unbundled @oclif/core).
     external: ['typescript', 'ts-node', 'tsx'],
-    minifyWhitespace: true,
-    minifySyntax: true,
-    legalComments: 'none',
-    logLevel: 'error',
     plugins: [patchCoreCache, patchHelpTemplate, patchStringWidth],
   });
   if (result.outputFiles.length !== 1) throw new Error('esbuild: expected one output file');
@@ -99,18 +91,15 @@ async function bundleCore(outfile) {
 }
 
 /**
- * bin/run.js compiles the bundle with vm.Script (to use a V8 code cache), where a dynamic import()
- * (oclif loads ESM plugins such as @oclif/plugin-help with it) fails on Node 20 unless an experimental
- * loader option is given, which code-cached functions lose anyway. So the bundle's `await import(x)`
- * calls go through a function bin/run.js passes in (an import() of its own module).
+ * The bundle's `await import(x)` calls (oclif loads ESM plugins such as @oclif/plugin-help with them)
+ * go through IMPORT_HOOK (scripts/bundleShared.js).
  */
 function importHook(code) {
   if (!code.startsWith(BANNER)) throw new Error('bundle: banner not found');
   let body = code.slice(BANNER.length);
-  const count = body.split('await import(').length - 1;
+  if (!body.includes('await import(')) throw new Error('bundle: no dynamic import() of the plugins found');
   body = body.replaceAll('await import(', `await ${IMPORT_HOOK}(`);
-  const left = /(^|[^\w$.'"`])import\(/.exec(body);
-  if (count === 0 || left) throw new Error(`bundle: unexpected dynamic import() in the bundle: ${left?.[0]}`);
+  assertNoDynamicImport(body);
   return BANNER + body;
 }
 
