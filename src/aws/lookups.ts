@@ -29,7 +29,7 @@ import {
 import type { ListHostedZonesByNameCommandOutput } from '@aws-sdk/client-route-53';
 import { GetHostedZoneCommand, ListHostedZonesByNameCommand } from '@aws-sdk/client-route-53';
 import type { AwsClients } from './clients';
-import { UserError, awsErrorCode } from '../core/errors';
+import { UserError, awsErrorCode, isAwsError } from '../core/errors';
 import { tagValue } from './tags';
 
 export type Architecture = 'x86_64' | 'arm64';
@@ -435,7 +435,7 @@ export async function resolveSecurityGroups(clients: AwsClients, vpcId: string, 
       try {
         found = await describeSecurityGroups(clients, { GroupIds: [ref] });
       } catch (error) {
-        if (awsErrorCode(error) === 'InvalidGroup.NotFound' || awsErrorCode(error) === 'InvalidGroupId.Malformed') found = [];
+        if (isAwsError(error, 'InvalidGroup.NotFound', 'InvalidGroupId.Malformed')) found = [];
         else throw error;
       }
       if (found.length === 0) throw new UserError(`${field}: security group ${ref} does not exist in ${clients.region}`, undefined, field);
@@ -481,7 +481,7 @@ export async function resolveTargetGroups(clients: AwsClients, vpcId: string, re
     try {
       found = (await clients.elbv2.send(new DescribeTargetGroupsCommand(byArn ? { TargetGroupArns: [ref] } : { Names: [ref] }))).TargetGroups ?? [];
     } catch (error) {
-      if (awsErrorCode(error) === 'TargetGroupNotFound' || awsErrorCode(error) === 'TargetGroupNotFoundException') found = [];
+      if (isAwsError(error, 'TargetGroupNotFound')) found = [];
       else throw error;
     }
     if (found.length === 0) throw new UserError(`${field}: target group ${byArn ? ref : `'${ref}'`} does not exist in ${clients.region}`, undefined, field);

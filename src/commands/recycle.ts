@@ -125,10 +125,6 @@ export function renderReplacements(result: RecycleResult): string {
   if (result.dryRun) return `${lines[0]}\n(dry run: nothing was changed)`;
   if (result.replacements.length === 0)
     lines.push("Nothing to replace: every instance runs its group's current launch template version.");
-  for (const g of result.groups) {
-    if (g.deregistrationDelaySeconds)
-      lines.push(`${g.group}: each replaced instance first waited out its target groups' ${g.deregistrationDelaySeconds}s deregistration delay`);
-  }
   for (const r of result.replacements) {
     lines.push(
       `${r.group}: ${r.oldInstanceId} -> ${r.newInstanceId ?? '(removed)'} in ${Math.round(r.durationMs / 1000)}s${r.drainFailure ? ` (drain failed: ${r.drainFailure})` : ''}`,

@@ -726,20 +726,17 @@ function validateCpuCredits(value: string | undefined, instanceType: string, fie
 }
 
 /**
- * How many security groups k3sctl itself puts on a group's instances: the cluster's, and with the
- * automatic ingress the downstream group of each of its ALBs (`ingressGroups`).
+ * Refuses (UserError naming `field`) more extra security groups than fit on a network interface beside
+ * k3sctl's own: the cluster's, and with the automatic ingress the downstream group of each of its ALBs
+ * (`ingressGroups`). Checked on the input, on the resolved ids, and when the tasks are built.
  */
-export function ownSecurityGroupCount(ingressGroups: number): number {
-  return 1 + ingressGroups;
-}
-
-/** The UserError of a group given more security groups than a network interface takes. */
-export function tooManySecurityGroups(field: string, given: number, ingressGroups: number): UserError {
-  const allowed = MAX_SECURITY_GROUPS_PER_INTERFACE - ownSecurityGroupCount(ingressGroups);
+export function checkExtraSecurityGroupCount(field: string, given: number, ingressGroups: number): void {
+  const allowed = MAX_SECURITY_GROUPS_PER_INTERFACE - 1 - ingressGroups;
+  if (given <= allowed) return;
   const own = ingressGroups
     ? `the cluster's security group and ${ingressGroups === 1 ? "the ALB's downstream group" : `the downstream groups of ${ingressGroups} ALBs`}`
     : "the cluster's security group";
-  return new UserError(
+  throw new UserError(
     `${field}: ${given} extra security groups, but at most ${allowed} are allowed: a network interface takes at most ${MAX_SECURITY_GROUPS_PER_INTERFACE} ` +
       `(EC2's default quota) and k3sctl adds ${own}`,
     allowed > 0 ? `give at most ${allowed} (or merge their rules into fewer groups)` : 'use fewer ingress ALBs, or merge the rules into fewer groups',
@@ -761,9 +758,7 @@ function extraGroups(
 ): Pick<GroupSpec, 'securityGroups' | 'targetGroups'> {
   const securityGroups = [...new Set((input.securityGroups ?? []).map((v, i) => validateSecurityGroupRef(v, f(keys.securityGroups, i))))];
   const targetGroups = [...new Set((input.targetGroups ?? []).map((v, i) => validateTargetGroupRef(v, f(keys.targetGroups, i), region)))];
-  if (securityGroups.length > MAX_SECURITY_GROUPS_PER_INTERFACE - ownSecurityGroupCount(ingressGroups)) {
-    throw tooManySecurityGroups(f(keys.securityGroups), securityGroups.length, ingressGroups);
-  }
+  checkExtraSecurityGroupCount(f(keys.securityGroups), securityGroups.length, ingressGroups);
   return { ...(securityGroups.length ? { securityGroups } : {}), ...(targetGroups.length ? { targetGroups } : {}) };
 }
 

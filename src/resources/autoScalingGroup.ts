@@ -23,7 +23,8 @@ import { journaledWrite } from '../orchestration/engine/journal';
 import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
 import { retryWhileNotReady, waitFor } from '../orchestration/engine/wait';
 import { waitForInstanceProfileUsable, type LaunchTemplateState } from './launchTemplate';
-import { TARGET_GROUP_ATTACHMENT_TYPE, targetGroupNameOfArn } from './targetGroup';
+import { TARGET_GROUP_ATTACHMENT_TYPE } from './targetGroup';
+import { targetGroupNameOfArn } from '../config/formats';
 import { registerUndo } from './undo';
 
 export const AUTO_SCALING_GROUP_TYPE = 'AWS::AutoScaling::AutoScalingGroup';

@@ -386,11 +386,6 @@ export async function listClusterAutoScalingGroups(
   return out;
 }
 
-/** The name part of a target group ARN (`...:targetgroup/NAME/ID`), or undefined for another ARN. */
-export function targetGroupNameOfArn(arn: string): string | undefined {
-  return /:targetgroup\/([^/]+)\//.exec(arn)?.[1];
-}
-
 /**
  * Detaches target groups from an Auto Scaling group (DetachLoadBalancerTargetGroups: the API k3sctl
  * attaches with; the two attachment APIs do not mix). Already gone is done: a group or attachment that

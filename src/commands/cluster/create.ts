@@ -47,7 +47,7 @@ export const nodeCpuCreditsFlag = Flags.string({
  */
 export function extraSecurityGroupFlag(role: 'control planes' | 'nodes', aliases: string[] = []) {
   return Flags.string({
-    description: `extra security group of the ${role}, by id (sg-...) or name (GroupName or Name tag) in the cluster VPC (repeatable; at most 4 with the cluster's own, 3 with --ingress-alb)`,
+    description: `extra security group of the ${role}, by id (sg-...) or name (GroupName or Name tag) in the cluster VPC (repeatable; at most 4 beside the cluster's own, one fewer per ingress ALB)`,
     multiple: true,
     ...(aliases.length ? { aliases } : {}),
   });

@@ -1,3 +1,4 @@
+import { targetGroupNameOfArn } from '../../config/formats';
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base';
 
@@ -45,7 +46,7 @@ export default class ClusterDescribe extends BaseCommand<typeof ClusterDescribe>
         ),
       );
       for (const g of result.groups.filter((x) => x.securityGroupIds.length || x.targetGroupArns.length)) {
-        const tgName = (arn: string) => /:targetgroup\/([^/]+)\//.exec(arn)?.[1] ?? arn;
+        const tgName = (arn: string) => targetGroupNameOfArn(arn) ?? arn;
         const parts = [
           ...(g.securityGroupIds.length ? [`security groups ${g.securityGroupIds.join(', ')}`] : []),
           ...(g.targetGroupArns.length ? [`target groups ${g.targetGroupArns.map(tgName).join(', ')}`] : []),

@@ -3,6 +3,7 @@
 // stops first (listener rule deleted, target group detached from the groups), then groups are scaled to
 // 0 so every instance leaves through the termination lifecycle hook (drain), and the target group goes
 // once no group lists it. A re-run after a failure continues from what is left.
+import { targetGroupNameOfArn } from '../../config/formats';
 import type { AwsClients } from '../../aws/clients';
 import { clusterTags, TagKeys } from '../../aws/tags';
 import { names } from '../../config/names';
@@ -20,23 +21,22 @@ import { deleteIamRole, findIamRole, IAM_ROLE_TYPE } from '../../resources/iamRo
 import { deleteInstanceProfile, findInstanceProfile, INSTANCE_PROFILE_TYPE } from '../../resources/instanceProfile';
 import { INSTANCE_TYPE, listClusterInstances, terminateInstances } from '../../resources/instance';
 import { deleteLaunchTemplate, LAUNCH_TEMPLATE_TYPE, listClusterLaunchTemplates, type LaunchTemplateState } from '../../resources/launchTemplate';
-import { deleteListenerRule, findListenerRuleByTags, LISTENER_RULE_TYPE, listenerRuleTask, ruleOwnerTags } from '../../resources/listenerRule';
+import { findListenerRuleByTags, LISTENER_RULE_TYPE, listenerRuleTask, ruleOwnerTags } from '../../resources/listenerRule';
 import { endpointConfigTask, listEndpointConfigs, type StoredEndpointConfig } from '../../resources/endpointConfig';
 import { endpointTags } from './endpointCreate';
 import { listListeners } from '../../resources/loadBalancer';
 import { deleteSecurityGroup, listClusterSecurityGroups, SECURITY_GROUP_TYPE } from '../../resources/securityGroup';
 import { deleteParameters, listParametersByPath, SSM_PARAMETER_TYPE } from '../../resources/ssmParameter';
 import {
-  deleteTargetGroup,
   detachTargetGroups,
   findIngressTargetGroups,
   TARGET_GROUP_ATTACHMENT_TYPE,
   TARGET_GROUP_TYPE,
-  targetGroupNameOfArn,
 } from '../../resources/targetGroup';
 import type { WorkflowDeps } from '../deps';
 import { journaledWrite, retryWhileNotReady, runWorkflow, waitFor, type Run, type RunContext, type Task, type WorkflowResult } from '../engine';
 import { hasChanges, type ClusterWriteOptions } from './clusterCreate';
+import { deleteIngressRules, deleteIngressTargetGroup } from './clusterPlan';
 
 export interface ClusterInventory {
   cluster: string;
@@ -331,9 +331,7 @@ export async function clusterDelete(
       // scale-in at a time). Forward only, like the deletes: no undo re-attaches a cluster being deleted.
       if (inv.ingressRules.length || inv.targetGroupAttachments.length) {
         await run.step('stop ingress traffic: delete the listener rule, detach the target group', async (ctx) => {
-          for (const r of inv.ingressRules) {
-            await journaledWrite(ctx, { action: 'delete', type: LISTENER_RULE_TYPE, name: r.name, id: r.arn }, () => deleteListenerRule(ctx.clients, r.arn));
-          }
+          await deleteIngressRules(ctx, inv.ingressRules);
           for (const a of inv.targetGroupAttachments) {
             await journaledWrite(ctx, { action: 'update', type: TARGET_GROUP_ATTACHMENT_TYPE, name: a.group, id: a.group }, () =>
               detachTargetGroups(ctx.clients, a.group, a.targetGroupArns),
@@ -385,18 +383,9 @@ export async function clusterDelete(
       // once the rest is gone: with the settings parameter it is how `cluster list` finds a cluster, so a
       // delete that fails halfway leaves the cluster listed (incomplete) for the next delete.
       await allSettledOrThrow([
-        // Deleted once no group lists it (ELBv2 would delete it while a group does, leaving the group
-        // unable to scale), and after its targets had the groups' drain to deregister.
+        // After its targets had the groups' drain to deregister.
         ...(inv.targetGroups.length
-          ? [
-              run.step('delete the ingress target groups', (ctx) =>
-                eachLimited(inv.targetGroups, PARALLEL_DELETES, (t) =>
-                  remove(ctx, TARGET_GROUP_TYPE, t.name, t.arn, () =>
-                    deleteTargetGroup(ctx.clients, t.arn, ctx.clock),
-                  ),
-                ),
-              ),
-            ]
+          ? [run.step('delete the ingress target groups', (ctx) => eachLimited(inv.targetGroups, PARALLEL_DELETES, (t) => deleteIngressTargetGroup(ctx, t)))]
           : []),
         run.step('delete launch templates', (ctx) =>
           eachLimited(inv.launchTemplates, PARALLEL_DELETES, (lt) =>

@@ -1,6 +1,7 @@
 // What cluster create, controlplane/nodegroup add and nodegroup scale share: resolving a spec's lookups
 // into the stored configuration (every lookup before the first write), the task set that converges a
 // cluster to its stored configuration, the waits for InService, and out-of-date instance reporting.
+import { targetGroupNameOfArn } from '../../config/formats';
 import { setMaxListeners } from 'node:events';
 import * as crypto from 'node:crypto';
 import type { AwsClients } from '../../aws/clients';
@@ -22,9 +23,7 @@ import {
   DEFAULT_IMDS_HOP_LIMIT,
   groupFlags,
   LEGACY_IMDS_HOP_LIMIT,
-  MAX_SECURITY_GROUPS_PER_INTERFACE,
-  ownSecurityGroupCount,
-  tooManySecurityGroups,
+  checkExtraSecurityGroupCount,
   parseStoredClusterConfig,
   parseStoredGroup,
   serializeStoredClusterSettings,
@@ -60,7 +59,6 @@ import {
   findTargetGroupByName,
   TARGET_GROUP_TYPE,
   targetGroupHealth,
-  targetGroupNameOfArn,
   targetGroupTask,
   type TargetGroupState,
 } from '../../resources/targetGroup';
@@ -74,7 +72,7 @@ import {
 import { listEndpointConfigs } from '../../resources/endpointConfig';
 import { renderUserData } from '../../userdata/render';
 import type { WorkflowDeps } from '../deps';
-import { journaledWrite, waitFor, type Run, type Task } from '../engine';
+import { journaledWrite, waitFor, type Run, type RunContext, type Task } from '../engine';
 import { WaitTimeoutError } from '../../core/errors';
 import { kubernetesNodeReadiness, ssmShellRunner, type ShellRunner } from './recycleNodeReadiness';
 
@@ -172,9 +170,7 @@ async function resolveExtraGroups(
 
 /** Refuses more extra security groups than fit beside k3sctl's own on a network interface (exit 2, before any write). */
 function checkSecurityGroupCount(g: Pick<StoredGroup, 'role'>, extraIds: string[], ingressGroups: number): void {
-  if (extraIds.length > MAX_SECURITY_GROUPS_PER_INTERFACE - ownSecurityGroupCount(ingressGroups)) {
-    throw tooManySecurityGroups(groupFlags(g.role).securityGroups!, extraIds.length, ingressGroups);
-  }
+  checkExtraSecurityGroupCount(groupFlags(g.role).securityGroups!, extraIds.length, ingressGroups);
 }
 
 /** The downstream security groups of the ingress ALBs (distinct): every instance of the cluster joins them. */
@@ -379,7 +375,7 @@ export async function findIngressRemoval(
         }),
         findTargetGroupByName(clients, alb.targetGroupName),
       ]);
-      if (rule) removal.rules.push({ arn: rule.arn, name: `${existing!.ingress!.host} on ${alb.albName}` });
+      if (rule) removal.rules.push({ arn: rule.arn, name: ingressRuleName(cluster, existing!.ingress!.host, alb) });
       if (tg && tg.tags[TagKeys.cluster] === cluster)
         removal.targetGroups.push({ arn: tg.arn, name: tg.name });
     }),
@@ -404,30 +400,35 @@ export function ingressRemovalChanges(removal: IngressRemoval): PlannedChange[] 
   ];
 }
 
+/** Deletes ingress listener rules, journaled; forward only (no undo re-creates what is being removed). */
+export async function deleteIngressRules(ctx: RunContext, rules: { arn: string; name: string }[]): Promise<void> {
+  for (const r of rules) {
+    await journaledWrite(ctx, { action: 'delete', type: LISTENER_RULE_TYPE, name: r.name, id: r.arn }, () => deleteListenerRule(ctx.clients, r.arn));
+  }
+}
+
+/**
+ * Deletes an ingress target group, journaled; forward only. Only once no group lists it: ELBv2 would
+ * delete it while a group does, leaving the group unable to scale.
+ */
+export function deleteIngressTargetGroup(ctx: RunContext, t: { arn: string; name: string }): Promise<unknown> {
+  return journaledWrite(ctx, { action: 'delete', type: TARGET_GROUP_TYPE, name: t.name, id: t.arn }, () => deleteTargetGroup(ctx.clients, t.arn, ctx.clock));
+}
+
 /**
  * Deletes the rules of the dropped ALBs: before apply, so that traffic there stops before the groups
- * detach the target groups. Forward only, like every delete: what the user asked to remove stays removed.
+ * detach the target groups. What the user asked to remove stays removed.
  */
 export async function deleteRemovedIngressRules(run: Run, removal: IngressRemoval): Promise<void> {
   if (!removal.rules.length) return;
-  await run.step('stop ingress traffic on the dropped ALBs: delete their listener rules', async (ctx) => {
-    for (const r of removal.rules) {
-      await journaledWrite(ctx, { action: 'delete', type: LISTENER_RULE_TYPE, name: r.name, id: r.arn }, () =>
-        deleteListenerRule(ctx.clients, r.arn),
-      );
-    }
-  });
+  await run.step('stop ingress traffic on the dropped ALBs: delete their listener rules', (ctx) => deleteIngressRules(ctx, removal.rules));
 }
 
 /** Deletes the target groups of the dropped ALBs, once apply has detached them from every group. */
 export async function deleteRemovedIngressTargetGroups(run: Run, removal: IngressRemoval): Promise<void> {
   if (!removal.targetGroups.length) return;
   await run.step('delete the target groups of the dropped ALBs', async (ctx) => {
-    for (const t of removal.targetGroups) {
-      await journaledWrite(ctx, { action: 'delete', type: TARGET_GROUP_TYPE, name: t.name, id: t.arn }, () =>
-        deleteTargetGroup(ctx.clients, t.arn, ctx.clock),
-      );
-    }
+    for (const t of removal.targetGroups) await deleteIngressTargetGroup(ctx, t);
   });
 }
 
@@ -635,14 +636,17 @@ export function baselineTasks(config: StoredClusterConfig): Task[] {
   return tasks;
 }
 
+/**
+ * The name plans and journals give the cluster's rule on `alb`. Every ALB's rule has the same host, so
+ * the rule of a further ALB (not slot 1, which single-ALB clusters have) is named with its ALB too.
+ */
+function ingressRuleName(cluster: string, host: string, alb: StoredIngressAlb): string {
+  return alb.targetGroupName === names.ingressTargetGroup(cluster) ? host : `${host} on ${alb.albName}`;
+}
+
 /** The cluster's target group on one ingress ALB and the `*--NAME.REGION.ZONE` rule forwarding to it. */
 function ingressTasks(config: StoredClusterConfig, ingress: StoredIngress, alb: StoredIngressAlb): Task[] {
   const cluster = config.name;
-  // One rule per ALB, all with the same host: a second ALB's is named by its ALB in the plan.
-  const ruleName =
-    alb.targetGroupName === names.ingressTargetGroup(cluster)
-      ? ingress.host
-      : `${ingress.host} on ${alb.albName}`;
   return [
     targetGroupTask(
       {
@@ -658,7 +662,7 @@ function ingressTasks(config: StoredClusterConfig, ingress: StoredIngress, alb: 
     ) as Task,
     listenerRuleTask(
       {
-        name: ruleName,
+        name: ingressRuleName(cluster, ingress.host, alb),
         listenerArn: alb.listenerArn,
         hostHeaders: [ingress.host],
         sourceIps: ingress.sourceCidrs ?? [],

@@ -3,6 +3,7 @@
 // target group (health-checked per service on its NodePort) attached to the clusters' Auto Scaling
 // groups, and a rule forwarding to it. Both: a latency-based alias A record to the ALB (unless --no-dns)
 // and the endpoint's configuration in SSM /k3sctl/endpoints/SERVICE.
+import { loadBalancerNameOfArn } from '../../config/formats';
 import { TagKeys, sharedTags, type Tag } from '../../aws/tags';
 import { UserError } from '../../core/errors';
 import type { PlannedChange } from '../../core/events';
@@ -109,7 +110,7 @@ export async function resolveEndpoint(
         owned.find((t) => t.loadBalancerArns.length === 0);
       if (!tg && owned.length) {
         const albs = [
-          ...new Set(owned.flatMap((t) => t.loadBalancerArns.map((arn) => arn.split('/')[2] ?? arn))),
+          ...new Set(owned.flatMap((t) => t.loadBalancerArns.map((arn) => loadBalancerNameOfArn(arn) ?? arn))),
         ];
         throw new UserError(
           `cluster ${cluster}'s ingress is on ALB(s) ${albs.join(', ')}, not on ${lb.name}`,

@@ -1,6 +1,7 @@
 // endpoint describe SERVICE: the endpoint as AWS has it: rule (priority, actual weights), per-cluster
 // target group health (ingress) or the service target group's health and attached groups (nodeport),
 // and the alias record.
+import { targetGroupNameOfArn } from '../../config/formats';
 import { UserError } from '../../core/errors';
 import { names } from '../../config/names';
 import { getEndpointConfig } from '../../resources/endpointConfig';
@@ -11,7 +12,6 @@ import {
   findTargetGroupByName,
   listClusterAutoScalingGroups,
   targetGroupHealth,
-  targetGroupNameOfArn,
   type TargetHealthSummary,
 } from '../../resources/targetGroup';
 import type { WorkflowDeps } from '../deps';

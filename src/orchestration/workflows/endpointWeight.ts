@@ -18,7 +18,8 @@ import {
   updateRuleWeights,
   type ListenerRuleState,
 } from '../../resources/listenerRule';
-import { findTargetGroupByArn, targetGroupHealth, targetGroupNameOfArn } from '../../resources/targetGroup';
+import { findTargetGroupByArn, targetGroupHealth } from '../../resources/targetGroup';
+import { targetGroupNameOfArn } from '../../config/formats';
 import type { WorkflowDeps } from '../deps';
 import { runWorkflow, type RunOptions, type WorkflowResult } from '../engine';
 import { sleepUnlessAborted } from '../engine/wait';

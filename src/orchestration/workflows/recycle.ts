@@ -26,7 +26,8 @@ import {
   terminateInstanceInGroup,
   terminationsAbandoned,
 } from '../../resources/autoScalingInstance';
-import { longestDeregistrationDelay, targetGroupNameOfArn } from '../../resources/targetGroup';
+import { longestDeregistrationDelay } from '../../resources/targetGroup';
+import { targetGroupNameOfArn } from '../../config/formats';
 import type { WorkflowDeps } from '../deps';
 import { listRuns } from '../engine/rollback';
 import { runWorkflow, type Run, type WorkflowResult } from '../engine/run';

@@ -97,13 +97,16 @@ describe('cluster ingress on several ALBs', () => {
 
   it('drops an ALB: its rule and target group go in that run, the other ALB is untouched; adding it back takes the free name', async () => {
     const sb = await setUp();
-    await clusterCreate(next(sb), spec(['shared', 'second']));
+    const created = await clusterCreate(next(sb), spec(['shared', 'second']));
     const second = await tgArn(sb, 'k3s-multi-ing2');
+    // Slot 1's rule is named by its host alone, the second ALB's with its ALB: the plan deletes by those names.
+    const rules = created.changes.filter((c) => c.type === 'AWS::ElasticLoadBalancingV2::ListenerRule').map((c) => c.name).sort();
+    expect(rules).toEqual([HOST, `${HOST} on second`]);
 
     const dry = await clusterCreate(next(sb), spec(['second']), { dryRun: true });
     expect(dry.apiCalls.write).toBe(0);
     expect(dry.planned.filter((c) => c.action === 'delete').map((c) => `${c.type} ${c.name}`)).toEqual([
-      `AWS::ElasticLoadBalancingV2::ListenerRule ${HOST} on shared`,
+      `AWS::ElasticLoadBalancingV2::ListenerRule ${HOST}`,
       'AWS::ElasticLoadBalancingV2::TargetGroup k3s-multi-ing',
     ]);
     expect(await ruleOn(sb, 'shared')).toBeDefined();
