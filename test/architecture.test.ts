@@ -48,20 +48,14 @@ describe('architecture', () => {
     expect(offenders).toEqual([]);
   });
 
-  // Resource modules implement the engine's task contract and journal their own writes (as kops
-  // tasks render themselves), so they may use that contract — engine/types, engine/journal,
-  // engine/wait — and nothing else above them: no workflow, command or UI.
-  const ENGINE_CONTRACT = ['orchestration/engine/types', 'orchestration/engine/journal', 'orchestration/engine/wait'];
-
-  it('keeps dependencies pointing one way: resources and aws never import workflows, commands or UI', () => {
+  it('keeps dependencies pointing one way: resources, the provider kit and aws never import the engine, workflows, commands or UI', () => {
     const offenders = files
-      .filter((f) => ['aws', 'resources', 'sandbox', 'core', 'config'].includes(layer(f)))
+      .filter((f) => ['aws', 'resources', 'provider', 'sandbox', 'core', 'config'].includes(layer(f)))
       .flatMap((f) =>
         importsOf(f)
           .filter((s) => s.startsWith('.'))
           .map((s) => path.relative(SRC, path.resolve(path.dirname(f), s)).split(path.sep).join('/'))
           .filter((target) => ['orchestration', 'commands', 'cli', 'ui'].includes(target.split('/')[0]))
-          .filter((target) => !(layer(f) === 'resources' && ENGINE_CONTRACT.includes(target)))
           .map((target) => `${path.relative(SRC, f)} -> ${target}`),
       );
     expect(offenders).toEqual([]);

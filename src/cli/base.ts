@@ -33,7 +33,7 @@ import type { EventSink, PlannedChange } from '../core/events';
 import type { SpecFile, SpecInput } from '../config/specFile';
 import type { WorkflowDeps } from '../orchestration/deps';
 import type { DoctorSetup } from '../orchestration/workflows/doctor';
-import { RunFailedError } from '../orchestration/deps';
+import { RunFailedError, workflowDeps } from '../orchestration/deps';
 
 /** The AWS settings of a run and where each came from (--verbose prints them; `doctor` reports them), and the files read. */
 export interface AwsSetup extends DoctorSetup {
@@ -443,7 +443,7 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
           plugins: [...(clients.options.plugins ?? []), realDelayPlugin(realCallDelayMs)],
         });
       }
-      return { clients, clock: sandbox.clock, events, region, home: this.home, runId, sandbox: true };
+      return workflowDeps({ clients, clock: sandbox.clock, events, region, home: this.home, runId, sandbox: true });
     }
     const [{ AwsClients }, { systemClock }] = await Promise.all([
       import('../aws/clients'),
@@ -456,7 +456,7 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
       mfaCodeProvider: (serial) => this.askMfaCode(serial),
     });
     this.cleanup.push(() => clients.destroy());
-    return { clients, clock: systemClock, events, region, home: this.home, runId };
+    return workflowDeps({ clients, clock: systemClock, events, region, home: this.home, runId });
   }
 
   /** Prints the command's result: JSON on stdout with --json, otherwise the human rendering. */

@@ -5,7 +5,8 @@
 // and each group in its own /k3sctl/clusters/NAME/groups/GROUP (each parameter is at most 4096 characters).
 import { z } from 'zod';
 import { UserError } from '../core/errors';
-import { MAX_INGRESS_ALBS, names, validateClusterName, validateGroupName } from './names';
+import { MAX_INGRESS_ALBS, names } from '../aws/names';
+import { validateClusterName, validateGroupName } from './names';
 import {
   validateAlbRef,
   validateAmiOwner,

@@ -5,7 +5,11 @@
 // AMI, instance, security-group and hosted-zone ids, security group and target group names, AMI owners,
 // endpoint URLs. Every check names `field` in its message.
 import ipaddr from 'ipaddr.js';
+import { arnRegion } from '../aws/arns';
 import { UserError } from '../core/errors';
+
+// Commands read names out of ARNs too; they do not import src/aws.
+export { loadBalancerNameOfArn, targetGroupNameOfArn } from '../aws/arns';
 
 // ---- CIDR blocks ----------------------------------------------------------------------------------
 
@@ -146,21 +150,6 @@ function arnKind(arn: string): string {
   }
   if (service === 'acm') return 'an ACM certificate';
   return service ? `a ${service} resource` : '';
-}
-
-/** The name part of a target group ARN (`...:targetgroup/NAME/ID`), or undefined for another ARN. */
-export function targetGroupNameOfArn(arn: string): string | undefined {
-  return /:targetgroup\/([^/]+)\//.exec(arn)?.[1];
-}
-
-/** The name part of an application load balancer ARN (`...:loadbalancer/app/NAME/ID`), or undefined. */
-export function loadBalancerNameOfArn(arn: string): string | undefined {
-  return /:loadbalancer\/app\/([^/]+)\//.exec(arn)?.[1];
-}
-
-/** The region of an ARN (empty for global services). */
-export function arnRegion(arn: string): string {
-  return arn.split(':')[3] ?? '';
 }
 
 function checkArnRegion(arn: string, region: string | undefined, field: string): void {

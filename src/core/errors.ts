@@ -155,3 +155,10 @@ export function isAwsError(error: unknown, ...codes: string[]): boolean {
   const code = awsErrorCode(error);
   return code !== undefined && codes.some((c) => canonicalAwsCode(c) === code);
 }
+
+/** An error as one line: its AWS code (when the message does not start with it) and its message. */
+export function errorText(error: unknown): string {
+  const code = awsErrorCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return code && !message.startsWith(code) ? `${code}: ${message}` : message;
+}

@@ -3,6 +3,7 @@
 import type { AwsClients } from '../aws/clients';
 import type { Clock } from '../core/clock';
 import type { EventSink } from '../core/events';
+import type { ProviderRegistry } from '../provider/provider';
 
 export interface WorkflowDeps {
   clients: AwsClients;
@@ -15,6 +16,8 @@ export interface WorkflowDeps {
   runId: string;
   /** Set when running against the embedded sandbox (some waits are shortened, SSH mapping exists). */
   sandbox?: boolean;
+  /** Every kind k3sctl writes (src/resources/registry.ts): rollback undoes a journal entry through its provider. */
+  providers: ProviderRegistry;
   /** Per-step wait timeouts may be scaled (tests); 1 by default. */
   timeoutScale?: number;
 }
@@ -45,4 +48,10 @@ export class RunFailedError extends Error {
   ) {
     super(cause instanceof Error ? cause.message : String(cause));
   }
+}
+
+/** The run's dependencies with the registry of every provider (loaded with the first command that runs a workflow). */
+export async function workflowDeps(parts: Omit<WorkflowDeps, 'providers'>): Promise<WorkflowDeps> {
+  const { providers } = await import('../resources/registry');
+  return { ...parts, providers };
 }

@@ -19,13 +19,13 @@ import type { AwsClients } from '../aws/clients';
 import { parseReplacementRecord, REPLACEMENT_TAG } from './replacementRecord';
 import { clusterTags, describeTagChanges, managedTagMap, TagKeys, tagsToUpdate, tagValue, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
-import { journaledWrite } from '../orchestration/engine/journal';
-import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
-import { retryWhileNotReady, waitFor } from '../orchestration/engine/wait';
+import { journaledWrite } from '../provider/journaledWrite';
+import type { RunContext, Task, UndoRecord } from '../provider/types';
+import { retryWhileNotReady, waitFor } from '../core/wait';
 import { waitForInstanceProfileUsable, type LaunchTemplateState } from './launchTemplate';
 import { TARGET_GROUP_ATTACHMENT_TYPE } from './targetGroup';
-import { targetGroupNameOfArn } from '../config/formats';
-import { registerUndo } from './undo';
+import { targetGroupNameOfArn } from '../aws/arns';
+import type { Provider } from '../provider/provider';
 
 export const AUTO_SCALING_GROUP_TYPE = 'AWS::AutoScaling::AutoScalingGroup';
 /** Long enough for a drain of a busy node; DefaultResult CONTINUE so a dead drainer never blocks a scale-in. */
@@ -156,37 +156,41 @@ export async function deleteAutoScalingGroup(clients: AwsClients, name: string, 
   }
 }
 
-registerUndo(AUTO_SCALING_GROUP_TYPE, {
-  delete: async (clients, data, env) => {
-    const name = String(data.name);
-    await deleteAutoScalingGroup(clients, name, { force: true });
-    // Rolled back means gone: a group with instances stays "Delete in progress" while they terminate.
-    await waitFor(env, { what: `Auto Scaling group ${name} deleted`, timeoutMs: 15 * 60_000, intervalMs: 5_000, maxIntervalMs: 5_000 }, async () => {
-      const g = await findAutoScalingGroup(clients, name, { hooks: false });
-      return { done: !g, seen: g ? `${g.status ?? 'present'}, ${g.instances.length} instance(s)` : 'gone' };
-    });
+export const autoScalingGroupProvider: Provider = {
+  type: AUTO_SCALING_GROUP_TYPE,
+  dependsOn: ['AWS::EC2::LaunchTemplate'],
+  undo: {
+    delete: async (clients, data, env) => {
+      const name = String(data.name);
+      await deleteAutoScalingGroup(clients, name, { force: true });
+      // Rolled back means gone: a group with instances stays "Delete in progress" while they terminate.
+      await waitFor(env, { what: `Auto Scaling group ${name} deleted`, timeoutMs: 15 * 60_000, intervalMs: 5_000, maxIntervalMs: 5_000 }, async () => {
+        const g = await findAutoScalingGroup(clients, name, { hooks: false });
+        return { done: !g, seen: g ? `${g.status ?? 'present'}, ${g.instances.length} instance(s)` : 'gone' };
+      });
+    },
+    restore: async (clients, data) => {
+      const prev = data.previous as { min: number; max: number; desired: number; launchTemplateId?: string; launchTemplateVersion?: string; subnetIds?: string[] };
+      const lt = prev.launchTemplateId ? { LaunchTemplateId: prev.launchTemplateId, Version: prev.launchTemplateVersion } : undefined;
+      // A group that was on spot goes back to a spot policy (its instance type is the template's).
+      const spot = { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'price-capacity-optimized' };
+      try {
+        await clients.autoscaling.send(
+          new UpdateAutoScalingGroupCommand({
+            AutoScalingGroupName: String(data.name),
+            MinSize: prev.min,
+            MaxSize: prev.max,
+            DesiredCapacity: prev.desired,
+            VPCZoneIdentifier: prev.subnetIds?.join(','),
+            ...(lt ? (data.spot ? { MixedInstancesPolicy: { LaunchTemplate: { LaunchTemplateSpecification: lt }, InstancesDistribution: spot } } : { LaunchTemplate: lt }) : {}),
+          }),
+        );
+      } catch (error) {
+        if (!isGroupNotFound(error)) throw error;
+      }
+    },
   },
-  restore: async (clients, data) => {
-    const prev = data.previous as { min: number; max: number; desired: number; launchTemplateId?: string; launchTemplateVersion?: string; subnetIds?: string[] };
-    const lt = prev.launchTemplateId ? { LaunchTemplateId: prev.launchTemplateId, Version: prev.launchTemplateVersion } : undefined;
-    // A group that was on spot goes back to a spot policy (its instance type is the template's).
-    const spot = { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'price-capacity-optimized' };
-    try {
-      await clients.autoscaling.send(
-        new UpdateAutoScalingGroupCommand({
-          AutoScalingGroupName: String(data.name),
-          MinSize: prev.min,
-          MaxSize: prev.max,
-          DesiredCapacity: prev.desired,
-          VPCZoneIdentifier: prev.subnetIds?.join(','),
-          ...(lt ? (data.spot ? { MixedInstancesPolicy: { LaunchTemplate: { LaunchTemplateSpecification: lt }, InstancesDistribution: spot } } : { LaunchTemplate: lt }) : {}),
-        }),
-      );
-    } catch (error) {
-      if (!isGroupNotFound(error)) throw error;
-    }
-  },
-});
+};
 
 /** One journaled write of this kind (the engine's write-ahead journal; undo kept when the write may have happened). */
 function write<T>(ctx: RunContext, entry: { action: 'create' | 'update'; name: string; id?: string; undo?: UndoRecord }, fn: () => Promise<T>): Promise<T> {

@@ -14,8 +14,8 @@ import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balanc
 import type { AwsClients } from '../aws/clients';
 import { TagKeys, tagValue } from '../aws/tags';
 import { awsErrorCode } from '../core/errors';
-import { journaledWrite } from '../orchestration/engine/journal';
-import type { RunContext } from '../orchestration/engine/types';
+import { journaledWrite } from '../provider/journaledWrite';
+import type { RunContext } from '../provider/types';
 import { describeAutoScalingGroups } from './autoScalingGroup';
 import { parseReplacementRecord, REPLACEMENT_TAG, type ReplacementRecord } from './replacementRecord';
 import { INSTANCE_TYPE } from './instance';

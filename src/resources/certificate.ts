@@ -15,9 +15,9 @@ import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { TagKeys, type Tag } from '../aws/tags';
 import { UserError, isAwsError } from '../core/errors';
-import { journaledWrite } from '../orchestration/engine/journal';
-import type { RunContext, Task } from '../orchestration/engine/types';
-import { registerUndo } from './undo';
+import { journaledWrite } from '../provider/journaledWrite';
+import type { RunContext, Task } from '../provider/types';
+import type { Provider } from '../provider/provider';
 
 export const CERTIFICATE_TYPE = 'AWS::CertificateManager::Certificate';
 
@@ -185,13 +185,17 @@ export async function deleteCertificate(clients: AwsClients, arn: string): Promi
   await ignoringNotFound(() => clients.acm.send(new DeleteCertificateCommand({ CertificateArn: arn })), 'ResourceNotFound');
 }
 
-registerUndo(CERTIFICATE_TYPE, {
-  async delete(clients, data) {
-    let arn = data.arn as string | undefined;
-    if (!arn && data.names) arn = (await findCertificateForNames(clients, data.names as string[]))?.arn;
-    if (arn) await deleteCertificate(clients, arn);
+export const certificateProvider: Provider = {
+  type: CERTIFICATE_TYPE,
+  dependsOn: [],
+  undo: {
+    async delete(clients, data) {
+      let arn = data.arn as string | undefined;
+      if (!arn && data.names) arn = (await findCertificateForNames(clients, data.names as string[]))?.arn;
+      if (arn) await deleteCertificate(clients, arn);
+    },
   },
-});
+};
 
 /** The k3sctl certificate for `names` (DNS validation). */
 export function certificateTask(

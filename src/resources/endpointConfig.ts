@@ -5,8 +5,8 @@ import { GetParametersByPathCommand, PutParameterCommand } from '@aws-sdk/client
 import type { AwsClients } from '../aws/clients';
 import { sharedTags } from '../aws/tags';
 import { awsErrorCode } from '../core/errors';
-import { journaledWrite } from '../orchestration/engine/journal';
-import type { Task } from '../orchestration/engine/types';
+import { journaledWrite } from '../provider/journaledWrite';
+import type { Task } from '../provider/types';
 import { SSM_PARAMETER_TYPE, deleteParameters, getParameterValue } from './ssmParameter';
 
 export const ENDPOINT_SSM_PREFIX = '/k3sctl/endpoints';

@@ -1,5 +1,4 @@
-// A replacement of an Auto Scaling group's instances (recycle, upgrade) as AWS records it. Before its
-// first change a run tags the group with `k3sctl.io/replacement`: the capacity the group had before
+// A replacement of an Auto Scaling group's instances (recycle, upgrade) as AWS records it. Before its// first change a run tags the group with `k3sctl.io/replacement`: the capacity the group had before
 // any replacement began and the processes k3sctl suspended. The tag outlives the run, so a re-run (from
 // any machine) resumes from the true baseline instead of a surged capacity, `cluster describe` shows
 // the unfinished replacement, and rollback knows what to return to. The tag's write carries the one
@@ -16,15 +15,15 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { DeleteLaunchTemplateVersionsCommand, ModifyLaunchTemplateCommand } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients';
-import { awsErrorCode } from '../core/errors';
-import { errorText, journaledWrite } from '../orchestration/engine/journal';
-import type { RunContext } from '../orchestration/engine/types';
-import { waitFor, type WaitContext } from '../orchestration/engine/wait';
+import { awsErrorCode, errorText } from '../core/errors';
+import { journaledWrite } from '../provider/journaledWrite';
+import type { RunContext } from '../provider/types';
+import { waitFor, type WaitContext } from '../core/wait';
 import { AUTO_SCALING_GROUP_TYPE } from './autoScalingGroup';
 import { describeGroup, isActive, type GroupInventory, type InventoryInstance } from './autoScalingInstance';
 import { INSTANCE_TYPE } from './instance';
 import { formatReplacementRecord, REPLACEMENT_TAG, type ReplacementRecord } from './replacementRecord';
-import { registerUndo, UndoIncompleteError } from './undo';
+import { UndoIncompleteError, type Provider } from '../provider/provider';
 
 export const REPLACEMENT_UNDO_TYPE = 'AWS::AutoScaling::AutoScalingGroup::Replacement';
 
@@ -351,6 +350,10 @@ async function revertLaunchTemplate(
     );
 }
 
-registerUndo(REPLACEMENT_UNDO_TYPE, {
-  restore: (clients, data, env) => undoReplacement(clients, data as unknown as ReplacementUndo, env),
-});
+export const groupReplacementProvider: Provider = {
+  type: REPLACEMENT_UNDO_TYPE,
+  dependsOn: ['AWS::AutoScaling::AutoScalingGroup'],
+  undo: {
+    restore: (clients, data, env) => undoReplacement(clients, data as unknown as ReplacementUndo, env),
+  },
+};

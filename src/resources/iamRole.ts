@@ -21,9 +21,9 @@ import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { clusterTags, describeTagChanges, managedTagMap, TagKeys, tagMapOf, tagsToUpdate, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
-import { journaledWrite } from '../orchestration/engine/journal';
-import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
-import { registerUndo } from './undo';
+import { journaledWrite } from '../provider/journaledWrite';
+import type { RunContext, Task, UndoRecord } from '../provider/types';
+import type { Provider } from '../provider/provider';
 
 export const IAM_ROLE_TYPE = 'AWS::IAM::Role';
 /** Attached to instance roles by earlier k3sctl versions; detached when found (see the module header). */
@@ -162,30 +162,34 @@ export async function deleteIamRole(clients: AwsClients, roleName: string): Prom
   return true;
 }
 
-registerUndo(IAM_ROLE_TYPE, {
-  delete: async (clients, data) => {
-    await deleteIamRole(clients, String(data.roleName));
-  },
-  // data: { roleName, policyName, policy } puts the previous document back (policy null: there was none,
-  // delete it); { roleName, attach } re-attaches a detached managed policy; { roleName, detach } removes one.
-  restore: async (clients, data) => {
-    const RoleName = String(data.roleName);
-    const ignoreMissing = (call: () => Promise<unknown>) => ignoringNotFound(call, 'NoSuchEntity');
-    if (typeof data.policyName === 'string') {
-      const PolicyName = data.policyName;
-      if (typeof data.policy === 'string') {
-        await clients.iam.send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: data.policy }));
-      } else if (data.policy === null) {
-        await ignoreMissing(() => clients.iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName })));
+export const iamRoleProvider: Provider = {
+  type: IAM_ROLE_TYPE,
+  dependsOn: [],
+  undo: {
+    delete: async (clients, data) => {
+      await deleteIamRole(clients, String(data.roleName));
+    },
+    // data: { roleName, policyName, policy } puts the previous document back (policy null: there was none,
+    // delete it); { roleName, attach } re-attaches a detached managed policy; { roleName, detach } removes one.
+    restore: async (clients, data) => {
+      const RoleName = String(data.roleName);
+      const ignoreMissing = (call: () => Promise<unknown>) => ignoringNotFound(call, 'NoSuchEntity');
+      if (typeof data.policyName === 'string') {
+        const PolicyName = data.policyName;
+        if (typeof data.policy === 'string') {
+          await clients.iam.send(new PutRolePolicyCommand({ RoleName, PolicyName, PolicyDocument: data.policy }));
+        } else if (data.policy === null) {
+          await ignoreMissing(() => clients.iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName })));
+        }
       }
-    }
-    if (typeof data.attach === 'string') await clients.iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: data.attach }));
-    if (typeof data.detach === 'string') {
-      const PolicyArn = data.detach;
-      await ignoreMissing(() => clients.iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn })));
-    }
+      if (typeof data.attach === 'string') await clients.iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: data.attach }));
+      if (typeof data.detach === 'string') {
+        const PolicyArn = data.detach;
+        await ignoreMissing(() => clients.iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn })));
+      }
+    },
   },
-});
+};
 
 /** One journaled write of this kind (the engine's write-ahead journal; undo kept when the write may have happened). */
 function write<T>(ctx: RunContext, entry: { action: 'create' | 'update'; name: string; id?: string; undo?: UndoRecord }, fn: () => Promise<T>): Promise<T> {

@@ -4,7 +4,7 @@ import { TerminateInstancesCommand, paginateDescribeInstances, type Instance } f
 import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { clusterFilters, TagKeys, tagValue } from '../aws/tags';
-import { registerUndo } from './undo';
+import type { Provider } from '../provider/provider';
 
 export const INSTANCE_TYPE = 'AWS::EC2::Instance';
 
@@ -90,8 +90,12 @@ export async function terminateInstances(clients: AwsClients, instanceIds: strin
   await ignoringNotFound(() => clients.ec2.send(new TerminateInstancesCommand({ InstanceIds: instanceIds })), 'InvalidInstanceID.NotFound');
 }
 
-registerUndo(INSTANCE_TYPE, {
-  delete: async (clients, data) => {
-    await terminateInstances(clients, [String(data.instanceId)]);
+export const instanceProvider: Provider = {
+  type: INSTANCE_TYPE,
+  dependsOn: ['AWS::EC2::LaunchTemplate'],
+  undo: {
+    delete: async (clients, data) => {
+      await terminateInstances(clients, [String(data.instanceId)]);
+    },
   },
-});
+};

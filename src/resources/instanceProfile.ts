@@ -10,9 +10,9 @@ import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { clusterTags, managedTagMap, TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
-import { journaledWrite } from '../orchestration/engine/journal';
-import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
-import { registerUndo } from './undo';
+import { journaledWrite } from '../provider/journaledWrite';
+import type { RunContext, Task, UndoRecord } from '../provider/types';
+import type { Provider } from '../provider/provider';
 
 export const INSTANCE_PROFILE_TYPE = 'AWS::IAM::InstanceProfile';
 
@@ -55,11 +55,15 @@ export async function deleteInstanceProfile(clients: AwsClients, name: string): 
   return true;
 }
 
-registerUndo(INSTANCE_PROFILE_TYPE, {
-  delete: async (clients, data) => {
-    await deleteInstanceProfile(clients, String(data.name));
+export const instanceProfileProvider: Provider = {
+  type: INSTANCE_PROFILE_TYPE,
+  dependsOn: ['AWS::IAM::Role'],
+  undo: {
+    delete: async (clients, data) => {
+      await deleteInstanceProfile(clients, String(data.name));
+    },
   },
-});
+};
 
 /** One journaled write of this kind (the engine's write-ahead journal; undo kept when the write may have happened). */
 function write<T>(ctx: RunContext, entry: { action: 'create' | 'update'; name: string; id?: string; undo?: UndoRecord }, fn: () => Promise<T>): Promise<T> {

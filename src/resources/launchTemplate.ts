@@ -18,10 +18,10 @@ import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { clusterTags, managedTagMap, TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { awsErrorCode, UserError } from '../core/errors';
-import { journaledWrite } from '../orchestration/engine/journal';
-import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
-import { retryWhileNotReady } from '../orchestration/engine/wait';
-import { registerUndo } from './undo';
+import { journaledWrite } from '../provider/journaledWrite';
+import type { RunContext, Task, UndoRecord } from '../provider/types';
+import { retryWhileNotReady } from '../core/wait';
+import type { Provider } from '../provider/provider';
 
 export const LAUNCH_TEMPLATE_TYPE = 'AWS::EC2::LaunchTemplate';
 
@@ -230,20 +230,24 @@ export async function deleteLaunchTemplate(clients: AwsClients, id: string): Pro
   return ignoringNotFound(() => clients.ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: id })), ...LAUNCH_TEMPLATE_NOT_FOUND);
 }
 
-registerUndo(LAUNCH_TEMPLATE_TYPE, {
-  delete: async (clients, data) => {
-    await deleteLaunchTemplate(clients, String(data.id));
+export const launchTemplateProvider: Provider = {
+  type: LAUNCH_TEMPLATE_TYPE,
+  dependsOn: ['AWS::EC2::SecurityGroup', 'AWS::IAM::InstanceProfile', 'AWS::SSM::Parameter'],
+  undo: {
+    delete: async (clients, data) => {
+      await deleteLaunchTemplate(clients, String(data.id));
+    },
+    restore: async (clients, data) => {
+      const id = String(data.id);
+      await ignoringNotFound(async () => {
+        await clients.ec2.send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: id, DefaultVersion: String(data.previousDefault) }));
+        if (data.newVersion !== undefined) {
+          await clients.ec2.send(new DeleteLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: [String(data.newVersion)] }));
+        }
+      }, ...LAUNCH_TEMPLATE_NOT_FOUND);
+    },
   },
-  restore: async (clients, data) => {
-    const id = String(data.id);
-    await ignoringNotFound(async () => {
-      await clients.ec2.send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: id, DefaultVersion: String(data.previousDefault) }));
-      if (data.newVersion !== undefined) {
-        await clients.ec2.send(new DeleteLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: [String(data.newVersion)] }));
-      }
-    }, ...LAUNCH_TEMPLATE_NOT_FOUND);
-  },
-});
+};
 
 /** One journaled write of this kind (the engine's write-ahead journal; undo kept when the write may have happened). */
 function write<T>(ctx: RunContext, entry: { action: 'create' | 'update'; name: string; id?: string; undo?: UndoRecord }, fn: () => Promise<T>, describe?: (r: T) => { id?: string; undo?: UndoRecord }): Promise<T> {

@@ -12,11 +12,11 @@ import {
 import * as crypto from 'node:crypto';
 import type { AwsClients } from '../aws/clients';
 import { awsErrorCode, UserError } from '../core/errors';
-import { journaledWrite } from '../orchestration/engine/journal';
-import type { RunContext } from '../orchestration/engine/types';
+import { journaledWrite } from '../provider/journaledWrite';
+import type { RunContext } from '../provider/types';
 import { AUTO_SCALING_GROUP_TYPE } from './autoScalingGroup';
 import { LAUNCH_TEMPLATE_TYPE } from './launchTemplate';
-import { registerUndo } from './undo';
+import type { Provider } from '../provider/provider';
 
 export const GROUP_LAUNCH_TEMPLATE_UNDO_TYPE = 'AWS::AutoScaling::AutoScalingGroup::LaunchTemplateVersion';
 
@@ -149,18 +149,22 @@ export async function setGroupLaunchTemplateVersion(
   );
 }
 
-registerUndo(GROUP_LAUNCH_TEMPLATE_UNDO_TYPE, {
-  async restore(clients, data) {
-    try {
-      await clients.autoscaling.send(
-        new UpdateAutoScalingGroupCommand({
-          AutoScalingGroupName: String(data.groupName),
-          LaunchTemplate: { LaunchTemplateId: String(data.templateId), Version: String(data.version) },
-        }),
-      );
-    } catch (error) {
-      const message = error instanceof Error ? error.message : '';
-      if (!(awsErrorCode(error) === 'ValidationError' && /not found/i.test(message))) throw error;
-    }
+export const groupLaunchTemplateVersionProvider: Provider = {
+  type: GROUP_LAUNCH_TEMPLATE_UNDO_TYPE,
+  dependsOn: ['AWS::AutoScaling::AutoScalingGroup', 'AWS::EC2::LaunchTemplate'],
+  undo: {
+    async restore(clients, data) {
+      try {
+        await clients.autoscaling.send(
+          new UpdateAutoScalingGroupCommand({
+            AutoScalingGroupName: String(data.groupName),
+            LaunchTemplate: { LaunchTemplateId: String(data.templateId), Version: String(data.version) },
+          }),
+        );
+      } catch (error) {
+        const message = error instanceof Error ? error.message : '';
+        if (!(awsErrorCode(error) === 'ValidationError' && /not found/i.test(message))) throw error;
+      }
+    },
   },
-});
+};

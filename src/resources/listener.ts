@@ -1,109 +1,56 @@
 // ALB listeners (AWS::ElasticLoadBalancingV2::Listener) of k3sctl's shared ALB: port 80 redirecting to
-// HTTPS, port 443 with the certificate and a fixed 404 default. Found by load balancer + port; also the
-// journaled tag update every ELBv2 kind of ours uses.
-import { isAwsError } from '../core/errors';
+// HTTPS, port 443 with the certificate and a fixed 404 default. Found by load balancer + port.
 import {
-  AddTagsCommand,
   CreateListenerCommand,
   DeleteListenerCommand,
   ModifyListenerCommand,
-  RemoveTagsCommand,
   type Action,
   type Listener,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
-import { managedTagMap, tagMapOf, type Tag } from '../aws/tags';
-import { journaledWrite } from '../orchestration/engine/journal';
-import type { RunContext, Task } from '../orchestration/engine/types';
-import { describeElbTags, listListeners, tagDiff, type LoadBalancerState } from './loadBalancer';
-import { registerUndo } from './undo';
+import { tagMapOf, type Tag } from '../aws/tags';
+import { journaledWrite } from '../provider/journaledWrite';
+import type { Task } from '../provider/types';
+import { addElbTags, describeElbTags, tagDiff } from './elbTags';
+import { listListeners, type LoadBalancerState } from './loadBalancer';
+import type { Provider } from '../provider/provider';
 
 export const LISTENER_TYPE = 'AWS::ElasticLoadBalancingV2::Listener';
-const ELB_TAGS_TYPE = 'AWS::ElasticLoadBalancingV2::Tags';
 /** A current policy supporting TLS 1.2 and 1.3. */
 export const DEFAULT_SSL_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
-
-/** Adds/overwrites k3sctl-managed tags on an ELBv2 resource, journaling a restore of the previous values. */
-export async function addElbTags(
-  ctx: RunContext,
-  type: string,
-  name: string,
-  arn: string,
-  desired: Tag[],
-  actual: Record<string, string>,
-): Promise<void> {
-  const want = managedTagMap(desired);
-  const changed = Object.entries(want).filter(([k, v]) => actual[k] !== v);
-  if (changed.length === 0) return;
-  const previous = Object.fromEntries(changed.map(([k]) => [k, actual[k] ?? null]));
-  await journaledWrite(
-    ctx,
-    {
-      action: 'update',
-      type,
-      name,
-      id: arn,
-      undo: { type: ELB_TAGS_TYPE, action: 'restore', data: { arn, previous } },
-    },
-    () =>
-      ctx.clients.elbv2.send(
-        new AddTagsCommand({ ResourceArns: [arn], Tags: changed.map(([Key, Value]) => ({ Key, Value })) }),
-      ),
-  );
-}
-
-registerUndo(ELB_TAGS_TYPE, {
-  async restore(clients, data) {
-    const arn = data.arn as string;
-    const previous = data.previous as Record<string, string | null>;
-    const put = Object.entries(previous).filter(([, v]) => v !== null) as [string, string][];
-    const drop = Object.entries(previous)
-      .filter(([, v]) => v === null)
-      .map(([k]) => k);
-    try {
-      if (put.length)
-        await clients.elbv2.send(
-          new AddTagsCommand({ ResourceArns: [arn], Tags: put.map(([Key, Value]) => ({ Key, Value })) }),
-        );
-      if (drop.length)
-        await clients.elbv2.send(new RemoveTagsCommand({ ResourceArns: [arn], TagKeys: drop }));
-    } catch (error) {
-      if (
-        !isAwsError(error, 'LoadBalancerNotFound', 'TargetGroupNotFound', 'ListenerNotFound', 'RuleNotFound')
-      )
-        throw error;
-    }
-  },
-});
 
 export async function deleteListener(clients: AwsClients, arn: string): Promise<void> {
   await ignoringNotFound(() => clients.elbv2.send(new DeleteListenerCommand({ ListenerArn: arn })), 'ListenerNotFound');
 }
 
-registerUndo(LISTENER_TYPE, {
-  async delete(clients, data) {
-    let arn = data.arn as string | undefined;
-    if (!arn && data.loadBalancerArn) {
-      arn = (await listListeners(clients, data.loadBalancerArn as string)).find(
-        (l) => l.Port === data.port,
-      )?.ListenerArn;
-    }
-    if (arn) await deleteListener(clients, arn);
+export const listenerProvider: Provider = {
+  type: LISTENER_TYPE,
+  dependsOn: ['AWS::ElasticLoadBalancingV2::LoadBalancer', 'AWS::CertificateManager::Certificate'],
+  undo: {
+    async delete(clients, data) {
+      let arn = data.arn as string | undefined;
+      if (!arn && data.loadBalancerArn) {
+        arn = (await listListeners(clients, data.loadBalancerArn as string)).find(
+          (l) => l.Port === data.port,
+        )?.ListenerArn;
+      }
+      if (arn) await deleteListener(clients, arn);
+    },
+    async restore(clients, data) {
+      await ignoringNotFound(
+        () =>
+          clients.elbv2.send(
+            new ModifyListenerCommand({
+              ListenerArn: data.arn as string,
+              Certificates: data.certificateArn ? [{ CertificateArn: data.certificateArn as string }] : undefined,
+            }),
+          ),
+        'ListenerNotFound',
+      );
+    },
   },
-  async restore(clients, data) {
-    await ignoringNotFound(
-      () =>
-        clients.elbv2.send(
-          new ModifyListenerCommand({
-            ListenerArn: data.arn as string,
-            Certificates: data.certificateArn ? [{ CertificateArn: data.certificateArn as string }] : undefined,
-          }),
-        ),
-      'ListenerNotFound',
-    );
-  },
-});
+};
 
 export interface ListenerState {
   arn: string;

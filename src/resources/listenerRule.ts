@@ -16,11 +16,10 @@ import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { UserError, isAwsError } from '../core/errors';
-import { journaledWrite } from '../orchestration/engine/journal';
-import type { RunContext, Task } from '../orchestration/engine/types';
-import { addElbTags } from './listener';
-import { describeElbTags, hasTags, tagDiff } from './loadBalancer';
-import { registerUndo } from './undo';
+import { journaledWrite } from '../provider/journaledWrite';
+import type { RunContext, Task } from '../provider/types';
+import { addElbTags, describeElbTags, hasTags, tagDiff } from './elbTags';
+import type { Provider } from '../provider/provider';
 
 export const LISTENER_RULE_TYPE = 'AWS::ElasticLoadBalancingV2::ListenerRule';
 /** ELBv2 limits: target groups per forward action, weight range, rules per ALB, priority range, stickiness. */
@@ -203,32 +202,36 @@ export async function deleteListenerRule(clients: AwsClients, arn: string): Prom
   await ignoringNotFound(() => clients.elbv2.send(new DeleteRuleCommand({ RuleArn: arn })), 'RuleNotFound');
 }
 
-registerUndo(LISTENER_RULE_TYPE, {
-  async delete(clients, data) {
-    let arn = data.arn as string | undefined;
-    if (!arn && data.listenerArn && data.owner) {
-      try {
-        arn = (await findListenerRuleByTags(clients, data.listenerArn as string, data.owner as Tag[]))?.arn;
-      } catch (error) {
-        if (!isAwsError(error, 'ListenerNotFound')) throw error;
+export const listenerRuleProvider: Provider = {
+  type: LISTENER_RULE_TYPE,
+  dependsOn: ['AWS::ElasticLoadBalancingV2::Listener', 'AWS::ElasticLoadBalancingV2::TargetGroup'],
+  undo: {
+    async delete(clients, data) {
+      let arn = data.arn as string | undefined;
+      if (!arn && data.listenerArn && data.owner) {
+        try {
+          arn = (await findListenerRuleByTags(clients, data.listenerArn as string, data.owner as Tag[]))?.arn;
+        } catch (error) {
+          if (!isAwsError(error, 'ListenerNotFound')) throw error;
+        }
       }
-    }
-    if (arn) await deleteListenerRule(clients, arn);
+      if (arn) await deleteListenerRule(clients, arn);
+    },
+    async restore(clients, data) {
+      try {
+        await clients.elbv2.send(
+          new ModifyRuleCommand({
+            RuleArn: data.arn as string,
+            Actions: data.actions as Action[],
+            ...(data.conditions ? { Conditions: requestConditions(data.conditions as RuleCondition[]) } : {}),
+          }),
+        );
+      } catch (error) {
+        if (!isAwsError(error, 'RuleNotFound')) throw error;
+      }
+    },
   },
-  async restore(clients, data) {
-    try {
-      await clients.elbv2.send(
-        new ModifyRuleCommand({
-          RuleArn: data.arn as string,
-          Actions: data.actions as Action[],
-          ...(data.conditions ? { Conditions: requestConditions(data.conditions as RuleCondition[]) } : {}),
-        }),
-      );
-    } catch (error) {
-      if (!isAwsError(error, 'RuleNotFound')) throw error;
-    }
-  },
-});
+};
 
 /**
  * Conditions as DescribeRules returned them, fit for ModifyRule: DescribeRules gives a host-header or

@@ -1,11 +1,10 @@
 // Shared application load balancers (AWS::ElasticLoadBalancingV2::LoadBalancer): lookup by name or
-// ARN, the k3sctl-owned ALB task (tagged k3sctl.io/shared=NAME, role alb), its HTTPS listener, and the
-// ELBv2 helpers the listener, rule and target-group modules share (tags in batches of 20, error codes).
+// ARN, the k3sctl-owned ALB task (tagged k3sctl.io/shared=NAME, role alb), its listeners, and the
+// ELB name rule the target-group module shares.
 import {
   CreateLoadBalancerCommand,
   DeleteLoadBalancerCommand,
   DescribeLoadBalancersCommand,
-  DescribeTagsCommand,
   paginateDescribeListeners,
   paginateDescribeLoadBalancers,
   type Listener,
@@ -13,50 +12,18 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
-import { managedTagMap, TagKeys, tagMapOf, type Tag } from '../aws/tags';
+import { TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { UserError, isAwsError } from '../core/errors';
 import type { Clock } from '../core/clock';
-import { journaledWrite } from '../orchestration/engine/journal';
-import type { RunContext, Task } from '../orchestration/engine/types';
-import { registerUndo } from './undo';
+import { journaledWrite } from '../provider/journaledWrite';
+import type { RunContext, Task } from '../provider/types';
+import type { Provider } from '../provider/provider';
+import { addElbTags, describeElbTags, tagDiff } from './elbTags';
 
 export const LOAD_BALANCER_TYPE = 'AWS::ElasticLoadBalancingV2::LoadBalancer';
 /** ALB and target group names: at most 32 characters, alphanumerics and hyphens. */
 export const MAX_ELB_NAME = 32;
 
-
-/** Tags of ELBv2 resources (DescribeTags takes at most 20 ARNs per call). */
-export async function describeElbTags(
-  clients: AwsClients,
-  arns: string[],
-): Promise<Map<string, Record<string, string>>> {
-  const out = new Map<string, Record<string, string>>();
-  for (let i = 0; i < arns.length; i += 20) {
-    const chunk = arns.slice(i, i + 20);
-    const res = await clients.elbv2.send(new DescribeTagsCommand({ ResourceArns: chunk }));
-    for (const d of res.TagDescriptions ?? []) {
-      const all: Record<string, string> = {};
-      for (const t of d.Tags ?? []) if (t.Key) all[t.Key] = t.Value ?? '';
-      out.set(d.ResourceArn ?? '', all);
-    }
-  }
-  return out;
-}
-
-/** The k3sctl-managed subset of a tag list that differs from `actual` (for diffs). */
-export function tagDiff(desired: Tag[], actual: Record<string, string>): string[] {
-  const want = managedTagMap(desired);
-  const changes: string[] = [];
-  for (const [k, v] of Object.entries(want)) {
-    if (actual[k] !== v) changes.push(`tag ${k}: ${actual[k] ?? '(none)'} -> ${v}`);
-  }
-  return changes;
-}
-
-/** True when `actual` carries every tag of `required`. */
-export function hasTags(actual: Record<string, string>, required: Tag[]): boolean {
-  return required.every((t) => actual[t.Key] === t.Value);
-}
 
 export function validateElbName(kind: string, name: string, field?: string): void {
   if (
@@ -212,13 +179,17 @@ export async function waitLoadBalancerGone(
   }
 }
 
-registerUndo(LOAD_BALANCER_TYPE, {
-  async delete(clients, data) {
-    let arn = data.arn as string | undefined;
-    if (!arn && data.name) arn = (await describeLoadBalancer(clients, data.name as string))?.LoadBalancerArn;
-    if (arn) await deleteLoadBalancer(clients, arn);
+export const loadBalancerProvider: Provider = {
+  type: LOAD_BALANCER_TYPE,
+  dependsOn: ['AWS::EC2::SecurityGroup'],
+  undo: {
+    async delete(clients, data) {
+      let arn = data.arn as string | undefined;
+      if (!arn && data.name) arn = (await describeLoadBalancer(clients, data.name as string))?.LoadBalancerArn;
+      if (arn) await deleteLoadBalancer(clients, arn);
+    },
   },
-});
+};
 
 export interface LoadBalancerSpec {
   name: string;
@@ -307,7 +278,6 @@ export function loadBalancerTask(spec: LoadBalancerSpec, key = 'loadBalancer'): 
       return toState(lb, tagMapOf(spec.tags));
     },
     async update(actual, _changes, ctx) {
-      const { addElbTags } = await import('./listener');
       await addElbTags(ctx, LOAD_BALANCER_TYPE, spec.name, actual.arn, spec.tags, actual.tags);
       return {
         ...actual,

@@ -3,6 +3,7 @@
 // Route 53 has no tags on records: ownership comes from the name k3sctl derives, and a record that
 // exists with other values is never overwritten silently (the plan shows the update).
 import { isAwsError } from '../core/errors';
+import { waitFor } from '../core/wait';
 import {
   ChangeResourceRecordSetsCommand,
   GetChangeCommand,
@@ -10,9 +11,9 @@ import {
   type ResourceRecordSet,
 } from '@aws-sdk/client-route-53';
 import type { AwsClients } from '../aws/clients';
-import { journaledWrite } from '../orchestration/engine/journal';
-import type { RunContext, Task } from '../orchestration/engine/types';
-import { registerUndo } from './undo';
+import { journaledWrite } from '../provider/journaledWrite';
+import type { RunContext, Task } from '../provider/types';
+import type { Provider } from '../provider/provider';
 
 export const RECORD_SET_TYPE = 'AWS::Route53::RecordSet';
 
@@ -192,20 +193,24 @@ export async function deleteRecord(
   }
 }
 
-registerUndo(RECORD_SET_TYPE, {
-  async delete(clients, data) {
-    const record = data.record as RecordSpec;
-    const actual = await findRecord(clients, data.zoneId as string, record).catch((error) => {
-      if (isAwsError(error, 'NoSuchHostedZone')) return undefined;
-      throw error;
-    });
-    // Only what this run wrote: a record changed since then by someone else is left alone.
-    if (actual && sameRecord(actual, record)) await deleteRecord(clients, data.zoneId as string, record);
+export const recordSetProvider: Provider = {
+  type: RECORD_SET_TYPE,
+  dependsOn: ['AWS::ElasticLoadBalancingV2::LoadBalancer', 'AWS::CertificateManager::Certificate'],
+  undo: {
+    async delete(clients, data) {
+      const record = data.record as RecordSpec;
+      const actual = await findRecord(clients, data.zoneId as string, record).catch((error) => {
+        if (isAwsError(error, 'NoSuchHostedZone')) return undefined;
+        throw error;
+      });
+      // Only what this run wrote: a record changed since then by someone else is left alone.
+      if (actual && sameRecord(actual, record)) await deleteRecord(clients, data.zoneId as string, record);
+    },
+    async restore(clients, data) {
+      await change(clients, data.zoneId as string, 'UPSERT', data.previous as RecordSpec);
+    },
   },
-  async restore(clients, data) {
-    await change(clients, data.zoneId as string, 'UPSERT', data.previous as RecordSpec);
-  },
-});
+};
 
 /** Waits until a Route 53 change is INSYNC (ctx clock); returns quietly when `changeId` is undefined. */
 export async function waitChangeInsync(
@@ -214,7 +219,6 @@ export async function waitChangeInsync(
   timeoutMs = 300_000,
 ): Promise<void> {
   if (!changeId) return;
-  const { waitFor } = await import('../orchestration/engine/wait');
   await waitFor(
     ctx,
     { what: `Route 53 change ${changeId} INSYNC`, timeoutMs, intervalMs: 5_000, maxIntervalMs: 15_000 },

@@ -14,9 +14,9 @@ import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { clusterTags, describeTagChanges, managedTagMap, TagKeys, tagMapOf, tagsToUpdate, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
-import { journaledWrite } from '../orchestration/engine/journal';
-import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
-import { registerUndo } from './undo';
+import { journaledWrite } from '../provider/journaledWrite';
+import type { RunContext, Task, UndoRecord } from '../provider/types';
+import type { Provider } from '../provider/provider';
 
 export const SECURITY_GROUP_TYPE = 'AWS::EC2::SecurityGroup';
 
@@ -146,30 +146,34 @@ export async function deleteSecurityGroup(clients: AwsClients, groupId: string):
   return ignoringNotFound(() => clients.ec2.send(new DeleteSecurityGroupCommand({ GroupId: groupId })), 'InvalidGroup.NotFound');
 }
 
-registerUndo(SECURITY_GROUP_TYPE, {
-  delete: async (clients, data) => {
-    await deleteSecurityGroup(clients, String(data.groupId));
-  },
-  restore: async (clients, data) => {
-    const groupId = String(data.groupId);
-    const added = (data.added as IngressRule[] | undefined) ?? [];
-    const removed = (data.removed as IngressRule[] | undefined) ?? [];
-    if (added.length) {
-      try {
-        await clients.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: toPermissions(added, groupId) }));
-      } catch (error) {
-        if (!/NotFound/.test(awsErrorCode(error) ?? '')) throw error;
+export const securityGroupProvider: Provider = {
+  type: SECURITY_GROUP_TYPE,
+  dependsOn: [],
+  undo: {
+    delete: async (clients, data) => {
+      await deleteSecurityGroup(clients, String(data.groupId));
+    },
+    restore: async (clients, data) => {
+      const groupId = String(data.groupId);
+      const added = (data.added as IngressRule[] | undefined) ?? [];
+      const removed = (data.removed as IngressRule[] | undefined) ?? [];
+      if (added.length) {
+        try {
+          await clients.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: toPermissions(added, groupId) }));
+        } catch (error) {
+          if (!/NotFound/.test(awsErrorCode(error) ?? '')) throw error;
+        }
       }
-    }
-    if (removed.length) {
-      try {
-        await clients.ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: toPermissions(removed, groupId) }));
-      } catch (error) {
-        if (awsErrorCode(error) !== 'InvalidPermission.Duplicate') throw error;
+      if (removed.length) {
+        try {
+          await clients.ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: toPermissions(removed, groupId) }));
+        } catch (error) {
+          if (awsErrorCode(error) !== 'InvalidPermission.Duplicate') throw error;
+        }
       }
-    }
+    },
   },
-});
+};
 
 /** One journaled write of this kind (the engine's write-ahead journal; undo kept when the write may have happened). */
 function write<T>(ctx: RunContext, entry: { action: 'create' | 'update'; name: string; id?: string; undo?: UndoRecord }, fn: () => Promise<T>, describe?: (r: T) => { id?: string; undo?: UndoRecord }): Promise<T> {

@@ -12,8 +12,8 @@ import {
 import type { AwsClients } from '../aws/clients';
 import { TagKeys, type Tag } from '../aws/tags';
 import { UserError } from '../core/errors';
-import { journaledWrite } from '../orchestration/engine/journal';
-import type { RunContext, Task } from '../orchestration/engine/types';
+import { journaledWrite } from '../provider/journaledWrite';
+import type { RunContext, Task } from '../provider/types';
 import { SECURITY_GROUP_TYPE, deleteSecurityGroup, ruleKey, type IngressRule } from './securityGroup';
 
 export const NODEPORT_RANGE = { from: 30000, to: 32767 } as const;

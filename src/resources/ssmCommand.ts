@@ -11,7 +11,7 @@ import type { AwsClients } from '../aws/clients';
 import type { Clock } from '../core/clock';
 import { awsErrorCode } from '../core/errors';
 import type { EventSink } from '../core/events';
-import { waitFor } from '../orchestration/engine/wait';
+import { waitFor } from '../core/wait';
 
 /** GetCommandInvocation returns at most this many characters of standard output. */
 export const SSM_OUTPUT_LIMIT = 24_000;

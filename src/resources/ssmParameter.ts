@@ -14,9 +14,9 @@ import { clusterTags } from '../aws/tags';
 import { awsErrorCode } from '../core/errors';
 import { listClusterAutoScalingGroups } from './autoScalingGroup';
 import { listClusterInstances } from './instance';
-import { journaledWrite } from '../orchestration/engine/journal';
-import type { RunContext, Task, UndoRecord } from '../orchestration/engine/types';
-import { registerUndo } from './undo';
+import { journaledWrite } from '../provider/journaledWrite';
+import type { RunContext, Task, UndoRecord } from '../provider/types';
+import type { Provider } from '../provider/provider';
 
 export const SSM_PARAMETER_TYPE = 'AWS::SSM::Parameter';
 /** Undo of a cluster's settings parameter created by the run: it and everything under the cluster's path. */
@@ -114,20 +114,28 @@ export async function deleteClusterPath(clients: AwsClients, cluster: string, pa
   return deleteParameters(clients, [...new Set([name, ...names])]);
 }
 
-registerUndo(SSM_CLUSTER_PATH_UNDO_TYPE, {
-  delete: async (clients, data) => {
-    await deleteClusterPath(clients, String(data.cluster), String(data.path), String(data.name));
+export const ssmClusterPathProvider: Provider = {
+  type: SSM_CLUSTER_PATH_UNDO_TYPE,
+  dependsOn: [],
+  undo: {
+    delete: async (clients, data) => {
+      await deleteClusterPath(clients, String(data.cluster), String(data.path), String(data.name));
+    },
   },
-});
+};
 
-registerUndo(SSM_PARAMETER_TYPE, {
-  delete: async (clients, data) => {
-    await deleteParameters(clients, [String(data.name)]);
+export const ssmParameterProvider: Provider = {
+  type: SSM_PARAMETER_TYPE,
+  dependsOn: [],
+  undo: {
+    delete: async (clients, data) => {
+      await deleteParameters(clients, [String(data.name)]);
+    },
+    restore: async (clients, data) => {
+      await clients.ssm.send(new PutParameterCommand({ Name: String(data.name), Value: String(data.value), Type: 'String', Overwrite: true }));
+    },
   },
-  restore: async (clients, data) => {
-    await clients.ssm.send(new PutParameterCommand({ Name: String(data.name), Value: String(data.value), Type: 'String', Overwrite: true }));
-  },
-});
+};
 
 /** One journaled write of this kind (the engine's write-ahead journal; undo kept when the write may have happened). */
 function write<T>(ctx: RunContext, entry: { action: 'create' | 'update'; name: string; undo?: UndoRecord }, fn: () => Promise<T>): Promise<T> {

@@ -20,12 +20,12 @@ import {
   DetachLoadBalancerTargetGroupsCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { TagKeys, type Tag } from '../aws/tags';
-import { MAX_INGRESS_ALBS, names } from '../config/names';
-import { journaledWrite } from '../orchestration/engine/journal';
-import type { RunContext, Task } from '../orchestration/engine/types';
-import { addElbTags } from './listener';
-import { describeElbTags, hasTags, tagDiff, validateElbName } from './loadBalancer';
-import { registerUndo } from './undo';
+import { MAX_INGRESS_ALBS, names } from '../aws/names';
+import { journaledWrite } from '../provider/journaledWrite';
+import type { RunContext, Task } from '../provider/types';
+import { addElbTags, describeElbTags, hasTags, tagDiff } from './elbTags';
+import { validateElbName } from './loadBalancer';
+import type { Provider } from '../provider/provider';
 
 export const TARGET_GROUP_TYPE = 'AWS::ElasticLoadBalancingV2::TargetGroup';
 
@@ -198,30 +198,34 @@ export async function deleteTargetGroup(
   }
 }
 
-registerUndo(TARGET_GROUP_TYPE, {
-  async delete(clients, data) {
-    let arn = data.arn as string | undefined;
-    if (!arn && data.name) arn = (await describeByName(clients, data.name as string))?.TargetGroupArn;
-    if (arn) await deleteTargetGroup(clients, arn);
-  },
-  async restore(clients, data) {
-    try {
-      // One undo record restores one field: the health check path, or the deregistration delay.
-      if (typeof data.deregistrationDelaySeconds === 'number') {
-        await setDeregistrationDelay(clients, data.arn as string, data.deregistrationDelaySeconds);
-        return;
+export const targetGroupProvider: Provider = {
+  type: TARGET_GROUP_TYPE,
+  dependsOn: [],
+  undo: {
+    async delete(clients, data) {
+      let arn = data.arn as string | undefined;
+      if (!arn && data.name) arn = (await describeByName(clients, data.name as string))?.TargetGroupArn;
+      if (arn) await deleteTargetGroup(clients, arn);
+    },
+    async restore(clients, data) {
+      try {
+        // One undo record restores one field: the health check path, or the deregistration delay.
+        if (typeof data.deregistrationDelaySeconds === 'number') {
+          await setDeregistrationDelay(clients, data.arn as string, data.deregistrationDelaySeconds);
+          return;
+        }
+        await clients.elbv2.send(
+          new ModifyTargetGroupCommand({
+            TargetGroupArn: data.arn as string,
+            HealthCheckPath: data.healthCheckPath as string,
+          }),
+        );
+      } catch (error) {
+        if (!isAwsError(error, 'TargetGroupNotFound')) throw error;
       }
-      await clients.elbv2.send(
-        new ModifyTargetGroupCommand({
-          TargetGroupArn: data.arn as string,
-          HealthCheckPath: data.healthCheckPath as string,
-        }),
-      );
-    } catch (error) {
-      if (!isAwsError(error, 'TargetGroupNotFound')) throw error;
-    }
+    },
   },
-});
+};
 
 /** A k3sctl target group (instance targets). vpc, port and protocol are immutable: a mismatch is a UserError. */
 export function targetGroupTask(
@@ -412,25 +416,29 @@ function undoArns(data: Record<string, unknown>): string[] {
   return (data.targetGroupArns as string[] | undefined) ?? [data.targetGroupArn as string];
 }
 
-registerUndo(TARGET_GROUP_ATTACHMENT_TYPE, {
-  async delete(clients, data) {
-    await detachTargetGroups(clients, data.groupName as string, undoArns(data));
+export const targetGroupAttachmentProvider: Provider = {
+  type: TARGET_GROUP_ATTACHMENT_TYPE,
+  dependsOn: ['AWS::AutoScaling::AutoScalingGroup', 'AWS::ElasticLoadBalancingV2::TargetGroup'],
+  undo: {
+    async delete(clients, data) {
+      await detachTargetGroups(clients, data.groupName as string, undoArns(data));
+    },
+    async restore(clients, data) {
+      try {
+        await clients.autoscaling.send(
+          new AttachLoadBalancerTargetGroupsCommand({
+            AutoScalingGroupName: data.groupName as string,
+            TargetGroupARNs: undoArns(data),
+          }),
+        );
+      } catch (error) {
+        // The group is gone (rolled back or deleted since): nothing to attach to.
+        if (isAwsError(error, 'ValidationError') && /not found|does not exist/i.test(String((error as Error).message))) return;
+        throw error;
+      }
+    },
   },
-  async restore(clients, data) {
-    try {
-      await clients.autoscaling.send(
-        new AttachLoadBalancerTargetGroupsCommand({
-          AutoScalingGroupName: data.groupName as string,
-          TargetGroupARNs: undoArns(data),
-        }),
-      );
-    } catch (error) {
-      // The group is gone (rolled back or deleted since): nothing to attach to.
-      if (isAwsError(error, 'ValidationError') && /not found|does not exist/i.test(String((error as Error).message))) return;
-      throw error;
-    }
-  },
-});
+};
 
 /** Attaches `targetGroupArn` to `groupName` unless attached already (journaled, undo: detach). */
 export async function attachTargetGroup(

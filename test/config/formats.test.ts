@@ -1,7 +1,7 @@
 // The formats of typed values checked before any AWS call (src/config/formats.ts): each bad value is a
 // UserError naming the field, each good one comes back unchanged.
+import { arnRegion } from '../../src/aws/arns';
 import {
-  arnRegion,
   canonicalCidr,
   isDomainName,
   isRegion,

@@ -1,7 +1,8 @@
 // Cluster, group and service names (DNS labels, no `--`, short enough for every derived AWS name), the
 // names derived from them, and the durations of flags such as --drain-timeout.
 import { parseDuration } from '../../src/config/duration';
-import { MAX_CLUSTER_NAME, MAX_GROUP_NAME, names, validateClusterName, validateGroupName, validateServiceName } from '../../src/config/names';
+import { names } from '../../src/aws/names';
+import { MAX_CLUSTER_NAME, MAX_GROUP_NAME, validateClusterName, validateGroupName, validateServiceName } from '../../src/config/names';
 import { userError } from '../helpers/userError';
 
 describe('names', () => {

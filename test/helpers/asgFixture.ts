@@ -28,7 +28,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../../src/aws/clients';
 import { clusterTags } from '../../src/aws/tags';
-import { names } from '../../src/config/names';
+import { names } from '../../src/aws/names';
 import { renderUserData } from '../../src/userdata/render';
 import { DEFAULT_IMAGES } from '../../src/sandbox/defaults';
 

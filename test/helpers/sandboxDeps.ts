@@ -7,6 +7,8 @@ import type { EventSink, ProgressEvent } from '../../src/core/events';
 import type { WorkflowDeps } from '../../src/orchestration/deps';
 import { sandboxClients } from '../../src/sandbox/clients';
 import { Sandbox } from '../../src/sandbox/sandbox';
+import { providers } from '../../src/resources/registry';
+import { parameterProvider } from '../orchestration/fixtures/parameterTask';
 
 export interface CollectingEvents extends EventSink {
   readonly list: ProgressEvent[];
@@ -51,6 +53,9 @@ export function removeTestHomes(): void {
   for (const home of homes.splice(0)) fs.rmSync(home, { recursive: true, force: true });
 }
 
+/** Every provider of k3sctl plus the engine tests' synthetic parameter kind. */
+export const testProviders = providers.with(parameterProvider);
+
 /**
  * Dependencies for a workflow against `sb` (a new sandbox when omitted). `events` is the collecting
  * sink installed in deps (unless overrides replace it). Call again with the same `sb` and `home`
@@ -71,6 +76,7 @@ export function sandboxDeps(
     home,
     runId: testRunId(),
     sandbox: true,
+    providers: testProviders,
     ...overrides,
   };
   return { deps, sb, home, events };

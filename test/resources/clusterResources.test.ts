@@ -1,6 +1,5 @@
 // The cluster resource kinds on their own against the sandbox: create tagged, re-run without writes,
 // targeted updates, ownership conflicts refused, deletes idempotent (NotFound is success).
-import '../../src/resources';
 import { CreateRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';

@@ -1,6 +1,5 @@
 // A replacement's capacity changes to a group, through a run: only what differs is sent, min, max and
 // desired each land, --verbose says what changed, and the run lists the write as an update of the group.
-import '../../src/resources';
 import { AUTO_SCALING_GROUP_TYPE } from '../../src/resources/autoScalingGroup';
 import { setCapacity } from '../../src/resources/groupReplacement';
 import { runWorkflow } from '../../src/orchestration/engine';

@@ -4,7 +4,6 @@
 // sandbox and in moto — together with every managed policy attached to them (DESIGN.md section 6: no node
 // principal can read the server token by any read action, managed policies included). Also: a cluster made
 // by an earlier version converges (managed policy detached), a re-run writes nothing, rollback restores.
-import '../../src/resources';
 import {
   AttachRolePolicyCommand,
   DeleteRolePolicyCommand,
@@ -21,7 +20,7 @@ import { isReadOperation } from '../../src/aws/apiCalls';
 import { AwsClients } from '../../src/aws/clients';
 import { TagKeys } from '../../src/aws/tags';
 import { buildClusterSpec } from '../../src/config/cluster';
-import { names } from '../../src/config/names';
+import { names } from '../../src/aws/names';
 import { runWorkflow, type Task } from '../../src/orchestration/engine';
 import type { WorkflowDeps } from '../../src/orchestration/deps';
 import { clusterCreate } from '../../src/orchestration/workflows/clusterCreate';
@@ -39,7 +38,7 @@ import {
 import { systemClock } from '../../src/core/clock';
 import { Sandbox } from '../../src/sandbox/sandbox';
 import { emulatorSkipped, MOTO_CREDENTIALS, MOTO_REGION, useMoto } from '../helpers/moto';
-import { collectingEvents, removeTestHomes, sandboxDeps, testHome, testRunId } from '../helpers/sandboxDeps';
+import { collectingEvents, removeTestHomes, sandboxDeps, testHome, testProviders as providers, testRunId } from '../helpers/sandboxDeps';
 
 afterAll(() => removeTestHomes());
 
@@ -606,6 +605,7 @@ describe('instance role converge rollback', () => {
     region: MOTO_REGION,
     home,
     runId: testRunId(),
+    providers,
   });
 
 

@@ -6,7 +6,7 @@ import {
   parseReplacementRecord,
   REPLACEMENT_TAG,
 } from '../../src/resources/replacementRecord';
-import { UndoIncompleteError } from '../../src/resources/undo';
+import { UndoIncompleteError } from '../../src/provider/provider';
 
 const record = {
   run: 'run-1',

@@ -4,7 +4,6 @@
 // removal, never left to the group's termination policy), every instance back on the launch template
 // version it ran before an upgrade, the baseline capacity, only the processes k3sctl suspended resumed,
 // and no record; or, when an instance cannot be removed, an UndoIncompleteError naming it.
-import '../../src/resources';
 import {
   CreateOrUpdateTagsCommand,
   DeleteAutoScalingGroupCommand,
@@ -33,7 +32,8 @@ import {
   type ReplacementUndo,
 } from '../../src/resources/groupReplacement';
 import { formatReplacementRecord, REPLACEMENT_TAG } from '../../src/resources/replacementRecord';
-import { undoHandler, UndoIncompleteError } from '../../src/resources/undo';
+import { UndoIncompleteError } from '../../src/provider/provider';
+import { providers } from '../../src/resources/registry';
 import { sandboxClients } from '../../src/sandbox/clients';
 import { Sandbox } from '../../src/sandbox/sandbox';
 import { createAsgFixture, describeAsg, waitSettled, type AsgFixture } from '../helpers/asgFixture';
@@ -140,7 +140,7 @@ async function rollBack(a: Account, data: Partial<ReplacementUndo> = {}): Promis
     original: a.original,
     ...data,
   };
-  await undoHandler(REPLACEMENT_UNDO_TYPE)!.restore!(a.clients, undo as unknown as Record<string, unknown>, {
+  await providers.undoHandler(REPLACEMENT_UNDO_TYPE)!.restore!(a.clients, undo as unknown as Record<string, unknown>, {
     clock: a.sb.clock,
     events: collectingEvents(),
   });

@@ -1,7 +1,6 @@
 // The undo handler of every resource kind, run from the registry as `runs rollback` runs them, against a
 // sandbox account: what the account holds afterwards. A delete removes what a run created and treats
 // "already gone" as success; a restore puts back exactly what the run changed; other errors surface.
-import '../../src/resources';
 import {
   AttachLoadBalancerTargetGroupsCommand,
   DescribeAutoScalingGroupsCommand,
@@ -67,7 +66,7 @@ import { findRecord, RECORD_SET_TYPE, type RecordSpec } from '../../src/resource
 import { SECURITY_GROUP_TYPE } from '../../src/resources/securityGroup';
 import { SSM_CLUSTER_PATH_UNDO_TYPE, SSM_PARAMETER_TYPE } from '../../src/resources/ssmParameter';
 import { TARGET_GROUP_ATTACHMENT_TYPE, TARGET_GROUP_TYPE } from '../../src/resources/targetGroup';
-import { undoHandler } from '../../src/resources/undo';
+import { providers } from '../../src/resources/registry';
 import { sandboxClients } from '../../src/sandbox/clients';
 import { DEFAULT_IMAGES } from '../../src/sandbox/defaults';
 import { Sandbox } from '../../src/sandbox/sandbox';
@@ -89,7 +88,7 @@ function account(): Account {
 }
 
 async function undo(a: Account, type: string, action: 'delete' | 'restore', data: Record<string, unknown>): Promise<void> {
-  const handler = undoHandler(type);
+  const handler = providers.undoHandler(type);
   const run = handler?.[action];
   if (!run) throw new Error(`no ${action} undo for ${type}`);
   await run(a.clients, data, { clock: a.sb.clock, events: collectingEvents() });

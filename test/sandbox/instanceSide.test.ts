@@ -1,11 +1,10 @@
 // The sandbox's instance side writes what the real instance scripts write: the election's claim of the
 // `initialized` parameter, then the marker (when the server turned Ready), and for `bootstrapFails`
 // instances the reason parameter and an Unhealthy status (SetInstanceHealth, also served as an API).
-import '../../src/resources';
 import { DescribeAutoScalingGroupsCommand, SetInstanceHealthCommand } from '@aws-sdk/client-auto-scaling';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { buildClusterSpec } from '../../src/config/cluster';
-import { names } from '../../src/config/names';
+import { names } from '../../src/aws/names';
 import { clusterCreate } from '../../src/orchestration/workflows/clusterCreate';
 import { Sandbox } from '../../src/sandbox/sandbox';
 import { removeTestHomes, sandboxDeps } from '../helpers/sandboxDeps';

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'yaml';
 import { UserError } from '../../src/core/errors';
-import { names } from '../../src/config/names';
+import { names } from '../../src/aws/names';
 import { OS_ALIASES } from '../../src/config/cluster';
 import {
   CONFIG_ENV_PATH,

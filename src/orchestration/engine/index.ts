@@ -10,9 +10,10 @@
 //   }, { signal });
 //   // result = { run, changes, apiCalls: { read, write }, ...body's return }
 //   // on failure: rollback from the journal, then throws RunFailedError (exit 1, or 3 with leftovers)
-export type { Task, RunContext, Journal, JournalEntry, JournalWrite, UndoRecord } from './types';
+export type { Task, RunContext, Journal, JournalEntry, JournalWrite, UndoRecord } from '../../provider/types';
 export { runWorkflow, Run, openRun, type WorkflowResult, type RunOptions } from './run';
-export { journaledWrite, journalPath, type RunOutcome } from './journal';
+export { journalPath, type RunOutcome } from './journal';
+export { journaledWrite } from '../../provider/journaledWrite';
 export {
   waitFor,
   retryWhileNotReady,
@@ -23,7 +24,7 @@ export {
   type WaitOptions,
   type WaitContext,
   type Probe,
-} from './wait';
+} from '../../core/wait';
 export {
   rollbackRun,
   listRuns,

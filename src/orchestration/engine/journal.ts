@@ -5,10 +5,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
-import { awsErrorCode, InterruptedError } from '../../core/errors';
+import { errorText } from '../../core/errors';
 import type { ChangeAction } from '../../core/events';
-import type { Journal, JournalEntry, JournalWrite, RunContext, UndoRecord } from './types';
-import { runOf } from './context';
+import type { Journal, JournalEntry, JournalWrite, UndoRecord } from '../../provider/types';
 
 export type RunOutcome = 'succeeded' | 'failed' | 'rolled-back' | 'rollback-incomplete';
 
@@ -215,57 +214,4 @@ export function parseJournal(text: string): {
     }
   }
   return { header, end, entries: [...folded.values()].sort((a, b) => a.seq - b.seq) };
-}
-
-export function errorText(error: unknown): string {
-  const code = awsErrorCode(error);
-  const message = error instanceof Error ? error.message : String(error);
-  return code && !message.startsWith(code) ? `${code}: ${message}` : message;
-}
-
-/**
- * A write whose error carries no AWS answer (socket reset, timeout, a crash of the client) or a 5xx
- * answer may have happened anyway: keep its undo record so rollback looks the resource up by name or
- * token (handlers treat NotFound as success). A 4xx answer means AWS refused it: nothing to undo.
- */
-function mayHaveHappened(error: unknown): boolean {
-  if (error instanceof InterruptedError) return false;
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
-    ?.httpStatusCode;
-  return status === undefined || status >= 500;
-}
-
-/**
- * Performs one AWS write with journaling: records the intent (with `undo` known beforehand, e.g. a
- * name or client token), runs `write`, then records the result (`describe(result)` gives the id and
- * the final undo record). Also records the change for the run's JSON result.
- */
-export async function journaledWrite<T>(
-  ctx: RunContext,
-  entry: { action: ChangeAction; type: string; name: string; id?: string; undo?: UndoRecord },
-  write: () => Promise<T>,
-  describe?: (result: T) => { id?: string; undo?: UndoRecord },
-): Promise<T> {
-  const pending = ctx.journal.intend(entry);
-  let result: T;
-  try {
-    result = await write();
-  } catch (error) {
-    pending.failed(error, mayHaveHappened(error) ? entry.undo : undefined);
-    throw error;
-  }
-  let described: { id?: string; undo?: UndoRecord } = {};
-  try {
-    described = describe?.(result) ?? {};
-  } finally {
-    const id = described.id ?? entry.id;
-    pending.done({ id, undo: described.undo ?? entry.undo });
-    runOf(ctx)?.record({
-      action: entry.action,
-      type: entry.type,
-      name: entry.name,
-      ...(id !== undefined ? { id } : {}),
-    });
-  }
-  return result;
 }

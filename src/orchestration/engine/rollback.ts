@@ -5,13 +5,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { AwsClients } from '../../aws/clients';
 import type { Clock } from '../../core/clock';
-import { InternalError, UserError } from '../../core/errors';
+import { errorText, InternalError, UserError } from '../../core/errors';
 import type { EventSink } from '../../core/events';
-import { UndoIncompleteError, undoHandler } from '../../resources/undo';
+import { UndoIncompleteError, type ProviderRegistry } from '../../provider/provider';
 import type { WorkflowDeps } from '../deps';
-import { errorText, FileJournal, journalPath, parseJournal, runsDir } from './journal';
-import type { JournalEntry } from './types';
-import { isStillInUseError, retryWhileNotReady } from './wait';
+import { FileJournal, journalPath, parseJournal, runsDir } from './journal';
+import type { JournalEntry } from '../../provider/types';
+import { isStillInUseError, retryWhileNotReady } from '../../core/wait';
 
 export interface RolledBackItem {
   type: string;
@@ -65,7 +65,7 @@ function describeUndo(e: JournalEntry): string {
  */
 export async function undoJournal(
   journal: FileJournal,
-  env: { clients: AwsClients; clock: Clock; events: EventSink },
+  env: { clients: AwsClients; clock: Clock; events: EventSink; providers: ProviderRegistry },
   options: UndoOptions = {},
 ): Promise<RollbackResult> {
   const todo = undoableEntries(journal.entries());
@@ -76,7 +76,7 @@ export async function undoJournal(
     const undo = entry.undo!;
     const title = describeUndo(entry);
     try {
-      const handler = undoHandler(undo.type);
+      const handler = env.providers.undoHandler(undo.type);
       const fn = undo.action === 'restore' ? handler?.restore : handler?.delete;
       if (!handler || !fn)
         throw new InternalError(`no ${undo.action} handler is registered for ${undo.type}`);
@@ -115,7 +115,7 @@ function processAlive(pid: number | undefined, host: string | undefined): boolea
   }
 }
 
-/** Undoes what run `runId` did (newest first) using the undo registry of src/resources. */
+/** Undoes what run `runId` did (newest first) through the providers of `deps`. */
 export async function rollbackRun(
   deps: WorkflowDeps,
   runId: string,
@@ -126,7 +126,6 @@ export async function rollbackRun(
   rolledBack: { type: string; name: string; id?: string }[];
   leftovers: { type: string; name: string; id?: string; error: string }[];
 }> {
-  await import('../../resources');
   const journal = FileJournal.open(deps.home, runId, () => deps.clock.now());
   if (!journal) {
     throw new UserError(

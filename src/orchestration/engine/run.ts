@@ -1,14 +1,14 @@
 // One journaled run of a workflow: the run context, plan (find + diff), apply (a DAG of tasks with
 // bounded concurrency, "not yet" errors retried while the run makes progress), imperative steps, the
 // changes of the JSON result, and rollback from the journal when anything fails.
-import { InternalError, InterruptedError, UserError } from '../../core/errors';
+import { errorText, InternalError, InterruptedError, UserError } from '../../core/errors';
 import type { ChangeAction, EventSink, PlannedChange } from '../../core/events';
 import { RunFailedError, type WorkflowDeps } from '../deps';
-import { bindContext } from './context';
-import { errorText, FileJournal } from './journal';
+import { bindContext } from '../../provider/context';
+import { FileJournal } from './journal';
 import { undoJournal, type UndoOptions } from './rollback';
-import type { JournalEntry, RunContext, Task } from './types';
-import { retryWhileNotReady, throwIfAborted } from './wait';
+import type { JournalEntry, RunContext, Task } from '../../provider/types';
+import { retryWhileNotReady, throwIfAborted } from '../../core/wait';
 
 export interface RunOptions {
   /** Ctrl-C / SIGTERM: the run stops at the next step boundary and rolls back (exit 130). */

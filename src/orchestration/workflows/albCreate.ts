@@ -17,7 +17,7 @@ import {
 import { albSecurityGroupTask, type AlbSecurityGroupState } from '../../resources/securityGroupRule';
 import type { WorkflowDeps } from '../deps';
 import { runWorkflow, waitFor, type RunOptions, type WorkflowResult } from '../engine';
-import type { Task } from '../engine/types';
+import type { Task } from '../../provider/types';
 
 export interface AlbSummary {
   name: string;

@@ -17,7 +17,7 @@ import { findHostedZone, isInZone, type HostedZoneRef } from '../../resources/ho
 import { normalizeDnsName, recordSetTask } from '../../resources/recordSet';
 import type { WorkflowDeps } from '../deps';
 import { runWorkflow, waitFor, type RunOptions, type WorkflowResult } from '../engine';
-import type { Task } from '../engine/types';
+import type { Task } from '../../provider/types';
 
 export interface CertificateSummary {
   arn?: string;

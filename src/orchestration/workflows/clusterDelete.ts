@@ -3,10 +3,10 @@
 // stops first (listener rule deleted, target group detached from the groups), then groups are scaled to
 // 0 so every instance leaves through the termination lifecycle hook (drain), and the target group goes
 // once no group lists it. A re-run after a failure continues from what is left.
-import { targetGroupNameOfArn } from '../../config/formats';
+import { targetGroupNameOfArn } from '../../aws/arns';
 import type { AwsClients } from '../../aws/clients';
 import { clusterTags, TagKeys } from '../../aws/tags';
-import { names } from '../../config/names';
+import { names } from '../../aws/names';
 import { UserError } from '../../core/errors';
 import type { PlannedChange } from '../../core/events';
 import {

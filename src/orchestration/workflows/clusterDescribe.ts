@@ -2,7 +2,7 @@
 // current, the reason a failed bootstrap recorded) and ingress of a cluster, from tags and SSM. Reads are
 // paginated listings only: one GetParametersByPath of the cluster's path (configuration and bootstrap
 // failures), one DescribeAutoScalingGroups and one DescribeInstances listing, whatever the instance count.
-import { names } from '../../config/names';
+import { names } from '../../aws/names';
 import { UserError } from '../../core/errors';
 import { listClusterAutoScalingGroups } from '../../resources/autoScalingGroup';
 import { listClusterInstances } from '../../resources/instance';

@@ -1,7 +1,7 @@
 // What cluster create, controlplane/nodegroup add and nodegroup scale share: resolving a spec's lookups
 // into the stored configuration (every lookup before the first write), the task set that converges a
 // cluster to its stored configuration, the waits for InService, and out-of-date instance reporting.
-import { targetGroupNameOfArn } from '../../config/formats';
+import { targetGroupNameOfArn } from '../../aws/arns';
 import { setMaxListeners } from 'node:events';
 import * as crypto from 'node:crypto';
 import type { AwsClients } from '../../aws/clients';
@@ -36,7 +36,7 @@ import {
   type StoredIngress,
   type StoredIngressAlb,
 } from '../../config/cluster';
-import { MAX_INGRESS_ALBS, names } from '../../config/names';
+import { MAX_INGRESS_ALBS, names } from '../../aws/names';
 import { isAwsError, UserError, type NotReadyInstance } from '../../core/errors';
 import type { PlannedChange } from '../../core/events';
 import {

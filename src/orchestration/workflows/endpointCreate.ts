@@ -3,7 +3,7 @@
 // target group (health-checked per service on its NodePort) attached to the clusters' Auto Scaling
 // groups, and a rule forwarding to it. Both: a latency-based alias A record to the ALB (unless --no-dns)
 // and the endpoint's configuration in SSM /k3sctl/endpoints/SERVICE.
-import { loadBalancerNameOfArn } from '../../config/formats';
+import { loadBalancerNameOfArn } from '../../aws/arns';
 import { TagKeys, sharedTags, type Tag } from '../../aws/tags';
 import { UserError } from '../../core/errors';
 import type { PlannedChange } from '../../core/events';
@@ -13,7 +13,7 @@ import {
   validateWeights,
   type EndpointSpec,
 } from '../../config/ingress';
-import { names } from '../../config/names';
+import { names } from '../../aws/names';
 import { describeCertificate } from '../../resources/certificate';
 import { endpointConfigTask, type StoredEndpointConfig } from '../../resources/endpointConfig';
 import { assertInZone, findHostedZone, type HostedZoneRef } from '../../resources/hostedZone';
@@ -38,7 +38,7 @@ import {
 import { getParameterValue } from '../../resources/ssmParameter';
 import type { WorkflowDeps } from '../deps';
 import { runWorkflow, type RunOptions, type WorkflowResult } from '../engine';
-import type { RunContext, Task } from '../engine/types';
+import type { RunContext, Task } from '../../provider/types';
 
 export interface EndpointSummary {
   service: string;

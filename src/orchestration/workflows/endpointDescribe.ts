@@ -1,9 +1,9 @@
 // endpoint describe SERVICE: the endpoint as AWS has it: rule (priority, actual weights), per-cluster
 // target group health (ingress) or the service target group's health and attached groups (nodeport),
 // and the alias record.
-import { targetGroupNameOfArn } from '../../config/formats';
+import { targetGroupNameOfArn } from '../../aws/arns';
 import { UserError } from '../../core/errors';
-import { names } from '../../config/names';
+import { names } from '../../aws/names';
 import { getEndpointConfig } from '../../resources/endpointConfig';
 import { findListenerRuleByTags, ruleOwnerTags } from '../../resources/listenerRule';
 import { findRecord } from '../../resources/recordSet';

@@ -5,7 +5,7 @@
 import { UserError } from '../../core/errors';
 import type { PlannedChange } from '../../core/events';
 import { validateWeights } from '../../config/ingress';
-import { names } from '../../config/names';
+import { names } from '../../aws/names';
 import {
   endpointConfigTask,
   getEndpointConfig,
@@ -19,11 +19,11 @@ import {
   type ListenerRuleState,
 } from '../../resources/listenerRule';
 import { findTargetGroupByArn, targetGroupHealth } from '../../resources/targetGroup';
-import { targetGroupNameOfArn } from '../../config/formats';
+import { targetGroupNameOfArn } from '../../aws/arns';
 import type { WorkflowDeps } from '../deps';
 import { runWorkflow, type RunOptions, type WorkflowResult } from '../engine';
-import { sleepUnlessAborted } from '../engine/wait';
-import type { RunContext } from '../engine/types';
+import { sleepUnlessAborted } from '../../core/wait';
+import type { RunContext } from '../../provider/types';
 import { endpointTags } from './endpointCreate';
 
 export interface EndpointWeightResult {

@@ -2,7 +2,7 @@
 // its Auto Scaling group and launch template, and deletes its declaration /k3sctl/clusters/NAME/groups/GROUP
 // (only that parameter: the other groups' declarations are never rewritten). The last
 // control-plane group of a cluster that still has other groups is refused.
-import { names } from '../../config/names';
+import { names } from '../../aws/names';
 import { UserError } from '../../core/errors';
 import type { PlannedChange } from '../../core/events';
 import { AUTO_SCALING_GROUP_TYPE, findAutoScalingGroup } from '../../resources/autoScalingGroup';

@@ -27,12 +27,12 @@ import {
   terminationsAbandoned,
 } from '../../resources/autoScalingInstance';
 import { longestDeregistrationDelay } from '../../resources/targetGroup';
-import { targetGroupNameOfArn } from '../../config/formats';
+import { targetGroupNameOfArn } from '../../aws/arns';
 import type { WorkflowDeps } from '../deps';
 import { listRuns } from '../engine/rollback';
 import { runWorkflow, type Run, type WorkflowResult } from '../engine/run';
-import type { RunContext } from '../engine/types';
-import { waitFor } from '../engine/wait';
+import type { RunContext } from '../../provider/types';
+import { waitFor } from '../../core/wait';
 import {
   planGroup,
   planRecycle,

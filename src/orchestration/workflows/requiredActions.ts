@@ -7,7 +7,7 @@
 //
 // Actions on a cluster's own resources are simulated on those resources' ARNs (`scope` below), so a
 // policy that allows them only on `k3sctl-*` names is seen as allowing them; the others on `*`.
-import { names } from '../../config/names';
+import { names } from '../../aws/names';
 
 /** What a cluster-scoped action is authorised on. */
 export type ActionScope = 'role' | 'instanceProfile' | 'parameter' | 'autoScalingGroup';

@@ -5,7 +5,7 @@
 // write: no downgrade across minor versions, no skipping a minor version, unless forced.
 import { gunzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
-import { names } from '../../config/names';
+import { names } from '../../aws/names';
 import { UserError } from '../../core/errors';
 import { describeClusterGroups } from '../../resources/autoScalingInstance';
 import {

@@ -4,11 +4,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import { InterruptedError } from '../../../src/core/errors';
+import { errorText, InterruptedError } from '../../../src/core/errors';
 import { RunFailedError } from '../../../src/orchestration/deps';
 import { journaledWrite, journalPath, openRun, runWorkflow } from '../../../src/orchestration/engine';
-import { errorText, FileJournal, parseJournal } from '../../../src/orchestration/engine/journal';
-import type { RunContext, UndoRecord } from '../../../src/orchestration/engine/types';
+import { FileJournal, parseJournal } from '../../../src/orchestration/engine/journal';
+import type { RunContext, UndoRecord } from '../../../src/provider/types';
 import { awsError } from '../../../src/sandbox/errors';
 import { Sandbox } from '../../../src/sandbox/sandbox';
 import { removeTestHomes, sandboxDeps, testHome } from '../../helpers/sandboxDeps';

@@ -15,10 +15,10 @@ import {
 } from '../../../src/orchestration/engine';
 import { parseJournal } from '../../../src/orchestration/engine/journal';
 import { undoableEntries, undoJournal } from '../../../src/orchestration/engine/rollback';
-import type { JournalEntry } from '../../../src/orchestration/engine/types';
-import { registerUndo, UndoIncompleteError } from '../../../src/resources/undo';
+import type { JournalEntry } from '../../../src/provider/types';
+import { UndoIncompleteError, type Provider } from '../../../src/provider/provider';
 import { Sandbox } from '../../../src/sandbox/sandbox';
-import { removeTestHomes, sandboxDeps, testHome } from '../../helpers/sandboxDeps';
+import { removeTestHomes, sandboxDeps, testHome, testProviders } from '../../helpers/sandboxDeps';
 import { PARAMETER_TYPE, readParameter, sixTasks } from '../fixtures/parameterTask';
 
 afterAll(removeTestHomes);
@@ -190,31 +190,34 @@ describe('runs rollback refuses what it must not undo', () => {
 describe('undoing a journal', () => {
   const BUSY = 'Test::Busy';
   const PARTIAL = 'Test::Partial';
-  registerUndo(BUSY, {
-    async delete(clients, data) {
-      await clients.ssm.send(
-        new PutParameterCommand({
-          Name: String(data.marker),
-          Value: 'undone',
-          Type: 'String',
-          Overwrite: true,
-        }),
-      );
-    },
-  });
-  registerUndo(PARTIAL, {
-    async restore(_clients, data) {
-      throw new UndoIncompleteError(
-        'could not put everything back',
-        data.remaining as { type: string; name: string }[],
-      );
-    },
-  });
+  const busy: Provider = { type: BUSY, dependsOn: [], undo: {
+      async delete(clients, data) {
+        await clients.ssm.send(
+          new PutParameterCommand({
+            Name: String(data.marker),
+            Value: 'undone',
+            Type: 'String',
+            Overwrite: true,
+          }),
+        );
+      },
+  } };
+
+  const partial: Provider = { type: PARTIAL, dependsOn: [], undo: {
+      async restore(_clients, data) {
+        throw new UndoIncompleteError(
+          'could not put everything back',
+          data.remaining as { type: string; name: string }[],
+        );
+      },
+  } };
+  const providers = testProviders.with(busy, partial);
+
 
   it('undoes newest first, says what it does in events, and records each outcome in the journal', async () => {
     const sb = new Sandbox();
     const home = testHome();
-    const { deps } = sandboxDeps(sb, { home });
+    const { deps } = sandboxDeps(sb, { home, providers });
     const run = openRun(deps, 'mixed');
     await run.step('writes', async (ctx) => {
       await journaledWrite(
@@ -269,7 +272,7 @@ describe('undoing a journal', () => {
         async () => 'ok',
       );
     });
-    const second = sandboxDeps(sb, { home });
+    const second = sandboxDeps(sb, { home, providers });
     const rollbackStart = sb.now();
     const result = await rollbackRun(second.deps, deps.runId, { timeoutMs: 60_000 });
     expect(result.rolledBack).toEqual([{ type: PARAMETER_TYPE, name: '/m/a', id: 'id-a' }]);
@@ -327,15 +330,16 @@ describe('undoing a journal', () => {
 
   it('gives an undo the clock and events to wait with, and refuses a type nothing can undo', async () => {
     const WAITS = 'Test::Waits';
-    registerUndo(WAITS, {
-      async delete(_clients, data, env) {
-        await env.clock.sleep(30_000);
-        env.events.emit({ kind: 'log', level: 'info', message: `waited for ${String(data.name)}` });
-      },
-    });
+    const waits: Provider = { type: WAITS, dependsOn: [], undo: {
+        async delete(_clients, data, env) {
+          await env.clock.sleep(30_000);
+          env.events.emit({ kind: 'log', level: 'info', message: `waited for ${String(data.name)}` });
+        },
+    } };
+
     const sb = new Sandbox();
     const home = testHome();
-    const { deps } = sandboxDeps(sb, { home });
+    const { deps } = sandboxDeps(sb, { home, providers: providers.with(waits) });
     const run = openRun(deps, 'waits');
     await run.step('writes', async (ctx) => {
       await journaledWrite(
@@ -359,7 +363,7 @@ describe('undoing a journal', () => {
         async () => 'ok',
       );
     });
-    const second = sandboxDeps(sb, { home });
+    const second = sandboxDeps(sb, { home, providers: providers.with(waits) });
     const start = sb.now();
     const result = await rollbackRun(second.deps, deps.runId);
     expect(result.rolledBack).toEqual([{ type: WAITS, name: 'w' }]);
@@ -375,7 +379,7 @@ describe('undoing a journal', () => {
     const home = testHome();
     const runId = await crashedRun(sb, home, '/stuck');
     sb.faults.add({ op: 'DeleteParameter', code: 'DependencyViolation', message: 'still used' });
-    const { deps, events } = sandboxDeps(sb, { home });
+    const { deps, events } = sandboxDeps(sb, { home, providers });
     const start = sb.now();
     const result = await rollbackRun(deps, runId);
     expect(result.leftovers).toEqual([
@@ -399,7 +403,7 @@ describe('undoing a journal', () => {
     const runId = await crashedRun(sb, home, '/denied');
     sb.faults.add({ op: 'DeleteParameter', code: 'AccessDenied', message: 'no' });
     const start = sb.now();
-    const result = await rollbackRun(sandboxDeps(sb, { home }).deps, runId);
+    const result = await rollbackRun(sandboxDeps(sb, { home, providers }).deps, runId);
     expect(result.leftovers).toHaveLength(1);
     expect(sb.state.calls.byOperation.DeleteParameter).toBe(1);
     expect(sb.now() - start).toBeLessThan(5_000);
@@ -408,7 +412,7 @@ describe('undoing a journal', () => {
   it('emits nothing and records nothing when there is nothing to undo', async () => {
     const sb = new Sandbox();
     const home = testHome();
-    const { deps, events } = sandboxDeps(sb, { home });
+    const { deps, events } = sandboxDeps(sb, { home, providers });
     const run = openRun(deps, 'nothing');
     expect(await undoJournal(run.journal, deps)).toEqual({ rolledBack: [], leftovers: [] });
     expect(events.of('rollback-start')).toEqual([]);

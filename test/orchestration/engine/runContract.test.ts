@@ -5,11 +5,10 @@ import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { RunFailedError } from '../../../src/orchestration/deps';
 import { journaledWrite, openRun, runWorkflow, type Task } from '../../../src/orchestration/engine';
 import { notRolledBack } from '../../../src/orchestration/engine/run';
-import type { JournalEntry, UndoRecord } from '../../../src/orchestration/engine/types';
-import { registerUndo } from '../../../src/resources/undo';
+import type { JournalEntry, UndoRecord } from '../../../src/provider/types';
 import { awsError } from '../../../src/sandbox/errors';
 import { Sandbox } from '../../../src/sandbox/sandbox';
-import { removeTestHomes, sandboxDeps } from '../../helpers/sandboxDeps';
+import { removeTestHomes, sandboxDeps, testProviders } from '../../helpers/sandboxDeps';
 import { PARAMETER_TYPE, parameterTask, readParameter, type ParameterState } from '../fixtures/parameterTask';
 
 afterAll(removeTestHomes);
@@ -197,15 +196,16 @@ describe('the changes a run reports', () => {
 
 describe('the rollback of a failed run', () => {
   const ALWAYS_BUSY = 'Test::AlwaysBusy';
-  registerUndo(ALWAYS_BUSY, {
-    async delete() {
-      throw awsError('DependencyViolation', 'still attached');
-    },
-  });
+  const providers = testProviders.with({ type: ALWAYS_BUSY, dependsOn: [], undo: {
+      async delete() {
+        throw awsError('DependencyViolation', 'still attached');
+      },
+  } });
+
 
   it('gives up a busy undo at the deadline the workflow asked for', async () => {
     const sb = new Sandbox();
-    const { deps } = sandboxDeps(sb);
+    const { deps } = sandboxDeps(sb, { providers });
     let failedAt = 0;
     const err = await runWorkflow(
       deps,

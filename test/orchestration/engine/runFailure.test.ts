@@ -8,7 +8,7 @@ import type { ProgressEvent } from '../../../src/core/events';
 import { RunFailedError } from '../../../src/orchestration/deps';
 import { journaledWrite, journalPath, listRuns, runWorkflow } from '../../../src/orchestration/engine';
 import { notRolledBack, runTarget } from '../../../src/orchestration/engine/run';
-import type { JournalEntry, UndoRecord } from '../../../src/orchestration/engine/types';
+import type { JournalEntry, UndoRecord } from '../../../src/provider/types';
 import { Sandbox } from '../../../src/sandbox/sandbox';
 import { collectingEvents, removeTestHomes, sandboxDeps } from '../../helpers/sandboxDeps';
 import { PARAMETER_TYPE, sixTasks } from '../fixtures/parameterTask';

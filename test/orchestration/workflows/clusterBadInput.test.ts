@@ -1,6 +1,5 @@
 // Bad input: each case is a UserError naming the field, and no write call is made (every check and
 // lookup happens before the first write).
-import '../../../src/resources';
 import { CreateSubnetCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
 import { Sandbox } from '../../../src/sandbox/sandbox';
 import { buildClusterSpec, buildGroupSpec, ClusterFileSchema, parseFile, type ClusterFile } from '../../../src/config/cluster';

@@ -1,7 +1,6 @@
 // Sandbox integration: `cluster delete` while ingress endpoints still forward to the cluster's ingress
 // target group is refused before any write (naming the endpoints and what to run); `--force` takes the
 // cluster out of endpoints other clusters still serve, and is refused for one it serves alone.
-import '../../../src/resources';
 import { buildClusterSpec } from '../../../src/config/cluster';
 import { buildEndpointSpec } from '../../../src/config/ingress';
 import { UserError } from '../../../src/core/errors';

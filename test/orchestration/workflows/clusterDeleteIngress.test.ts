@@ -3,7 +3,6 @@
 // account is back where it was. A delete that failed half-way (or an older run that deleted the target
 // group while groups still listed it) is finished by the next delete, and the failed run's error says
 // what it did and that no rollback undoes a delete.
-import '../../../src/resources';
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DeleteTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { buildClusterSpec } from '../../../src/config/cluster';

@@ -3,7 +3,6 @@
 // down; a node group that fails before it drained keeps the control planes; the deletes after the groups
 // run in parallel, each tried whatever the others do, and a failed one fails the run with every delete
 // that happened in its result; the security group's DependencyViolation is retried.
-import '../../../src/resources';
 import { buildClusterSpec } from '../../../src/config/cluster';
 import { RunFailedError } from '../../../src/orchestration/deps';
 import { clusterCreate } from '../../../src/orchestration/workflows/clusterCreate';

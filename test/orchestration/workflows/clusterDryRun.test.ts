@@ -1,6 +1,5 @@
 // `cluster create --dry-run` plans, checked against golden files (regenerate with K3SCTL_UPDATE_GOLDEN=1):
 // a new cluster, then a changed input on the existing one (updates with the fields that differ).
-import '../../../src/resources';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Sandbox } from '../../../src/sandbox/sandbox';

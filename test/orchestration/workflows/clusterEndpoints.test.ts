@@ -1,7 +1,6 @@
 // Sandbox integration: groups made after a nodeport endpoint exists (cluster create of a new group,
 // nodegroup add, controlplane add) attach the endpoint's service target group when they are created,
 // and re-running cluster create keeps the attachment (zero writes) instead of detaching it.
-import '../../../src/resources';
 import { buildClusterSpec, buildGroupSpec } from '../../../src/config/cluster';
 import { buildEndpointSpec } from '../../../src/config/ingress';
 import { clusterCreate } from '../../../src/orchestration/workflows/clusterCreate';

@@ -3,7 +3,6 @@
 // write, stored with the group, put in the launch template (a change is a new version that recycle rolls
 // out) and attached to the Auto Scaling group (a change is an in-place attach/detach that rollback
 // undoes). The user's groups are only ever detached, never changed or deleted.
-import '../../../src/resources';
 import { DescribeAutoScalingGroupsCommand, DeleteLifecycleHookCommand } from '@aws-sdk/client-auto-scaling';
 import {
   CreateSecurityGroupCommand,

@@ -1,6 +1,5 @@
 // Sandbox integration: controlplane add / nodegroup add, scale, list, delete on an existing cluster,
 // each re-run with zero writes, and the guard on the last control-plane group.
-import '../../../src/resources';
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplatesCommand, DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
 import { Sandbox } from '../../../src/sandbox/sandbox';

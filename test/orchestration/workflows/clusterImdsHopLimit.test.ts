@@ -3,11 +3,10 @@
 // a change is a new launch template version (instances out of date until recycled) and a re-run writes
 // nothing. Groups stored before the setting existed (hop limit 2) keep it through `nodegroup scale` and
 // converge to 1 on the next `cluster create`.
-import '../../../src/resources';
 import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { buildClusterSpec, buildGroupSpec } from '../../../src/config/cluster';
-import { names } from '../../../src/config/names';
+import { names } from '../../../src/aws/names';
 import type { AwsClients } from '../../../src/aws/clients';
 import { clusterCreate } from '../../../src/orchestration/workflows/clusterCreate';
 import { groupAdd } from '../../../src/orchestration/workflows/groupAdd';

@@ -1,7 +1,6 @@
 // Sandbox integration: `cluster create --ingress-alb shared --ingress-zone example.com` creates the
 // cluster's ingress target group (attached to every group) and the `*--NAME.REGION.ZONE` rule on the
 // ALB's 443 listener; re-runs write nothing; delete removes both and leaves the shared ALB alone.
-import '../../../src/resources';
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeRulesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';

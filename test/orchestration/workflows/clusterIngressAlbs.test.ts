@@ -3,7 +3,6 @@
 // group is attached to all of them; an ALB dropped from --ingress-alb loses its rule and target group in
 // the run that drops it, an ALB added takes a free target group name; endpoints use the cluster's target
 // group on their own ALB; cluster delete removes every one.
-import '../../../src/resources';
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeRulesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateSecurityGroupCommand, DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';

@@ -4,11 +4,10 @@
 // A create that fails after instances booted rolls all of it back (a re-created cluster of the same
 // name then initialises), the create wait and `cluster describe` name the recorded reason, and
 // `cluster delete` removes everything under the path.
-import '../../../src/resources';
 import { GetParametersByPathCommand } from '@aws-sdk/client-ssm';
 import type { AwsClients } from '../../../src/aws/clients';
 import { buildClusterSpec, buildGroupSpec } from '../../../src/config/cluster';
-import { names } from '../../../src/config/names';
+import { names } from '../../../src/aws/names';
 import { RunFailedError } from '../../../src/orchestration/deps';
 import { rollbackRun } from '../../../src/orchestration/engine/rollback';
 import { clusterCreate } from '../../../src/orchestration/workflows/clusterCreate';

@@ -1,6 +1,5 @@
 // Sandbox integration: cluster create (3 control planes + 2 nodes), re-run with zero writes, an update
 // in place, then delete back to the starting inventory.
-import '../../../src/resources';
 import { DescribeAutoScalingGroupsCommand, DescribeLifecycleHooksCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplateVersionsCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import { GetRolePolicyCommand, GetInstanceProfileCommand } from '@aws-sdk/client-iam';

@@ -1,7 +1,6 @@
 // cluster create runs its lookups side by side (instance types, AMIs, key pair, ALBs and hosted zone do
 // not wait for the VPC), yet reports like one after another: the VPC's error first, an ALB outside the
 // cluster's VPC refused, and no write before every lookup succeeded.
-import '../../../src/resources';
 import { CreateSubnetCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
 import { Sandbox } from '../../../src/sandbox/sandbox';
 import { buildClusterSpec, type ClusterFile } from '../../../src/config/cluster';

@@ -3,7 +3,6 @@
 // for one readiness window, polling with backoff. An empty SSM output (moto's Run Command) is no answer,
 // never a parse error. When the window closes first, the run keeps its resources (nothing is rolled
 // back) and ClusterNotReadyError names every instance not Ready with what was last heard of it.
-import '../../../src/resources';
 import { buildClusterSpec } from '../../../src/config/cluster';
 import { ClusterNotReadyError } from '../../../src/core/errors';
 import { clusterCreate } from '../../../src/orchestration/workflows/clusterCreate';

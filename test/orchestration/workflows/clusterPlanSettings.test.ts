@@ -1,6 +1,5 @@
 // The plan of `cluster create` shows the settings a user chose under each create (the seed's knobs:
 // deregistration delay, ingress source CIDRs, CPU credits), and the fields an update changes.
-import '../../../src/resources';
 import { CreateSecurityGroupCommand } from '@aws-sdk/client-ec2';
 import { CreateTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { Sandbox } from '../../../src/sandbox/sandbox';

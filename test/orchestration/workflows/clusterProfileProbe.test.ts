@@ -1,7 +1,6 @@
 // cluster create waits until EC2 accepts a new instance profile (RunInstances dry runs) before it creates
 // the Auto Scaling groups that use it: one chain of dry runs per profile, however many groups share it;
 // a refused dry run for any other reason fails the run before any group exists, and rollback is clean.
-import '../../../src/resources';
 import { buildClusterSpec, buildGroupSpec, type ClusterSpec } from '../../../src/config/cluster';
 import { RunFailedError } from '../../../src/orchestration/deps';
 import { clusterCreate } from '../../../src/orchestration/workflows/clusterCreate';

@@ -1,7 +1,6 @@
 // Reliability of `cluster create` beyond single failures (DESIGN.md sections 3 and 8): a run killed at a
 // random point (no rollback: the process is gone) converges when run again and deletes to nothing, or is
 // undone from its journal; 30% throttling; IAM propagation delay; two clusters racing for one ALB.
-import '../../../src/resources';
 import { DescribeScalingActivitiesCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeRulesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { Pluggable } from '@smithy/types';

@@ -3,7 +3,6 @@
 // non-retryable error; the run must fail, roll back cleanly (no leftovers, exit 1) and leave the
 // account exactly as it was (full inventory, once terminated instances have aged out).
 import { isReadOperation } from '../../../src/aws/apiCalls';
-import '../../../src/resources';
 import { Sandbox, type SandboxState } from '../../../src/sandbox/sandbox';
 import { buildClusterSpec } from '../../../src/config/cluster';
 import { ExitCode } from '../../../src/core/errors';

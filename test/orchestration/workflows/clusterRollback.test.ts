@@ -1,6 +1,5 @@
 // Failures: a create that fails midway rolls back to exactly the starting inventory; a delete that fails
 // midway leaves a half-deleted cluster that the next delete finishes.
-import '../../../src/resources';
 import { Sandbox } from '../../../src/sandbox/sandbox';
 import { buildClusterSpec } from '../../../src/config/cluster';
 import { RunFailedError } from '../../../src/orchestration/deps';

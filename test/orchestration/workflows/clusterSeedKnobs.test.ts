@@ -3,7 +3,6 @@
 // drain gate), the ingress rule's source CIDRs (a `source-ip` condition changed in place with ModifyRule),
 // and per-group CPU credits (a launch template CreditSpecification; a change is a new version that
 // recycle rolls out). Every assertion reads what the account holds afterwards.
-import '../../../src/resources';
 import {
   DescribeRulesCommand,
   DescribeTargetGroupAttributesCommand,

@@ -2,10 +2,9 @@
 // each group in /k3sctl/clusters/NAME/groups/GROUP: a cluster of many groups fits (each parameter is
 // checked against 4096 characters on its own), reads are one paginated GetParametersByPath, and a
 // version-1 configuration (groups inline) is read and rewritten in the new layout by the next write.
-import '../../../src/resources';
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { buildClusterSpec, buildGroupSpec } from '../../../src/config/cluster';
-import { names } from '../../../src/config/names';
+import { names } from '../../../src/aws/names';
 import { clusterCreate } from '../../../src/orchestration/workflows/clusterCreate';
 import { clusterList } from '../../../src/orchestration/workflows/clusterList';
 import { readClusterConfig } from '../../../src/orchestration/workflows/clusterPlan';

@@ -2,7 +2,6 @@
 // account; a denied action, a lowered vCPU quota and a VPC without a route to the internet each found;
 // a simulator the caller may not use is "not checked", never a failure; cluster create fails with exit
 // 2 before its first write on a denied action or an exceeded quota; and the route analysis itself.
-import '../../../src/resources';
 import { CreateSubnetCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
 import type { RouteTable } from '@aws-sdk/client-ec2';
 import * as fs from 'node:fs';

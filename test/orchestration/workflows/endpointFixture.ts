@@ -3,7 +3,7 @@
 // way `cluster create --ingress-alb` does.
 import { clusterTags } from '../../../src/aws/tags';
 import { buildAlbSpec, buildCertificateSpec } from '../../../src/config/ingress';
-import { names } from '../../../src/config/names';
+import { names } from '../../../src/aws/names';
 import { runWorkflow } from '../../../src/orchestration/engine';
 import { findHttpsListener, findLoadBalancer } from '../../../src/resources/loadBalancer';
 import { listenerRuleTask } from '../../../src/resources/listenerRule';

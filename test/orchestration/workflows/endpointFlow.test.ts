@@ -4,7 +4,7 @@
 import { DescribeRulesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { buildEndpointSpec } from '../../../src/config/ingress';
-import { names } from '../../../src/config/names';
+import { names } from '../../../src/aws/names';
 import { RunFailedError } from '../../../src/orchestration/deps';
 import { Sandbox } from '../../../src/sandbox/sandbox';
 import { DEFAULT_ZONE_ID } from '../../../src/sandbox/services/route53';

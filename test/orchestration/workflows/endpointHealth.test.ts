@@ -2,7 +2,7 @@
 // Auto Scaling groups) and gradual weight shifts gated on the receiving cluster's target health.
 import { AttachLoadBalancerTargetGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { buildEndpointSpec } from '../../../src/config/ingress';
-import { names } from '../../../src/config/names';
+import { names } from '../../../src/aws/names';
 import { RunFailedError } from '../../../src/orchestration/deps';
 import { Sandbox } from '../../../src/sandbox/sandbox';
 import { endpointCreate } from '../../../src/orchestration/workflows/endpointCreate';

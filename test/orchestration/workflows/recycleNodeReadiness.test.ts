@@ -2,9 +2,8 @@
 // compact node listing, the SSM runner and the probe. An empty SSM output (moto's Run Command) or a
 // command still pending is no answer; only output that is there and unreadable is a parse error.
 import { gzipSync } from 'node:zlib';
-import '../../../src/resources';
 import { buildClusterSpec } from '../../../src/config/cluster';
-import type { RunContext } from '../../../src/orchestration/engine/types';
+import type { RunContext } from '../../../src/provider/types';
 import { clusterCreate } from '../../../src/orchestration/workflows/clusterCreate';
 import {
   kubernetesNodeReadiness,

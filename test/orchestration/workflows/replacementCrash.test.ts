@@ -16,7 +16,7 @@ import { RunFailedError, type WorkflowDeps } from '../../../src/orchestration/de
 import * as fs from 'node:fs';
 import { FileJournal, journalPath } from '../../../src/orchestration/engine/journal';
 import { rollbackRun } from '../../../src/orchestration/engine/rollback';
-import type { JournalEntry } from '../../../src/orchestration/engine/types';
+import type { JournalEntry } from '../../../src/provider/types';
 import { recycle } from '../../../src/orchestration/workflows/recycle';
 import { bootstrapConfigFromUserData, upgrade } from '../../../src/orchestration/workflows/upgrade';
 import { clusterDescribe } from '../../../src/orchestration/workflows/clusterDescribe';

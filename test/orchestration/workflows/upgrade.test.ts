@@ -1,7 +1,7 @@
 import { DescribeLaunchTemplateVersionsCommand } from '@aws-sdk/client-ec2';
 import { PutParameterCommand, GetParameterCommand } from '@aws-sdk/client-ssm';
 import { UserError } from '../../../src/core/errors';
-import { names } from '../../../src/config/names';
+import { names } from '../../../src/aws/names';
 import { RunFailedError, type WorkflowDeps } from '../../../src/orchestration/deps';
 import {
   bootstrapConfigFromUserData,

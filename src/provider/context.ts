@@ -1,6 +1,6 @@
 // The link from a RunContext back to the run that owns it, so journaledWrite (which only receives
 // the context) can add its change to the run's JSON result.
-import type { PlannedChange } from '../../core/events';
+import type { PlannedChange } from '../core/events';
 import type { RunContext } from './types';
 
 export interface ChangeRecorder {

@@ -1,8 +1,8 @@
 // Polling waits and "not yet" retries on the injectable clock: exponential backoff (x1.5, capped),
 // a deadline that names what was awaited and what was seen last, and cancellation by AbortSignal.
-import type { Clock } from '../../core/clock';
-import { awsErrorCode, InterruptedError, WaitTimeoutError } from '../../core/errors';
-import type { EventSink } from '../../core/events';
+import type { Clock } from './clock';
+import { awsErrorCode, InterruptedError, WaitTimeoutError } from './errors';
+import type { EventSink } from './events';
 
 export interface WaitOptions {
   /** What is awaited, for messages: `3 instances of k3sctl-demo-cp InService`. */

@@ -1,8 +1,8 @@
 // The engine's contract: tasks (one desired resource each, kops-style), the journal entries that make
 // rollback possible after a failure or a crash, and the run context passed to every task.
-import type { AwsClients } from '../../aws/clients';
-import type { Clock } from '../../core/clock';
-import type { ChangeAction, EventSink, PlannedChange } from '../../core/events';
+import type { AwsClients } from '../aws/clients';
+import type { Clock } from '../core/clock';
+import type { ChangeAction, EventSink, PlannedChange } from '../core/events';
 
 /** What undoes one write; resolved through the undo registry of src/resources (by `type`). */
 export interface UndoRecord {

@@ -1,0 +1,119 @@
+// What a provider is: the unit that knows one AWS kind (kops' fi tasks, a Terraform resource type). The
+// resource modules export one Provider per kind they write; src/resources/registry.ts lists them, and the
+// engine receives that list through WorkflowDeps: nothing registers itself on import. The kinds a
+// provider depends on give the create order (dependencies first) and the delete order (dependents
+// first); see `deletionWaves`.
+import type { AwsClients } from '../aws/clients';
+import type { WaitContext } from '../core/wait';
+
+export interface UndoHandler {
+  /** Deletes a resource this run created; NotFound is success. */
+  delete?(clients: AwsClients, data: Record<string, unknown>, env: WaitContext): Promise<void>;
+  /** Restores previous values this run changed (`env` for undos that must wait on AWS state). */
+  restore?(clients: AwsClients, data: Record<string, unknown>, env: WaitContext): Promise<void>;
+}
+
+/**
+ * An undo that did part of its work and knows exactly what it could not put back: rollback reports
+ * each of `remaining` as a leftover (kind and id), not only the journal entry it was undoing.
+ */
+export class UndoIncompleteError extends Error {
+  override readonly name = 'UndoIncompleteError';
+  constructor(
+    message: string,
+    readonly remaining: { type: string; name: string; id?: string }[],
+  ) {
+    super(message);
+  }
+}
+
+export interface Provider {
+  /** CloudFormation-style type name, as journal entries and undo records carry it. */
+  type: string;
+  /**
+   * Kinds this one refers to: they exist before it is created, and are deleted only after it is gone
+   * (a launch template names its security group and instance profile, so both outlive it).
+   */
+  dependsOn: readonly string[];
+  /** How a run's write of this kind is undone (rollback, also of a crashed run by a later process). */
+  undo: UndoHandler;
+}
+
+/** Every provider by type, checked once: no duplicate, no unknown dependency, no dependency cycle. */
+export class ProviderRegistry {
+  private readonly byType = new Map<string, Provider>();
+
+  constructor(providers: readonly Provider[]) {
+    for (const p of providers) {
+      if (this.byType.has(p.type)) throw new Error(`two providers for ${p.type}`);
+      this.byType.set(p.type, p);
+    }
+    for (const p of providers) {
+      for (const d of p.dependsOn) if (!this.byType.has(d)) throw new Error(`${p.type} depends on ${d}, which no provider offers`);
+    }
+    this.creationWaves([...this.byType.keys()]);
+  }
+
+  /** This registry and `more` (tests add synthetic kinds this way). */
+  with(...more: Provider[]): ProviderRegistry {
+    return new ProviderRegistry([...this.byType.values(), ...more]);
+  }
+
+  get types(): string[] {
+    return [...this.byType.keys()];
+  }
+
+  provider(type: string): Provider | undefined {
+    return this.byType.get(type);
+  }
+
+  undoHandler(type: string): UndoHandler | undefined {
+    return this.byType.get(type)?.undo;
+  }
+
+  /** Everything `type` depends on, directly or through other kinds. */
+  dependenciesOf(type: string): Set<string> {
+    const out = new Set<string>();
+    const visit = (t: string) => {
+      for (const d of this.byType.get(t)?.dependsOn ?? []) {
+        if (!out.has(d)) {
+          out.add(d);
+          visit(d);
+        }
+      }
+    };
+    visit(type);
+    return out;
+  }
+
+  /**
+   * The order in which kinds can be created: waves of kinds whose dependencies (among `types`, directly or
+   * through kinds outside `types`) are all in earlier waves. Kinds of one wave are independent of each other
+   * (in name order).
+   */
+  creationWaves(types: readonly string[]): string[][] {
+    return this.waves(types, (t, wanted) => [...this.dependenciesOf(t)].filter((d) => wanted.has(d)));
+  }
+
+  /**
+   * The order in which kinds can be deleted: each kind in the first wave after every kind that depends on
+   * it (among `types`, directly or through kinds outside `types`), so independent kinds go together.
+   */
+  deletionWaves(types: readonly string[]): string[][] {
+    return this.waves(types, (t, wanted) => [...wanted].filter((other) => this.dependenciesOf(other).has(t)));
+  }
+
+  private waves(types: readonly string[], before: (type: string, wanted: Set<string>) => string[]): string[][] {
+    const wanted = new Set(types);
+    const needs = new Map(types.map((t) => [t, before(t, wanted)]));
+    const waves: string[][] = [];
+    const placed = new Set<string>();
+    while (placed.size < wanted.size) {
+      const wave = [...wanted].filter((t) => !placed.has(t) && needs.get(t)!.every((d) => placed.has(d))).sort();
+      if (wave.length === 0) throw new Error(`dependency cycle among ${[...wanted].filter((t) => !placed.has(t)).join(', ')}`);
+      wave.forEach((t) => placed.add(t));
+      waves.push(wave);
+    }
+    return waves;
+  }
+}

@@ -1,0 +1,72 @@
+// The provider registry (src/provider/provider.ts) and the registry of k3sctl's kinds
+// (src/resources/registry.ts): orders derived from the providers' dependencies, and the checks that
+// keep a registry sound.
+import { ProviderRegistry, type Provider } from '../../src/provider/provider';
+import { providers } from '../../src/resources/registry';
+
+const kind = (type: string, ...dependsOn: string[]): Provider => ({ type, dependsOn, undo: {} });
+
+describe('a provider registry', () => {
+  it('refuses two providers of one kind, a dependency no provider offers, and a dependency cycle', () => {
+    expect(() => new ProviderRegistry([kind('A'), kind('A')])).toThrow('two providers for A');
+    expect(() => new ProviderRegistry([kind('A', 'B')])).toThrow('A depends on B, which no provider offers');
+    expect(() => new ProviderRegistry([kind('A', 'B'), kind('B', 'C'), kind('C', 'A')])).toThrow(
+      'dependency cycle among A, B, C',
+    );
+  });
+
+  it('creates dependencies first and deletes each kind as soon as its dependents are gone, in waves', () => {
+    const r = new ProviderRegistry([kind('Rule', 'Listener', 'TG'), kind('Listener', 'LB'), kind('LB'), kind('TG')]);
+    expect(r.creationWaves(['Rule', 'Listener', 'LB', 'TG'])).toEqual([['LB', 'TG'], ['Listener'], ['Rule']]);
+    expect(r.deletionWaves(['Rule', 'Listener', 'LB', 'TG'])).toEqual([['Rule'], ['Listener', 'TG'], ['LB']]);
+  });
+
+  it('orders kinds through kinds left out of the list (a rule still goes before its load balancer)', () => {
+    const r = new ProviderRegistry([kind('Rule', 'Listener'), kind('Listener', 'LB'), kind('LB')]);
+    expect(r.deletionWaves(['LB', 'Rule'])).toEqual([['Rule'], ['LB']]);
+    expect([...r.dependenciesOf('Rule')].sort()).toEqual(['LB', 'Listener']);
+  });
+
+  it('adds providers without changing the one it extends', () => {
+    const base = new ProviderRegistry([kind('A')]);
+    const more = base.with(kind('B', 'A'));
+    expect(more.types.sort()).toEqual(['A', 'B']);
+    expect(base.types).toEqual(['A']);
+    expect(more.provider('B')?.dependsOn).toEqual(['A']);
+  });
+});
+
+describe("k3sctl's registry", () => {
+  it('has a provider with an undo for every kind a run journals', () => {
+    for (const type of providers.types) {
+      const undo = providers.undoHandler(type);
+      expect({ type, undoes: Boolean(undo?.delete ?? undo?.restore) }).toEqual({ type, undoes: true });
+    }
+  });
+
+  it("derives cluster delete's order: traffic and groups before what they use, roles after their profiles", () => {
+    const waves = providers.deletionWaves([
+      'AWS::EC2::SecurityGroup',
+      'AWS::IAM::Role',
+      'AWS::IAM::InstanceProfile',
+      'AWS::SSM::Parameter',
+      'AWS::EC2::LaunchTemplate',
+      'AWS::AutoScaling::AutoScalingGroup',
+      'AWS::ElasticLoadBalancingV2::TargetGroup',
+      'AWS::AutoScaling::AutoScalingGroup::TargetGroupAttachment',
+      'AWS::ElasticLoadBalancingV2::ListenerRule',
+      'AWS::EC2::Instance',
+    ]);
+    expect(waves).toEqual([
+      [
+        'AWS::AutoScaling::AutoScalingGroup::TargetGroupAttachment',
+        'AWS::EC2::Instance',
+        'AWS::ElasticLoadBalancingV2::ListenerRule',
+      ],
+      ['AWS::AutoScaling::AutoScalingGroup', 'AWS::ElasticLoadBalancingV2::TargetGroup'],
+      ['AWS::EC2::LaunchTemplate'],
+      ['AWS::EC2::SecurityGroup', 'AWS::IAM::InstanceProfile', 'AWS::SSM::Parameter'],
+      ['AWS::IAM::Role'],
+    ]);
+  });
+});
