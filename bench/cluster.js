@@ -18,7 +18,7 @@ const { setInterval, clearInterval } = require('node:timers');
 
 const dist = path.resolve(process.env.K3SCTL_DIST ?? path.join(__dirname, '..', 'dist'));
 const load = (m) => require(path.join(dist, m));
-load('resources');
+const { providers } = load('resources/registry');
 const { Sandbox } = load('sandbox/sandbox');
 const { sandboxClients } = load('sandbox/clients');
 const { callLatencyMs, defaultTimings } = load('sandbox/latency');
@@ -43,6 +43,7 @@ function deps(sb) {
     home,
     runId: `bench-${process.pid}-${++runs}`,
     sandbox: true,
+    providers,
   };
 }
 

@@ -13,7 +13,8 @@ const { DEFAULT_IMAGES } = require(path.join(dist, 'sandbox/defaults'));
 const { recycle } = require(path.join(dist, 'orchestration/workflows/recycle'));
 const { renderUserData } = require(path.join(dist, 'userdata/render'));
 const { clusterTags } = require(path.join(dist, 'aws/tags'));
-const { names } = require(path.join(dist, 'config/names'));
+const { names } = require(path.join(dist, 'aws/names'));
+const { providers } = require(path.join(dist, 'resources/registry'));
 const asg = require('@aws-sdk/client-auto-scaling');
 const ec2 = require('@aws-sdk/client-ec2');
 const fs = require('node:fs');
@@ -122,6 +123,7 @@ async function measure(label, size, options, batchSize) {
     home,
     runId: `bench-${label}`,
     sandbox: true,
+    providers,
   };
   const t = sb.behavior.timings ?? defaultTimings;
   const start = sb.now();
