@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Start-up time (issues 2 and 15, bench/startup.js): the build bundles @oclif/core into dist/oclif-core.js
+// Start-up time (issues 2 and 15, bench/startup.js): help texts come pre-rendered from dist/help.json
+// (printPreRenderedHelp below); the build bundles @oclif/core into dist/oclif-core.js
 // (scripts/bundle-core.js) and every command, with our modules and the AWS SDK, into
 // dist/bundle/commands.js (scripts/bundle-commands.js), and stores a V8 code cache beside each
 // (FILE.cache, written by runs of the CLI at build time with K3SCTL_WRITE_CODE_CACHE=1, see
@@ -96,5 +97,27 @@ function serveCommandsFromBundle() {
   };
 }
 
-serveCommandsFromBundle();
-(loadBundledCore() ?? require('@oclif/core')).execute({ dir: __dirname });
+/**
+ * `k3sctl WORDS --help` printed from dist/help.json (scripts/build.js renders every entry with oclif at
+ * build time) when the output cannot differ from oclif's: stdout is not a terminal (80 columns, no
+ * colour) and neither OCLIF_COLUMNS nor FORCE_COLOR says otherwise. Anything else goes to oclif.
+ */
+function printPreRenderedHelp() {
+  const argv = process.argv.slice(2);
+  if (argv.at(-1) !== '--help' || process.stdout.isTTY || process.env.OCLIF_COLUMNS || process.env.FORCE_COLOR) return false;
+  let texts;
+  try {
+    texts = JSON.parse(fs.readFileSync(path.join(DIST, 'help.json'), 'utf8')).texts;
+  } catch {
+    return false;
+  }
+  const key = argv.slice(0, -1).join(' ');
+  if (!Object.hasOwn(texts, key)) return false;
+  process.stdout.write(texts[key]);
+  return true;
+}
+
+if (!printPreRenderedHelp()) {
+  serveCommandsFromBundle();
+  (loadBundledCore() ?? require('@oclif/core')).execute({ dir: __dirname });
+}

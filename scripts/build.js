@@ -79,6 +79,43 @@ function writeCodeCache() {
   }
 }
 
+/**
+ * dist/help.json: the help text of every command and topic and of `k3sctl --help`, as oclif renders it
+ * for a stdout that is not a terminal (80 columns, no colour). bin/run.js prints it for exactly
+ * `k3sctl WORDS --help` when nothing could make oclif render it differently (stdout not a terminal, no
+ * OCLIF_COLUMNS, no FORCE_COLOR), without loading oclif: issue 15's start-up figure. The texts come from
+ * oclif itself, rendered here by the same bin/run.js; test/cli/helpTexts.test.ts compares every entry
+ * with a live rendering.
+ */
+function writeHelpTexts() {
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8'));
+  const ids = Object.keys(manifest.commands).map((id) => id.split(':'));
+  const topics = new Set(ids.flatMap((words) => words.slice(0, -1).map((_, i) => words.slice(0, i + 1).join(' '))));
+  const keys = ['', ...topics, ...ids.map((words) => words.join(' '))];
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(K3SCTL_|OCLIF_|FORCE_COLOR$|NO_COLOR$)/.test(name)),
+  );
+  const texts = {};
+  for (const key of keys) {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'run.js'), ...key.split(' ').filter(Boolean), '--help'], {
+      cwd: ROOT,
+      env,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (r.error) throw r.error;
+    if (r.status !== 0 || r.stderr) {
+      console.error(`build: k3sctl ${key} --help exited ${r.status}: ${r.stderr}`);
+      process.exit(1);
+    }
+    texts[key] = r.stdout;
+  }
+  const file = path.join(DIST, 'help.json');
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, JSON.stringify({ version: require(path.join(ROOT, 'package.json')).version, texts }));
+  fs.renameSync(tmp, file);
+}
+
 removeStaleBuildDirs();
 const tsc = require.resolve('typescript/bin/tsc');
 run(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', TMP]);
@@ -100,4 +137,5 @@ try {
 }
 run(process.execPath, [path.join(__dirname, 'manifest.js')]);
 writeCodeCache();
+writeHelpTexts();
 fs.rmSync(OLD, { recursive: true, force: true });

@@ -2,7 +2,8 @@
 // from dist/bundle/commands.js (scripts/bundle-*.js), and falls back to node_modules and the tsc output
 // when a bundle is missing. These checks read which modules a real process loaded (Module._cache at exit,
 // through a --require hook), so a command path that silently went back to ~300 separate files, or
-// --help that started loading command code, fails here. No timing is asserted.
+// --help that started loading command code, fails here. No timing is asserted. --help into a pipe is
+// printed from dist/help.json (bin/run.js); test/cli/helpTexts.test.ts checks those texts are oclif's.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -26,12 +27,14 @@ let runs = 0;
 function run(
   root: string,
   args: string[],
+  extraEnv: Record<string, string> = {},
 ): { status: number | null; stdout: string; stderr: string; loaded: string[] } {
   const out = path.join(work, `loaded-${++runs}.json`);
   const home = fs.mkdtempSync(path.join(work, 'home-'));
   const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', K3SCTL_HOME: home, LOADED_MODULES_FILE: out };
   for (const name of Object.keys(env))
     if (name.startsWith('K3SCTL_') && name !== 'K3SCTL_HOME') delete env[name];
+  Object.assign(env, extraEnv);
   const r = spawnSync(process.execPath, ['--require', HOOK, path.join(root, 'bin', 'run.js'), ...args], {
     env,
     encoding: 'utf8',
@@ -64,13 +67,25 @@ describe('start-up: what a process loads', () => {
   });
 
   it('--help and --version load no command code', () => {
-    for (const args of [['cluster', 'create', '--help'], ['--version']]) {
-      const r = run(ROOT, args);
+    // OCLIF_COLUMNS makes oclif render the help (no pre-rendered text can be right for another width).
+    for (const [args, env] of [
+      [['cluster', 'create', '--help'], { OCLIF_COLUMNS: '100' }],
+      [['--version'], {}],
+    ] as const) {
+      const r = run(ROOT, [...args], env);
       expect(r.status).toBe(0);
       expect(r.stdout).not.toBe('');
       expect(ourModules(ROOT, r.loaded)).toEqual([path.join(ROOT, 'dist', 'oclif-core.js')]);
       expect(fromPackage(r.loaded, '@aws-sdk')).toEqual([]);
     }
+  });
+
+  it('--help into a pipe is printed from dist/help.json, loading neither oclif nor any module of ours', () => {
+    const r = run(ROOT, ['cluster', 'create', '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('$ k3sctl cluster create');
+    expect(ourModules(ROOT, r.loaded)).toEqual([]);
+    expect(fromPackage(r.loaded, '@oclif/core')).toEqual([]);
   });
 
   it('without the bundles, the same command runs from node_modules and the tsc output', () => {

@@ -18,6 +18,7 @@ const SLOWEST = [
   'test/orchestration/workflows/clusterReliabilitySweep.test.ts',
   'test/orchestration/workflows/clusterSeedKnobs.test.ts',
   'test/cli/replacementKill.test.ts',
+  'test/cli/helpTexts.test.ts',
 ];
 
 class SlowFirstSequencer extends Sequencer {
