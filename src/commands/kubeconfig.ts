@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../cli/base';
+import { BaseCommand } from '../cli/command';
 import { UserError } from '../core/errors';
 
 export default class Kubeconfig extends BaseCommand<typeof Kubeconfig> {

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand, dryRunFlag } from '../../cli/base';
+import { BaseCommand } from '../../cli/command';
+import { dryRunFlag } from '../../cli/flags';
 import { UserError } from '../../core/errors';
 import type { PlannedChange } from '../../core/events';
 

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { BaseCommand } from '../../cli/base';
+import { BaseCommand } from '../../cli/command';
 
 export default class SandboxReset extends BaseCommand<typeof SandboxReset> {
   static override description = 'Forget the simulated AWS account (a fresh default account is created on next use)';

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { BaseCommand } from '../../cli/base';
+import { BaseCommand } from '../../cli/command';
 
 export default class SandboxStatus extends BaseCommand<typeof SandboxStatus> {
   static override description = 'Show the embedded simulated AWS account: resources by type, virtual time, calls made';
