@@ -4,7 +4,7 @@
 import type { SpecFile, SpecInput } from '../config/specFile';
 
 /** Reads `-f FILE`; a file that cannot be read is a UserError naming the flag. */
-export function readSpecFile(file: string | undefined, flag = '--file'): string | undefined {
+function readSpecFile(file: string | undefined, flag = '--file'): string | undefined {
   if (!file) return undefined;
   const { readSpecText } = require('../config/specFile') as typeof import('../config/specFile');
   return readSpecText(file, flag);

@@ -5,7 +5,7 @@ import { RunFailedError, type WorkflowDeps } from '../deps';
 import { describeRun, listRuns, rollbackRun, type RunSummary } from '../engine';
 
 /** An entry a rollback would undo: delete what the run created, or restore what it changed. */
-export type UndoItem = { action: 'delete' | 'restore'; type: string; name: string; id?: string };
+type UndoItem = { action: 'delete' | 'restore'; type: string; name: string; id?: string };
 
 /** A recorded run and what a rollback of it would undo (newest first). */
 export type RecordedRun = RunSummary & { undo: UndoItem[] };
