@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand, specFileFlag } from '../cli/base';
+import { BaseCommand } from '../cli/command';
+import { specFileFlag } from '../cli/flags';
 import { UserError } from '../core/errors';
 import type { ClusterFile } from '../config/cluster';
 

@@ -1,7 +1,8 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../cli/base';
+import { BaseCommand } from '../cli/command';
+import { kubeconfigDestination } from '../cli/kubeconfigInput';
 import { UserError } from '../core/errors';
 
 export default class Kubeconfig extends BaseCommand<typeof Kubeconfig> {
@@ -108,37 +109,8 @@ export default class Kubeconfig extends BaseCommand<typeof Kubeconfig> {
       const field = this.asGiven(f.bastion ? '--bastion' : '--identity');
       throw new UserError(`${field} applies to --via ssh only`, 'drop it, or use --via ssh', field);
     }
-    const { checkKubeconfigInput } = await import('../kube/preflight');
-    checkKubeconfigInput(
-      {
-        cluster,
-        instanceId: f['instance-id'],
-        context: f.context,
-        user: f.user,
-        remotePath: f['remote-path'],
-        bastion: f.bastion,
-        identity: f.identity,
-        knownHosts: f['known-hosts'] ? path.resolve(f['known-hosts']) : path.join(this.home, 'known_hosts'),
-      },
-      (flag) => (flag === '--known-hosts' && !f['known-hosts'] ? 'K3SCTL_HOME' : this.asGiven(flag)),
-    );
-    const { fetchKubeconfig, kubeconfigTargetPath } = await import('../orchestration/workflows/kubeconfig');
-    const destination = f.print
-      ? ({ mode: 'print' } as const)
-      : f.write
-        ? ({ mode: 'write', file: path.resolve(f.write), field: this.asGiven('--write') } as const)
-        : ({
-            mode: 'merge',
-            file: f.kubeconfig
-              ? path.resolve(f.kubeconfig)
-              : kubeconfigTargetPath(process.env.KUBECONFIG, os.homedir()),
-            field: f.kubeconfig ? this.asGiven('--kubeconfig') : process.env.KUBECONFIG?.trim() ? 'KUBECONFIG' : undefined,
-            setCurrent: f['set-current'],
-          } as const);
-    if (destination.mode !== 'print') {
-      const { checkKubeconfigTarget } = await import('../kube/merge');
-      checkKubeconfigTarget(destination.file, destination.mode, destination.field);
-    }
+    const destination = await kubeconfigDestination(cluster, f, this.home, (flag) => this.asGiven(flag));
+    const { fetchKubeconfig } = await import('../orchestration/workflows/kubeconfig');
     const deps = await this.deps();
     const sshDir = path.join(os.homedir(), '.ssh');
     const result = await fetchKubeconfig(deps, {

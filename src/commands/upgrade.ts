@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../cli/base';
+import { BaseCommand } from '../cli/command';
+import { recycleFlags, recycleSpecFromFlags } from '../cli/recycleFlags';
+import { previewReplacements, renderReplacements } from '../cli/recycleOutput';
 import type { UpgradeResult, UpgradeSpec } from '../orchestration/workflows/upgrade';
-import { previewReplacements, recycleFlags, recycleSpecFromFlags, renderReplacements } from './recycle';
 
 export default class Upgrade extends BaseCommand<typeof Upgrade> {
   static override description =

@@ -1,10 +1,20 @@
 // `k3sctl doctor` as text: one line per check (status, what was found), the details of those that are
 // not ok indented under them.
-import type { DoctorResult } from '../orchestration/workflows/doctor';
+
+/** What the report shows of `doctor`'s result (the workflow's DoctorResult has this shape and more). */
+export interface DoctorReportView {
+  region: { name: string; source: string };
+  profile?: { name: string; source: string };
+  endpoint: { url?: string; source: string };
+  cluster: { name: string; vpcId: string; groups: { name: string; count: number; instanceType: string; spot: boolean }[] };
+  checks: { check: string; status: string; summary: string; details: string[] }[];
+  /** No check failed. */
+  ok: boolean;
+}
 
 const MARK: Record<string, string> = { ok: 'ok', warn: 'WARN', fail: 'FAIL', 'not-checked': 'not checked' };
 
-export function renderDoctorReport(r: DoctorResult): string {
+export function renderDoctorReport(r: DoctorReportView): string {
   const groups = r.cluster.groups.map((g) => `${g.name} ${g.count}x ${g.instanceType}${g.spot ? ' (spot)' : ''}`).join(', ');
   const lines = [
     `k3sctl doctor: cluster ${r.cluster.name} (${groups}) in ${r.cluster.vpcId}, ${r.region.name}`,

@@ -3,7 +3,7 @@
 // the flag, before anything is written; a window that closes before every instance is a Ready node
 // is exit 4 with a JSON error document that names the instances and their last answers, the run and
 // its changes, and the resources are kept.
-import { exitCodeFor } from '../../src/cli/base';
+import { exitCodeFor } from '../../src/cli/errors';
 import { ClusterNotReadyError, ExitCode } from '../../src/core/errors';
 import { tempHomes } from '../helpers/cli';
 import { runCliInProcess } from '../helpers/inProcessCli';

@@ -1,4 +1,4 @@
-import { BaseCommand } from '../../cli/base';
+import { BaseCommand } from '../../cli/command';
 
 export default class AlbList extends BaseCommand<typeof AlbList> {
   static override description =

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../../cli/base';
+import { BaseCommand } from '../../cli/command';
 
 export default class CertificateList extends BaseCommand<typeof CertificateList> {
   static override description = 'List the ACM certificates k3sctl requested (all certificates with --all)';

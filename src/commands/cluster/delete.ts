@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand, dryRunFlag } from '../../cli/base';
-import { renderChanges } from './create';
+import { BaseCommand } from '../../cli/command';
+import { dryRunFlag } from '../../cli/flags';
+import { renderChanges } from '../../cli/output';
 
 export default class ClusterDelete extends BaseCommand<typeof ClusterDelete> {
   static override description =

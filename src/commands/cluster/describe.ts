@@ -1,6 +1,6 @@
 import { targetGroupNameOfArn } from '../../config/formats';
 import { Args } from '@oclif/core';
-import { BaseCommand } from '../../cli/base';
+import { BaseCommand } from '../../cli/command';
 
 export default class ClusterDescribe extends BaseCommand<typeof ClusterDescribe> {
   static override description =

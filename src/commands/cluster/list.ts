@@ -1,4 +1,4 @@
-import { BaseCommand } from '../../cli/base';
+import { BaseCommand } from '../../cli/command';
 
 export default class ClusterList extends BaseCommand<typeof ClusterList> {
   static override description = 'List the clusters of a region (from SSM /k3sctl/clusters/ and tags)';

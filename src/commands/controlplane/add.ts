@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../../cli/base';
-import { controlPlaneCpuCreditsFlag, extraSecurityGroupFlag, extraTargetGroupFlag, groupSelectionFlags } from '../cluster/create';
-import { renderGroupResult, runGroupAdd, type GroupCommandContext } from '../nodegroup/add';
+import { BaseCommand } from '../../cli/command';
+import { renderGroupResult, runGroupAdd, type GroupCommandContext } from '../../cli/groupAdd';
+import { controlPlaneCpuCreditsFlag, extraSecurityGroupFlag, extraTargetGroupFlag, groupSelectionFlags } from '../../cli/groupFlags';
 
 export default class ControlplaneAdd extends BaseCommand<typeof ControlplaneAdd> {
   static override description = 'Add a control-plane group to a cluster (another instance type, version or settings); its servers join the existing etcd';

@@ -1,5 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand, dryRunFlag, renderChanges, specFileFlag } from '../../cli/base';
+import { BaseCommand } from '../../cli/command';
+import { dryRunFlag, specFileFlag } from '../../cli/flags';
+import { renderChanges } from '../../cli/output';
 import type { EndpointFile } from '../../config/ingress';
 
 export default class EndpointCreate extends BaseCommand<typeof EndpointCreate> {

@@ -1,5 +1,7 @@
 import { Args } from '@oclif/core';
-import { BaseCommand, dryRunFlag, renderChanges } from '../../cli/base';
+import { BaseCommand } from '../../cli/command';
+import { dryRunFlag } from '../../cli/flags';
+import { renderChanges } from '../../cli/output';
 
 export default class EndpointDelete extends BaseCommand<typeof EndpointDelete> {
   static override description =

@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { BaseCommand } from '../../cli/base';
+import { BaseCommand } from '../../cli/command';
 
 export default class EndpointDescribe extends BaseCommand<typeof EndpointDescribe> {
   static override description = 'Show a shared endpoint: rule, clusters, weights, target health, DNS record';

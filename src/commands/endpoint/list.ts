@@ -1,4 +1,4 @@
-import { BaseCommand } from '../../cli/base';
+import { BaseCommand } from '../../cli/command';
 
 export default class EndpointList extends BaseCommand<typeof EndpointList> {
   static override description = 'List the shared endpoints of a region';

@@ -1,5 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand, dryRunFlag, renderChanges } from '../../cli/base';
+import { BaseCommand } from '../../cli/command';
+import { dryRunFlag } from '../../cli/flags';
+import { renderChanges } from '../../cli/output';
 import { parseDuration } from '../../config/duration';
 import { UserError } from '../../core/errors';
 

@@ -1,5 +1,7 @@
 import { Args } from '@oclif/core';
-import { BaseCommand, dryRunFlag, renderChanges } from '../../cli/base';
+import { BaseCommand } from '../../cli/command';
+import { dryRunFlag } from '../../cli/flags';
+import { renderChanges } from '../../cli/output';
 
 export default class NodegroupDelete extends BaseCommand<typeof NodegroupDelete> {
   static override description = 'Delete a group: scale to 0 (each instance drains through the lifecycle hook), then its Auto Scaling group and launch template';

@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { BaseCommand } from '../../cli/base';
+import { BaseCommand } from '../../cli/command';
 
 export default class NodegroupList extends BaseCommand<typeof NodegroupList> {
   static override description = 'List the groups of a cluster: role, type, capacity, instances InService and out of date';

@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand, dryRunFlag } from '../../cli/base';
+import { BaseCommand } from '../../cli/command';
+import { dryRunFlag } from '../../cli/flags';
+import { renderGroupResult } from '../../cli/groupAdd';
 import { UserError } from '../../core/errors';
-import { renderGroupResult } from './add';
 
 export default class NodegroupScale extends BaseCommand<typeof NodegroupScale> {
   static override description = 'Set the instance count of a group (scale-in drains through the termination lifecycle hook)';

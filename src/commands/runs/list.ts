@@ -1,4 +1,4 @@
-import { BaseCommand } from '../../cli/base';
+import { BaseCommand } from '../../cli/command';
 
 export default class RunsList extends BaseCommand<typeof RunsList> {
   static override description =
@@ -6,9 +6,9 @@ export default class RunsList extends BaseCommand<typeof RunsList> {
   static override examples = ['<%= config.bin %> runs list', '<%= config.bin %> runs list --json'];
 
   async run(): Promise<object> {
-    const { listRuns } = await import('../../orchestration/engine');
+    const { runsList } = await import('../../orchestration/workflows/runs');
     const { renderTable } = await import('../../ui/table');
-    const result = { runs: listRuns(this.home) };
+    const result = { runs: runsList(this.home) };
     this.output(result, () => {
       if (result.runs.length === 0) return 'no runs recorded';
       const table = renderTable(

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand, dryRunFlag } from '../../cli/base';
+import { BaseCommand } from '../../cli/command';
+import { dryRunFlag } from '../../cli/flags';
 import { UserError } from '../../core/errors';
-import type { PlannedChange } from '../../core/events';
 
 export default class RunsRollback extends BaseCommand<typeof RunsRollback> {
   static override description =
@@ -30,8 +30,8 @@ export default class RunsRollback extends BaseCommand<typeof RunsRollback> {
         'list the recorded runs with `k3sctl runs list`',
         'RUN_ID',
       );
-    const { describeRun, rollbackRun } = await import('../../orchestration/engine');
-    const run = describeRun(this.home, runId);
+    const { runDescribe, runRollback } = await import('../../orchestration/workflows/runs');
+    const run = runDescribe(this.home, runId);
     if (!run)
       throw new UserError(
         `RUN_ID ${runId}: no such run under ${this.home}/runs`,
@@ -79,49 +79,8 @@ export default class RunsRollback extends BaseCommand<typeof RunsRollback> {
       'cancelled; nothing was changed',
     );
     const deps = await this.deps();
-    const outcome = await rollbackRun(deps, runId, { force: this.flags.force });
-    const changes = undoneChanges(run.undo, outcome.rolledBack);
-    if (outcome.leftovers.length) {
-      // Exit 3 like a failed run whose rollback is incomplete; the error document lists the leftovers.
-      const { RunFailedError } = await import('../../orchestration/deps');
-      const incomplete = new RunFailedError(
-        new Error(`rollback of run ${runId} is incomplete`),
-        outcome.rolledBack,
-        outcome.leftovers,
-        changes,
-      );
-      incomplete.run = runId;
-      throw incomplete;
-    }
-    const result = {
-      run: run.runId,
-      dryRun: false,
-      undo: run.undo,
-      ...outcome,
-      changes,
-      apiCalls: deps.clients.calls.snapshot(),
-    };
-    this.output(result, () => `rolled back ${outcome.rolledBack.length} change(s) of run ${run.runId}`);
+    const result = await runRollback(deps, run, { force: this.flags.force });
+    this.output(result, () => `rolled back ${result.rolledBack.length} change(s) of run ${run.runId}`);
     return result;
   }
-}
-
-type UndoItem = { action: 'delete' | 'restore'; type: string; name: string; id?: string };
-
-/** The undone entries as the `changes` of the JSON contract: a deletion, or an update restoring a value. */
-export function undoneChanges(
-  undo: UndoItem[],
-  rolledBack: { type: string; name: string; id?: string }[],
-): PlannedChange[] {
-  const pending = [...undo];
-  return rolledBack.map((r) => {
-    const i = pending.findIndex((u) => u.type === r.type && u.name === r.name && u.id === r.id);
-    const action = i === -1 ? 'delete' : pending.splice(i, 1)[0].action;
-    return {
-      action: action === 'restore' ? 'update' : 'delete',
-      type: r.type,
-      name: r.name,
-      ...(r.id !== undefined ? { id: r.id } : {}),
-    };
-  });
 }

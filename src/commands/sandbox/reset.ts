@@ -1,19 +1,12 @@
-import * as path from 'node:path';
-import { BaseCommand } from '../../cli/base';
+import { BaseCommand } from '../../cli/command';
+import { resetSandbox } from '../../cli/setup/sandboxAccount';
 
 export default class SandboxReset extends BaseCommand<typeof SandboxReset> {
   static override description = 'Forget the simulated AWS account (a fresh default account is created on next use)';
   static override examples = ['<%= config.bin %> sandbox reset --yes'];
 
   async run(): Promise<void> {
-    const { SandboxStore } = await import('../../sandbox/store');
-    const store = new SandboxStore(path.join(this.home, 'sandbox'));
-    await store.open();
-    try {
-      store.reset();
-    } finally {
-      store.release();
-    }
-    this.output({ reset: true, stateFile: store.statePath }, () => `sandbox reset (${store.statePath})`);
+    const stateFile = await resetSandbox(this.home);
+    this.output({ reset: true, stateFile }, () => `sandbox reset (${stateFile})`);
   }
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { ExitCode, InterruptedError } from '../../../src/core/errors';
-import { exitCodeFor } from '../../../src/cli/base';
+import { exitCodeFor } from '../../../src/cli/errors';
 import { RunFailedError } from '../../../src/orchestration/deps';
 import {
   journaledWrite,

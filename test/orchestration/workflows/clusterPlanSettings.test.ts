@@ -7,7 +7,7 @@ import { findLoadBalancer } from '../../../src/resources/loadBalancer';
 import { buildClusterSpec } from '../../../src/config/cluster';
 import { clusterCreate } from '../../../src/orchestration/workflows/clusterCreate';
 import { recycle } from '../../../src/orchestration/workflows/recycle';
-import { renderRecyclePlan } from '../../../src/commands/recycle';
+import { renderRecyclePlan } from '../../../src/cli/recycleOutput';
 import { renderPlan } from '../../../src/ui/plan';
 import { removeTestHomes } from '../../helpers/sandboxDeps';
 import { createAlb, createCertificate, next } from './endpointFixture';

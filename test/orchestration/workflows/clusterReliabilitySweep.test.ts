@@ -6,7 +6,7 @@ import { isReadOperation } from '../../../src/aws/apiCalls';
 import { Sandbox, type SandboxState } from '../../../src/sandbox/sandbox';
 import { buildClusterSpec } from '../../../src/config/cluster';
 import { ExitCode } from '../../../src/core/errors';
-import { exitCodeFor } from '../../../src/cli/base';
+import { exitCodeFor } from '../../../src/cli/errors';
 import { RunFailedError } from '../../../src/orchestration/deps';
 import { clusterCreate } from '../../../src/orchestration/workflows/clusterCreate';
 import { removeTestHomes, sandboxDeps } from '../../helpers/sandboxDeps';
