@@ -2,8 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand, dryRunFlag } from '../cli/base';
 import { parseDuration } from '../config/duration';
 import { UserError } from '../core/errors';
-import type { GroupPlan, RecycleStrategy } from '../orchestration/workflows/recyclePlan';
-import type { RecycleResult, RecycleSpec } from '../orchestration/workflows/recycle';
+import type { GroupPlan, RecycleResult, RecycleSpec, RecycleStrategy } from '../orchestration/workflows/recycle';
 
 /** Flags shared by `recycle` and `upgrade`. */
 export const recycleFlags = {
@@ -67,7 +66,7 @@ export async function recycleSpecFromFlags(
   force: boolean,
   asGiven: (flag: string) => string = (flag) => flag,
 ): Promise<RecycleSpec> {
-  const { parseBatchSize, validateRecycleOptions } = await import('../orchestration/workflows/recyclePlan');
+  const { parseBatchSize, validateRecycleOptions } = await import('../orchestration/workflows/recycle');
   const { validateClusterName, validateGroupName } = await import('../config/names');
   validateClusterName(cluster, 'CLUSTER');
   for (const g of f.group ?? []) validateGroupName(g, asGiven('--group'));

@@ -24,7 +24,7 @@ import type { WorkflowDeps } from '../deps';
 import { runWorkflow, type RunOptions, type WorkflowResult } from '../engine';
 import { sleepUnlessAborted } from '../engine/wait';
 import type { RunContext } from '../engine/types';
-import { endpointTags } from './endpointCreate';
+import { endpointTags } from '../steps/endpointTags';
 
 export interface EndpointWeightResult {
   dryRun: boolean;

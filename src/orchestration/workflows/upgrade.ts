@@ -21,10 +21,10 @@ import {
   type InstanceBootstrapConfig,
 } from '../../userdata/render';
 import type { WorkflowDeps } from '../deps';
-import { runWorkflow, type WorkflowResult } from '../engine/run';
-import { executeRecycle, plannedChanges, summarize, type RecycleResult, type RecycleSpec } from './recycle';
-import { planRecycle, type GroupInventory } from './recyclePlan';
-import { readClusterConfig, storedConfigTasks } from './clusterPlan';
+import { runWorkflow, type WorkflowResult } from '../engine';
+import { executeRecycle, plannedChanges, summarize, type RecycleResult, type RecycleSpec } from '../steps/recycleExecution';
+import { planRecycle, type GroupInventory } from '../steps/recyclePlan';
+import { readClusterConfig, storedConfigTasks } from '../steps/clusterPlan';
 
 export interface UpgradeSpec extends RecycleSpec {
   k3sVersion: string;

@@ -9,7 +9,7 @@ import {
   upgrade,
   versionSkewProblem,
 } from '../../../src/orchestration/workflows/upgrade';
-import { planGroup } from '../../../src/orchestration/workflows/recyclePlan';
+import { planGroup } from '../../../src/orchestration/steps/recyclePlan';
 import { describeClusterGroups } from '../../../src/resources/autoScalingInstance';
 import { Sandbox } from '../../../src/sandbox/sandbox';
 import { renderConfigEnv, renderUserData } from '../../../src/userdata/render';
