@@ -21,9 +21,7 @@ import {
 import { findTargetGroupByArn, targetGroupHealth } from '../../resources/targetGroup';
 import { targetGroupNameOfArn } from '../../config/formats';
 import type { WorkflowDeps } from '../deps';
-import { runWorkflow, type RunOptions, type WorkflowResult } from '../engine';
-import { sleepUnlessAborted } from '../engine/wait';
-import type { RunContext } from '../engine/types';
+import { runWorkflow, sleepUnlessAborted, type RunContext, type RunOptions, type WorkflowResult } from '../engine';
 import { endpointTags } from '../steps/endpointTags';
 
 export interface EndpointWeightResult {
