@@ -18,7 +18,7 @@ import {
   validateTargetGroupRef,
 } from './formats';
 import { flagNames, parseSpecFile, type FieldNames, type SpecFile } from './specFile';
-import { isK3sVersion, isLabelKey, isLabelValue, isTlsSan, k3sArgProblem, taintProblem } from '../userdata/render';
+import { isK3sVersion, isLabelKey, isLabelValue, isTlsSan, k3sArgProblem, taintProblem } from './k3s';
 
 export const DEFAULT_K3S_VERSION = 'v1.31.6+k3s1';
 export const DEFAULT_CONTROL_PLANE_TYPE = 't3.medium';

@@ -5,6 +5,7 @@
 // write: no downgrade across minor versions, no skipping a minor version, unless forced.
 import { gunzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
+import { isK3sVersion } from '../../config/k3s';
 import { names } from '../../config/names';
 import { UserError } from '../../core/errors';
 import { describeClusterGroups } from '../../resources/autoScalingInstance';
@@ -16,7 +17,6 @@ import {
 } from '../../resources/launchTemplateVersion';
 import {
   CONFIG_ENV_PATH,
-  isK3sVersion,
   renderUserData,
   type InstanceBootstrapConfig,
 } from '../../userdata/render';
