@@ -15,7 +15,8 @@ import {
   REPLACEMENT_TAG,
   type ReplacementRecord,
 } from '../../resources/replacementRecord';
-import { assembleClusterConfigs, bootstrapFailuresOf } from './clusterPlan';
+import { assembleClusterConfigs } from '../../model/stored';
+import { bootstrapFailuresOf } from './clusterPlan';
 
 export interface DescribedInstance {
   id: string;

@@ -1,6 +1,6 @@
 // One group of an existing cluster converged in a run of its own, with the cluster's baseline (a noop
 // unless the declared configuration changed): what controlplane/nodegroup add and nodegroup scale share.
-import type { StoredClusterConfig, StoredGroup } from '../../config/cluster';
+import type { StoredClusterConfig, StoredGroup } from '../../model/cluster';
 import { UserError } from '../../core/errors';
 import type { PlannedChange } from '../../core/events';
 import { endpointTargetGroupsForCluster } from '../../resources/endpointConfig';
@@ -18,11 +18,6 @@ export interface GroupWriteResult {
   planned: PlannedChange[];
   outOfDate: OutOfDateInstance[];
   waited: boolean;
-}
-
-/** The configuration with `group` added or replaced (groups sorted by name). */
-export function withGroup(config: StoredClusterConfig, group: StoredGroup): StoredClusterConfig {
-  return { ...config, groups: [...config.groups.filter((g) => g.name !== group.name), group].sort((a, b) => a.name.localeCompare(b.name)) };
 }
 
 /** Converges the baseline (noop unless the configuration changed) and one group. */

@@ -10,7 +10,8 @@
 // route to the internet is a warning.
 import type { AwsClients } from '../../aws/clients';
 import { instanceTypeVcpus, resolveSubnets, type ResolvedSubnet } from '../../aws/lookups';
-import type { ClusterSpec, StoredClusterConfig } from '../../config/cluster';
+import type { ClusterSpec } from '../../config/cluster';
+import type { StoredClusterConfig } from '../../model/cluster';
 import { UserError } from '../../core/errors';
 import { getCallerIdentity, simulationPrincipal, type CallerIdentity } from '../../resources/callerIdentity';
 import { listRunningInstances } from '../../resources/instance';

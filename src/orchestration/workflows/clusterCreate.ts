@@ -14,6 +14,8 @@ import { runWorkflow, type WorkflowResult } from '../engine';
 import { endpointTargetGroupsForCluster } from '../../resources/endpointConfig';
 import { clusterCreateCommand, preflight, preflightPermissions } from '../steps/preflight';
 import { hasChanges, type ClusterWriteOptions } from '../steps/clusterWrite';
+import { readClusterConfig } from '../../model/read';
+import { resolveClusterConfig } from '../../model/resolve';
 import {
   clusterTasks,
   deleteRemovedIngressRules,
@@ -21,8 +23,6 @@ import {
   findIngressRemoval,
   ingressRemovalChanges,
   outOfDate,
-  readClusterConfig,
-  resolveClusterConfig,
   waitForGroups,
   waitForNodesReady,
   type NodesReadiness,
@@ -60,7 +60,7 @@ export async function clusterCreate(deps: WorkflowDeps, spec: ClusterSpec, optio
   const command = clusterCreateCommand(spec);
   const permissions = speculate ? preflightPermissions(deps, spec.name, command) : undefined;
   permissions?.catch(() => undefined);
-  const config = await resolveClusterConfig(deps, spec, existing);
+  const config = await resolveClusterConfig(deps.clients, deps.region, spec, existing);
   const early = speculate ? preflight(deps, config, permissions) : undefined;
   early?.catch(() => undefined);
   const removal = await findIngressRemoval(deps.clients, existing, config);

@@ -10,8 +10,10 @@ import type { ResolvedSubnet } from '../../aws/lookups';
 import type { WorkflowDeps } from '../deps';
 import type { WorkflowResult } from '../engine';
 import type { ClusterWriteOptions } from '../steps/clusterWrite';
-import { ingressSecurityGroups, requireClusterConfig, resolveGroups } from '../steps/clusterPlan';
-import { convergeGroup, withGroup, type GroupWriteResult } from '../steps/convergeGroup';
+import { ingressSecurityGroups, withGroup } from '../../model/cluster';
+import { resolveGroups } from '../../model/resolve';
+import { requireClusterConfig } from '../steps/clusterPlan';
+import { convergeGroup, type GroupWriteResult } from '../steps/convergeGroup';
 
 export type { GroupWriteResult } from '../steps/convergeGroup';
 

@@ -5,7 +5,8 @@ import type { WorkflowDeps } from '../deps';
 import type { WorkflowResult } from '../engine';
 import type { ClusterWriteOptions } from '../steps/clusterWrite';
 import { requireClusterConfig } from '../steps/clusterPlan';
-import { convergeGroup, withGroup, type GroupWriteResult } from '../steps/convergeGroup';
+import { withGroup } from '../../model/cluster';
+import { convergeGroup, type GroupWriteResult } from '../steps/convergeGroup';
 
 export async function nodegroupScale(
   deps: WorkflowDeps,

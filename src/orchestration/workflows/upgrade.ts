@@ -24,7 +24,8 @@ import type { WorkflowDeps } from '../deps';
 import { runWorkflow, type WorkflowResult } from '../engine';
 import { executeRecycle, plannedChanges, summarize, type RecycleResult, type RecycleSpec } from '../steps/recycleExecution';
 import { planRecycle, type GroupInventory } from '../steps/recyclePlan';
-import { readClusterConfig, storedConfigTasks } from '../steps/clusterPlan';
+import { readClusterConfig } from '../../model/read';
+import { storedConfigTasks } from '../steps/clusterPlan';
 
 export interface UpgradeSpec extends RecycleSpec {
   k3sVersion: string;
