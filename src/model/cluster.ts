@@ -79,6 +79,19 @@ export function withGroup(config: StoredClusterConfig, group: StoredGroup): Stor
   return { ...config, groups: [...config.groups.filter((g) => g.name !== group.name), group].sort((a, b) => a.name.localeCompare(b.name)) };
 }
 
+/**
+ * The configuration with `groups` (by name; 'all': every group, and the cluster's own version, which
+ * groups added later start from) at k3s `version`: what `upgrade` stores.
+ */
+export function withK3sVersion(config: StoredClusterConfig, groups: string[] | 'all', version: string): StoredClusterConfig {
+  const upgraded = (g: StoredGroup) => groups === 'all' || groups.includes(g.name);
+  return {
+    ...config,
+    k3sVersion: groups === 'all' ? version : config.k3sVersion,
+    groups: config.groups.map((g) => (upgraded(g) ? { ...g, k3sVersion: version } : g)),
+  };
+}
+
 /** The downstream security groups of the ingress ALBs (distinct): every instance of the cluster joins them. */
 export function ingressSecurityGroups(ingress: StoredIngress | undefined): string[] {
   return [...new Set((ingress?.albs ?? []).flatMap((a) => (a.instanceSecurityGroupId ? [a.instanceSecurityGroupId] : [])))];
