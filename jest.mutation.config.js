@@ -22,7 +22,7 @@ module.exports = {
     // Rollback of every resource kind, asserted on the account afterwards.
     '<rootDir>/test/orchestration/workflows/*Rollback*.test.ts',
     // The recycle planner, and the recycles and upgrades that execute its plans and undo them.
-    '<rootDir>/test/orchestration/workflows/recyclePlan*.test.ts',
+    '<rootDir>/test/orchestration/steps/recyclePlan*.test.ts',
     '<rootDir>/test/orchestration/workflows/recycle.test.ts',
     '<rootDir>/test/orchestration/workflows/upgrade.test.ts',
   ],

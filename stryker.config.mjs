@@ -43,7 +43,7 @@ export default {
   mutate: [
     'src/config/**/*.ts',
     'src/orchestration/engine/**/*.ts',
-    'src/orchestration/workflows/recyclePlan.ts',
+    'src/orchestration/steps/recyclePlan.ts',
     ...wholeUndoModules,
     ...resourceModules.flatMap(undoBlocks),
   ],

@@ -3,7 +3,7 @@
 import { Flags } from '@oclif/core';
 import { parseDuration } from '../config/duration';
 import { UserError } from '../core/errors';
-import type { RecycleStrategy } from '../orchestration/workflows/recyclePlan';
+import type { RecycleStrategy } from '../orchestration/workflows/recycle';
 import type { RecycleSpec } from '../orchestration/workflows/recycle';
 import { dryRunFlag } from './flags';
 
@@ -69,7 +69,7 @@ export async function recycleSpecFromFlags(
   force: boolean,
   asGiven: (flag: string) => string = (flag) => flag,
 ): Promise<RecycleSpec> {
-  const { parseBatchSize, validateRecycleOptions } = await import('../orchestration/workflows/recyclePlan');
+  const { parseBatchSize, validateRecycleOptions } = await import('../orchestration/workflows/recycle');
   const { validateClusterName, validateGroupName } = await import('../config/names');
   validateClusterName(cluster, 'CLUSTER');
   for (const g of f.group ?? []) validateGroupName(g, asGiven('--group'));

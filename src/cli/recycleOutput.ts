@@ -1,6 +1,6 @@
 // `recycle` and `upgrade` as text: the replacement plan (group, strategy, batches in order), the
 // question's preview, and what was replaced.
-import type { GroupPlan } from '../orchestration/workflows/recyclePlan';
+import type { GroupPlan } from '../orchestration/workflows/recycle';
 import type { RecycleResult } from '../orchestration/workflows/recycle';
 
 /** The plan as lines: group, strategy, batches in order. */

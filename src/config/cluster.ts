@@ -1,11 +1,10 @@
 // The cluster file (`-f cluster.yaml`) and the validated specs built from it and from flags: the zod
 // schemas (strict: unknown fields are errors), the defaults, and every check that needs no AWS call.
-// Lookups (VPC, subnets, AMI, instance types) happen later in src/aws/lookups.ts; the result of both
-// is the StoredClusterConfig, kept as JSON in SSM: the cluster-level settings in /k3sctl/clusters/NAME/config
-// and each group in its own /k3sctl/clusters/NAME/groups/GROUP (each parameter is at most 4096 characters).
+// Lookups (VPC, subnets, AMI, instance types) happen later (model/resolve.ts); the result of both is
+// the cluster model of src/model, stored as JSON in SSM.
 import { z } from 'zod';
 import { UserError } from '../core/errors';
-import { MAX_INGRESS_ALBS, names } from '../aws/names';
+import { MAX_INGRESS_ALBS } from '../aws/names';
 import { validateClusterName, validateGroupName } from './names';
 import {
   validateAlbRef,
@@ -19,7 +18,7 @@ import {
   validateTargetGroupRef,
 } from './formats';
 import { flagNames, parseSpecFile, type FieldNames, type SpecFile } from './specFile';
-import { isK3sVersion, isLabelKey, isLabelValue, isTlsSan, k3sArgProblem, taintProblem } from '../userdata/render';
+import { isK3sVersion, isLabelKey, isLabelValue, isTlsSan, k3sArgProblem, taintProblem } from './k3s';
 
 export const DEFAULT_K3S_VERSION = 'v1.31.6+k3s1';
 export const DEFAULT_CONTROL_PLANE_TYPE = 't3.medium';
@@ -90,7 +89,7 @@ export type OsAlias = (typeof OS_ALIASES)[number];
 export type CpuCredits = (typeof CPU_CREDITS)[number];
 export type GroupRole = 'control-plane' | 'node';
 
-const stringMap = z.record(z.string(), z.string());
+export const stringMap = z.record(z.string(), z.string());
 const filterMap = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
 const count = z.number().int().min(0);
 
@@ -216,8 +215,8 @@ export type GroupFile = z.infer<typeof GroupFileSchema>;
 /** How to find the AMI of a group. */
 export type AmiSelector = { id: string } | { name: string; owner?: string } | { os: OsAlias };
 
-/** What a group runs, the same before and after its lookups are resolved. */
-interface GroupSettings {
+/** What a group runs, the same before and after its lookups are resolved (model/cluster.ts StoredGroup too). */
+export interface GroupSettings {
   name: string;
   role: GroupRole;
   count: number;
@@ -286,245 +285,6 @@ export interface ClusterSpec {
    * cluster runs (an upgraded k3s version, the AMI an alias resolved to when the group was made).
    */
   explicit?: { k3sVersion: boolean; ami: boolean };
-}
-
-/** A group with every lookup resolved: what the launch template and ASG are built from. Stored in SSM. */
-export interface StoredGroup extends Omit<GroupSettings, 'imdsHopLimit'> {
-  subnetIds: string[];
-  imageId: string;
-  rootDeviceName: string;
-  /**
-   * Absent in a group stored before the setting existed: its launch template keeps
-   * LEGACY_IMDS_HOP_LIMIT (so `nodegroup scale` makes no new version) until `cluster create` or
-   * `nodegroup add` declares it again.
-   */
-  imdsHopLimit?: number;
-  /**
-   * The user's security groups the instances join besides the cluster's (and the ingress one), sorted;
-   * absent: none (also in a group stored before the setting existed).
-   */
-  securityGroupIds?: string[];
-  /** The user's target groups the Auto Scaling group registers its instances in, sorted; absent: none. */
-  targetGroupArns?: string[];
-}
-
-/** One ALB of the automatic ingress: its HTTPS listener carries the cluster's rule to its own target group. */
-export interface StoredIngressAlb {
-  albName: string;
-  loadBalancerArn: string;
-  listenerArn: string;
-  /** The ALB's downstream security group, which the cluster's instances join. */
-  instanceSecurityGroupId?: string;
-  /** The cluster's target group on this ALB (names.ingressTargetGroup(cluster, slot)): kept for as long as the ALB is. */
-  targetGroupName: string;
-}
-
-export interface StoredIngress {
-  /** At least one, at most MAX_INGRESS_ALBS, distinct ALBs and target group names. */
-  albs: StoredIngressAlb[];
-  zoneId: string;
-  zoneName: string;
-  /** The listener rules' host header: `*--NAME.REGION.ZONE`. */
-  host: string;
-  /**
-   * deregistration_delay.timeout_seconds of the ingress target group. Absent in a configuration stored
-   * before the setting existed: the attribute is left as it is until `cluster create` declares it.
-   */
-  deregistrationDelaySeconds?: number;
-  /** The ingress rule's `source-ip` values (absent or empty: any client). */
-  sourceCidrs?: string[];
-}
-
-/**
- * The cluster's declared configuration. Stored (version 2) as the settings without `groups` in
- * /k3sctl/clusters/NAME/config and one parameter per group; version 1 kept the groups inline.
- */
-export interface StoredClusterConfig {
-  version: 1 | 2;
-  name: string;
-  region: string;
-  vpcId: string;
-  subnetIds: string[];
-  k3sVersion: string;
-  keyName?: string;
-  sshCidrs: string[];
-  apiCidrs: string[];
-  tlsSans: string[];
-  groups: StoredGroup[];
-  ingress?: StoredIngress;
-  /** In memory only: read from a version-1 parameter (groups inline), to be rewritten in the per-group layout. */
-  legacyGroups?: boolean;
-}
-
-export const STORED_CONFIG_VERSION = 2;
-
-const StoredGroupSchema = z.object({
-  name: z.string(),
-  role: z.enum(['control-plane', 'node']),
-  count: z.number().int().min(0),
-  instanceType: z.string(),
-  subnetIds: z.array(z.string()),
-  imageId: z.string(),
-  rootDeviceName: z.string(),
-  k3sVersion: z.string(),
-  k3sArgs: z.array(z.string()),
-  labels: stringMap,
-  taints: z.array(z.string()),
-  spot: z.boolean(),
-  rootVolumeSize: z.number(),
-  rootVolumeType: z.string(),
-  imdsHopLimit: z.number().int().min(1).max(MAX_IMDS_HOP_LIMIT).optional(),
-  cpuCredits: z.enum(CPU_CREDITS).optional(),
-  securityGroupIds: z.array(z.string()).optional(),
-  targetGroupArns: z.array(z.string()).optional(),
-});
-
-const StoredIngressAlbSchema = z.object({
-  albName: z.string(),
-  loadBalancerArn: z.string(),
-  listenerArn: z.string(),
-  instanceSecurityGroupId: z.string().optional(),
-  targetGroupName: z.string(),
-});
-
-export const StoredClusterConfigSchema = z.object({
-  version: z.union([z.literal(1), z.literal(2)]),
-  name: z.string(),
-  region: z.string(),
-  vpcId: z.string(),
-  subnetIds: z.array(z.string()),
-  k3sVersion: z.string(),
-  keyName: z.string().optional(),
-  sshCidrs: z.array(z.string()),
-  apiCidrs: z.array(z.string()),
-  tlsSans: z.array(z.string()),
-  groups: z.array(StoredGroupSchema).optional(),
-  ingress: z
-    .object({
-      // The first ALB stays where single-ALB configurations keep it (older k3sctl versions read those);
-      // further ALBs are in `moreAlbs`. A first ALB without `targetGroupName` has slot 1's name.
-      ...StoredIngressAlbSchema.shape,
-      targetGroupName: z.string().optional(),
-      moreAlbs: z.array(StoredIngressAlbSchema).optional(),
-      zoneId: z.string(),
-      zoneName: z.string(),
-      host: z.string(),
-      deregistrationDelaySeconds: z.number().int().min(0).max(MAX_DEREGISTRATION_DELAY).optional(),
-      sourceCidrs: z.array(z.string()).optional(),
-    })
-    .optional(),
-});
-
-type StoredIngressJson = NonNullable<z.infer<typeof StoredClusterConfigSchema>['ingress']>;
-
-/** The stored ingress in memory: every ALB in one list. */
-function ingressFromJson(cluster: string, json: StoredIngressJson): StoredIngress {
-  const {
-    albName,
-    loadBalancerArn,
-    listenerArn,
-    instanceSecurityGroupId,
-    targetGroupName,
-    moreAlbs,
-    ...rest
-  } = json;
-  const first: StoredIngressAlb = {
-    albName,
-    loadBalancerArn,
-    listenerArn,
-    instanceSecurityGroupId,
-    targetGroupName: targetGroupName ?? names.ingressTargetGroup(cluster),
-  };
-  return { ...rest, albs: [first, ...(moreAlbs ?? [])] };
-}
-
-/** The stored ingress as JSON: a single-ALB ingress slot 1 is exactly what earlier versions stored. */
-function ingressToJson(cluster: string, ingress: StoredIngress): StoredIngressJson {
-  const { albs, ...rest } = ingress;
-  const [first, ...more] = albs;
-  const { targetGroupName, ...firstAlb } = first!;
-  return {
-    ...rest,
-    ...firstAlb,
-    ...(targetGroupName === names.ingressTargetGroup(cluster) ? {} : { targetGroupName }),
-    ...(more.length ? { moreAlbs: more } : {}),
-  };
-}
-
-function parseJson(json: string, parameterName: string): unknown {
-  try {
-    return JSON.parse(json);
-  } catch {
-    throw new UserError(`${parameterName} does not hold JSON`, 'delete and re-create the cluster, or fix the parameter');
-  }
-}
-
-/**
- * Parses the settings parameter; a malformed one is reported, not guessed at. Groups are those a
- * version-1 parameter holds inline (then `legacyGroups`), else none: they live in their own parameters.
- */
-export function parseStoredClusterConfig(json: string, parameterName: string): StoredClusterConfig {
-  const parsed = StoredClusterConfigSchema.safeParse(parseJson(json, parameterName));
-  if (!parsed.success) {
-    throw new UserError(`${parameterName} is not a k3sctl cluster configuration: ${z.prettifyError(parsed.error)}`);
-  }
-  const legacy = parsed.data.version === 1;
-  const { ingress, ...settings } = parsed.data;
-  return {
-    ...settings,
-    groups: (parsed.data.groups ?? []) as StoredGroup[],
-    ...(ingress ? { ingress: ingressFromJson(settings.name, ingress) } : {}),
-    ...(legacy ? { legacyGroups: true } : {}),
-  } as StoredClusterConfig;
-}
-
-/** Parses a group parameter (/k3sctl/clusters/NAME/groups/GROUP). */
-export function parseStoredGroup(json: string, parameterName: string): StoredGroup {
-  const parsed = StoredGroupSchema.safeParse(parseJson(json, parameterName));
-  if (!parsed.success) {
-    throw new UserError(`${parameterName} is not a k3sctl group configuration: ${z.prettifyError(parsed.error)}`);
-  }
-  return parsed.data as StoredGroup;
-}
-
-/** Canonical JSON of the settings parameter (version 2: no groups, stable keys) so re-runs compare equal. */
-export function serializeStoredClusterSettings(config: StoredClusterConfig): string {
-  const { groups: _groups, legacyGroups: _legacy, ingress, ...settings } = config;
-  return JSON.stringify(
-    sortKeys({
-      ...settings,
-      ...(ingress ? { ingress: ingressToJson(config.name, ingress) } : {}),
-      version: STORED_CONFIG_VERSION,
-    }),
-  );
-}
-
-/** Canonical JSON of one group's parameter. */
-export function serializeStoredGroup(group: StoredGroup): string {
-  return JSON.stringify(sortKeys(group));
-}
-
-/**
- * The configuration from the settings and the group parameters of one cluster (GetParametersByPath
- * output). Group parameters win over groups a version-1 settings parameter holds inline.
- */
-export function assembleStoredClusterConfig(settings: StoredClusterConfig, groups: StoredGroup[]): StoredClusterConfig {
-  const byName = new Map(settings.groups.map((g) => [g.name, g]));
-  for (const g of groups) byName.set(g.name, g);
-  return { ...settings, groups: [...byName.values()].sort((a, b) => a.name.localeCompare(b.name)) };
-}
-
-/** `value` with the keys of every object sorted (JSON.stringify then drops undefined values). */
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
 }
 
 /** The YAML files of `cluster create` and of `nodegroup add` / `controlplane add`, with their published JSON Schemas. */

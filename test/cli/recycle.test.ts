@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import { SandboxStore } from '../../src/sandbox/store';
 import { sandboxClients } from '../../src/sandbox/clients';
-import { bumpLaunchTemplate, createAsgFixture, waitSettled } from '../helpers/asgFixture';
+import { bumpLaunchTemplate, createAsgFixture, storeFixtureModel, waitSettled } from '../helpers/asgFixture';
 import { tempHomes } from '../helpers/cli';
 import { runCliInProcess } from '../helpers/inProcessCli';
 
@@ -21,6 +21,7 @@ async function seededHome(): Promise<string> {
     const f = await createAsgFixture(clients, { size: 2 });
     await waitSettled(clients, sb.clock, f.autoScalingGroupName);
     await bumpLaunchTemplate(clients, f);
+    await storeFixtureModel(clients, [f]);
     clients.destroy();
     store.save(sb);
   } finally {

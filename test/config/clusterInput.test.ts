@@ -2,7 +2,6 @@
 // every check that needs no AWS call (each a UserError naming the field as the user gave it), the flag
 // parsers, and the configuration stored in SSM (parsed, serialized, assembled).
 import {
-  assembleStoredClusterConfig,
   buildClusterSpec,
   buildGroupSpec,
   ClusterFileSchema,
@@ -11,15 +10,17 @@ import {
   parseFile,
   parseFilters,
   parseKeyValues,
+  type ClusterFile,
+  isKubeletRefusedLabel,
+} from '../../src/config/cluster';
+import { type StoredClusterConfig, type StoredGroup } from '../../src/model/cluster';
+import {
+  assembleStoredClusterConfig,
   parseStoredClusterConfig,
   parseStoredGroup,
   serializeStoredClusterSettings,
   serializeStoredGroup,
-  type ClusterFile,
-  type StoredClusterConfig,
-  type StoredGroup,
-  isKubeletRefusedLabel,
-} from '../../src/config/cluster';
+} from '../../src/model/stored';
 import type { FieldNames } from '../../src/config/specFile';
 import { userError } from '../helpers/userError';
 

@@ -8,8 +8,8 @@ import {
   GroupFileSchema,
   isKubeletRefusedLabel,
   parseFile,
-  parseStoredGroup,
 } from '../../src/config/cluster';
+import { parseStoredGroup } from '../../src/model/stored';
 import { userError } from '../helpers/userError';
 
 

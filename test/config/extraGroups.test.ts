@@ -2,15 +2,9 @@
 // file fields and what the flags give, their formats checked before any AWS call (each error names
 // the field), duplicates removed, the per-interface limit of 5 security groups with k3sctl's own
 // counted, and the stored group that carries the resolved ids (groups stored before still parse).
-import {
-  buildClusterSpec,
-  buildGroupSpec,
-  parseClusterSpecFile,
-  parseStoredGroup,
-  serializeStoredGroup,
-  type ClusterFile,
-  type StoredGroup,
-} from '../../src/config/cluster';
+import { buildClusterSpec, buildGroupSpec, parseClusterSpecFile, type ClusterFile } from '../../src/config/cluster';
+import { type StoredGroup } from '../../src/model/cluster';
+import { parseStoredGroup, serializeStoredGroup } from '../../src/model/stored';
 import { userError } from '../helpers/userError';
 
 const base = { name: 'demo', region: 'us-east-1' };

@@ -8,14 +8,15 @@ import {
   DEFAULT_DEREGISTRATION_DELAY,
   isBurstableType,
   MAX_INGRESS_SOURCE_CIDRS,
+  type ClusterFile,
+} from '../../src/config/cluster';
+import { type StoredClusterConfig, type StoredGroup } from '../../src/model/cluster';
+import {
   parseStoredClusterConfig,
   parseStoredGroup,
   serializeStoredClusterSettings,
   serializeStoredGroup,
-  type ClusterFile,
-  type StoredClusterConfig,
-  type StoredGroup,
-} from '../../src/config/cluster';
+} from '../../src/model/stored';
 import { userError } from '../helpers/userError';
 
 const base = { name: 'demo', region: 'us-east-1' };

@@ -26,11 +26,15 @@ import {
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { gunzipSync } from 'node:zlib';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import type { AwsClients } from '../../src/aws/clients';
 import { clusterTags } from '../../src/aws/tags';
 import { names } from '../../src/aws/names';
 import { renderUserData } from '../../src/userdata/render';
 import { DEFAULT_IMAGES } from '../../src/sandbox/defaults';
+import type { StoredClusterConfig, StoredGroup } from '../../src/model/cluster';
+import { serializeStoredClusterSettings, serializeStoredGroup } from '../../src/model/stored';
 
 export interface AsgFixtureOptions {
   cluster?: string;
@@ -52,6 +56,8 @@ export interface AsgFixture {
   cluster: string;
   group: string;
   role: 'control-plane' | 'node';
+  /** The desired capacity it was made with. */
+  size: number;
   autoScalingGroupName: string;
   launchTemplateId: string;
   targetGroupArn?: string;
@@ -80,6 +86,60 @@ export function fixtureUserData(
     bootstrapFailurePrefix: names.ssmBootstrapFailures(cluster),
     lifecycleHookName: names.lifecycleHook(),
   }).base64;
+}
+
+/** The k3s version a user data (as rendered by src/userdata/render.ts) installs, read from its config.env line. */
+export function fixtureK3sVersion(userDataBase64: string): string {
+  let raw = Buffer.from(userDataBase64, 'base64');
+  if (raw[0] === 0x1f && raw[1] === 0x8b) raw = gunzipSync(raw);
+  const m = /K3SCTL_K3S_VERSION='([^']*)'/.exec(raw.toString('utf8'));
+  if (!m) throw new Error('no K3SCTL_K3S_VERSION in the user data');
+  return m[1];
+}
+
+/**
+ * The cluster's stored model for groups made by createAsgFixture, as `cluster create` stores it (the
+ * settings and one parameter per group): what upgrade reads. A control-plane group's user data rendered
+ * from it is the fixture's own.
+ */
+export async function storeFixtureModel(
+  clients: AwsClients,
+  groups: AsgFixture[],
+  k3sVersion = 'v1.31.6+k3s1',
+): Promise<StoredClusterConfig> {
+  const cluster = groups[0].cluster;
+  const declared: StoredGroup[] = groups.map((g) => ({
+    name: g.group,
+    role: g.role,
+    count: g.size,
+    instanceType: 't3.small',
+    subnetIds: [],
+    imageId: DEFAULT_IMAGES[0].ImageId,
+    rootDeviceName: '/dev/xvda',
+    k3sVersion,
+    k3sArgs: [],
+    labels: { 'k3sctl.io/group': g.group },
+    taints: [],
+    spot: false,
+    rootVolumeSize: 20,
+    rootVolumeType: 'gp3',
+  }));
+  const config: StoredClusterConfig = {
+    version: 2,
+    name: cluster,
+    region: 'us-east-1',
+    vpcId: 'vpc-fixture',
+    subnetIds: [],
+    k3sVersion,
+    sshCidrs: [],
+    apiCidrs: [],
+    tlsSans: ['control-plane.cluster.local'],
+    groups: declared,
+  };
+  const put = (Name: string, Value: string) => clients.ssm.send(new PutParameterCommand({ Name, Value, Type: 'String' }));
+  await put(names.ssmConfig(cluster), serializeStoredClusterSettings(config));
+  for (const g of declared) await put(names.ssmGroupConfig(cluster, g.name), serializeStoredGroup(g));
+  return config;
 }
 
 export async function createAsgFixture(clients: AwsClients, o: AsgFixtureOptions): Promise<AsgFixture> {
@@ -203,6 +263,7 @@ export async function createAsgFixture(clients: AwsClients, o: AsgFixtureOptions
     cluster,
     group,
     role,
+    size: o.size,
     autoScalingGroupName: name,
     launchTemplateId,
     ...(targetGroupArn ? { targetGroupArn } : {}),

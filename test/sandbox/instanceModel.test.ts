@@ -154,7 +154,7 @@ describe('sandbox instance-side model', () => {
 
 describe('compact node readiness listing', () => {
   it('answers the readiness gates\' command for 40 nodes within SSM\'s 24,000-character output limit', async () => {
-    const { NODE_READINESS_COMMAND, nodeReadinessRows } = await import('../../src/orchestration/workflows/recycleNodeReadiness');
+    const { NODE_READINESS_COMMAND, nodeReadinessRows } = await import('../../src/orchestration/steps/recycleNodeReadiness');
     const { sb, launch, ctx } = await cluster();
     const cp = await launch('control-plane');
     const nodes: string[] = [];

@@ -8,10 +8,10 @@ import { parse } from 'yaml';
 import { UserError } from '../../src/core/errors';
 import { names } from '../../src/aws/names';
 import { OS_ALIASES } from '../../src/config/cluster';
+import { isK3sVersion } from '../../src/config/k3s';
 import {
   CONFIG_ENV_PATH,
   InstanceBootstrapConfig,
-  isK3sVersion,
   MAX_USER_DATA_BYTES,
   MIME_BOUNDARY,
   renderConfigEnv,

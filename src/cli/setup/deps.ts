@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { UserError } from '../../core/errors';
 import type { EventSink } from '../../core/events';
-import type { WorkflowDeps } from '../../orchestration/deps';
+import { workflowDeps, type WorkflowDeps } from '../../orchestration/deps';
 import { parseSandboxBehavior, realDelayPlugin } from './sandboxBehavior';
 
 /** The state directory: journals of runs, the sandbox account, known hosts. */
@@ -83,7 +83,7 @@ export async function buildDeps(o: DepsInput): Promise<WorkflowDeps> {
         plugins: [...(clients.options.plugins ?? []), realDelayPlugin(realCallDelayMs)],
       });
     }
-    return { clients, clock: sandbox.clock, events, region, home, runId, sandbox: true };
+    return workflowDeps({ clients, clock: sandbox.clock, events, region, home, runId, sandbox: true });
   }
   const [{ AwsClients }, { systemClock }] = await Promise.all([
     import('../../aws/clients'),
@@ -96,5 +96,5 @@ export async function buildDeps(o: DepsInput): Promise<WorkflowDeps> {
     mfaCodeProvider: o.mfaCodeProvider,
   });
   o.onCleanup(() => clients.destroy());
-  return { clients, clock: systemClock, events, region, home, runId };
+  return workflowDeps({ clients, clock: systemClock, events, region, home, runId });
 }

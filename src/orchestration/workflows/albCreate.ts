@@ -16,8 +16,7 @@ import {
 } from '../../resources/loadBalancer';
 import { albSecurityGroupTask, type AlbSecurityGroupState } from '../../resources/securityGroupRule';
 import type { WorkflowDeps } from '../deps';
-import { runWorkflow, waitFor, type RunOptions, type WorkflowResult } from '../engine';
-import type { Task } from '../../provider/types';
+import { runWorkflow, waitFor, type RunOptions, type Task, type WorkflowResult } from '../engine';
 
 export interface AlbSummary {
   name: string;

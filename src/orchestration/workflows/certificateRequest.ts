@@ -16,8 +16,7 @@ import {
 import { findHostedZone, isInZone, type HostedZoneRef } from '../../resources/hostedZone';
 import { normalizeDnsName, recordSetTask } from '../../resources/recordSet';
 import type { WorkflowDeps } from '../deps';
-import { runWorkflow, waitFor, type RunOptions, type WorkflowResult } from '../engine';
-import type { Task } from '../../provider/types';
+import { runWorkflow, waitFor, type RunOptions, type Task, type WorkflowResult } from '../engine';
 
 export interface CertificateSummary {
   arn?: string;

@@ -1,5 +1,5 @@
 // `cluster create`: resolves every lookup first (no write before the input is known to be good), runs
-// the preflight of doctor.ts when the plan changes something (the caller's permissions and the vCPU
+// the preflight of doctor (steps/preflight.ts) when the plan changes something (the caller's permissions and the vCPU
 // quota: a failure is exit 2 before the first write), then converges the baseline and the groups to the declared configuration (groups attach the target groups
 // of the cluster's nodeport endpoints), waits for InService and, when the run changed something, for
 // the Kubernetes nodes Ready within the readiness window, and reports instances left on older
@@ -12,7 +12,10 @@ import { ClusterNotReadyError, UserError } from '../../core/errors';
 import type { WorkflowDeps } from '../deps';
 import { runWorkflow, type WorkflowResult } from '../engine';
 import { endpointTargetGroupsForCluster } from '../../resources/endpointConfig';
-import { clusterCreateCommand, preflight, preflightPermissions } from './doctor';
+import { clusterCreateCommand, preflight, preflightPermissions } from '../steps/preflight';
+import { hasChanges, type ClusterWriteOptions } from '../steps/clusterWrite';
+import { readClusterConfig } from '../../model/read';
+import { resolveClusterConfig } from '../../model/resolve';
 import {
   clusterTasks,
   deleteRemovedIngressRules,
@@ -20,26 +23,11 @@ import {
   findIngressRemoval,
   ingressRemovalChanges,
   outOfDate,
-  readClusterConfig,
-  resolveClusterConfig,
   waitForGroups,
   waitForNodesReady,
   type NodesReadiness,
   type OutOfDateInstance,
-} from './clusterPlan';
-
-export interface ClusterWriteOptions {
-  dryRun?: boolean;
-  /** Wait for InService and for the nodes Ready (default true). */
-  wait?: boolean;
-  /** The readiness window of `cluster create` (default 15 min x timeoutScale): see waitForNodesReady. */
-  waitTimeoutMs?: number;
-  signal?: AbortSignal;
-  /** Asked with the plan before any write when something would change; false cancels (UserError). */
-  confirm?: (changes: PlannedChange[]) => Promise<boolean>;
-  /** Check permissions and the vCPU quota before the first write (default true; `cluster create` only). */
-  preflight?: boolean;
-}
+} from '../steps/clusterPlan';
 
 export interface ClusterCreateResult {
   cluster: string;
@@ -59,10 +47,6 @@ export interface ClusterCreateResult {
   nodesReady: boolean | null;
 }
 
-export function hasChanges(changes: PlannedChange[]): boolean {
-  return changes.some((c) => c.action !== 'noop');
-}
-
 export async function clusterCreate(deps: WorkflowDeps, spec: ClusterSpec, options: ClusterWriteOptions = {}): Promise<WorkflowResult<ClusterCreateResult>> {
   if (spec.region !== deps.region) throw new UserError(`the spec is for ${spec.region} but the run is in ${deps.region}`, undefined, '--region');
   const [existing, endpoints] = await Promise.all([
@@ -76,7 +60,7 @@ export async function clusterCreate(deps: WorkflowDeps, spec: ClusterSpec, optio
   const command = clusterCreateCommand(spec);
   const permissions = speculate ? preflightPermissions(deps, spec.name, command) : undefined;
   permissions?.catch(() => undefined);
-  const config = await resolveClusterConfig(deps, spec, existing);
+  const config = await resolveClusterConfig(deps.clients, deps.region, spec, existing);
   const early = speculate ? preflight(deps, config, permissions) : undefined;
   early?.catch(() => undefined);
   const removal = await findIngressRemoval(deps.clients, existing, config);

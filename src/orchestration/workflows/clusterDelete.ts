@@ -11,10 +11,7 @@ import { UserError } from '../../core/errors';
 import type { PlannedChange } from '../../core/events';
 import {
   AUTO_SCALING_GROUP_TYPE,
-  deleteAutoScalingGroup,
-  findAutoScalingGroup,
   listClusterAutoScalingGroups,
-  setAutoScalingGroupCapacity,
   type AutoScalingGroupState,
 } from '../../resources/autoScalingGroup';
 import { deleteIamRole, findIamRole, IAM_ROLE_TYPE } from '../../resources/iamRole';
@@ -23,7 +20,7 @@ import { INSTANCE_TYPE, listClusterInstances, terminateInstances } from '../../r
 import { deleteLaunchTemplate, LAUNCH_TEMPLATE_TYPE, listClusterLaunchTemplates, type LaunchTemplateState } from '../../resources/launchTemplate';
 import { findListenerRuleByTags, LISTENER_RULE_TYPE, listenerRuleTask, ruleOwnerTags } from '../../resources/listenerRule';
 import { endpointConfigTask, listEndpointConfigs, type StoredEndpointConfig } from '../../resources/endpointConfig';
-import { endpointTags } from './endpointCreate';
+import { endpointTags } from '../steps/endpointTags';
 import { listListeners } from '../../resources/loadBalancer';
 import { deleteSecurityGroup, listClusterSecurityGroups, SECURITY_GROUP_TYPE } from '../../resources/securityGroup';
 import { deleteParameters, listParametersByPath, SSM_PARAMETER_TYPE } from '../../resources/ssmParameter';
@@ -35,8 +32,9 @@ import {
 } from '../../resources/targetGroup';
 import type { WorkflowDeps } from '../deps';
 import { journaledWrite, retryWhileNotReady, runWorkflow, waitFor, type Run, type RunContext, type Task, type WorkflowResult } from '../engine';
-import { hasChanges, type ClusterWriteOptions } from './clusterCreate';
-import { deleteIngressRules, deleteIngressTargetGroup } from './clusterPlan';
+import { hasChanges, type ClusterWriteOptions } from '../steps/clusterWrite';
+import { drainAndDeleteGroup, STEADY_DRAIN_POLL } from '../steps/drainGroup';
+import { deleteIngressRules, deleteIngressTargetGroup } from '../steps/clusterPlan';
 
 export interface ClusterInventory {
   cluster: string;
@@ -141,76 +139,8 @@ export function inventoryChanges(inv: ClusterInventory): PlannedChange[] {
   ];
 }
 
-/**
- * How often a drain is polled: a termination lifecycle hook (drain and leave) and an instance's shutdown
- * each take tens of seconds, so a steady 5 s poll (no backoff) sees either end within 5 s, for one
- * DescribeAutoScalingGroups per group each time, far below its rate limit.
- */
-const DRAIN_POLL_MS = 5_000;
-const STEADY_DRAIN_POLL = { intervalMs: DRAIN_POLL_MS, maxIntervalMs: DRAIN_POLL_MS };
-
 /** Deletes of one kind in flight at once (an SSM DeleteParameters batch holds 10 names). */
 const PARALLEL_DELETES = 10;
-
-/** Past its termination hook (drained and gone from the cluster, or abandoned): it is terminating. */
-const PAST_TERMINATION_HOOK = /^(Terminating:Proceed|Terminated)$/;
-
-/**
- * Scales a group to 0 (each instance drains through the termination hook), waits until it has no
- * instances, deletes it and waits until it is gone. Used by cluster delete and nodegroup delete.
- * `onDrained` is called once every instance is past its termination hook (drained, or the group was
- * already empty or gone), before the instances' shutdown is awaited.
- */
-export async function drainAndDeleteGroup(
-  ctx: RunContext,
-  name: string,
-  timeoutScale = 1,
-  onDrained?: () => void,
-): Promise<void> {
-  const current = await findAutoScalingGroup(ctx.clients, name, { hooks: false });
-  if (!current) {
-    onDrained?.();
-    return;
-  }
-  if (current.min !== 0 || current.max !== 0 || current.desired !== 0) {
-    // Not a change of its own in the result: the group's deletion is.
-    const w = ctx.journal.intend({ action: 'update', type: AUTO_SCALING_GROUP_TYPE, name, id: name });
-    try {
-      await setAutoScalingGroupCapacity(ctx.clients, name, { min: 0, max: 0, desired: 0 });
-      w.done({ id: name });
-    } catch (error) {
-      w.failed(error);
-      throw error;
-    }
-  }
-  const poll = { timeoutMs: 40 * 60_000 * timeoutScale, ...STEADY_DRAIN_POLL };
-  const instancesOf = async () =>
-    (await findAutoScalingGroup(ctx.clients, name, { hooks: false }))?.instances ?? [];
-  const seen = (left: { instanceId: string; lifecycleState: string }[]) =>
-    left.length ? left.map((i) => `${i.instanceId} ${i.lifecycleState}`).join(', ') : 'none';
-  if (onDrained) {
-    await waitFor(ctx, { what: `instances of ${name} drained`, ...poll }, async () => {
-      const left = await instancesOf();
-      return { done: left.every((i) => PAST_TERMINATION_HOOK.test(i.lifecycleState)), seen: seen(left) };
-    });
-    onDrained();
-  }
-  await waitFor(ctx, { what: `instances of ${name} drained and terminated`, ...poll }, async () => {
-    const left = await instancesOf();
-    return { done: left.length === 0, seen: seen(left) };
-  });
-  await journaledWrite(ctx, { action: 'delete', type: AUTO_SCALING_GROUP_TYPE, name, id: name }, () => deleteAutoScalingGroup(ctx.clients, name, { force: true }));
-  const deleted = {
-    what: `Auto Scaling group ${name} deleted`,
-    timeoutMs: 10 * 60_000 * timeoutScale,
-    intervalMs: 2_000,
-    maxIntervalMs: DRAIN_POLL_MS,
-  };
-  await waitFor(ctx, deleted, async () => {
-    const g = await findAutoScalingGroup(ctx.clients, name, { hooks: false });
-    return { done: !g, seen: g ? (g.status ?? 'present') : 'gone' };
-  });
-}
 
 /** Waits for every promise, then throws the first failure: what the others did is done and recorded. */
 async function allSettledOrThrow(work: Promise<unknown>[]): Promise<void> {

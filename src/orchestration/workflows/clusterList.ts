@@ -4,7 +4,7 @@
 import { listParametersByPath } from '../../resources/ssmParameter';
 import { listAllClusterSecurityGroups } from '../../resources/securityGroup';
 import type { WorkflowDeps } from '../deps';
-import { assembleClusterConfigs } from './clusterPlan';
+import { assembleClusterConfigs } from '../../model/stored';
 
 export interface ListedCluster {
   name: string;

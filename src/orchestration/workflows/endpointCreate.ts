@@ -4,7 +4,7 @@
 // groups, and a rule forwarding to it. Both: a latency-based alias A record to the ALB (unless --no-dns)
 // and the endpoint's configuration in SSM /k3sctl/endpoints/SERVICE.
 import { loadBalancerNameOfArn } from '../../aws/arns';
-import { TagKeys, sharedTags, type Tag } from '../../aws/tags';
+import { TagKeys } from '../../aws/tags';
 import { UserError } from '../../core/errors';
 import type { PlannedChange } from '../../core/events';
 import {
@@ -37,8 +37,8 @@ import {
 } from '../../resources/targetGroup';
 import { getParameterValue } from '../../resources/ssmParameter';
 import type { WorkflowDeps } from '../deps';
-import { runWorkflow, type RunOptions, type WorkflowResult } from '../engine';
-import type { RunContext, Task } from '../../provider/types';
+import { runWorkflow, type RunContext, type RunOptions, type Task, type WorkflowResult } from '../engine';
+import { endpointTags } from '../steps/endpointTags';
 
 export interface EndpointSummary {
   service: string;
@@ -57,11 +57,6 @@ export interface EndpointCreateResult {
   dryRun: boolean;
   planned?: PlannedChange[];
   endpoint: EndpointSummary;
-}
-
-/** Tags of an endpoint's own resources (rule, service target group, SSM config). */
-export function endpointTags(service: string): Tag[] {
-  return sharedTags('endpoint', service, { [TagKeys.service]: service });
 }
 
 /** Everything endpoint create needs to know from AWS, read before any write (UserErrors here mean exit 2, nothing changed). */

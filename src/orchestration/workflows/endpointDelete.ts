@@ -34,7 +34,7 @@ import {
 } from '../../resources/targetGroup';
 import type { WorkflowDeps } from '../deps';
 import { journaledWrite, runWorkflow, type RunOptions, type WorkflowResult } from '../engine';
-import { endpointTags } from './endpointCreate';
+import { endpointTags } from '../steps/endpointTags';
 
 export interface EndpointDeleteResult {
   dryRun: boolean;

@@ -15,7 +15,7 @@ import {
   type TargetHealthSummary,
 } from '../../resources/targetGroup';
 import type { WorkflowDeps } from '../deps';
-import { endpointTags } from './endpointCreate';
+import { endpointTags } from '../steps/endpointTags';
 
 export interface EndpointDescription {
   service: string;

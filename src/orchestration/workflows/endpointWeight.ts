@@ -21,10 +21,8 @@ import {
 import { findTargetGroupByArn, targetGroupHealth } from '../../resources/targetGroup';
 import { targetGroupNameOfArn } from '../../aws/arns';
 import type { WorkflowDeps } from '../deps';
-import { runWorkflow, type RunOptions, type WorkflowResult } from '../engine';
-import { sleepUnlessAborted } from '../../core/wait';
-import type { RunContext } from '../../provider/types';
-import { endpointTags } from './endpointCreate';
+import { runWorkflow, sleepUnlessAborted, type RunContext, type RunOptions, type WorkflowResult } from '../engine';
+import { endpointTags } from '../steps/endpointTags';
 
 export interface EndpointWeightResult {
   dryRun: boolean;

@@ -10,9 +10,9 @@ import { deleteLaunchTemplate, findLaunchTemplate, LAUNCH_TEMPLATE_TYPE } from '
 import type { WorkflowDeps } from '../deps';
 import { journaledWrite, runWorkflow, type WorkflowResult } from '../engine';
 import { deleteParameters, getParameterValue, SSM_PARAMETER_TYPE } from '../../resources/ssmParameter';
-import { hasChanges, type ClusterWriteOptions } from './clusterCreate';
-import { drainAndDeleteGroup } from './clusterDelete';
-import { requireClusterConfig, storedConfigTasks } from './clusterPlan';
+import { hasChanges, type ClusterWriteOptions } from '../steps/clusterWrite';
+import { drainAndDeleteGroup } from '../steps/drainGroup';
+import { requireClusterConfig, storedConfigTasks } from '../steps/clusterPlan';
 
 export interface NodegroupDeleteResult {
   cluster: string;

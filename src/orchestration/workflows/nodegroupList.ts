@@ -1,6 +1,6 @@
 // `nodegroup list`: the groups of a cluster with their capacity, instance health and drift.
 import type { WorkflowDeps } from '../deps';
-import { clusterDescribe } from './clusterDescribe';
+import { describeCluster } from '../steps/clusterDescription';
 import { isLeaving } from '../../resources/autoScalingInstance';
 
 export interface ListedGroup {
@@ -16,7 +16,7 @@ export interface ListedGroup {
 }
 
 export async function nodegroupList(deps: WorkflowDeps, cluster: string): Promise<{ cluster: string; region: string; groups: ListedGroup[] }> {
-  const d = await clusterDescribe(deps, cluster);
+  const d = await describeCluster(deps, cluster);
   return {
     cluster,
     region: d.region,

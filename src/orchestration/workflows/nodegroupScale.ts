@@ -3,9 +3,10 @@
 import { UserError } from '../../core/errors';
 import type { WorkflowDeps } from '../deps';
 import type { WorkflowResult } from '../engine';
-import type { ClusterWriteOptions } from './clusterCreate';
-import { requireClusterConfig } from './clusterPlan';
-import { convergeGroup, withGroup, type GroupWriteResult } from './groupAdd';
+import type { ClusterWriteOptions } from '../steps/clusterWrite';
+import { requireClusterConfig } from '../steps/clusterPlan';
+import { withGroup } from '../../model/cluster';
+import { convergeGroup, type GroupWriteResult } from '../steps/convergeGroup';
 
 export async function nodegroupScale(
   deps: WorkflowDeps,

@@ -1,30 +1,30 @@
-// `k3sctl upgrade CLUSTER --k3s-version V`: for every group whose launch template still boots
-// another k3s version, a new launch template version whose user data is re-rendered from the
-// current one with only the version changed (made the default), the cluster's stored configuration
-// updated, then a recycle (control planes first, quorum-safe). Version skew is checked before any
-// write: no downgrade across minor versions, no skipping a minor version, unless forced.
-import { gunzipSync } from 'node:zlib';
-import { parse as parseYaml } from 'yaml';
+// `k3sctl upgrade CLUSTER --k3s-version V`: edits the cluster's stored model (src/model) and
+// re-renders. The model read back from SSM gives every group's k3s version and everything its user data
+// is rendered from; the upgraded groups get the new version in the model, their user data is rendered
+// from it by the same function `cluster create` builds launch templates with, and a group whose launch
+// template does not boot that yet gets a new launch template version carrying it (made the default,
+// or the version the group pins). Then the model is written back (journaled: a failed upgrade puts it
+// back) and a recycle replaces the instances (control planes first, quorum-safe). Version skew is
+// checked before any write: no downgrade across minor versions, no skipping a minor version, unless
+// forced. A cluster or group the stored model does not describe (made before k3sctl stored it) is
+// refused (exit 2, nothing written): nothing is read back from user data.
+import { isK3sVersion } from '../../config/k3s';
 import { names } from '../../aws/names';
 import { UserError } from '../../core/errors';
-import { describeClusterGroups } from '../../resources/autoScalingInstance';
+import { withK3sVersion, type StoredClusterConfig, type StoredGroup } from '../../model/cluster';
+import { readClusterConfig } from '../../model/read';
+import { describeClusterGroups, type GroupInventory } from '../../resources/autoScalingInstance';
 import {
   createUserDataVersion,
   readLaunchTemplateVersion,
   setGroupLaunchTemplateVersion,
   type LaunchTemplateVersionState,
 } from '../../resources/launchTemplateVersion';
-import {
-  CONFIG_ENV_PATH,
-  isK3sVersion,
-  renderUserData,
-  type InstanceBootstrapConfig,
-} from '../../userdata/render';
 import type { WorkflowDeps } from '../deps';
-import { runWorkflow, type WorkflowResult } from '../engine/run';
-import { executeRecycle, plannedChanges, summarize, type RecycleResult, type RecycleSpec } from './recycle';
-import { planRecycle, type GroupInventory } from './recyclePlan';
-import { readClusterConfig, storedConfigTasks } from './clusterPlan';
+import { runWorkflow, type WorkflowResult } from '../engine';
+import { groupUserData, storedConfigTasks } from '../steps/clusterPlan';
+import { executeRecycle, plannedChanges, summarize, type RecycleResult, type RecycleSpec } from '../steps/recycleExecution';
+import { planRecycle } from '../steps/recyclePlan';
 
 export interface UpgradeSpec extends RecycleSpec {
   k3sVersion: string;
@@ -67,106 +67,43 @@ export function versionSkewProblem(from: string, to: string): string | undefined
   return undefined;
 }
 
-// ---- reading the bootstrap configuration back from user data ------------------------------------
-
-/** Splits one shell word list of single-quoted strings (what render.ts shellQuote writes). */
-function unquoteWords(text: string): string[] {
-  const words: string[] = [];
-  let i = 0;
-  while (i < text.length) {
-    while (text[i] === ' ') i++;
-    if (i >= text.length) break;
-    let word = '';
-    while (i < text.length && text[i] !== ' ') {
-      if (text[i] === "'") {
-        const end = text.indexOf("'", i + 1);
-        if (end < 0) throw new UserError('unterminated quote in the user data configuration');
-        word += text.slice(i + 1, end);
-        i = end + 1;
-      } else if (text[i] === '\\' && i + 1 < text.length) {
-        word += text[i + 1];
-        i += 2;
-      } else {
-        word += text[i];
-        i++;
-      }
-    }
-    words.push(word);
-  }
-  return words;
-}
-
-/** Parses /etc/k3sctl/config.env as rendered by src/userdata/render.ts. */
-export function parseConfigEnv(text: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
-    if (!m) continue;
-    const raw = m[2];
-    out[m[1]] =
-      raw.startsWith('(') && raw.endsWith(')') ? unquoteWords(raw.slice(1, -1)) : unquoteWords(raw).join('');
-  }
-  return out;
-}
-
-/** The bootstrap configuration a launch template's user data was rendered from. */
-export function bootstrapConfigFromUserData(userDataBase64: string, where: string): InstanceBootstrapConfig {
-  let raw = Buffer.from(userDataBase64, 'base64');
-  if (raw[0] === 0x1f && raw[1] === 0x8b) raw = gunzipSync(raw);
-  const text = raw.toString('utf8');
-  const start = text.indexOf('#cloud-config');
-  if (start < 0)
-    throw new UserError(
-      `${where}: user data is not k3sctl's (no cloud-config part)`,
-      'recreate the group with k3sctl',
-    );
-  const boundary = text.indexOf('\n--', start);
-  const cloudConfig = parseYaml(text.slice(start, boundary < 0 ? undefined : boundary)) as {
-    write_files?: { path?: string; content?: string }[];
-  };
-  const env = cloudConfig.write_files?.find((f) => f.path === CONFIG_ENV_PATH)?.content;
-  if (!env)
-    throw new UserError(`${where}: user data has no ${CONFIG_ENV_PATH}`, 'recreate the group with k3sctl');
-  const v = parseConfigEnv(env);
-  const s = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : '');
-  const a = (k: string) => (Array.isArray(v[k]) ? (v[k] as string[]) : []);
-  const labels = Object.fromEntries(
-    a('K3SCTL_NODE_LABELS').map((kv) => {
-      const i = kv.indexOf('=');
-      return [kv.slice(0, i), kv.slice(i + 1)];
-    }),
-  );
-  const role = s('K3SCTL_ROLE') === 'control-plane' ? 'control-plane' : 'node';
-  const cluster = s('K3SCTL_CLUSTER');
-  return {
-    cluster,
-    role,
-    group: s('K3SCTL_GROUP'),
-    region: s('K3SCTL_REGION'),
-    k3sVersion: s('K3SCTL_K3S_VERSION'),
-    k3sArgs: a('K3SCTL_K3S_ARGS'),
-    labels,
-    taints: a('K3SCTL_NODE_TAINTS'),
-    tlsSans: a('K3SCTL_TLS_SANS'),
-    // A node's config.env carries no server token parameter; the renderer leaves it out for nodes anyway.
-    serverTokenParameter: s('K3SCTL_SERVER_TOKEN_PARAMETER') || names.ssmServerToken(cluster),
-    agentTokenParameter: s('K3SCTL_AGENT_TOKEN_PARAMETER'),
-    initializedParameter: s('K3SCTL_INITIALIZED_PARAMETER'),
-    // Launch templates rendered before the failure path existed carry no prefix: the cluster's own.
-    bootstrapFailurePrefix: s('K3SCTL_FAILURE_PARAMETER_PREFIX') || names.ssmBootstrapFailures(cluster),
-    lifecycleHookName: s('K3SCTL_LIFECYCLE_HOOK_NAME'),
-  };
-}
-
-// ---- the workflow ---------------------------------------------------------------------------------
+// ---- the model and the groups it describes -------------------------------------------------------
 
 interface GroupUpgrade {
   inventory: GroupInventory;
+  /** The group as the stored model declares it (its k3s version: the one it runs). */
+  declared: StoredGroup;
   source: LaunchTemplateVersionState;
-  config: InstanceBootstrapConfig;
+  /** The user data of the group at the target version, rendered from the model. */
+  userDataBase64: string;
 }
 
-async function readGroupUpgrades(deps: WorkflowDeps, spec: UpgradeSpec): Promise<GroupUpgrade[]> {
+/**
+ * The stored model of the cluster, or a UserError (exit 2) when there is none: a cluster created
+ * before k3sctl stored its model cannot be upgraded until the model is recorded.
+ */
+async function requireModel(deps: WorkflowDeps, cluster: string): Promise<StoredClusterConfig> {
+  const model = await readClusterConfig(deps.clients, cluster);
+  if (!model) {
+    throw new UserError(
+      `cluster ${cluster} has no stored configuration (${names.ssmConfig(cluster)}), which upgrade renders the new user data from`,
+      `record it by running k3sctl cluster create ${cluster} again with the flags it was created with (k3sctl cluster describe ${cluster} shows what it runs), then upgrade again`,
+      'cluster',
+    );
+  }
+  return model;
+}
+
+/**
+ * Each group to upgrade (its Auto Scaling group, its declaration in the model, its launch template now,
+ * its user data at the target version) and the model as the upgrade leaves it: the upgraded groups at
+ * the target version, and the cluster's own version too when every group is upgraded (no --group).
+ */
+async function readGroupUpgrades(
+  deps: WorkflowDeps,
+  spec: UpgradeSpec,
+  model: StoredClusterConfig,
+): Promise<{ groups: GroupUpgrade[]; upgraded: StoredClusterConfig }> {
   const inventory = await describeClusterGroups(deps.clients, spec.cluster, spec.groups);
   if (inventory.length === 0)
     throw new UserError(
@@ -174,25 +111,34 @@ async function readGroupUpgrades(deps: WorkflowDeps, spec: UpgradeSpec): Promise
       'check the cluster name (k3sctl cluster list)',
       'cluster',
     );
-  return Promise.all(
+  const undeclared = inventory.filter((g) => !model.groups.some((d) => d.name === g.group));
+  if (undeclared.length > 0) {
+    const add = (g: GroupInventory) => `k3sctl ${g.role === 'control-plane' ? 'controlplane' : 'nodegroup'} add ${spec.cluster} ${g.group}`;
+    throw new UserError(
+      `group(s) ${undeclared.map((g) => g.group).join(', ')} of cluster ${spec.cluster} are not in its stored configuration (${names.ssmPrefix(spec.cluster)}/groups/), which upgrade renders the new user data from`,
+      `declare them with the settings they run (${undeclared.map(add).join('; ')}), then upgrade again`,
+      'cluster',
+    );
+  }
+  const upgraded = withK3sVersion(model, spec.groups?.length ? inventory.map((g) => g.group) : 'all', spec.k3sVersion);
+  const groups = await Promise.all(
     inventory.map(async (g) => {
       if (!g.launchTemplateId || g.currentVersion === undefined) {
         throw new UserError(
           `group ${g.autoScalingGroupName} has no launch template; k3sctl cannot upgrade it`,
         );
       }
+      const declared = model.groups.find((d) => d.name === g.group)!;
+      // Rendered before any write: an invalid configuration or a too-large user data is exit 2.
+      const userDataBase64 = groupUserData(upgraded, upgraded.groups.find((d) => d.name === g.group)!);
       const source = await readLaunchTemplateVersion(deps.clients, g.launchTemplateId, g.currentVersion);
-      return {
-        inventory: g,
-        source,
-        config: bootstrapConfigFromUserData(
-          source.userDataBase64,
-          `${source.templateName} version ${source.versionNumber}`,
-        ),
-      };
+      return { inventory: g, declared, source, userDataBase64 };
     }),
   );
+  return { groups, upgraded };
 }
+
+// ---- the workflow ---------------------------------------------------------------------------------
 
 export async function upgrade(
   deps: WorkflowDeps,
@@ -210,9 +156,10 @@ export async function upgrade(
     deps,
     `upgrade ${spec.cluster} to ${spec.k3sVersion}`,
     async (run) => {
-      const groups = await readGroupUpgrades(deps, spec);
+      const model = await requireModel(deps, spec.cluster);
+      const { groups, upgraded } = await readGroupUpgrades(deps, spec, model);
       const problems = groups
-        .map((g) => ({ g, problem: versionSkewProblem(g.config.k3sVersion, spec.k3sVersion) }))
+        .map((g) => ({ g, problem: versionSkewProblem(g.declared.k3sVersion, spec.k3sVersion) }))
         .filter((p) => p.problem !== undefined);
       if (problems.length > 0 && !spec.force) {
         throw new UserError(
@@ -221,19 +168,16 @@ export async function upgrade(
           '--k3s-version',
         );
       }
-      const changing = groups.filter((g) => g.config.k3sVersion !== spec.k3sVersion);
+      // A group needs a new launch template version when what it boots is not what the model renders.
+      const changing = groups.filter((g) => g.userDataBase64 !== g.source.userDataBase64);
       const versions: UpgradeGroupVersion[] = groups.map((g) => ({
         group: g.inventory.group,
         autoScalingGroupName: g.inventory.autoScalingGroupName,
-        fromK3sVersion: g.config.k3sVersion,
+        fromK3sVersion: g.declared.k3sVersion,
         toK3sVersion: spec.k3sVersion,
         launchTemplateId: g.source.templateId,
         fromLaunchTemplateVersion: g.source.versionNumber,
       }));
-      // Rendered before any write: an invalid configuration or a too-large user data is exit 2.
-      const rendered = new Map(
-        changing.map((g) => [g, renderUserData({ ...g.config, k3sVersion: spec.k3sVersion })]),
-      );
       // --force (replace everything) is recycle's; for upgrade it only overrides the skew check.
       const recycleSpec: RecycleSpec = { ...spec, force: false };
 
@@ -252,7 +196,7 @@ export async function upgrade(
               type: 'AWS::EC2::LaunchTemplate',
               name: g.source.templateName,
               id: g.source.templateId,
-              details: [`new version: k3s ${g.config.k3sVersion} -> ${spec.k3sVersion}`],
+              details: [`new version: k3s ${g.declared.k3sVersion} -> ${spec.k3sVersion}`],
             })),
             ...plannedChanges(plans),
           ],
@@ -290,7 +234,7 @@ export async function upgrade(
             const version = await createUserDataVersion(
               ctx,
               g.source,
-              rendered.get(g)!.base64,
+              g.userDataBase64,
               `k3sctl upgrade to ${spec.k3sVersion}`,
             );
             const versionSpec = g.inventory.launchTemplateVersionSpec;
@@ -318,34 +262,13 @@ export async function upgrade(
         );
       }
 
-      await updateStoredConfig(
-        run,
-        spec,
-        changing.map((g) => g.config.group),
-      );
+      // Journaled like every parameter write: a failed upgrade puts the model back. A version-1 model
+      // (groups inline) is rewritten in the per-group layout on the way.
+      await run.apply(storedConfigTasks(upgraded));
 
       const recycled = await executeRecycle(run, { ...recycleSpec, confirm: undefined, revert });
       return { ...recycled, k3sVersion: spec.k3sVersion, launchTemplateVersions: versions };
     },
     options,
   );
-}
-
-/** Records the new version in the cluster's stored configuration (settings and upgraded groups), when it exists. */
-async function updateStoredConfig(
-  run: import('../engine/run').Run,
-  spec: UpgradeSpec,
-  groupNames: string[],
-): Promise<void> {
-  const config = await readClusterConfig(run.ctx.clients, spec.cluster);
-  if (!config) return;
-  const all = !spec.groups?.length;
-  const next = {
-    ...config,
-    k3sVersion: all ? spec.k3sVersion : config.k3sVersion,
-    groups: config.groups.map((g) =>
-      all || groupNames.includes(g.name) ? { ...g, k3sVersion: spec.k3sVersion } : g,
-    ),
-  };
-  await run.apply(storedConfigTasks(next));
 }

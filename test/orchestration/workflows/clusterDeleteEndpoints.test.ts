@@ -11,7 +11,7 @@ import { endpointDelete } from '../../../src/orchestration/workflows/endpointDel
 import { getEndpointConfig } from '../../../src/resources/endpointConfig';
 import { findListenerRuleByTags, ruleOwnerTags } from '../../../src/resources/listenerRule';
 import { findTargetGroupByName } from '../../../src/resources/targetGroup';
-import { endpointTags } from '../../../src/orchestration/workflows/endpointCreate';
+import { endpointTags } from '../../../src/orchestration/steps/endpointTags';
 import { Sandbox } from '../../../src/sandbox/sandbox';
 import { removeTestHomes } from '../../helpers/sandboxDeps';
 import { createAlb, createCertificate, next, ZONE } from './endpointFixture';

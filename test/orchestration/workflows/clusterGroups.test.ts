@@ -12,7 +12,7 @@ import { groupAdd } from '../../../src/orchestration/workflows/groupAdd';
 import { nodegroupScale } from '../../../src/orchestration/workflows/nodegroupScale';
 import { nodegroupDelete } from '../../../src/orchestration/workflows/nodegroupDelete';
 import { nodegroupList } from '../../../src/orchestration/workflows/nodegroupList';
-import { readClusterConfig } from '../../../src/orchestration/workflows/clusterPlan';
+import { readClusterConfig } from '../../../src/model/read';
 import { removeTestHomes, sandboxDeps } from '../../helpers/sandboxDeps';
 
 afterAll(() => removeTestHomes());

@@ -13,7 +13,7 @@ import { UserError } from '../../../src/core/errors';
 import { clusterCreate } from '../../../src/orchestration/workflows/clusterCreate';
 import { clusterDelete } from '../../../src/orchestration/workflows/clusterDelete';
 import { clusterDescribe } from '../../../src/orchestration/workflows/clusterDescribe';
-import { readClusterConfig } from '../../../src/orchestration/workflows/clusterPlan';
+import { readClusterConfig } from '../../../src/model/read';
 import { endpointCreate } from '../../../src/orchestration/workflows/endpointCreate';
 import { findHttpsListener, findLoadBalancer } from '../../../src/resources/loadBalancer';
 import { findTargetGroupByName } from '../../../src/resources/targetGroup';

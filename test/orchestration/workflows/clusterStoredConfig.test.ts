@@ -7,7 +7,7 @@ import { buildClusterSpec, buildGroupSpec } from '../../../src/config/cluster';
 import { names } from '../../../src/aws/names';
 import { clusterCreate } from '../../../src/orchestration/workflows/clusterCreate';
 import { clusterList } from '../../../src/orchestration/workflows/clusterList';
-import { readClusterConfig } from '../../../src/orchestration/workflows/clusterPlan';
+import { readClusterConfig } from '../../../src/model/read';
 import { groupAdd } from '../../../src/orchestration/workflows/groupAdd';
 import { deleteParameters } from '../../../src/resources/ssmParameter';
 import { Sandbox } from '../../../src/sandbox/sandbox';

@@ -5,7 +5,7 @@ import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { InterruptedError, WaitTimeoutError } from '../../../src/core/errors';
 import { RunFailedError, type WorkflowDeps } from '../../../src/orchestration/deps';
 import { recycle, type RecycleSpec } from '../../../src/orchestration/workflows/recycle';
-import { planGroup, type RecycleOptions } from '../../../src/orchestration/workflows/recyclePlan';
+import { planGroup, type RecycleOptions } from '../../../src/orchestration/steps/recyclePlan';
 import { describeClusterGroups } from '../../../src/resources/autoScalingInstance';
 import { Sandbox } from '../../../src/sandbox/sandbox';
 import {
@@ -163,7 +163,7 @@ describe('recycle', () => {
     );
     // Every new instance is a Ready node once the recycle is over.
     const { kubernetesNodeReadiness } =
-      await import('../../../src/orchestration/workflows/recycleNodeReadiness');
+      await import('../../../src/orchestration/steps/recycleNodeReadiness');
     const probe = await kubernetesNodeReadiness('demo')(
       { ...s.deps, journal: undefined as never, get: () => undefined as never, runId: 'x' },
       result.replacements.map((r) => r.newInstanceId!),

@@ -11,7 +11,7 @@ import {
   NODE_READINESS_COMMAND,
   ssmShellRunner,
   type ShellRunner,
-} from '../../../src/orchestration/workflows/recycleNodeReadiness';
+} from '../../../src/orchestration/steps/recycleNodeReadiness';
 import { describeClusterGroups } from '../../../src/resources/autoScalingInstance';
 import { Sandbox } from '../../../src/sandbox/sandbox';
 import { removeTestHomes, sandboxDeps } from '../../helpers/sandboxDeps';

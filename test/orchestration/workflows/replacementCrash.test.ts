@@ -18,7 +18,7 @@ import { FileJournal, journalPath } from '../../../src/orchestration/engine/jour
 import { rollbackRun } from '../../../src/orchestration/engine/rollback';
 import type { JournalEntry } from '../../../src/provider/types';
 import { recycle } from '../../../src/orchestration/workflows/recycle';
-import { bootstrapConfigFromUserData, upgrade } from '../../../src/orchestration/workflows/upgrade';
+import { upgrade } from '../../../src/orchestration/workflows/upgrade';
 import { clusterDescribe } from '../../../src/orchestration/workflows/clusterDescribe';
 import { REPLACEMENT_TAG } from '../../../src/resources/replacementRecord';
 import { Sandbox } from '../../../src/sandbox/sandbox';
@@ -26,6 +26,8 @@ import {
   bumpLaunchTemplate,
   createAsgFixture,
   describeAsg,
+  fixtureK3sVersion,
+  storeFixtureModel,
   waitSettled,
   type AsgFixture,
 } from '../../helpers/asgFixture';
@@ -48,7 +50,7 @@ interface Setup {
 const TARGET = 'v1.31.7+k3s1';
 const spec = { cluster: 'demo', strategy: 'rolling' as const, nodeReadiness: false as const };
 
-/** A settled 3-control-plane group; for recycle its launch template moves on (all 3 out of date). */
+/** A settled 3-control-plane group; for recycle its launch template moves on (all 3 out of date), for upgrade the stored model declares it. */
 async function setup(workflow: Workflow): Promise<Setup> {
   const sb = new Sandbox();
   const { deps, home } = sandboxDeps(sb);
@@ -61,6 +63,8 @@ async function setup(workflow: Workflow): Promise<Setup> {
   });
   await waitSettled(deps.clients, deps.clock, cp.autoScalingGroupName);
   if (workflow === 'recycle') await bumpLaunchTemplate(deps.clients, cp);
+  // What upgrade edits and renders from.
+  else await storeFixtureModel(deps.clients, [cp]);
   return { sb, home, cp, deps };
 }
 
@@ -195,8 +199,7 @@ async function k3sVersionOf(s: Setup, version: string): Promise<string> {
       Versions: [version],
     }),
   );
-  return bootstrapConfigFromUserData(out.LaunchTemplateVersions![0].LaunchTemplateData!.UserData!, 'test')
-    .k3sVersion;
+  return fixtureK3sVersion(out.LaunchTemplateVersions![0].LaunchTemplateData!.UserData!);
 }
 
 /** Runs `recover` while sampling the group at every instant: never below 3 InService, never above 4 desired. */

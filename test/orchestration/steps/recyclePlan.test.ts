@@ -7,7 +7,7 @@ import {
   type GroupInventory,
   type GroupPlan,
   type RecycleOptions,
-} from '../../../src/orchestration/workflows/recyclePlan';
+} from '../../../src/orchestration/steps/recyclePlan';
 
 function group(n: number, opts: Partial<GroupInventory> & { upToDate?: number } = {}): GroupInventory {
   const zones = ['us-east-1a', 'us-east-1b', 'us-east-1c'];

@@ -4,7 +4,7 @@
 // no permission). The lists may hold more (rollback paths, iam:PassRole, ec2:RunInstances by Auto Scaling).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REQUIRED_ACTIONS, actionResource, actionsOf } from '../../../src/orchestration/workflows/requiredActions';
+import { REQUIRED_ACTIONS, actionResource, actionsOf } from '../../../src/orchestration/steps/requiredActions';
 import { tempHomes } from '../../helpers/cli';
 import { runInProcess } from '../../helpers/inProcessCli';
 

@@ -6,7 +6,7 @@
 import { describeClusterGroups } from '../../resources/autoScalingInstance';
 import { runShellCommand } from '../../resources/ssmCommand';
 import { InterruptedError, WaitTimeoutError } from '../../core/errors';
-import type { RunContext } from '../../provider/types';
+import type { RunContext } from '../engine';
 import { gunzipSync } from 'node:zlib';
 import { INSTANCE_ID_NODE_LABEL } from '../../aws/tags';
 

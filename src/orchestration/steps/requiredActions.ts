@@ -2,7 +2,7 @@
 // simulates them for the caller, `cluster create` checks its own before its first write, and the
 // README's "AWS credentials and region" section points here. Every mutating workflow's list includes
 // what its rollback calls (a create that cannot undo itself leaves resources behind). The sandbox
-// proves the lists (test/orchestration/workflows/requiredActions.test.ts): every call a command makes
+// proves the lists (test/orchestration/steps/requiredActions.test.ts): every call a command makes
 // is an action of its list.
 //
 // Actions on a cluster's own resources are simulated on those resources' ARNs (`scope` below), so a

@@ -1,0 +1,16 @@
+// Reading the cluster model back from SSM: what cluster describe/list, controlplane and nodegroup
+// add/scale/delete, cluster create (on an existing cluster) and upgrade start from.
+import type { AwsClients } from '../aws/clients';
+import { names } from '../aws/names';
+import { listParametersByPath } from '../resources/ssmParameter';
+import type { StoredClusterConfig } from './cluster';
+import { assembleClusterConfigs } from './stored';
+
+/**
+ * The cluster's stored configuration (settings + one parameter per group, one paginated
+ * GetParametersByPath: reads grow with the group count, never with instances), or undefined when it
+ * has no settings parameter.
+ */
+export async function readClusterConfig(clients: AwsClients, cluster: string): Promise<StoredClusterConfig | undefined> {
+  return assembleClusterConfigs(await listParametersByPath(clients, names.ssmPrefix(cluster))).get(cluster);
+}
