@@ -70,3 +70,22 @@ describe("k3sctl's registry", () => {
     ]);
   });
 });
+
+describe('deletion order', () => {
+  it('ignores the dependencies a kind only names at creation, and refuses one that is not a dependency', () => {
+    const template: Provider = { ...kind('Template', 'Profile', 'Group'), createOnly: ['Profile'] };
+    const r = new ProviderRegistry([template, kind('Instance', 'Template', 'Profile'), kind('Profile'), kind('Group')]);
+    expect(r.creationWaves(['Template', 'Instance', 'Profile', 'Group'])).toEqual([['Group', 'Profile'], ['Template'], ['Instance']]);
+    // The profile outlives the instances that use it, not the template that names it.
+    expect(r.deletionWaves(['Template', 'Instance', 'Profile', 'Group'])).toEqual([['Instance'], ['Profile', 'Template'], ['Group']]);
+    expect(r.deletedBefore('Profile', ['Template', 'Instance', 'Group'])).toEqual(['Instance']);
+    expect(() => new ProviderRegistry([{ ...kind('A'), createOnly: ['B'] }, kind('B')])).toThrow('A: B is create-only but not a dependency');
+  });
+
+  it('deletes a kind that anchors the cluster after every other kind, related or not', () => {
+    const r = new ProviderRegistry([{ ...kind('Anchor'), anchorsCluster: true }, kind('User', 'Anchor'), kind('Role'), kind('Profile', 'Role')]);
+    expect(r.deletionWaves(['Anchor', 'User', 'Role', 'Profile'])).toEqual([['Profile', 'User'], ['Role'], ['Anchor']]);
+    expect(r.deletedBefore('Anchor', ['Anchor', 'User', 'Role', 'Profile'])).toEqual(['User', 'Role', 'Profile']);
+    expect(r.deletedBefore('Role', ['Anchor', 'User', 'Role', 'Profile'])).toEqual(['Profile']);
+  });
+});
