@@ -44,7 +44,7 @@ describe("k3sctl's registry", () => {
     }
   });
 
-  it("derives cluster delete's order: traffic and groups before what they use, roles after their profiles", () => {
+  it("derives cluster delete's order: ingress traffic stops before the groups drain, groups and instances before what they use, roles after their profiles, the security group last", () => {
     const waves = providers.deletionWaves([
       'AWS::EC2::SecurityGroup',
       'AWS::IAM::Role',
@@ -58,15 +58,12 @@ describe("k3sctl's registry", () => {
       'AWS::EC2::Instance',
     ]);
     expect(waves).toEqual([
-      [
-        'AWS::AutoScaling::AutoScalingGroup::TargetGroupAttachment',
-        'AWS::EC2::Instance',
-        'AWS::ElasticLoadBalancingV2::ListenerRule',
-      ],
-      ['AWS::AutoScaling::AutoScalingGroup', 'AWS::ElasticLoadBalancingV2::TargetGroup'],
-      ['AWS::EC2::LaunchTemplate'],
-      ['AWS::EC2::SecurityGroup', 'AWS::IAM::InstanceProfile', 'AWS::SSM::Parameter'],
+      ['AWS::EC2::Instance', 'AWS::ElasticLoadBalancingV2::ListenerRule'],
+      ['AWS::AutoScaling::AutoScalingGroup::TargetGroupAttachment'],
+      ['AWS::AutoScaling::AutoScalingGroup'],
+      ['AWS::EC2::LaunchTemplate', 'AWS::ElasticLoadBalancingV2::TargetGroup', 'AWS::IAM::InstanceProfile', 'AWS::SSM::Parameter'],
       ['AWS::IAM::Role'],
+      ['AWS::EC2::SecurityGroup'],
     ]);
   });
 });
