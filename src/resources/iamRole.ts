@@ -104,7 +104,7 @@ export function normalizePolicy(doc: string | object): string {
 }
 
 /** Read-only: the role with the named inline policies and its attachments, or undefined. */
-export async function findIamRole(clients: AwsClients, roleName: string, policyNames: string[] = []): Promise<(IamRoleState & { owner?: string }) | undefined> {
+async function findIamRole(clients: AwsClients, roleName: string, policyNames: string[] = []): Promise<(IamRoleState & { owner?: string }) | undefined> {
   let role;
   try {
     role = (await clients.iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;

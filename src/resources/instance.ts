@@ -88,7 +88,7 @@ export async function listRunningInstances(clients: AwsClients): Promise<Running
 }
 
 /** Terminates instances directly (strays outside any group). NotFound is success. */
-export async function terminateInstances(clients: AwsClients, instanceIds: string[]): Promise<void> {
+async function terminateInstances(clients: AwsClients, instanceIds: string[]): Promise<void> {
   if (instanceIds.length === 0) return;
   await ignoringNotFound(() => clients.ec2.send(new TerminateInstancesCommand({ InstanceIds: instanceIds })), 'InvalidInstanceID.NotFound');
 }

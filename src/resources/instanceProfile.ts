@@ -35,7 +35,7 @@ export interface InstanceProfileState {
   tags: Record<string, string>;
 }
 
-export async function findInstanceProfile(clients: AwsClients, name: string): Promise<InstanceProfileState | undefined> {
+async function findInstanceProfile(clients: AwsClients, name: string): Promise<InstanceProfileState | undefined> {
   try {
     const p = (await clients.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }))).InstanceProfile;
     if (!p) return undefined;

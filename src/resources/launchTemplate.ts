@@ -221,7 +221,7 @@ export async function findLaunchTemplate(clients: AwsClients, name: string): Pro
 }
 
 /** Every launch template tagged as the cluster's (without version data). */
-export async function listClusterLaunchTemplates(clients: AwsClients, cluster: string): Promise<LaunchTemplateState[]> {
+async function listClusterLaunchTemplates(clients: AwsClients, cluster: string): Promise<LaunchTemplateState[]> {
   const found = await describeLaunchTemplates(clients, [{ Name: `tag:${TagKeys.cluster}`, Values: [cluster] }]);
   return found.map((lt) => toState(lt, undefined));
 }

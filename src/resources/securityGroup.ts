@@ -99,7 +99,7 @@ function toState(sg: SecurityGroup): SecurityGroupState {
 }
 
 /** Security groups carrying the cluster's tag (role `cluster`), in any VPC. */
-export async function listClusterSecurityGroups(clients: AwsClients, cluster: string): Promise<SecurityGroupState[]> {
+async function listClusterSecurityGroups(clients: AwsClients, cluster: string): Promise<SecurityGroupState[]> {
   const out: SecurityGroupState[] = [];
   const pages = paginateDescribeSecurityGroups(
     { client: clients.ec2 },

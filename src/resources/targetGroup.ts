@@ -423,7 +423,7 @@ export async function listClusterAutoScalingGroups(
  * it). moto answers TargetGroupNotFound for such an ARN although it detached it, so the group is read
  * again to know whether the ARN is still listed.
  */
-export async function detachTargetGroups(clients: AwsClients, groupName: string, targetGroupArns: string[]): Promise<void> {
+async function detachTargetGroups(clients: AwsClients, groupName: string, targetGroupArns: string[]): Promise<void> {
   if (targetGroupArns.length === 0) return;
   try {
     await clients.autoscaling.send(new DetachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: groupName, TargetGroupARNs: targetGroupArns }));

@@ -24,10 +24,10 @@ import { runWorkflow, type Run, type Task, type WorkflowResult } from '../engine
 import { hasChanges, type ClusterWriteOptions } from './clusterCreate';
 
 /** What the cluster owns, by kind: only kinds with something found. */
-export type ClusterInventory = Map<string, Owned[]>;
+type ClusterInventory = Map<string, Owned[]>;
 
 /** Everything the cluster owns in the region (reads only), every kind at once. */
-export async function discoverCluster(providers: ProviderRegistry, clients: AwsClients, cluster: string, region: string): Promise<ClusterInventory> {
+async function discoverCluster(providers: ProviderRegistry, clients: AwsClients, cluster: string, region: string): Promise<ClusterInventory> {
   const scope = clusterScope(clients, cluster, region);
   const kinds = providers.types.filter((t) => providers.provider(t)?.discover && providers.provider(t)?.deleteOwned);
   const found = await Promise.all(kinds.map(async (t) => [t, await providers.provider(t)!.discover!(scope)] as const));
@@ -35,7 +35,7 @@ export async function discoverCluster(providers: ProviderRegistry, clients: AwsC
 }
 
 /** The delete plan: every kind's changes, in the order they happen. */
-export function inventoryChanges(providers: ProviderRegistry, inv: ClusterInventory): PlannedChange[] {
+function inventoryChanges(providers: ProviderRegistry, inv: ClusterInventory): PlannedChange[] {
   return providers.deletionWaves([...inv.keys()]).flat().flatMap((t) => inv.get(t)!.map((o) => ownedChange(t, o)));
 }
 
