@@ -26,7 +26,7 @@ import { waitForInstanceProfileUsable, type LaunchTemplateState } from './launch
 import { TARGET_GROUP_ATTACHMENT_TYPE } from './targetGroup';
 import { targetGroupNameOfArn } from '../aws/arns';
 import { listClusterInstances } from './instance';
-import { allSettledOrThrow, DRAIN_POLL_MS, STEADY_DRAIN_POLL, type Owned, type StepRunner } from '../provider/cluster';
+import { allSettledOrThrow, DRAIN_POLL_MS, STEADY_DRAIN_POLL, type ClusterDeleteOptions, type Owned, type StepRunner } from '../provider/cluster';
 import type { Provider } from '../provider/provider';
 
 export const AUTO_SCALING_GROUP_TYPE = 'AWS::AutoScaling::AutoScalingGroup';
@@ -230,7 +230,7 @@ interface OwnedGroup extends Owned {
  * may still be in the cluster). Then waits until the groups' instances are terminated (not only out of
  * their groups): what they used (security group, instance profile, parameters) goes after the groups.
  */
-async function deleteClusterGroups(run: StepRunner, owned: OwnedGroup[], options: { cluster: string; timeoutScale: number }): Promise<void> {
+async function deleteClusterGroups(run: StepRunner, owned: OwnedGroup[], options: ClusterDeleteOptions): Promise<void> {
   const scale = options.timeoutScale;
   const drainAndDelete = (g: OwnedGroup, onDrained?: () => void) =>
     run.step(`drain and delete ${g.name}`, (ctx) => drainAndDeleteGroup(ctx, g.name, scale, onDrained));

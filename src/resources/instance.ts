@@ -101,7 +101,9 @@ export const instanceProvider: Provider = {
   // Launched from the template, it runs with its instance profile and reads and writes the cluster's
   // parameters: they outlive it (the template only names them; see its createOnly).
   dependsOn: ['AWS::EC2::LaunchTemplate', 'AWS::IAM::InstanceProfile', 'AWS::SSM::Parameter'],
-  // The cluster's instances outside any group (a group's instances leave with it, drained).
+  // The cluster's instances outside any group (a group's instances leave with it, drained). Nothing the
+  // cluster keeps depends on them, so they go in the first wave: no lifecycle hook drains them and no
+  // target group lists them, and the control-plane groups still serve the nodes' drain.
   async discover(scope) {
     const strays = (await listClusterInstances(scope.clients, scope.cluster)).filter((i) => !i.autoScalingGroup && isLive(i));
     return strays.map((i) => ({ name: i.instanceId, id: i.instanceId }));

@@ -6,17 +6,19 @@
 //
 // The order the dependencies give, among what a cluster owns: the listener rules (they depend on the
 // groups' target group attachments), then the detach (attachments depend on the groups), so ingress
-// traffic stops before any instance drains; then the groups (drained through their lifecycle hook) and
-// strays, then what their instances used (target groups, launch templates, parameters, instance profiles),
-// the roles after their profiles, and the security group last (it anchors the cluster: see
-// Provider.anchorsCluster), so a delete that fails halfway leaves the cluster listed.
+// traffic stops before any instance drains; then the groups (drained through their lifecycle hook, and
+// waited for until their instances are terminated), then what instances used (target groups, launch
+// templates, parameters, instance profiles), the roles after their profiles, and the security group last
+// (it anchors the cluster: see Provider.anchorsCluster), so a delete that fails halfway leaves the cluster
+// listed. Instances outside any group depend on nothing the cluster keeps running: they go in the first
+// wave, and what they used waits for them too.
 import type { AwsClients } from '../../aws/clients';
 import { UserError } from '../../core/errors';
 import type { PlannedChange } from '../../core/events';
 import { findListenerRuleByTags, listenerRuleTask, ruleOwnerTags } from '../../resources/listenerRule';
 import { endpointConfigTask, listEndpointConfigs, type StoredEndpointConfig } from '../../resources/endpointConfig';
 import { TARGET_GROUP_TYPE } from '../../resources/targetGroup';
-import { clusterScope, ownedChange, type Owned } from '../../provider/cluster';
+import { clusterScope, ownedChange, type ClusterDeleteOptions, type Owned } from '../../provider/cluster';
 import type { ProviderRegistry } from '../../provider/provider';
 import { endpointTags } from './endpointCreate';
 import type { WorkflowDeps } from '../deps';
@@ -45,7 +47,7 @@ function inventoryChanges(providers: ProviderRegistry, inv: ClusterInventory): P
  * kinds independent of it are still deleted. The first failure is thrown at the end: the run's result
  * lists everything that was deleted.
  */
-async function deleteInWaves(run: Run, providers: ProviderRegistry, inv: ClusterInventory, options: { cluster: string; timeoutScale: number }): Promise<void> {
+async function deleteInWaves(run: Run, providers: ProviderRegistry, inv: ClusterInventory, options: ClusterDeleteOptions): Promise<void> {
   const kinds = [...inv.keys()];
   const kept = new Set<string>();
   let firstFailure: { error: unknown } | undefined;
