@@ -2,9 +2,11 @@
 // resource modules export one Provider per kind they write; src/resources/registry.ts lists them, and the
 // engine receives that list through WorkflowDeps: nothing registers itself on import. The kinds a
 // provider depends on give the create order (dependencies first) and the delete order (dependents
-// first); see `deletionWaves`.
+// first); see `deletionWaves`. A kind a cluster owns also says how to find and delete what the cluster
+// owns of it (src/provider/cluster.ts): `cluster delete` is generic over the registry.
 import type { AwsClients } from '../aws/clients';
 import type { WaitContext } from '../core/wait';
+import type { ClusterDeleteOptions, ClusterScope, Owned, StepRunner } from './cluster';
 
 export interface UndoHandler {
   /** Deletes a resource this run created; NotFound is success. */
@@ -35,8 +37,26 @@ export interface Provider {
    * (a launch template names its security group and instance profile, so both outlive it).
    */
   dependsOn: readonly string[];
+  /**
+   * Of `dependsOn`, the kinds this one only names when it is created: AWS lets them go while it exists,
+   * so its delete does not hold theirs (a launch template names its instance profile and parameters; the
+   * instances launched from it use them, and their kinds depend on them for that). Deletion ignores these.
+   */
+  createOnly?: readonly string[];
+  /**
+   * `cluster list` finds a cluster by this kind: a cluster delete removes it only after every other kind
+   * it found is deleted, so a delete that fails halfway leaves the cluster listed for the next delete.
+   */
+  anchorsCluster?: boolean;
   /** How a run's write of this kind is undone (rollback, also of a crashed run by a later process). */
   undo: UndoHandler;
+  /** What of this kind the cluster owns (reads only): `cluster delete` plans and deletes these. */
+  discover?(scope: ClusterScope): Promise<Owned[]>;
+  /**
+   * Deletes `owned` (what `discover` found, never empty) through journaled writes, in steps of `run`,
+   * with the waits and retries AWS needs for this kind. Every kind that must go first is gone.
+   */
+  deleteOwned?(run: StepRunner, owned: Owned[], options: ClusterDeleteOptions): Promise<void>;
 }
 
 /** Every provider by type, checked once: no duplicate, no unknown dependency, no dependency cycle. */
@@ -50,6 +70,7 @@ export class ProviderRegistry {
     }
     for (const p of providers) {
       for (const d of p.dependsOn) if (!this.byType.has(d)) throw new Error(`${p.type} depends on ${d}, which no provider offers`);
+      for (const d of p.createOnly ?? []) if (!p.dependsOn.includes(d)) throw new Error(`${p.type}: ${d} is create-only but not a dependency`);
     }
     this.creationWaves([...this.byType.keys()]);
   }
@@ -73,9 +94,32 @@ export class ProviderRegistry {
 
   /** Everything `type` depends on, directly or through other kinds. */
   dependenciesOf(type: string): Set<string> {
+    return this.closure(type, (p) => p.dependsOn);
+  }
+
+  /** What must outlive `type` when it is deleted: its dependencies but those it names at creation only. */
+  deleteDependenciesOf(type: string): Set<string> {
+    return this.closure(type, (p) => p.dependsOn.filter((d) => !p.createOnly?.includes(d)));
+  }
+
+  /**
+   * The kinds among `types` that must be gone before `type` is deleted: those whose delete depends on it
+   * (directly or through kinds outside `types`) and, for a kind that anchors the cluster, every other one.
+   */
+  deletedBefore(type: string, types: readonly string[]): string[] {
+    const anchor = this.byType.get(type)?.anchorsCluster ?? false;
+    return types.filter(
+      (other) =>
+        other !== type &&
+        (this.deleteDependenciesOf(other).has(type) || (anchor && !this.byType.get(other)?.anchorsCluster)),
+    );
+  }
+
+  private closure(type: string, edges: (p: Provider) => readonly string[]): Set<string> {
     const out = new Set<string>();
     const visit = (t: string) => {
-      for (const d of this.byType.get(t)?.dependsOn ?? []) {
+      const p = this.byType.get(t);
+      for (const d of p ? edges(p) : []) {
         if (!out.has(d)) {
           out.add(d);
           visit(d);
@@ -96,11 +140,11 @@ export class ProviderRegistry {
   }
 
   /**
-   * The order in which kinds can be deleted: each kind in the first wave after every kind that depends on
-   * it (among `types`, directly or through kinds outside `types`), so independent kinds go together.
+   * The order in which kinds can be deleted: each kind in the first wave after every kind that must be
+   * gone before it (`deletedBefore`), so independent kinds go together.
    */
   deletionWaves(types: readonly string[]): string[][] {
-    return this.waves(types, (t, wanted) => [...wanted].filter((other) => this.dependenciesOf(other).has(t)));
+    return this.waves(types, (t, wanted) => this.deletedBefore(t, [...wanted]));
   }
 
   private waves(types: readonly string[], before: (type: string, wanted: Set<string>) => string[]): string[][] {

@@ -25,6 +25,8 @@ import { retryWhileNotReady, waitFor } from '../core/wait';
 import { waitForInstanceProfileUsable, type LaunchTemplateState } from './launchTemplate';
 import { TARGET_GROUP_ATTACHMENT_TYPE } from './targetGroup';
 import { targetGroupNameOfArn } from '../aws/arns';
+import { listClusterInstances } from './instance';
+import { allSettledOrThrow, DRAIN_POLL_MS, STEADY_DRAIN_POLL, type ClusterDeleteOptions, type Owned, type StepRunner } from '../provider/cluster';
 import type { Provider } from '../provider/provider';
 
 export const AUTO_SCALING_GROUP_TYPE = 'AWS::AutoScaling::AutoScalingGroup';
@@ -156,9 +158,121 @@ export async function deleteAutoScalingGroup(clients: AwsClients, name: string, 
   }
 }
 
+/** Past its termination hook (drained and gone from the cluster, or abandoned): it is terminating. */
+const PAST_TERMINATION_HOOK = /^(Terminating:Proceed|Terminated)$/;
+
+/**
+ * Scales a group to 0 (each instance drains through the termination hook), waits until it has no
+ * instances, deletes it and waits until it is gone. Used by cluster delete and nodegroup delete.
+ * `onDrained` is called once every instance is past its termination hook (drained, or the group was
+ * already empty or gone), before the instances' shutdown is awaited.
+ */
+export async function drainAndDeleteGroup(
+  ctx: RunContext,
+  name: string,
+  timeoutScale = 1,
+  onDrained?: () => void,
+): Promise<void> {
+  const current = await findAutoScalingGroup(ctx.clients, name, { hooks: false });
+  if (!current) {
+    onDrained?.();
+    return;
+  }
+  if (current.min !== 0 || current.max !== 0 || current.desired !== 0) {
+    // Not a change of its own in the result: the group's deletion is.
+    const w = ctx.journal.intend({ action: 'update', type: AUTO_SCALING_GROUP_TYPE, name, id: name });
+    try {
+      await setAutoScalingGroupCapacity(ctx.clients, name, { min: 0, max: 0, desired: 0 });
+      w.done({ id: name });
+    } catch (error) {
+      w.failed(error);
+      throw error;
+    }
+  }
+  const poll = { timeoutMs: 40 * 60_000 * timeoutScale, ...STEADY_DRAIN_POLL };
+  const instancesOf = async () =>
+    (await findAutoScalingGroup(ctx.clients, name, { hooks: false }))?.instances ?? [];
+  const seen = (left: { instanceId: string; lifecycleState: string }[]) =>
+    left.length ? left.map((i) => `${i.instanceId} ${i.lifecycleState}`).join(', ') : 'none';
+  if (onDrained) {
+    await waitFor(ctx, { what: `instances of ${name} drained`, ...poll }, async () => {
+      const left = await instancesOf();
+      return { done: left.every((i) => PAST_TERMINATION_HOOK.test(i.lifecycleState)), seen: seen(left) };
+    });
+    onDrained();
+  }
+  await waitFor(ctx, { what: `instances of ${name} drained and terminated`, ...poll }, async () => {
+    const left = await instancesOf();
+    return { done: left.length === 0, seen: seen(left) };
+  });
+  await journaledWrite(ctx, { action: 'delete', type: AUTO_SCALING_GROUP_TYPE, name, id: name }, () => deleteAutoScalingGroup(ctx.clients, name, { force: true }));
+  const deleted = {
+    what: `Auto Scaling group ${name} deleted`,
+    timeoutMs: 10 * 60_000 * timeoutScale,
+    intervalMs: 2_000,
+    maxIntervalMs: DRAIN_POLL_MS,
+  };
+  await waitFor(ctx, deleted, async () => {
+    const g = await findAutoScalingGroup(ctx.clients, name, { hooks: false });
+    return { done: !g, seen: g ? (g.status ?? 'present') : 'gone' };
+  });
+}
+
+/** A group of the cluster, as cluster delete drains it: control planes after nodes. */
+interface OwnedGroup extends Owned {
+  role?: string;
+}
+
+/**
+ * Drains and deletes the cluster's groups, control planes last: nodes drain through them. A control-plane
+ * group starts scaling in once every node is past its termination hook (drained and gone from the
+ * cluster), while the nodes shut down; a node group that failed before it drained keeps them (its nodes
+ * may still be in the cluster). Then waits until the groups' instances are terminated (not only out of
+ * their groups): what they used (security group, instance profile, parameters) goes after the groups.
+ */
+async function deleteClusterGroups(run: StepRunner, owned: OwnedGroup[], options: ClusterDeleteOptions): Promise<void> {
+  const scale = options.timeoutScale;
+  const drainAndDelete = (g: OwnedGroup, onDrained?: () => void) =>
+    run.step(`drain and delete ${g.name}`, (ctx) => drainAndDeleteGroup(ctx, g.name, scale, onDrained));
+  const nodeSteps = owned
+    .filter((g) => g.role !== 'control-plane')
+    .map((g) => {
+      let drained!: () => void;
+      const isDrained = new Promise<void>((resolve) => (drained = resolve));
+      const step = drainAndDelete(g, drained);
+      const drainedOrFailed = Promise.race([
+        isDrained.then(() => true),
+        step.then(
+          () => true,
+          () => false,
+        ),
+      ]);
+      return { step, drainedOrFailed };
+    });
+  const cpGroups = owned.filter((g) => g.role === 'control-plane');
+  const cpSteps = Promise.all(nodeSteps.map((n) => n.drainedOrFailed)).then((drained) =>
+    drained.every(Boolean) ? allSettledOrThrow(cpGroups.map((g) => drainAndDelete(g))) : undefined,
+  );
+  // Every group settles before a failure is reported, so the result lists all that was done.
+  await allSettledOrThrow([...nodeSteps.map((n) => n.step), cpSteps]);
+  const groups = new Set(owned.map((g) => g.name));
+  await run.step('wait for the instances of the groups to terminate', (ctx) =>
+    waitFor(ctx, { what: `instances of ${[...groups].join(', ')} terminated`, timeoutMs: 20 * 60_000 * scale, ...STEADY_DRAIN_POLL }, async () => {
+      const left = (await listClusterInstances(ctx.clients, options.cluster)).filter((i) => groups.has(i.autoScalingGroup ?? ''));
+      return { done: left.length === 0, seen: left.map((i) => `${i.instanceId} ${i.state}`).join(', ') || 'none' };
+    }),
+  );
+}
+
 export const autoScalingGroupProvider: Provider = {
   type: AUTO_SCALING_GROUP_TYPE,
-  dependsOn: ['AWS::EC2::LaunchTemplate'],
+  // A group is created with its ingress target groups listed; its instances run with the template's
+  // instance profile and read and write the cluster's parameters: all of these outlive it.
+  dependsOn: ['AWS::EC2::LaunchTemplate', 'AWS::ElasticLoadBalancingV2::TargetGroup', 'AWS::IAM::InstanceProfile', 'AWS::SSM::Parameter'],
+  async discover(scope): Promise<OwnedGroup[]> {
+    return (await listClusterAutoScalingGroups(scope.clients, scope.cluster)).map((g) => ({ name: g.name, id: g.name, role: g.role }));
+  },
+  deleteOwned: deleteClusterGroups,
   undo: {
     delete: async (clients, data, env) => {
       const name = String(data.name);

@@ -21,6 +21,8 @@ import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { clusterTags, describeTagChanges, managedTagMap, TagKeys, tagMapOf, tagsToUpdate, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
+import { names } from '../aws/names';
+import { eachLimited, PARALLEL_DELETES, type ClusterScope } from '../provider/cluster';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task, UndoRecord } from '../provider/types';
 import type { Provider } from '../provider/provider';
@@ -102,7 +104,7 @@ export function normalizePolicy(doc: string | object): string {
 }
 
 /** Read-only: the role with the named inline policies and its attachments, or undefined. */
-export async function findIamRole(clients: AwsClients, roleName: string, policyNames: string[] = []): Promise<(IamRoleState & { owner?: string }) | undefined> {
+async function findIamRole(clients: AwsClients, roleName: string, policyNames: string[] = []): Promise<(IamRoleState & { owner?: string }) | undefined> {
   let role;
   try {
     role = (await clients.iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
@@ -162,9 +164,26 @@ export async function deleteIamRole(clients: AwsClients, roleName: string): Prom
   return true;
 }
 
+/** The cluster's two instance roles (control planes, nodes): each has an instance profile of its name. */
+export function clusterRoleNames(scope: ClusterScope): string[] {
+  return [names.controlPlaneRole(scope.cluster, scope.region), names.nodeRole(scope.cluster, scope.region)];
+}
+
 export const iamRoleProvider: Provider = {
   type: IAM_ROLE_TYPE,
   dependsOn: [],
+  async discover(scope) {
+    const roles = clusterRoleNames(scope);
+    const found = await Promise.all(roles.map((r) => findIamRole(scope.clients, r)));
+    return roles.filter((_, i) => found[i]?.owner === scope.cluster).map((r) => ({ name: r, id: r }));
+  },
+  // After the instance profiles (they depend on the roles): IAM refuses to delete a role still in one.
+  deleteOwned: (run, owned) =>
+    run.step('delete IAM roles', (ctx) =>
+      eachLimited(owned, PARALLEL_DELETES, (r) =>
+        journaledWrite(ctx, { action: 'delete', type: IAM_ROLE_TYPE, name: r.name, id: r.id }, () => deleteIamRole(ctx.clients, r.id)),
+      ),
+    ),
   undo: {
     delete: async (clients, data) => {
       await deleteIamRole(clients, String(data.roleName));

@@ -4,6 +4,9 @@ import { TerminateInstancesCommand, paginateDescribeInstances, type Instance } f
 import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { clusterFilters, TagKeys, tagValue } from '../aws/tags';
+import { waitFor } from '../core/wait';
+import { STEADY_DRAIN_POLL } from '../provider/cluster';
+import { journaledWrite } from '../provider/journaledWrite';
 import type { Provider } from '../provider/provider';
 
 export const INSTANCE_TYPE = 'AWS::EC2::Instance';
@@ -85,14 +88,39 @@ export async function listRunningInstances(clients: AwsClients): Promise<Running
 }
 
 /** Terminates instances directly (strays outside any group). NotFound is success. */
-export async function terminateInstances(clients: AwsClients, instanceIds: string[]): Promise<void> {
+async function terminateInstances(clients: AwsClients, instanceIds: string[]): Promise<void> {
   if (instanceIds.length === 0) return;
   await ignoringNotFound(() => clients.ec2.send(new TerminateInstancesCommand({ InstanceIds: instanceIds })), 'InvalidInstanceID.NotFound');
 }
 
+/** Not terminated nor terminating. */
+const isLive = (i: ClusterInstance) => !/^(shutting-down|terminated)$/.test(i.state);
+
 export const instanceProvider: Provider = {
   type: INSTANCE_TYPE,
-  dependsOn: ['AWS::EC2::LaunchTemplate'],
+  // Launched from the template, it runs with its instance profile and reads and writes the cluster's
+  // parameters: they outlive it (the template only names them; see its createOnly).
+  dependsOn: ['AWS::EC2::LaunchTemplate', 'AWS::IAM::InstanceProfile', 'AWS::SSM::Parameter'],
+  // The cluster's instances outside any group (a group's instances leave with it, drained). Nothing the
+  // cluster keeps depends on them, so they go in the first wave: no lifecycle hook drains them and no
+  // target group lists them, and the control-plane groups still serve the nodes' drain.
+  async discover(scope) {
+    const strays = (await listClusterInstances(scope.clients, scope.cluster)).filter((i) => !i.autoScalingGroup && isLive(i));
+    return strays.map((i) => ({ name: i.instanceId, id: i.instanceId }));
+  },
+  // Listed again: terminated as found now, then waited for until gone, so what they use can go after.
+  deleteOwned: (run, _owned, options) =>
+    run.step('terminate instances outside any group', async (ctx) => {
+      const outside = async () => (await listClusterInstances(ctx.clients, options.cluster)).filter((i) => !i.autoScalingGroup);
+      for (const i of (await outside()).filter(isLive)) {
+        await journaledWrite(ctx, { action: 'delete', type: INSTANCE_TYPE, name: i.instanceId, id: i.instanceId }, () => terminateInstances(ctx.clients, [i.instanceId]));
+      }
+      const poll = { timeoutMs: 20 * 60_000 * options.timeoutScale, ...STEADY_DRAIN_POLL };
+      await waitFor(ctx, { what: `instances of cluster ${options.cluster} outside any group terminated`, ...poll }, async () => {
+        const left = await outside();
+        return { done: left.length === 0, seen: left.map((i) => `${i.instanceId} ${i.state}`).join(', ') || 'none' };
+      });
+    }),
   undo: {
     delete: async (clients, data) => {
       await terminateInstances(clients, [String(data.instanceId)]);

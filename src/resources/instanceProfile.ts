@@ -10,6 +10,8 @@ import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { clusterTags, managedTagMap, TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
+import { eachLimited, PARALLEL_DELETES } from '../provider/cluster';
+import { clusterRoleNames } from './iamRole';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task, UndoRecord } from '../provider/types';
 import type { Provider } from '../provider/provider';
@@ -33,7 +35,7 @@ export interface InstanceProfileState {
   tags: Record<string, string>;
 }
 
-export async function findInstanceProfile(clients: AwsClients, name: string): Promise<InstanceProfileState | undefined> {
+async function findInstanceProfile(clients: AwsClients, name: string): Promise<InstanceProfileState | undefined> {
   try {
     const p = (await clients.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }))).InstanceProfile;
     if (!p) return undefined;
@@ -58,6 +60,17 @@ export async function deleteInstanceProfile(clients: AwsClients, name: string): 
 export const instanceProfileProvider: Provider = {
   type: INSTANCE_PROFILE_TYPE,
   dependsOn: ['AWS::IAM::Role'],
+  async discover(scope) {
+    const roles = clusterRoleNames(scope);
+    const profiles = await Promise.all(roles.map((r) => findInstanceProfile(scope.clients, r)));
+    return roles.filter((_, i) => profiles[i]?.tags[TagKeys.cluster] === scope.cluster).map((p) => ({ name: p, id: p }));
+  },
+  deleteOwned: (run, owned) =>
+    run.step('delete instance profiles', (ctx) =>
+      eachLimited(owned, PARALLEL_DELETES, (p) =>
+        journaledWrite(ctx, { action: 'delete', type: INSTANCE_PROFILE_TYPE, name: p.name, id: p.id }, () => deleteInstanceProfile(ctx.clients, p.id)),
+      ),
+    ),
   undo: {
     delete: async (clients, data) => {
       await deleteInstanceProfile(clients, String(data.name));

@@ -18,6 +18,7 @@ import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { clusterTags, managedTagMap, TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { awsErrorCode, UserError } from '../core/errors';
+import { eachLimited, PARALLEL_DELETES } from '../provider/cluster';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task, UndoRecord } from '../provider/types';
 import { retryWhileNotReady } from '../core/wait';
@@ -220,7 +221,7 @@ export async function findLaunchTemplate(clients: AwsClients, name: string): Pro
 }
 
 /** Every launch template tagged as the cluster's (without version data). */
-export async function listClusterLaunchTemplates(clients: AwsClients, cluster: string): Promise<LaunchTemplateState[]> {
+async function listClusterLaunchTemplates(clients: AwsClients, cluster: string): Promise<LaunchTemplateState[]> {
   const found = await describeLaunchTemplates(clients, [{ Name: `tag:${TagKeys.cluster}`, Values: [cluster] }]);
   return found.map((lt) => toState(lt, undefined));
 }
@@ -233,6 +234,18 @@ export async function deleteLaunchTemplate(clients: AwsClients, id: string): Pro
 export const launchTemplateProvider: Provider = {
   type: LAUNCH_TEMPLATE_TYPE,
   dependsOn: ['AWS::EC2::SecurityGroup', 'AWS::IAM::InstanceProfile', 'AWS::SSM::Parameter'],
+  // A template only names its instance profile and parameters (AWS lets them go while it exists): they
+  // are deleted as soon as the groups and instances that use them are gone, even if it is not.
+  createOnly: ['AWS::IAM::InstanceProfile', 'AWS::SSM::Parameter'],
+  async discover(scope) {
+    return (await listClusterLaunchTemplates(scope.clients, scope.cluster)).map((lt) => ({ name: lt.name, id: lt.id }));
+  },
+  deleteOwned: (run, owned) =>
+    run.step('delete launch templates', (ctx) =>
+      eachLimited(owned, PARALLEL_DELETES, (lt) =>
+        journaledWrite(ctx, { action: 'delete', type: LAUNCH_TEMPLATE_TYPE, name: lt.name, id: lt.id }, () => deleteLaunchTemplate(ctx.clients, lt.id)),
+      ),
+    ),
   undo: {
     delete: async (clients, data) => {
       await deleteLaunchTemplate(clients, String(data.id));

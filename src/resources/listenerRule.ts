@@ -14,11 +14,14 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
-import { TagKeys, tagMapOf, type Tag } from '../aws/tags';
+import { clusterTags, TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { UserError, isAwsError } from '../core/errors';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task } from '../provider/types';
 import { addElbTags, describeElbTags, hasTags, tagDiff } from './elbTags';
+import { listListeners } from './loadBalancer';
+import { ownedIngressTargetGroups } from './targetGroup';
+import type { ClusterScope, Owned } from '../provider/cluster';
 import type { Provider } from '../provider/provider';
 
 export const LISTENER_RULE_TYPE = 'AWS::ElasticLoadBalancingV2::ListenerRule';
@@ -202,9 +205,41 @@ export async function deleteListenerRule(clients: AwsClients, arn: string): Prom
   await ignoringNotFound(() => clients.elbv2.send(new DeleteRuleCommand({ RuleArn: arn })), 'RuleNotFound');
 }
 
+/** The cluster's ingress rules: on every listener of the ALBs its own ingress target groups are on. */
+async function discoverIngressRules(scope: ClusterScope): Promise<Owned[]> {
+  const owner = ruleOwnerTags(clusterTags(scope.cluster, 'ingress'));
+  const found = await Promise.all(
+    (await ownedIngressTargetGroups(scope)).flatMap((tg) =>
+      tg.loadBalancerArns.map(async (lbArn) => {
+        const listeners = await listListeners(scope.clients, lbArn);
+        return Promise.all(listeners.map((l) => findListenerRuleByTags(scope.clients, l.ListenerArn!, owner)));
+      }),
+    ),
+  );
+  const rules: Owned[] = [];
+  for (const rule of found.flat()) {
+    if (rule && !rules.some((r) => r.id === rule.arn)) rules.push({ name: rule.hostHeaders.join(',') || rule.arn, id: rule.arn });
+  }
+  return rules;
+}
+
 export const listenerRuleProvider: Provider = {
   type: LISTENER_RULE_TYPE,
-  dependsOn: ['AWS::ElasticLoadBalancingV2::Listener', 'AWS::ElasticLoadBalancingV2::TargetGroup'],
+  // A rule forwards to the targets the groups' attachments register: they are attached before it
+  // forwards, and detached only once it no longer does (no request reaches a target group being emptied).
+  dependsOn: [
+    'AWS::ElasticLoadBalancingV2::Listener',
+    'AWS::ElasticLoadBalancingV2::TargetGroup',
+    'AWS::AutoScaling::AutoScalingGroup::TargetGroupAttachment',
+  ],
+  discover: discoverIngressRules,
+  // Forward only: no undo re-creates the rule of a cluster being deleted.
+  deleteOwned: (run, owned) =>
+    run.step('stop ingress traffic: delete the listener rules', async (ctx) => {
+      for (const r of owned) {
+        await journaledWrite(ctx, { action: 'delete', type: LISTENER_RULE_TYPE, name: r.name, id: r.id }, () => deleteListenerRule(ctx.clients, r.id));
+      }
+    }),
   undo: {
     async delete(clients, data) {
       let arn = data.arn as string | undefined;

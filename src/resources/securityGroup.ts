@@ -14,6 +14,9 @@ import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { clusterTags, describeTagChanges, managedTagMap, TagKeys, tagMapOf, tagsToUpdate, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
+import { names } from '../aws/names';
+import { retryWhileNotReady } from '../core/wait';
+import { eachLimited, PARALLEL_DELETES } from '../provider/cluster';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task, UndoRecord } from '../provider/types';
 import type { Provider } from '../provider/provider';
@@ -96,7 +99,7 @@ function toState(sg: SecurityGroup): SecurityGroupState {
 }
 
 /** Security groups carrying the cluster's tag (role `cluster`), in any VPC. */
-export async function listClusterSecurityGroups(clients: AwsClients, cluster: string): Promise<SecurityGroupState[]> {
+async function listClusterSecurityGroups(clients: AwsClients, cluster: string): Promise<SecurityGroupState[]> {
   const out: SecurityGroupState[] = [];
   const pages = paginateDescribeSecurityGroups(
     { client: clients.ec2 },
@@ -149,6 +152,30 @@ export async function deleteSecurityGroup(clients: AwsClients, groupId: string):
 export const securityGroupProvider: Provider = {
   type: SECURITY_GROUP_TYPE,
   dependsOn: [],
+  // With the settings parameter it is how `cluster list` finds a cluster: deleted last, once the rest
+  // is gone, so a delete that fails halfway leaves the cluster listed (incomplete) for the next delete.
+  anchorsCluster: true,
+  async discover(scope) {
+    return (await listClusterSecurityGroups(scope.clients, scope.cluster)).map((g) => ({ name: names.securityGroup(scope.cluster), id: g.groupId }));
+  },
+  deleteOwned: (run, owned, options) =>
+    run.step('delete the security group', (ctx) =>
+      eachLimited(owned, PARALLEL_DELETES, (g) =>
+        journaledWrite(ctx, { action: 'delete', type: SECURITY_GROUP_TYPE, name: g.name, id: g.id }, () =>
+          // DependencyViolation while network interfaces of terminated instances are released.
+          retryWhileNotReady(
+            ctx,
+            {
+              what: `security group ${g.id} free of instances`,
+              timeoutMs: 15 * 60_000 * options.timeoutScale,
+              intervalMs: 5_000,
+              retryable: (e) => (e as { name?: string })?.name === 'DependencyViolation',
+            },
+            () => deleteSecurityGroup(ctx.clients, g.id),
+          ),
+        ),
+      ),
+    ),
   undo: {
     delete: async (clients, data) => {
       await deleteSecurityGroup(clients, String(data.groupId));

@@ -11,9 +11,11 @@ import {
 } from '@aws-sdk/client-ssm';
 import type { AwsClients } from '../aws/clients';
 import { clusterTags } from '../aws/tags';
+import { names } from '../aws/names';
 import { awsErrorCode } from '../core/errors';
 import { listClusterAutoScalingGroups } from './autoScalingGroup';
 import { listClusterInstances } from './instance';
+import { eachLimited, PARALLEL_DELETES } from '../provider/cluster';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task, UndoRecord } from '../provider/types';
 import type { Provider } from '../provider/provider';
@@ -110,8 +112,8 @@ export async function deleteClusterPath(clients: AwsClients, cluster: string, pa
     }
     throw stillInUse(`instances ${live.map((i) => i.instanceId).join(', ')} of cluster ${cluster} are still running (their groups are being deleted)`);
   }
-  const names = (await listParametersByPath(clients, path)).map((p) => p.Name!).filter((n) => n.startsWith(`${path}/`));
-  return deleteParameters(clients, [...new Set([name, ...names])]);
+  const under = (await listParametersByPath(clients, path)).map((p) => p.Name!).filter((n) => n.startsWith(`${path}/`));
+  return deleteParameters(clients, [...new Set([name, ...under])]);
 }
 
 export const ssmClusterPathProvider: Provider = {
@@ -124,9 +126,28 @@ export const ssmClusterPathProvider: Provider = {
   },
 };
 
+/** The names under the cluster's SSM path (its settings and what its instances wrote there). */
+async function clusterParameters(clients: AwsClients, cluster: string): Promise<string[]> {
+  const prefix = names.ssmPrefix(cluster);
+  return (await listParametersByPath(clients, prefix)).map((p) => p.Name!).filter((n) => n.startsWith(`${prefix}/`));
+}
+
 export const ssmParameterProvider: Provider = {
   type: SSM_PARAMETER_TYPE,
   dependsOn: [],
+  async discover(scope) {
+    return (await clusterParameters(scope.clients, scope.cluster)).map((p) => ({ name: p, id: p }));
+  },
+  // Listed again now that no instance runs (groups and instances depend on the parameters, so they are
+  // gone): instances write under the path themselves (the `initialized` marker, bootstrap-failures/ID),
+  // also while their groups drain.
+  deleteOwned: (run, owned, options) =>
+    run.step('delete SSM parameters', async (ctx) => {
+      const now = await clusterParameters(ctx.clients, options.cluster);
+      await eachLimited([...new Set([...owned.map((p) => p.id), ...now])], PARALLEL_DELETES, (p) =>
+        journaledWrite(ctx, { action: 'delete', type: SSM_PARAMETER_TYPE, name: p, id: p }, () => deleteParameters(ctx.clients, [p])),
+      );
+    }),
   undo: {
     delete: async (clients, data) => {
       await deleteParameters(clients, [String(data.name)]);

@@ -21,6 +21,9 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { TagKeys, type Tag } from '../aws/tags';
 import { MAX_INGRESS_ALBS, names } from '../aws/names';
+import { targetGroupNameOfArn } from '../aws/arns';
+import { eachLimited, PARALLEL_DELETES, type ClusterScope, type Owned } from '../provider/cluster';
+import { runOf } from '../provider/context';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task } from '../provider/types';
 import { addElbTags, describeElbTags, hasTags, tagDiff } from './elbTags';
@@ -198,9 +201,32 @@ export async function deleteTargetGroup(
   }
 }
 
+/** The target groups under the cluster's ingress slot names, by name, whoever owns them: one read per discovery. */
+function liveIngressTargetGroups(scope: ClusterScope): Promise<Map<string, TargetGroupState>> {
+  return scope.shared('ingress target groups', async () =>
+    new Map((await findIngressTargetGroups(scope.clients, scope.cluster)).map((tg) => [tg.name, tg])),
+  );
+}
+
+/** The cluster's own ingress target groups (its cluster tag): what cluster delete deletes, and its rules' ALBs. */
+export async function ownedIngressTargetGroups(scope: ClusterScope): Promise<TargetGroupState[]> {
+  return [...(await liveIngressTargetGroups(scope)).values()].filter((tg) => tg.tags[TagKeys.cluster] === scope.cluster);
+}
+
 export const targetGroupProvider: Provider = {
   type: TARGET_GROUP_TYPE,
   dependsOn: [],
+  async discover(scope) {
+    return (await ownedIngressTargetGroups(scope)).map((tg) => ({ name: tg.name, id: tg.arn }));
+  },
+  // Forward only, like every cluster delete: nothing re-creates a cluster being deleted. The groups that
+  // listed it are gone (they depend on it), so its targets had their drain to deregister.
+  deleteOwned: (run, owned) =>
+    run.step('delete the ingress target groups', (ctx) =>
+      eachLimited(owned, PARALLEL_DELETES, (t) =>
+        journaledWrite(ctx, { action: 'delete', type: TARGET_GROUP_TYPE, name: t.name, id: t.id }, () => deleteTargetGroup(ctx.clients, t.id, ctx.clock)),
+      ),
+    ),
   undo: {
     async delete(clients, data) {
       let arn = data.arn as string | undefined;
@@ -397,7 +423,7 @@ export async function listClusterAutoScalingGroups(
  * it). moto answers TargetGroupNotFound for such an ARN although it detached it, so the group is read
  * again to know whether the ARN is still listed.
  */
-export async function detachTargetGroups(clients: AwsClients, groupName: string, targetGroupArns: string[]): Promise<void> {
+async function detachTargetGroups(clients: AwsClients, groupName: string, targetGroupArns: string[]): Promise<void> {
   if (targetGroupArns.length === 0) return;
   try {
     await clients.autoscaling.send(new DetachLoadBalancerTargetGroupsCommand({ AutoScalingGroupName: groupName, TargetGroupARNs: targetGroupArns }));
@@ -416,9 +442,41 @@ function undoArns(data: Record<string, unknown>): string[] {
   return (data.targetGroupArns as string[] | undefined) ?? [data.targetGroupArn as string];
 }
 
+/** A group of the cluster that lists ingress target groups: cluster delete detaches them. */
+interface OwnedAttachment extends Owned {
+  targetGroupArns: string[];
+}
+
 export const targetGroupAttachmentProvider: Provider = {
   type: TARGET_GROUP_ATTACHMENT_TYPE,
   dependsOn: ['AWS::AutoScaling::AutoScalingGroup', 'AWS::ElasticLoadBalancingV2::TargetGroup'],
+  async discover(scope): Promise<OwnedAttachment[]> {
+    const [groups, live] = await Promise.all([listClusterAutoScalingGroups(scope.clients, scope.cluster), liveIngressTargetGroups(scope)]);
+    const out: OwnedAttachment[] = [];
+    // By ARN, not by the target group: an earlier run may have deleted it while groups still list it, and
+    // a group listing a target group that no longer exists cannot scale (TargetGroupNotFound).
+    for (const g of groups) {
+      const arns = [...g.targetGroupArns].sort().filter((arn) => {
+        const name = targetGroupNameOfArn(arn);
+        if (names.ingressSlot(scope.cluster, name) === undefined) return false;
+        const tg = live.get(name!);
+        return arn !== tg?.arn || tg.tags[TagKeys.cluster] === scope.cluster;
+      });
+      if (arns.length) out.push({ name: g.groupName, id: g.groupName, update: [`detach ${arns.map(targetGroupNameOfArn).join(', ')}`], targetGroupArns: arns });
+    }
+    return out;
+  },
+  // Ingress traffic stops before any instance drains: the listener rules are gone first (they depend on
+  // the attachments), then the target group leaves the groups, before they drain (the attachments depend
+  // on them): its targets deregister at once instead of one scale-in at a time.
+  deleteOwned: (run, owned: OwnedAttachment[]) =>
+    run.step('stop ingress traffic: detach the target group from the groups', async (ctx) => {
+      for (const a of owned) {
+        const change = { action: 'update', type: TARGET_GROUP_ATTACHMENT_TYPE, name: a.name, id: a.id } as const;
+        await journaledWrite(ctx, change, () => detachTargetGroups(ctx.clients, a.id, a.targetGroupArns));
+        runOf(ctx)?.record({ ...change, details: a.update });
+      }
+    }),
   undo: {
     async delete(clients, data) {
       await detachTargetGroups(clients, data.groupName as string, undoArns(data));

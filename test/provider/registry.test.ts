@@ -44,7 +44,7 @@ describe("k3sctl's registry", () => {
     }
   });
 
-  it("derives cluster delete's order: traffic and groups before what they use, roles after their profiles", () => {
+  it("derives cluster delete's order: ingress traffic stops before the groups drain, groups and instances before what they use, roles after their profiles, the security group last", () => {
     const waves = providers.deletionWaves([
       'AWS::EC2::SecurityGroup',
       'AWS::IAM::Role',
@@ -58,15 +58,31 @@ describe("k3sctl's registry", () => {
       'AWS::EC2::Instance',
     ]);
     expect(waves).toEqual([
-      [
-        'AWS::AutoScaling::AutoScalingGroup::TargetGroupAttachment',
-        'AWS::EC2::Instance',
-        'AWS::ElasticLoadBalancingV2::ListenerRule',
-      ],
-      ['AWS::AutoScaling::AutoScalingGroup', 'AWS::ElasticLoadBalancingV2::TargetGroup'],
-      ['AWS::EC2::LaunchTemplate'],
-      ['AWS::EC2::SecurityGroup', 'AWS::IAM::InstanceProfile', 'AWS::SSM::Parameter'],
+      ['AWS::EC2::Instance', 'AWS::ElasticLoadBalancingV2::ListenerRule'],
+      ['AWS::AutoScaling::AutoScalingGroup::TargetGroupAttachment'],
+      ['AWS::AutoScaling::AutoScalingGroup'],
+      ['AWS::EC2::LaunchTemplate', 'AWS::ElasticLoadBalancingV2::TargetGroup', 'AWS::IAM::InstanceProfile', 'AWS::SSM::Parameter'],
       ['AWS::IAM::Role'],
+      ['AWS::EC2::SecurityGroup'],
     ]);
+  });
+});
+
+describe('deletion order', () => {
+  it('ignores the dependencies a kind only names at creation, and refuses one that is not a dependency', () => {
+    const template: Provider = { ...kind('Template', 'Profile', 'Group'), createOnly: ['Profile'] };
+    const r = new ProviderRegistry([template, kind('Instance', 'Template', 'Profile'), kind('Profile'), kind('Group')]);
+    expect(r.creationWaves(['Template', 'Instance', 'Profile', 'Group'])).toEqual([['Group', 'Profile'], ['Template'], ['Instance']]);
+    // The profile outlives the instances that use it, not the template that names it.
+    expect(r.deletionWaves(['Template', 'Instance', 'Profile', 'Group'])).toEqual([['Instance'], ['Profile', 'Template'], ['Group']]);
+    expect(r.deletedBefore('Profile', ['Template', 'Instance', 'Group'])).toEqual(['Instance']);
+    expect(() => new ProviderRegistry([{ ...kind('A'), createOnly: ['B'] }, kind('B')])).toThrow('A: B is create-only but not a dependency');
+  });
+
+  it('deletes a kind that anchors the cluster after every other kind, related or not', () => {
+    const r = new ProviderRegistry([{ ...kind('Anchor'), anchorsCluster: true }, kind('User', 'Anchor'), kind('Role'), kind('Profile', 'Role')]);
+    expect(r.deletionWaves(['Anchor', 'User', 'Role', 'Profile'])).toEqual([['Profile', 'User'], ['Role'], ['Anchor']]);
+    expect(r.deletedBefore('Anchor', ['Anchor', 'User', 'Role', 'Profile'])).toEqual(['User', 'Role', 'Profile']);
+    expect(r.deletedBefore('Role', ['Anchor', 'User', 'Role', 'Profile'])).toEqual(['Profile']);
   });
 });

@@ -5,13 +5,12 @@
 import { names } from '../../aws/names';
 import { UserError } from '../../core/errors';
 import type { PlannedChange } from '../../core/events';
-import { AUTO_SCALING_GROUP_TYPE, findAutoScalingGroup } from '../../resources/autoScalingGroup';
+import { AUTO_SCALING_GROUP_TYPE, drainAndDeleteGroup, findAutoScalingGroup } from '../../resources/autoScalingGroup';
 import { deleteLaunchTemplate, findLaunchTemplate, LAUNCH_TEMPLATE_TYPE } from '../../resources/launchTemplate';
 import type { WorkflowDeps } from '../deps';
 import { journaledWrite, runWorkflow, type WorkflowResult } from '../engine';
 import { deleteParameters, getParameterValue, SSM_PARAMETER_TYPE } from '../../resources/ssmParameter';
 import { hasChanges, type ClusterWriteOptions } from '../steps/clusterWrite';
-import { drainAndDeleteGroup } from '../steps/drainGroup';
 import { requireClusterConfig, storedConfigTasks } from '../steps/clusterPlan';
 
 export interface NodegroupDeleteResult {
