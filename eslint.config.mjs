@@ -1,9 +1,9 @@
-// Lint rules, including the layering of DESIGN.md section 2: the AWS SDK is imported only in
+// Lint rules, including the layering of docs/ARCHITECTURE.md: the AWS SDK is imported only in
 // src/aws, src/resources and src/sandbox; domain code never imports oclif, listr2 or inquirer.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const sdk = { group: ['@aws-sdk/*', '@smithy/*'], message: 'The AWS SDK belongs in src/aws, src/resources or src/sandbox (DESIGN.md section 2).' };
+const sdk = { group: ['@aws-sdk/*', '@smithy/*'], message: 'The AWS SDK belongs in src/aws, src/resources or src/sandbox (docs/ARCHITECTURE.md).' };
 const ui = { group: ['@oclif/*', 'listr2', '@inquirer/*'], message: 'Terminal and CLI libraries belong in src/commands and src/ui.' };
 
 // In jest 30 a RegExp inside toMatchObject is compared as an object with no keys, so it matches any

@@ -1,4 +1,4 @@
-// The layering of DESIGN.md section 2, checked on every test run (eslint enforces the same rules
+// The layering of docs/ARCHITECTURE.md, checked on every test run (eslint enforces the same rules
 // in the editor): the AWS SDK only in src/aws, src/resources and src/sandbox; terminal libraries
 // only in src/commands, src/cli and src/ui.
 import * as fs from 'node:fs';

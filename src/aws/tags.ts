@@ -1,4 +1,4 @@
-// The one place tag keys are spelled. Tags are the source of truth for ownership (DESIGN.md section 3).
+// The one place tag keys are spelled. Tags are the source of truth for ownership (docs/ARCHITECTURE.md, Ownership).
 
 export const TagKeys = {
   cluster: 'k3sctl.io/cluster',

@@ -1,4 +1,4 @@
-// Which exit code (DESIGN.md section 1) an error ends a command with, which errors are expected
+// Which exit code (README.md, Scripting and CI) an error ends a command with, which errors are expected
 // failures rather than bugs, and how oclif's parse errors and the SDK's credential failures are told
 // in k3sctl's terms.
 import {

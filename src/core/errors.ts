@@ -1,4 +1,4 @@
-// Error types and the exit codes of the CLI contract (DESIGN.md section 1).
+// Error types and the exit codes of the CLI contract (README.md, Scripting and CI).
 import type { PlannedChange } from './events';
 
 export const ExitCode = {

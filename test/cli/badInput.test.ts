@@ -1,4 +1,4 @@
-// Bad input, across every command (DESIGN.md section 1: exit 2, nothing changed): each malformed input
+// Bad input, across every command (README.md, Scripting and CI: exit 2, nothing changed): each malformed input
 // exits 2, names the flag or field as the user gave it (`--node-type`, an alias, an environment
 // variable, `cluster.yaml:12 nodeType` for a value from the file), and makes no AWS call of any kind,
 // reads included. AWS is a local server behind --endpoint-url that counts every request (and answers

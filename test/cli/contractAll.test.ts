@@ -1,4 +1,4 @@
-// The contract for scripts and CI (DESIGN.md section 1), checked on every command of the built CLI.
+// The contract for scripts and CI (README.md, Scripting and CI), checked on every command of the built CLI.
 // Commands are enumerated from oclif.manifest.json, so a new command is covered without editing this
 // file: its --help must not load the AWS SDK, invalid input must exit 2 with one JSON document, a
 // read command must not write, a mutating one must have --dry-run, and --dry-run must write nothing.
@@ -218,7 +218,7 @@ function sampleArgs(id: string, fx: Fixture): string[] {
 // ------------------------------------------------------------------------------------------------
 
 describe('every command: the surface', () => {
-  it('the manifest lists the commands of DESIGN.md section 1', () => {
+  it('the manifest lists the commands of README.md, Scripting and CI', () => {
     for (const id of [
       'cluster:create',
       'cluster:delete',

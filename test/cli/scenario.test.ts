@@ -3,7 +3,7 @@
 // `k3sctl ... --sandbox --json --yes` with CI=true and no TTY, run in process through oclif
 // (test/helpers/inProcessCli.ts; the README's Quick start is spawned in test/cli/inProcess.test.ts, so
 // a step's real time here is the command's, without process start-up), stdout exactly one JSON
-// document, exit codes per DESIGN.md section 1. Assertions are on what a user checks afterwards
+// document, exit codes per README.md, Scripting and CI. Assertions are on what a user checks afterwards
 // (describe, list, sandbox status), not on call sequences. Steps are separate tests sharing the
 // account, in order, so one broken step does not hide the state of the others.
 import { spawnSync } from 'node:child_process';

@@ -1,7 +1,7 @@
 // The instance roles' permissions under real IAM policy evaluation (@cloud-copilot/iam-simulate; AGPL-3.0,
 // a devDependency used by this test only, never shipped). Evaluated are the exact documents k3sctl puts on
 // the roles — as iamRole.ts builds them, and as read back from the roles `cluster create` made in the
-// sandbox and in moto — together with every managed policy attached to them (DESIGN.md section 6: no node
+// sandbox and in moto — together with every managed policy attached to them (README.md, Security: no node
 // principal can read the server token by any read action, managed policies included). Also: a cluster made
 // by an earlier version converges (managed policy detached), a re-run writes nothing, rollback restores.
 import {

@@ -1,8 +1,8 @@
-// The body of a recycle (DESIGN.md section 4), run inside a run that `recycle` or `upgrade` opened:
-// plans with recyclePlan.ts, then per group: suspend the processes that would fight us, raise max when
-// a surge needs it, run the batches (surge, terminate through the ASG so the termination hook drains
-// the node, health gates), and give everything back. Every capacity and process change is journaled
-// with a restore undo, so a failed gate or Ctrl-C rolls the group back.
+// The body of a recycle (README.md, Rolling replacement and upgrades), run inside a run that `recycle`
+// or `upgrade` opened: plans with recyclePlan.ts, then per group: suspend the processes that would
+// fight us, raise max when a surge needs it, run the batches (surge, terminate through the ASG so the
+// termination hook drains the node, health gates), and give everything back. Every capacity and process
+// change is journaled with a restore undo, so a failed gate or Ctrl-C rolls the group back.
 import type { AwsClients } from '../../aws/clients';
 import { UserError, WaitTimeoutError } from '../../core/errors';
 import type { PlannedChange } from '../../core/events';

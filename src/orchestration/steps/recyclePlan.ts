@@ -1,6 +1,7 @@
-// The recycle planner (pure): which instances of which groups are replaced, in which order and in
-// which batches, for each strategy of DESIGN.md section 4. No AWS access; the workflow executes the
-// plan and re-plans from AWS on every run, so a re-run only ever sees what is still out of date.
+// The recycle planner (pure): which instances of which groups are replaced, in which order and in which
+// batches, for each strategy of README.md, Rolling replacement and upgrades. No AWS access; the
+// workflow executes the plan and re-plans from AWS on every run, so a re-run only ever sees what is
+// still out of date.
 import { UserError } from '../../core/errors';
 
 export const RECYCLE_STRATEGIES = ['serial', 'canary', 'slow-canary', 'rolling'] as const;

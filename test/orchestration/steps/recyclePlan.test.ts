@@ -69,8 +69,8 @@ function simulate(
 }
 
 /**
- * Each strategy's promise on 1, 3 and 10 out-of-date instances, worked out by hand from DESIGN.md
- * section 4: [fewest InService at any instant, highest desired capacity].
+ * Each strategy's promise on 1, 3 and 10 out-of-date instances, worked out by hand from README.md,
+ * Rolling replacement and upgrades: [fewest InService at any instant, highest desired capacity].
  */
 const promises: [RecycleOptions, Record<1 | 3 | 10, [number, number]>][] = [
   // one at a time, no surge: one instance down at a time

@@ -1,4 +1,4 @@
-// Reliability of `cluster create` beyond single failures (DESIGN.md sections 3 and 8): a run killed at a
+// Reliability of `cluster create` beyond single failures (docs/ARCHITECTURE.md (undo, tests)): a run killed at a
 // random point (no rollback: the process is gone) converges when run again and deletes to nothing, or is
 // undone from its journal; 30% throttling; IAM propagation delay; two clusters racing for one ALB.
 import { DescribeScalingActivitiesCommand } from '@aws-sdk/client-auto-scaling';

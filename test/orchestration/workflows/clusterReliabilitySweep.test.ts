@@ -1,4 +1,4 @@
-// Reliability sweep of `cluster create` (DESIGN.md section 8): a clean create counts its writes W, then
+// Reliability sweep of `cluster create` (docs/ARCHITECTURE.md, Tests): a clean create counts its writes W, then
 // for every k in 1..W a fresh account (the same starting state) fails the k-th write with a
 // non-retryable error; the run must fail, roll back cleanly (no leftovers, exit 1) and leave the
 // account exactly as it was (full inventory, once terminated instances have aged out).
