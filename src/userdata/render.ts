@@ -9,7 +9,8 @@ import { gzipSync } from 'node:zlib';
 import { stringify } from 'yaml';
 import { TagKeys } from '../aws/tags';
 import { InternalError, UserError } from '../core/errors';
-import { names, validateClusterName, validateGroupName } from '../config/names';
+import { names } from '../aws/names';
+import { validateClusterName, validateGroupName } from '../config/names';
 
 export interface InstanceBootstrapConfig {
   cluster: string;
