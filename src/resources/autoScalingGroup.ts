@@ -20,7 +20,8 @@ import { parseReplacementRecord, REPLACEMENT_TAG } from './replacementRecord';
 import { clusterTags, describeTagChanges, managedTagMap, TagKeys, tagsToUpdate, tagValue, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
 import { journaledWrite } from '../provider/journaledWrite';
-import type { RunContext, Task, UndoRecord } from '../provider/types';
+import { requiredOutput } from '../provider/taskRef';
+import type { RunContext, Task, TaskRef, UndoRecord } from '../provider/types';
 import { retryWhileNotReady, waitFor } from '../core/wait';
 import { waitForInstanceProfileUsable, type LaunchTemplateState } from './launchTemplate';
 import { TARGET_GROUP_ATTACHMENT_TYPE } from './targetGroup';
@@ -42,9 +43,10 @@ export interface AutoScalingGroupSpec {
   instanceType: string;
   spot: boolean;
   lifecycleHookName: string;
-  /** Task key of the group's launch template (its default version is used). */
-  launchTemplateKey: string;
-  dependsOn: string[];
+  /** The group's launch template (its default version is used). */
+  launchTemplate: TaskRef<LaunchTemplateState>;
+  /** Tasks the group is created after besides its launch template. */
+  dependsOn: readonly TaskRef<unknown>[];
   targetGroupArns: (ctx: RunContext) => string[];
   /** Settings the user chose, shown under the group's create in the plan (see Task.settings). */
   settings?: string[];
@@ -206,9 +208,8 @@ function isIamNotReady(error: unknown): boolean {
 
 export function autoScalingGroupTask(spec: AutoScalingGroupSpec): Task<AutoScalingGroupState> {
   const tags = (): Tag[] => clusterTags(spec.cluster, spec.role, { group: spec.group, name: spec.name });
-  const launchTemplate = (ctx: RunContext) => ctx.get<LaunchTemplateState | undefined>(spec.launchTemplateKey);
   const ltSpec = (ctx: RunContext) => {
-    const lt = launchTemplate(ctx);
+    const lt = ctx.get(spec.launchTemplate);
     return lt ? { LaunchTemplateId: lt.id, Version: String(lt.defaultVersion) } : undefined;
   };
   const mixed = (lt: { LaunchTemplateId: string; Version: string }): MixedInstancesPolicy => ({
@@ -228,7 +229,7 @@ export function autoScalingGroupTask(spec: AutoScalingGroupSpec): Task<AutoScali
     key: spec.key,
     type: AUTO_SCALING_GROUP_TYPE,
     name: spec.name,
-    dependsOn: [spec.launchTemplateKey, ...spec.dependsOn],
+    dependsOn: [spec.launchTemplate, ...spec.dependsOn],
     async find(ctx) {
       const found = await findAutoScalingGroup(ctx.clients, spec.name);
       if (!found) return undefined;
@@ -295,7 +296,7 @@ export function autoScalingGroupTask(spec: AutoScalingGroupSpec): Task<AutoScali
       };
       // Created once its first launch can succeed (the group launches at once, and after a refused
       // launch only tries again after its launch backoff).
-      await waitForInstanceProfileUsable(ctx, launchTemplate(ctx)!, {
+      await waitForInstanceProfileUsable(ctx, requiredOutput(ctx, spec.launchTemplate), {
         subnetId: subnets[0],
         instanceType: spec.instanceType,
       });

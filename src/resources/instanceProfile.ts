@@ -11,7 +11,8 @@ import { ignoringNotFound } from '../aws/notFound';
 import { clusterTags, managedTagMap, TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
 import { journaledWrite } from '../provider/journaledWrite';
-import type { RunContext, Task, UndoRecord } from '../provider/types';
+import type { RunContext, Task, TaskRef, UndoRecord } from '../provider/types';
+import type { IamRoleState } from './iamRole';
 import type { Provider } from '../provider/provider';
 
 export const INSTANCE_PROFILE_TYPE = 'AWS::IAM::InstanceProfile';
@@ -21,8 +22,8 @@ export interface InstanceProfileSpec {
   name: string;
   cluster: string;
   role: 'control-plane' | 'node';
-  /** Task key of the role (its output's roleName is used). */
-  roleTaskKey: string;
+  /** The role's task: the profile is created after it. */
+  roleTask: TaskRef<IamRoleState>;
   roleName: string;
 }
 
@@ -76,7 +77,7 @@ export function instanceProfileTask(spec: InstanceProfileSpec): Task<InstancePro
     key: spec.key,
     type: INSTANCE_PROFILE_TYPE,
     name: spec.name,
-    dependsOn: [spec.roleTaskKey],
+    dependsOn: [spec.roleTask],
     async find(ctx) {
       const found = await findInstanceProfile(ctx.clients, spec.name);
       if (found && found.tags[TagKeys.cluster] !== undefined && found.tags[TagKeys.cluster] !== spec.cluster) {

@@ -19,7 +19,7 @@ import { ignoringNotFound } from '../aws/notFound';
 import { clusterTags, managedTagMap, TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { awsErrorCode, UserError } from '../core/errors';
 import { journaledWrite } from '../provider/journaledWrite';
-import type { RunContext, Task, UndoRecord } from '../provider/types';
+import type { RunContext, Task, TaskRef, UndoRecord } from '../provider/types';
 import { retryWhileNotReady } from '../core/wait';
 import type { Provider } from '../provider/provider';
 
@@ -53,7 +53,7 @@ export interface LaunchTemplateSpec {
   cluster: string;
   role: 'control-plane' | 'node';
   group: string;
-  dependsOn: string[];
+  dependsOn: readonly TaskRef<unknown>[];
   /** Built when needed, from the outputs of `dependsOn` (undefined while they do not exist: dry run). */
   input: (ctx: RunContext) => LaunchTemplateInput | undefined;
   /** Settings the user chose, shown under the template's create in the plan (see Task.settings). */

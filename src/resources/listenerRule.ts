@@ -17,7 +17,7 @@ import { ignoringNotFound } from '../aws/notFound';
 import { TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { UserError, isAwsError } from '../core/errors';
 import { journaledWrite } from '../provider/journaledWrite';
-import type { RunContext, Task } from '../provider/types';
+import type { RunContext, Task, TaskRef } from '../provider/types';
 import { addElbTags, describeElbTags, hasTags, tagDiff } from './elbTags';
 import type { Provider } from '../provider/provider';
 
@@ -33,8 +33,8 @@ const PRIORITY_ATTEMPTS = 12;
 const OWNER_KEYS: string[] = [TagKeys.cluster, TagKeys.service, TagKeys.shared, TagKeys.role];
 
 export interface ForwardTarget {
-  /** Key of a task whose output has `arn` (a TargetGroupState). */
-  targetGroupKey?: string;
+  /** A task whose output has the target group's `arn` (when the ARN is not known yet). */
+  targetGroup?: TaskRef<{ arn: string }>;
   targetGroupArn?: string;
   weight: number;
 }
@@ -314,8 +314,8 @@ function resolveTargets(
 ): { targetGroupArn: string; weight: number }[] {
   return forward.map((f) => {
     let arn = f.targetGroupArn;
-    if (!arn && f.targetGroupKey) arn = ctx.get<{ arn?: string } | undefined>(f.targetGroupKey)?.arn;
-    return { targetGroupArn: arn ?? `(${f.targetGroupKey ?? 'new target group'})`, weight: f.weight };
+    if (!arn && f.targetGroup) arn = ctx.get(f.targetGroup)?.arn;
+    return { targetGroupArn: arn ?? `(${f.targetGroup?.key ?? 'new target group'})`, weight: f.weight };
   });
 }
 
@@ -348,7 +348,7 @@ export function listenerRuleTask(spec: ListenerRuleSpec, key = 'listenerRule'): 
     key,
     type: LISTENER_RULE_TYPE,
     name,
-    dependsOn: spec.forward.map((f) => f.targetGroupKey).filter((k): k is string => Boolean(k)),
+    dependsOn: spec.forward.flatMap((f) => (f.targetGroup ? [f.targetGroup] : [])),
     async find(ctx) {
       const rules = await listListenerRules(ctx.clients, spec.listenerArn);
       const mine = rules.filter(ownedBySpec);

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import type { AwsClients } from '../aws/clients';
 import { journaledWrite } from '../provider/journaledWrite';
-import type { RunContext, Task } from '../provider/types';
+import type { RunContext, Task, TaskRef } from '../provider/types';
 import type { Provider } from '../provider/provider';
 
 export const RECORD_SET_TYPE = 'AWS::Route53::RecordSet';
@@ -235,7 +235,7 @@ export function recordSetTask(
   zoneId: string,
   spec: RecordSpec | ((ctx: RunContext) => RecordSpec),
   key: string,
-  dependsOn: string[] = [],
+  dependsOn: readonly TaskRef<unknown>[] = [],
 ): Task<RecordSpec> {
   const resolve = (ctx: RunContext) => (typeof spec === 'function' ? spec(ctx) : spec);
   const staticSpec = typeof spec === 'function' ? undefined : spec;

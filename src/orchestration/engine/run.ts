@@ -7,7 +7,7 @@ import { RunFailedError, type WorkflowDeps } from '../deps';
 import { bindContext } from '../../provider/context';
 import { FileJournal } from './journal';
 import { undoJournal, type UndoOptions } from './rollback';
-import type { JournalEntry, RunContext, Task } from '../../provider/types';
+import type { JournalEntry, RunContext, Task, TaskRef } from '../../provider/types';
 import { retryWhileNotReady, throwIfAborted } from '../../core/wait';
 
 export interface RunOptions {
@@ -55,7 +55,8 @@ export class Run {
       events: deps.events,
       journal,
       region: deps.region,
-      get: <T>(key: string) => outputs.get(key) as T,
+      // Outputs are stored by key; the ref's type is the state its task returns (Task<A> is a TaskRef<A>).
+      get: <A>(ref: TaskRef<A>) => outputs.get(ref.key) as A | undefined,
       signal: options.signal,
       timeoutScale: deps.timeoutScale ?? 1,
     };
@@ -84,7 +85,7 @@ export class Run {
     return result;
   }
 
-  /** Converges every task: create what is missing, update what differs, nothing else. Journaled; outputs in ctx.get(key). */
+  /** Converges every task: create what is missing, update what differs, nothing else. Journaled; outputs in ctx.get(task). */
   async apply(tasks: Task[]): Promise<PlannedChange[]> {
     this.validate(tasks);
     const byKey = new Map(tasks.map((t) => [t.key, t]));
@@ -101,7 +102,7 @@ export class Run {
       const ok =
         task !== undefined &&
         plan !== undefined &&
-        (task.dependsOn ?? []).every(
+        dependencyKeys(task).every(
           (d) => !byKey.has(d) || (this.planned.get(d)?.actual !== undefined && canReuse(d)),
         );
       reusable.set(key, ok);
@@ -245,7 +246,7 @@ export class Run {
       byKey.set(t.key, t);
     }
     for (const t of tasks) {
-      for (const d of t.dependsOn ?? []) {
+      for (const d of dependencyKeys(t)) {
         // A dependency may also be a task converged earlier in this run (an earlier apply()).
         if (!byKey.has(d) && !this.outputs.has(d) && !this.planned.has(d)) {
           throw new InternalError(`task ${t.key} depends on unknown task ${d}`);
@@ -259,7 +260,7 @@ export class Run {
       if (s === 'visiting')
         throw new InternalError(`task dependencies form a cycle: ${[...path, key].join(' -> ')}`);
       state.set(key, 'visiting');
-      for (const d of byKey.get(key)?.dependsOn ?? []) if (byKey.has(d)) visit(d, [...path, key]);
+      for (const d of dependencyKeys(byKey.get(key))) if (byKey.has(d)) visit(d, [...path, key]);
       state.set(key, 'done');
     };
     for (const t of tasks) visit(t.key, []);
@@ -291,7 +292,7 @@ export class Run {
         if (!failed) {
           for (const task of pending.values()) {
             if (running >= limit) break;
-            if (!(task.dependsOn ?? []).every((d) => !inSet.has(d) || done.has(d))) continue;
+            if (!dependencyKeys(task).every((d) => !inSet.has(d) || done.has(d))) continue;
             pending.delete(task.key);
             running++;
             Promise.resolve()
@@ -322,6 +323,11 @@ export class Run {
       pump();
     });
   }
+}
+
+/** The keys of the tasks `task` depends on (the engine schedules and stores outputs by key). */
+function dependencyKeys(task: Task | undefined): string[] {
+  return (task?.dependsOn ?? []).map((d) => d.key);
 }
 
 /** Aborts when either aborts (AbortSignal.any needs Node 20.3; engines allow any Node 20). */

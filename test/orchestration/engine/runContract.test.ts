@@ -9,7 +9,7 @@ import type { JournalEntry, UndoRecord } from '../../../src/provider/types';
 import { awsError } from '../../../src/sandbox/errors';
 import { Sandbox } from '../../../src/sandbox/sandbox';
 import { removeTestHomes, sandboxDeps, testProviders } from '../../helpers/sandboxDeps';
-import { PARAMETER_TYPE, parameterTask, readParameter, type ParameterState } from '../fixtures/parameterTask';
+import { PARAMETER_TYPE, parameterRef, parameterTask, readParameter, type ParameterState } from '../fixtures/parameterTask';
 
 afterAll(removeTestHomes);
 
@@ -81,7 +81,7 @@ describe('a plan standing in for a find', () => {
     const a = parameterTask({
       key: 'a',
       name: '/np/a',
-      value: (ctx) => `${ctx.get<ParameterState>('d').value}+a`,
+      value: (ctx) => `${ctx.get(parameterRef('d'))!.value}+a`,
       dependsOn: ['d'],
     });
     const result = await runWorkflow(deps, 'never planned', async (run) => {
