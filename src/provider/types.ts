@@ -3,6 +3,7 @@
 import type { AwsClients } from '../aws/clients';
 import type { Clock } from '../core/clock';
 import type { ChangeAction, EventSink, PlannedChange } from '../core/events';
+import type { FieldChange } from './fieldChange';
 
 /** What undoes one write; resolved through the undo registry of src/resources (by `type`). */
 export interface UndoRecord {
@@ -89,8 +90,11 @@ export interface Task<A = unknown> extends TaskRef<A> {
   dependsOn?: readonly TaskRef<unknown>[];
   /** Current state, or undefined when it does not exist. Read-only; fails when ownership is ambiguous. */
   find(ctx: RunContext): Promise<A | undefined>;
-  /** Managed fields that differ, as readable strings (`desired: 3 -> 5`); empty when in sync. */
-  diff?(actual: A, ctx: RunContext): string[];
+  /**
+   * Managed fields that differ, typed (which field, from what to what, whether it forces a replacement);
+   * empty when in sync. The plan shows them through renderChange (`desired: 3 -> 5`).
+   */
+  diff?(actual: A, ctx: RunContext): FieldChange[];
   /**
    * What a create would set that the user chose, as `field: value` lines shown under the create in the
    * plan (the same names as the diff's). Settings k3sctl always uses the same way are left out.
@@ -98,8 +102,13 @@ export interface Task<A = unknown> extends TaskRef<A> {
   settings?(ctx: RunContext): string[];
   /** Creates it, tagged in the same call, and returns its state. Must journal through ctx.journal. */
   create(ctx: RunContext): Promise<A>;
-  /** Applies `changes`; must journal a `restore` undo through ctx.journal. */
-  update?(actual: A, changes: string[], ctx: RunContext): Promise<A>;
+  /** Applies `changes` in place; must journal a `restore` undo through ctx.journal. */
+  update?(actual: A, changes: FieldChange[], ctx: RunContext): Promise<A>;
+  /**
+   * Replaces the resource for `changes` some of which say `replace` (no in-place update exists for
+   * them). Without it the engine refuses such a plan (UserError) before any write.
+   */
+  replace?(actual: A, changes: FieldChange[], ctx: RunContext): Promise<A>;
   /** The AWS id of the actual resource. */
   id(actual: A): string;
 }

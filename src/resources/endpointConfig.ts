@@ -124,15 +124,16 @@ export function endpointConfigTask(
         return { value: p.Value } as StoredEndpointConfig & { value: string };
       }
     },
+    // The parameter's value is overwritten in place (PutParameter): no replacement.
     diff(actual) {
       let desired: StoredEndpointConfig;
       try {
         desired = config();
       } catch {
-        return ['value changed'];
+        return [{ field: 'value', changed: true }];
       }
       const { value: _v, ...rest } = actual;
-      return canonical(rest as StoredEndpointConfig) === canonical(desired) ? [] : ['value changed'];
+      return canonical(rest as StoredEndpointConfig) === canonical(desired) ? [] : [{ field: 'value', changed: true }];
     },
     async create(ctx) {
       const c = config();

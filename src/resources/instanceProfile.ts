@@ -13,6 +13,7 @@ import { UserError, awsErrorCode } from '../core/errors';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task, TaskRef, UndoRecord } from '../provider/types';
 import type { IamRoleState } from './iamRole';
+import type { FieldChange } from '../provider/fieldChange';
 import type { Provider } from '../provider/provider';
 
 export const INSTANCE_PROFILE_TYPE = 'AWS::IAM::InstanceProfile';
@@ -85,9 +86,10 @@ export function instanceProfileTask(spec: InstanceProfileSpec): Task<InstancePro
       }
       return found;
     },
+    // The role changes in place (Add/RemoveRoleFromInstanceProfile): no replacement.
     diff(actual) {
-      const changes: string[] = [];
-      if (actual.roles.length !== 1 || actual.roles[0] !== spec.roleName) changes.push(`roles: [${actual.roles.join(', ')}] -> [${spec.roleName}]`);
+      const changes: FieldChange[] = [];
+      if (actual.roles.length !== 1 || actual.roles[0] !== spec.roleName) changes.push({ field: 'roles', from: `[${actual.roles.join(', ')}]`, to: `[${spec.roleName}]` });
       return changes;
     },
     async create(ctx) {

@@ -13,6 +13,7 @@ import { tagMapOf, type Tag } from '../aws/tags';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { Task, TaskRef } from '../provider/types';
 import { requiredOutput } from '../provider/taskRef';
+import type { FieldChange } from '../provider/fieldChange';
 import { addElbTags, describeElbTags, tagDiff } from './elbTags';
 import { listListeners, type LoadBalancerState } from './loadBalancer';
 import type { Provider } from '../provider/provider';
@@ -111,10 +112,12 @@ export function listenerTask(spec: ListenerSpec, key = `listener/${spec.port}`):
       const tags = (await describeElbTags(ctx.clients, [l.ListenerArn ?? ''])).get(l.ListenerArn ?? '') ?? {};
       return toListenerState(l, tags);
     },
+    // The certificate and tags change in place (ModifyListener, AddTags): no replacement. The port is
+    // the listener's identity (found by it), never a change.
     diff(actual) {
-      const changes: string[] = [];
+      const changes: FieldChange[] = [];
       if (spec.port === 443 && spec.certificateArn && actual.certificateArn !== spec.certificateArn) {
-        changes.push(`certificate: ${actual.certificateArn ?? '(none)'} -> ${spec.certificateArn}`);
+        changes.push({ field: 'certificate', from: actual.certificateArn ?? '(none)', to: spec.certificateArn });
       }
       return changes.concat(tagDiff(spec.tags, actual.tags));
     },
@@ -162,7 +165,7 @@ export function listenerTask(spec: ListenerSpec, key = `listener/${spec.port}`):
       const lb = requiredOutput(ctx, spec.loadBalancer);
       const name = `${spec.albName ?? lb.name}:${spec.port}`;
       let state = actual;
-      if (changes.some((c) => c.startsWith('certificate')) && spec.certificateArn) {
+      if (changes.some((c) => c.field === 'certificate') && spec.certificateArn) {
         await journaledWrite(
           ctx,
           {

@@ -18,6 +18,7 @@ import { TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { UserError, isAwsError } from '../core/errors';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task, TaskRef } from '../provider/types';
+import type { FieldChange } from '../provider/fieldChange';
 import { addElbTags, describeElbTags, hasTags, tagDiff } from './elbTags';
 import type { Provider } from '../provider/provider';
 
@@ -372,14 +373,18 @@ export function listenerRuleTask(spec: ListenerRuleSpec, key = 'listenerRule'): 
     settings() {
       return spec.sourceIps?.length ? [`sourceIps: ${spec.sourceIps.join(',')}`] : [];
     },
+    // Conditions, actions and tags change in place (ModifyRule, AddTags): no replacement. The priority
+    // is not managed (a free one is taken at create).
     diff(actual, ctx) {
-      const changes: string[] = [];
+      const changes: FieldChange[] = [];
       if (!sameSet(actual.hostHeaders, spec.hostHeaders))
-        changes.push(`hosts: ${actual.hostHeaders.join(',')} -> ${spec.hostHeaders.join(',')}`);
+        changes.push({ field: 'hosts', from: actual.hostHeaders.join(','), to: spec.hostHeaders.join(',') });
       if (!sameSet(actual.sourceIps, spec.sourceIps ?? [])) {
-        changes.push(
-          `sourceIps: ${actual.sourceIps.join(',') || '(any)'} -> ${(spec.sourceIps ?? []).join(',') || '(any)'}`,
-        );
+        changes.push({
+          field: 'sourceIps',
+          from: actual.sourceIps.join(',') || '(any)',
+          to: (spec.sourceIps ?? []).join(',') || '(any)',
+        });
       }
       const want = resolveTargets(ctx, spec.forward);
       const fmt = (ts: { targetGroupArn: string; weight: number }[]) =>
@@ -395,11 +400,13 @@ export function listenerRuleTask(spec: ListenerRuleSpec, key = 'listenerRule'): 
         .map((t) => `${t.targetGroupArn}=${t.weight}`)
         .sort()
         .join(',');
-      if (wantKey !== haveKey) changes.push(`forward: ${fmt(actual.forward)} -> ${fmt(want)}`);
+      if (wantKey !== haveKey) changes.push({ field: 'forward', from: fmt(actual.forward), to: fmt(want) });
       if ((actual.stickinessSeconds ?? 0) !== (spec.stickinessSeconds ?? 0)) {
-        changes.push(
-          `stickiness: ${actual.stickinessSeconds ?? 'off'} -> ${spec.stickinessSeconds ?? 'off'}`,
-        );
+        changes.push({
+          field: 'stickiness',
+          from: `${actual.stickinessSeconds ?? 'off'}`,
+          to: `${spec.stickinessSeconds ?? 'off'}`,
+        });
       }
       return changes.concat(tagDiff(spec.tags, actual.tags));
     },

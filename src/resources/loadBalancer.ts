@@ -236,6 +236,8 @@ export function loadBalancerTask(spec: LoadBalancerSpec, key = 'loadBalancer'): 
       }
       return state;
     },
+    // Only tags are diffed (AddTags, in place). The scheme cannot change in place: find refuses a
+    // different one before any write, with what to do about it.
     diff(actual) {
       return tagDiff(spec.tags, actual.tags);
     },

@@ -161,11 +161,12 @@ export function albSecurityGroupTask(
       }
       return found[0];
     },
+    // Missing rules are authorized in place: no replacement.
     diff(actual, ctx) {
       const have = new Set(actual.rules.map(ruleKey));
       return desiredRules(spec, ctx)
         .filter((r) => !have.has(ruleKey(r)))
-        .map((r) => `add ingress ${ruleKey(r)}`);
+        .map((r) => ({ field: 'ingress', add: ruleKey(r) }));
     },
     async create(ctx) {
       const created = await journaledWrite(

@@ -8,6 +8,7 @@ import { bindContext } from '../../provider/context';
 import { FileJournal } from './journal';
 import { undoJournal, type UndoOptions } from './rollback';
 import type { JournalEntry, RunContext, Task, TaskRef } from '../../provider/types';
+import { renderChanges, type FieldChange } from '../../provider/fieldChange';
 import { retryWhileNotReady, throwIfAborted } from '../../core/wait';
 
 export interface RunOptions {
@@ -75,7 +76,9 @@ export class Run {
       const actual = await task.find(this.ctx);
       this.planned.set(task.key, { actual });
       if (actual !== undefined) this.outputs.set(task.key, actual);
-      const change = planned(task, actual, actual === undefined ? [] : (task.diff?.(actual, this.ctx) ?? []));
+      const diff = actual === undefined ? [] : (task.diff?.(actual, this.ctx) ?? []);
+      refuseReplacement(task, diff);
+      const change = planned(task, actual, renderChanges(diff));
       // A create shows the settings the user chose (an update shows the fields it changes).
       const settings = actual === undefined ? (task.settings?.(this.ctx) ?? []) : [];
       changes.set(task.key, settings.length ? { ...change, details: settings } : change);
@@ -138,20 +141,25 @@ export class Run {
                   details: [] as string[],
                 };
               }
-              const details = task.diff?.(actual, ctx) ?? [];
-              if (details.length === 0)
+              const diff = task.diff?.(actual, ctx) ?? [];
+              const details = renderChanges(diff);
+              if (diff.length === 0)
                 return {
                   action: (created.has(task.key) ? 'create' : 'noop') as ChangeAction,
                   actual,
                   details,
                 };
+              const action: ChangeAction = created.has(task.key) ? 'create' : 'update';
+              // A replacement (for a run that did not plan first) is refused the same way as in plan().
+              refuseReplacement(task, diff);
+              if (task.replace && diff.some((c) => c.replace))
+                return { action, actual: await task.replace(actual, diff, ctx), details };
               if (!task.update) {
                 throw new InternalError(
                   `${title} differs (${details.join(', ')}) but ${task.type} has no in-place update`,
                 );
               }
-              const action: ChangeAction = created.has(task.key) ? 'create' : 'update';
-              return { action, actual: await task.update(actual, details, ctx), details };
+              return { action, actual: await task.update(actual, diff, ctx), details };
             },
           );
           this.outputs.set(task.key, outcome.actual);
@@ -323,6 +331,21 @@ export class Run {
       pump();
     });
   }
+}
+
+/**
+ * Refuses (UserError, exit 2) changes that need the resource replaced when the task does not say how
+ * it replaces: plan() calls it before any write, naming the resource and the fields.
+ */
+function refuseReplacement(task: Task, changes: FieldChange[]): void {
+  const forced = changes.filter((c) => c.replace);
+  if (forced.length === 0 || task.replace) return;
+  const fields = forced.map((c) => c.field).join(', ');
+  throw new UserError(
+    `${task.type} ${task.name}: ${fields} cannot be changed in place (${renderChanges(forced).join('; ')}); k3sctl does not replace it`,
+    `delete ${task.name} and run again to create it with the new ${fields}, or keep the current ${fields}`,
+    forced[0].field,
+  );
 }
 
 /** The keys of the tasks `task` depends on (the engine schedules and stores outputs by key). */

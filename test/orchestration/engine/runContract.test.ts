@@ -45,7 +45,10 @@ describe('tasks that cannot compare or update', () => {
     await put(sb, '/two/p', 'v');
     const { deps } = sandboxDeps(sb);
     const { update: _update, ...task } = parameterTask({ key: 'p', name: '/two/p', value: 'v' });
-    const twoDiffs: Task<ParameterState> = { ...task, diff: () => ['size: 1 -> 2', 'kind: a -> b'] };
+    const twoDiffs: Task<ParameterState> = { ...task, diff: () => [
+      { field: 'size', from: '1', to: '2' },
+      { field: 'kind', from: 'a', to: 'b' },
+    ] };
     const err = await runWorkflow(deps, 'two', (run) => run.apply([twoDiffs]).then(() => ({}))).catch(
       (e) => e,
     );
