@@ -77,11 +77,6 @@ export function tagsToUpdate(desired: Tag[], actual: Record<string, string>): Ta
   return desired.filter((t) => actual[t.Key] !== t.Value);
 }
 
-/** One diff line per tag of `desired` that `actual` lacks or holds with another value: `tag KEY: OLD -> NEW`. */
-export function describeTagChanges(desired: Tag[], actual: Record<string, string>): string[] {
-  return tagsToUpdate(desired, actual).map((t) => `tag ${t.Key}: ${actual[t.Key] ?? '-'} -> ${t.Value}`);
-}
-
 /** EC2-style filters selecting a cluster's resources, e.g. for DescribeInstances. */
 export function clusterFilters(cluster: string, role?: Role, group?: string): { Name: string; Values: string[] }[] {
   const f = [{ Name: `tag:${TagKeys.cluster}`, Values: [cluster] }];

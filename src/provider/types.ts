@@ -3,6 +3,7 @@
 import type { AwsClients } from '../aws/clients';
 import type { Clock } from '../core/clock';
 import type { ChangeAction, EventSink, PlannedChange } from '../core/events';
+import type { FieldChange } from './fieldChange';
 
 /** What undoes one write; resolved through the undo registry of src/resources (by `type`). */
 export interface UndoRecord {
@@ -35,8 +36,11 @@ export interface RunContext {
   events: EventSink;
   journal: Journal;
   region: string;
-  /** Outputs (actual state) of tasks already found/created in this run, by task key. */
-  get<T>(key: string): T;
+  /**
+   * The output (actual state) of a task already found or created in this run; undefined while it does
+   * not exist (a dry run of a plan that creates it, or a task not run yet).
+   */
+  get<A>(ref: TaskRef<A>): A | undefined;
   /** Aborts when the run is interrupted; waits and retries stop at once with InterruptedError. */
   signal?: AbortSignal;
   /** Multiplier for per-step wait timeouts (WorkflowDeps.timeoutScale); 1 when unset. */
@@ -63,20 +67,34 @@ export interface Journal {
   entries(): JournalEntry[];
 }
 
+/**
+ * A typed handle on a task: what a task names to depend on another and to read its output through
+ * ctx.get. The engine keeps outputs by `key`; `A` is the state the task finds or creates. A Task is
+ * its own ref; taskRef() makes one for a task built elsewhere (or converged by an earlier apply).
+ */
+export interface TaskRef<A> {
+  readonly key: string;
+  /** Carries `A` for the compiler only: never set. */
+  readonly __state?: A;
+}
+
 /** One desired resource. The engine finds it, diffs, and creates or updates it only when needed. */
-export interface Task<A = unknown> {
+export interface Task<A = unknown> extends TaskRef<A> {
   /** Unique within a plan, e.g. `securityGroup` or `asg/workers`. */
   key: string;
   /** CloudFormation-style type name. */
   type: string;
   /** Human name (the AWS name where there is one). */
   name: string;
-  /** Keys of tasks whose outputs this one needs (available through ctx.get). */
-  dependsOn?: string[];
+  /** Tasks this one runs after (their outputs are available through ctx.get). */
+  dependsOn?: readonly TaskRef<unknown>[];
   /** Current state, or undefined when it does not exist. Read-only; fails when ownership is ambiguous. */
   find(ctx: RunContext): Promise<A | undefined>;
-  /** Managed fields that differ, as readable strings (`desired: 3 -> 5`); empty when in sync. */
-  diff?(actual: A, ctx: RunContext): string[];
+  /**
+   * Managed fields that differ, typed (which field, from what to what, whether it forces a replacement);
+   * empty when in sync. The plan shows them through renderChange (`desired: 3 -> 5`).
+   */
+  diff?(actual: A, ctx: RunContext): FieldChange[];
   /**
    * What a create would set that the user chose, as `field: value` lines shown under the create in the
    * plan (the same names as the diff's). Settings k3sctl always uses the same way are left out.
@@ -84,8 +102,13 @@ export interface Task<A = unknown> {
   settings?(ctx: RunContext): string[];
   /** Creates it, tagged in the same call, and returns its state. Must journal through ctx.journal. */
   create(ctx: RunContext): Promise<A>;
-  /** Applies `changes`; must journal a `restore` undo through ctx.journal. */
-  update?(actual: A, changes: string[], ctx: RunContext): Promise<A>;
+  /** Applies `changes` in place; must journal a `restore` undo through ctx.journal. */
+  update?(actual: A, changes: FieldChange[], ctx: RunContext): Promise<A>;
+  /**
+   * Replaces the resource for `changes` some of which say `replace` (no in-place update exists for
+   * them). Without it the engine refuses such a plan (UserError) before any write.
+   */
+  replace?(actual: A, changes: FieldChange[], ctx: RunContext): Promise<A>;
   /** The AWS id of the actual resource. */
   id(actual: A): string;
 }

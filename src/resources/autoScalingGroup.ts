@@ -17,10 +17,12 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import type { AwsClients } from '../aws/clients';
 import { parseReplacementRecord, REPLACEMENT_TAG } from './replacementRecord';
-import { clusterTags, describeTagChanges, managedTagMap, TagKeys, tagsToUpdate, tagValue, type Tag } from '../aws/tags';
+import { clusterTags, managedTagMap, TagKeys, tagsToUpdate, tagValue, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
 import { journaledWrite } from '../provider/journaledWrite';
-import type { RunContext, Task, UndoRecord } from '../provider/types';
+import { requiredOutput } from '../provider/taskRef';
+import { renderChanges, tagChanges, type FieldChange } from '../provider/fieldChange';
+import type { RunContext, Task, TaskRef, UndoRecord } from '../provider/types';
 import { retryWhileNotReady, waitFor } from '../core/wait';
 import { waitForInstanceProfileUsable, type LaunchTemplateState } from './launchTemplate';
 import { TARGET_GROUP_ATTACHMENT_TYPE } from './targetGroup';
@@ -44,9 +46,10 @@ export interface AutoScalingGroupSpec {
   instanceType: string;
   spot: boolean;
   lifecycleHookName: string;
-  /** Task key of the group's launch template (its default version is used). */
-  launchTemplateKey: string;
-  dependsOn: string[];
+  /** The group's launch template (its default version is used). */
+  launchTemplate: TaskRef<LaunchTemplateState>;
+  /** Tasks the group is created after besides its launch template. */
+  dependsOn: readonly TaskRef<unknown>[];
   targetGroupArns: (ctx: RunContext) => string[];
   /** Settings the user chose, shown under the group's create in the plan (see Task.settings). */
   settings?: string[];
@@ -320,9 +323,8 @@ function isIamNotReady(error: unknown): boolean {
 
 export function autoScalingGroupTask(spec: AutoScalingGroupSpec): Task<AutoScalingGroupState> {
   const tags = (): Tag[] => clusterTags(spec.cluster, spec.role, { group: spec.group, name: spec.name });
-  const launchTemplate = (ctx: RunContext) => ctx.get<LaunchTemplateState | undefined>(spec.launchTemplateKey);
   const ltSpec = (ctx: RunContext) => {
-    const lt = launchTemplate(ctx);
+    const lt = ctx.get(spec.launchTemplate);
     return lt ? { LaunchTemplateId: lt.id, Version: String(lt.defaultVersion) } : undefined;
   };
   const mixed = (lt: { LaunchTemplateId: string; Version: string }): MixedInstancesPolicy => ({
@@ -342,7 +344,7 @@ export function autoScalingGroupTask(spec: AutoScalingGroupSpec): Task<AutoScali
     key: spec.key,
     type: AUTO_SCALING_GROUP_TYPE,
     name: spec.name,
-    dependsOn: [spec.launchTemplateKey, ...spec.dependsOn],
+    dependsOn: [spec.launchTemplate, ...spec.dependsOn],
     async find(ctx) {
       const found = await findAutoScalingGroup(ctx.clients, spec.name);
       if (!found) return undefined;
@@ -357,33 +359,35 @@ export function autoScalingGroupTask(spec: AutoScalingGroupSpec): Task<AutoScali
     settings() {
       return spec.settings ?? [];
     },
+    // Every field is updated in place (UpdateAutoScalingGroup, Attach/DetachLoadBalancerTargetGroups,
+    // PutLifecycleHook, CreateOrUpdateTags): none forces a replacement.
     diff(actual, ctx) {
-      const changes: string[] = [];
+      const changes: FieldChange[] = [];
       if (actual.min !== spec.count || actual.max !== spec.count || actual.desired !== spec.count) {
-        changes.push(`capacity: ${actual.min}/${actual.desired}/${actual.max} -> ${spec.count}/${spec.count}/${spec.count}`);
+        changes.push({ field: 'capacity', from: `${actual.min}/${actual.desired}/${actual.max}`, to: `${spec.count}/${spec.count}/${spec.count}` });
       }
       const lt = ltSpec(ctx);
       if (!lt || lt.LaunchTemplateId !== actual.launchTemplateId || lt.Version !== actual.launchTemplateVersion) {
-        changes.push(`launchTemplateVersion: ${actual.launchTemplateVersion ?? '-'} -> ${lt?.Version ?? 'new'}`);
+        changes.push({ field: 'launchTemplateVersion', from: actual.launchTemplateVersion ?? '-', to: lt?.Version ?? 'new' });
       }
-      if (actual.spot !== spec.spot) changes.push(`spot: ${actual.spot} -> ${spec.spot}`);
-      if (JSON.stringify(actual.subnetIds) !== JSON.stringify(subnets)) changes.push(`subnets: ${actual.subnetIds.join(',')} -> ${subnets.join(',')}`);
+      if (actual.spot !== spec.spot) changes.push({ field: 'spot', from: `${actual.spot}`, to: `${spec.spot}` });
+      if (JSON.stringify(actual.subnetIds) !== JSON.stringify(subnets)) changes.push({ field: 'subnets', from: actual.subnetIds.join(','), to: subnets.join(',') });
       const tgs = [...spec.targetGroupArns(ctx)].sort();
       if (JSON.stringify(actual.targetGroupArns) !== JSON.stringify(tgs)) {
         const name = (arn: string) => targetGroupNameOfArn(arn) ?? arn;
         const added = tgs.filter((t) => !actual.targetGroupArns.includes(t)).map((t) => `+${name(t)}`);
         const removed = actual.targetGroupArns.filter((t) => !tgs.includes(t)).map((t) => `-${name(t)}`);
-        changes.push(`targetGroups: ${actual.targetGroupArns.length} -> ${tgs.length} (${[...added, ...removed].join(' ')})`);
+        changes.push({ field: 'targetGroups', from: `${actual.targetGroupArns.length}`, to: `${tgs.length}`, note: [...added, ...removed].join(' ') });
       }
-      if (!actual.hooks.includes(spec.lifecycleHookName)) changes.push(`lifecycle hook ${spec.lifecycleHookName}: missing`);
-      changes.push(...describeTagChanges(tags(), actual.tags));
+      if (!actual.hooks.includes(spec.lifecycleHookName)) changes.push({ field: `lifecycle hook ${spec.lifecycleHookName}`, status: 'missing' });
+      changes.push(...tagChanges(tags(), actual.tags));
       // Mid-replacement the group's capacity is a surge, not drift: converging it would let the group
       // choose which instance goes. The replacement is finished or undone first.
       const record = actual.tags[REPLACEMENT_TAG];
       if (changes.length > 0 && record !== undefined) {
         const run = parseReplacementRecord(record, spec.name)?.run ?? 'unknown';
         throw new UserError(
-          `Auto Scaling group ${spec.name} has an unfinished replacement (run ${run}); it cannot be changed now (${changes.join('; ')})`,
+          `Auto Scaling group ${spec.name} has an unfinished replacement (run ${run}); it cannot be changed now (${renderChanges(changes).join('; ')})`,
           `finish it with k3sctl recycle ${spec.cluster}, or undo it with k3sctl runs rollback ${run}; then run this again`,
         );
       }
@@ -409,7 +413,7 @@ export function autoScalingGroupTask(spec: AutoScalingGroupSpec): Task<AutoScali
       };
       // Created once its first launch can succeed (the group launches at once, and after a refused
       // launch only tries again after its launch backoff).
-      await waitForInstanceProfileUsable(ctx, launchTemplate(ctx)!, {
+      await waitForInstanceProfileUsable(ctx, requiredOutput(ctx, spec.launchTemplate), {
         subnetId: subnets[0],
         instanceType: spec.instanceType,
       });

@@ -7,6 +7,7 @@ import { isAwsError } from '../core/errors';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { Provider } from '../provider/provider';
 import type { RunContext } from '../provider/types';
+import type { FieldChange } from '../provider/fieldChange';
 
 export const ELB_TAGS_TYPE = 'AWS::ElasticLoadBalancingV2::Tags';
 
@@ -28,12 +29,12 @@ export async function describeElbTags(
   return out;
 }
 
-/** The k3sctl-managed subset of a tag list that differs from `actual` (for diffs). */
-export function tagDiff(desired: Tag[], actual: Record<string, string>): string[] {
+/** The k3sctl-managed subset of a tag list that differs from `actual` (for diffs; ELB tags are added in place). */
+export function tagDiff(desired: Tag[], actual: Record<string, string>): FieldChange[] {
   const want = managedTagMap(desired);
-  const changes: string[] = [];
+  const changes: FieldChange[] = [];
   for (const [k, v] of Object.entries(want)) {
-    if (actual[k] !== v) changes.push(`tag ${k}: ${actual[k] ?? '(none)'} -> ${v}`);
+    if (actual[k] !== v) changes.push({ field: `tag ${k}`, from: actual[k] ?? '(none)', to: v });
   }
   return changes;
 }

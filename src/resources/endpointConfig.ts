@@ -6,7 +6,7 @@ import type { AwsClients } from '../aws/clients';
 import { sharedTags } from '../aws/tags';
 import { awsErrorCode } from '../core/errors';
 import { journaledWrite } from '../provider/journaledWrite';
-import type { Task } from '../provider/types';
+import type { Task, TaskRef } from '../provider/types';
 import { SSM_PARAMETER_TYPE, deleteParameters, getParameterValue } from './ssmParameter';
 
 export const ENDPOINT_SSM_PREFIX = '/k3sctl/endpoints';
@@ -100,7 +100,7 @@ function canonical(c: StoredEndpointConfig): string {
 /** The endpoint's SSM config, written when missing or different (restore undo of the previous value). */
 export function endpointConfigTask(
   config: () => StoredEndpointConfig,
-  dependsOn: string[] = [],
+  dependsOn: readonly TaskRef<unknown>[] = [],
   key = 'endpointConfig',
 ): Task<StoredEndpointConfig & { value: string }> {
   let service = '';
@@ -124,15 +124,16 @@ export function endpointConfigTask(
         return { value: p.Value } as StoredEndpointConfig & { value: string };
       }
     },
+    // The parameter's value is overwritten in place (PutParameter): no replacement.
     diff(actual) {
       let desired: StoredEndpointConfig;
       try {
         desired = config();
       } catch {
-        return ['value changed'];
+        return [{ field: 'value', changed: true }];
       }
       const { value: _v, ...rest } = actual;
-      return canonical(rest as StoredEndpointConfig) === canonical(desired) ? [] : ['value changed'];
+      return canonical(rest as StoredEndpointConfig) === canonical(desired) ? [] : [{ field: 'value', changed: true }];
     },
     async create(ctx) {
       const c = config();

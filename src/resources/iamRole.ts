@@ -19,12 +19,13 @@ import {
 } from '@aws-sdk/client-iam';
 import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
-import { clusterTags, describeTagChanges, managedTagMap, TagKeys, tagMapOf, tagsToUpdate, type Tag } from '../aws/tags';
+import { clusterTags, managedTagMap, TagKeys, tagMapOf, tagsToUpdate, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
 import { names } from '../aws/names';
 import { eachLimited, PARALLEL_DELETES, type ClusterScope } from '../provider/cluster';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task, UndoRecord } from '../provider/types';
+import { tagChanges, type FieldChange } from '../provider/fieldChange';
 import type { Provider } from '../provider/provider';
 
 export const IAM_ROLE_TYPE = 'AWS::IAM::Role';
@@ -244,15 +245,16 @@ export function iamRoleTask(spec: IamRoleSpec): Task<IamRoleState> {
       }
       return found;
     },
+    // Policies and tags change in place (PutRolePolicy, Attach/DetachRolePolicy, TagRole): no replacement.
     diff(actual) {
-      const changes: string[] = [];
+      const changes: FieldChange[] = [];
       const { inline, attach, retired } = desiredPolicies(spec, arnParts(actual.arn));
       for (const [name, policy] of inline) {
-        if (actual.policies[name] !== policy) changes.push(`inline policy ${name}: ${actual.policies[name] ? 'changed' : 'missing'}`);
+        if (actual.policies[name] !== policy) changes.push({ field: `inline policy ${name}`, status: actual.policies[name] ? 'changed' : 'missing' });
       }
-      for (const arn of attach) if (!actual.attached.includes(arn)) changes.push(`attach ${arn}`);
-      for (const arn of retired) if (actual.attached.includes(arn)) changes.push(`detach ${arn}`);
-      changes.push(...describeTagChanges(desiredTags(spec), actual.tags));
+      for (const arn of attach) if (!actual.attached.includes(arn)) changes.push({ field: 'managed policy', attach: arn });
+      for (const arn of retired) if (actual.attached.includes(arn)) changes.push({ field: 'managed policy', detach: arn });
+      changes.push(...tagChanges(desiredTags(spec), actual.tags));
       return changes;
     },
     async create(ctx) {

@@ -13,7 +13,9 @@ import { UserError, awsErrorCode } from '../core/errors';
 import { eachLimited, PARALLEL_DELETES } from '../provider/cluster';
 import { clusterRoleNames } from './iamRole';
 import { journaledWrite } from '../provider/journaledWrite';
-import type { RunContext, Task, UndoRecord } from '../provider/types';
+import type { RunContext, Task, TaskRef, UndoRecord } from '../provider/types';
+import type { IamRoleState } from './iamRole';
+import type { FieldChange } from '../provider/fieldChange';
 import type { Provider } from '../provider/provider';
 
 export const INSTANCE_PROFILE_TYPE = 'AWS::IAM::InstanceProfile';
@@ -23,8 +25,8 @@ export interface InstanceProfileSpec {
   name: string;
   cluster: string;
   role: 'control-plane' | 'node';
-  /** Task key of the role (its output's roleName is used). */
-  roleTaskKey: string;
+  /** The role's task: the profile is created after it. */
+  roleTask: TaskRef<IamRoleState>;
   roleName: string;
 }
 
@@ -89,7 +91,7 @@ export function instanceProfileTask(spec: InstanceProfileSpec): Task<InstancePro
     key: spec.key,
     type: INSTANCE_PROFILE_TYPE,
     name: spec.name,
-    dependsOn: [spec.roleTaskKey],
+    dependsOn: [spec.roleTask],
     async find(ctx) {
       const found = await findInstanceProfile(ctx.clients, spec.name);
       if (found && found.tags[TagKeys.cluster] !== undefined && found.tags[TagKeys.cluster] !== spec.cluster) {
@@ -97,9 +99,10 @@ export function instanceProfileTask(spec: InstanceProfileSpec): Task<InstancePro
       }
       return found;
     },
+    // The role changes in place (Add/RemoveRoleFromInstanceProfile): no replacement.
     diff(actual) {
-      const changes: string[] = [];
-      if (actual.roles.length !== 1 || actual.roles[0] !== spec.roleName) changes.push(`roles: [${actual.roles.join(', ')}] -> [${spec.roleName}]`);
+      const changes: FieldChange[] = [];
+      if (actual.roles.length !== 1 || actual.roles[0] !== spec.roleName) changes.push({ field: 'roles', from: `[${actual.roles.join(', ')}]`, to: `[${spec.roleName}]` });
       return changes;
     },
     async create(ctx) {

@@ -20,7 +20,8 @@ import { clusterTags, managedTagMap, TagKeys, tagMapOf, type Tag } from '../aws/
 import { awsErrorCode, UserError } from '../core/errors';
 import { eachLimited, PARALLEL_DELETES } from '../provider/cluster';
 import { journaledWrite } from '../provider/journaledWrite';
-import type { RunContext, Task, UndoRecord } from '../provider/types';
+import type { RunContext, Task, TaskRef, UndoRecord } from '../provider/types';
+import type { FieldChange } from '../provider/fieldChange';
 import { retryWhileNotReady } from '../core/wait';
 import type { Provider } from '../provider/provider';
 
@@ -54,7 +55,7 @@ export interface LaunchTemplateSpec {
   cluster: string;
   role: 'control-plane' | 'node';
   group: string;
-  dependsOn: string[];
+  dependsOn: readonly TaskRef<unknown>[];
   /** Built when needed, from the outputs of `dependsOn` (undefined while they do not exist: dry run). */
   input: (ctx: RunContext) => LaunchTemplateInput | undefined;
   /** Settings the user chose, shown under the template's create in the plan (see Task.settings). */
@@ -180,13 +181,17 @@ export function normalizeLaunchTemplateData(d: RequestLaunchTemplateData | Respo
   };
 }
 
-/** Differences between two normalised data sets, as readable strings. */
-export function diffLaunchTemplateData(actual: Record<string, unknown>, desired: Record<string, unknown>): string[] {
-  const out: string[] = [];
+/**
+ * Differences between two normalised data sets. A changed field makes a new version of the same
+ * template (versions are immutable; the template and its id stay, as CloudFormation's "no interruption"
+ * update of LaunchTemplateData): an update, not a replacement.
+ */
+export function diffLaunchTemplateData(actual: Record<string, unknown>, desired: Record<string, unknown>): FieldChange[] {
+  const out: FieldChange[] = [];
   for (const k of Object.keys(desired)) {
     const a = JSON.stringify(actual[k]);
     const b = JSON.stringify(desired[k]);
-    if (a !== b) out.push(k === 'userDataSha256' ? 'userData changed' : `${k}: ${a} -> ${b}`);
+    if (a !== b) out.push(k === 'userDataSha256' ? { field: 'userData', changed: true } : { field: k, from: `${a}`, to: `${b}` });
   }
   return out;
 }
@@ -298,7 +303,7 @@ export function launchTemplateTask(spec: LaunchTemplateSpec): Task<LaunchTemplat
     },
     diff(actual, ctx) {
       const input = spec.input(ctx);
-      if (!input) return ['new version (depends on resources still to be created)'];
+      if (!input) return [{ field: 'version', pending: 'new version (depends on resources still to be created)' }];
       return diffLaunchTemplateData(actual.data, normalizeLaunchTemplateData(launchTemplateData(input)));
     },
     async create(ctx) {

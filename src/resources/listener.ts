@@ -11,7 +11,9 @@ import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { tagMapOf, type Tag } from '../aws/tags';
 import { journaledWrite } from '../provider/journaledWrite';
-import type { Task } from '../provider/types';
+import type { Task, TaskRef } from '../provider/types';
+import { requiredOutput } from '../provider/taskRef';
+import type { FieldChange } from '../provider/fieldChange';
 import { addElbTags, describeElbTags, tagDiff } from './elbTags';
 import { listListeners, type LoadBalancerState } from './loadBalancer';
 import type { Provider } from '../provider/provider';
@@ -61,8 +63,8 @@ export interface ListenerState {
 }
 
 export interface ListenerSpec {
-  /** Task key of the load balancer (output LoadBalancerState). */
-  loadBalancerKey: string;
+  /** The load balancer's task. */
+  loadBalancer: TaskRef<LoadBalancerState>;
   /** The ALB's name, for plans and journals (`shared:443`). */
   albName?: string;
   port: 80 | 443;
@@ -95,30 +97,32 @@ function defaultActions(port: 80 | 443, redirect: boolean): Action[] {
   ];
 }
 
-/** Listener `port` of the ALB of task `loadBalancerKey`: 80 redirects to 443; 443 serves the certificate with a 404 default. */
+/** Listener `port` of the ALB of task `loadBalancer`: 80 redirects to 443; 443 serves the certificate with a 404 default. */
 export function listenerTask(spec: ListenerSpec, key = `listener/${spec.port}`): Task<ListenerState> {
   return {
     key,
     type: LISTENER_TYPE,
     name: spec.albName ? `${spec.albName}:${spec.port}` : `${spec.port}`,
-    dependsOn: [spec.loadBalancerKey],
+    dependsOn: [spec.loadBalancer],
     async find(ctx) {
-      const lb = ctx.get<LoadBalancerState | undefined>(spec.loadBalancerKey);
+      const lb = ctx.get(spec.loadBalancer);
       if (!lb?.arn) return undefined;
       const l = (await listListeners(ctx.clients, lb.arn)).find((x) => x.Port === spec.port);
       if (!l) return undefined;
       const tags = (await describeElbTags(ctx.clients, [l.ListenerArn ?? ''])).get(l.ListenerArn ?? '') ?? {};
       return toListenerState(l, tags);
     },
+    // The certificate and tags change in place (ModifyListener, AddTags): no replacement. The port is
+    // the listener's identity (found by it), never a change.
     diff(actual) {
-      const changes: string[] = [];
+      const changes: FieldChange[] = [];
       if (spec.port === 443 && spec.certificateArn && actual.certificateArn !== spec.certificateArn) {
-        changes.push(`certificate: ${actual.certificateArn ?? '(none)'} -> ${spec.certificateArn}`);
+        changes.push({ field: 'certificate', from: actual.certificateArn ?? '(none)', to: spec.certificateArn });
       }
       return changes.concat(tagDiff(spec.tags, actual.tags));
     },
     async create(ctx) {
-      const lb = ctx.get<LoadBalancerState>(spec.loadBalancerKey);
+      const lb = requiredOutput(ctx, spec.loadBalancer);
       const name = `${spec.albName ?? lb.name}:${spec.port}`;
       const res = await journaledWrite(
         ctx,
@@ -158,10 +162,10 @@ export function listenerTask(spec: ListenerSpec, key = `listener/${spec.port}`):
       return toListenerState(l, tagMapOf(spec.tags));
     },
     async update(actual, changes, ctx) {
-      const lb = ctx.get<LoadBalancerState>(spec.loadBalancerKey);
+      const lb = requiredOutput(ctx, spec.loadBalancer);
       const name = `${spec.albName ?? lb.name}:${spec.port}`;
       let state = actual;
-      if (changes.some((c) => c.startsWith('certificate')) && spec.certificateArn) {
+      if (changes.some((c) => c.field === 'certificate') && spec.certificateArn) {
         await journaledWrite(
           ctx,
           {

@@ -17,7 +17,8 @@ import { ignoringNotFound } from '../aws/notFound';
 import { clusterTags, TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { UserError, isAwsError } from '../core/errors';
 import { journaledWrite } from '../provider/journaledWrite';
-import type { RunContext, Task } from '../provider/types';
+import type { RunContext, Task, TaskRef } from '../provider/types';
+import type { FieldChange } from '../provider/fieldChange';
 import { addElbTags, describeElbTags, hasTags, tagDiff } from './elbTags';
 import { listListeners } from './loadBalancer';
 import { ownedIngressTargetGroups } from './targetGroup';
@@ -36,8 +37,8 @@ const PRIORITY_ATTEMPTS = 12;
 const OWNER_KEYS: string[] = [TagKeys.cluster, TagKeys.service, TagKeys.shared, TagKeys.role];
 
 export interface ForwardTarget {
-  /** Key of a task whose output has `arn` (a TargetGroupState). */
-  targetGroupKey?: string;
+  /** A task whose output has the target group's `arn` (when the ARN is not known yet). */
+  targetGroup?: TaskRef<{ arn: string }>;
   targetGroupArn?: string;
   weight: number;
 }
@@ -349,8 +350,8 @@ function resolveTargets(
 ): { targetGroupArn: string; weight: number }[] {
   return forward.map((f) => {
     let arn = f.targetGroupArn;
-    if (!arn && f.targetGroupKey) arn = ctx.get<{ arn?: string } | undefined>(f.targetGroupKey)?.arn;
-    return { targetGroupArn: arn ?? `(${f.targetGroupKey ?? 'new target group'})`, weight: f.weight };
+    if (!arn && f.targetGroup) arn = ctx.get(f.targetGroup)?.arn;
+    return { targetGroupArn: arn ?? `(${f.targetGroup?.key ?? 'new target group'})`, weight: f.weight };
   });
 }
 
@@ -383,7 +384,7 @@ export function listenerRuleTask(spec: ListenerRuleSpec, key = 'listenerRule'): 
     key,
     type: LISTENER_RULE_TYPE,
     name,
-    dependsOn: spec.forward.map((f) => f.targetGroupKey).filter((k): k is string => Boolean(k)),
+    dependsOn: spec.forward.flatMap((f) => (f.targetGroup ? [f.targetGroup] : [])),
     async find(ctx) {
       const rules = await listListenerRules(ctx.clients, spec.listenerArn);
       const mine = rules.filter(ownedBySpec);
@@ -407,14 +408,18 @@ export function listenerRuleTask(spec: ListenerRuleSpec, key = 'listenerRule'): 
     settings() {
       return spec.sourceIps?.length ? [`sourceIps: ${spec.sourceIps.join(',')}`] : [];
     },
+    // Conditions, actions and tags change in place (ModifyRule, AddTags): no replacement. The priority
+    // is not managed (a free one is taken at create).
     diff(actual, ctx) {
-      const changes: string[] = [];
+      const changes: FieldChange[] = [];
       if (!sameSet(actual.hostHeaders, spec.hostHeaders))
-        changes.push(`hosts: ${actual.hostHeaders.join(',')} -> ${spec.hostHeaders.join(',')}`);
+        changes.push({ field: 'hosts', from: actual.hostHeaders.join(','), to: spec.hostHeaders.join(',') });
       if (!sameSet(actual.sourceIps, spec.sourceIps ?? [])) {
-        changes.push(
-          `sourceIps: ${actual.sourceIps.join(',') || '(any)'} -> ${(spec.sourceIps ?? []).join(',') || '(any)'}`,
-        );
+        changes.push({
+          field: 'sourceIps',
+          from: actual.sourceIps.join(',') || '(any)',
+          to: (spec.sourceIps ?? []).join(',') || '(any)',
+        });
       }
       const want = resolveTargets(ctx, spec.forward);
       const fmt = (ts: { targetGroupArn: string; weight: number }[]) =>
@@ -430,11 +435,13 @@ export function listenerRuleTask(spec: ListenerRuleSpec, key = 'listenerRule'): 
         .map((t) => `${t.targetGroupArn}=${t.weight}`)
         .sort()
         .join(',');
-      if (wantKey !== haveKey) changes.push(`forward: ${fmt(actual.forward)} -> ${fmt(want)}`);
+      if (wantKey !== haveKey) changes.push({ field: 'forward', from: fmt(actual.forward), to: fmt(want) });
       if ((actual.stickinessSeconds ?? 0) !== (spec.stickinessSeconds ?? 0)) {
-        changes.push(
-          `stickiness: ${actual.stickinessSeconds ?? 'off'} -> ${spec.stickinessSeconds ?? 'off'}`,
-        );
+        changes.push({
+          field: 'stickiness',
+          from: `${actual.stickinessSeconds ?? 'off'}`,
+          to: `${spec.stickinessSeconds ?? 'off'}`,
+        });
       }
       return changes.concat(tagDiff(spec.tags, actual.tags));
     },

@@ -16,7 +16,8 @@ import { TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { UserError, isAwsError } from '../core/errors';
 import type { Clock } from '../core/clock';
 import { journaledWrite } from '../provider/journaledWrite';
-import type { RunContext, Task } from '../provider/types';
+import type { RunContext, Task, TaskRef } from '../provider/types';
+import { requiredOutput } from '../provider/taskRef';
 import type { Provider } from '../provider/provider';
 import { addElbTags, describeElbTags, tagDiff } from './elbTags';
 
@@ -195,17 +196,13 @@ export interface LoadBalancerSpec {
   name: string;
   internal: boolean;
   subnetIds: string[];
-  /** Task keys (or literal ids starting with `sg-`) of the security groups. */
-  securityGroups: string[];
+  /** The security groups: literal ids (`sg-...`) or the tasks of groups this run converges. */
+  securityGroups: (string | TaskRef<{ groupId: string }>)[];
   tags: Tag[];
 }
 
-function resolveId(ctx: RunContext, keyOrId: string): string {
-  if (/^(sg|subnet|vpc)-/.test(keyOrId) || keyOrId.startsWith('arn:')) return keyOrId;
-  const out = ctx.get<Record<string, unknown>>(keyOrId);
-  const id = (out?.GroupId ?? out?.groupId ?? out?.id ?? out?.arn) as string | undefined;
-  if (!id) throw new Error(`task output '${keyOrId}' has no id`);
-  return id;
+function securityGroupId(ctx: RunContext, group: string | TaskRef<{ groupId: string }>): string {
+  return typeof group === 'string' ? group : requiredOutput(ctx, group).groupId;
 }
 
 /** The k3sctl ALB `spec.name`: found by name, refused when it exists but is not k3sctl's. Immutable fields are checked. */
@@ -215,7 +212,7 @@ export function loadBalancerTask(spec: LoadBalancerSpec, key = 'loadBalancer'): 
     key,
     type: LOAD_BALANCER_TYPE,
     name: spec.name,
-    dependsOn: spec.securityGroups.filter((s) => !s.startsWith('sg-')),
+    dependsOn: spec.securityGroups.filter((s) => typeof s !== 'string'),
     async find(ctx) {
       const lb = await describeLoadBalancer(ctx.clients, spec.name);
       if (!lb) return undefined;
@@ -239,12 +236,14 @@ export function loadBalancerTask(spec: LoadBalancerSpec, key = 'loadBalancer'): 
       }
       return state;
     },
+    // Only tags are diffed (AddTags, in place). The scheme cannot change in place: find refuses a
+    // different one before any write, with what to do about it.
     diff(actual) {
       return tagDiff(spec.tags, actual.tags);
     },
     async create(ctx) {
       const subnets = spec.subnetIds;
-      const sgs = spec.securityGroups.map((s) => resolveId(ctx, s));
+      const sgs = spec.securityGroups.map((s) => securityGroupId(ctx, s));
       const res = await journaledWrite(
         ctx,
         {

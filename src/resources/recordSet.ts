@@ -12,7 +12,8 @@ import {
 } from '@aws-sdk/client-route-53';
 import type { AwsClients } from '../aws/clients';
 import { journaledWrite } from '../provider/journaledWrite';
-import type { RunContext, Task } from '../provider/types';
+import type { RunContext, Task, TaskRef } from '../provider/types';
+import type { FieldChange } from '../provider/fieldChange';
 import type { Provider } from '../provider/provider';
 
 export const RECORD_SET_TYPE = 'AWS::Route53::RecordSet';
@@ -127,9 +128,12 @@ function sameRecord(a: RecordSpec, b: RecordSpec): boolean {
   return recordDiff(a, b).length === 0;
 }
 
-/** Managed fields that differ between the actual and the desired record. */
-export function recordDiff(actual: RecordSpec, desired: RecordSpec): string[] {
-  const changes: string[] = [];
+/**
+ * Managed fields that differ between the actual and the desired record. All change in place (an UPSERT
+ * of the same name, type and set identifier): no replacement.
+ */
+export function recordDiff(actual: RecordSpec, desired: RecordSpec): FieldChange[] {
+  const changes: FieldChange[] = [];
   if (desired.alias) {
     const a = actual.alias;
     const d = desired.alias;
@@ -137,7 +141,7 @@ export function recordDiff(actual: RecordSpec, desired: RecordSpec): string[] {
     const have = a
       ? `${a.hostedZoneId}/${normalizeDnsName(a.dnsName)}/${a.evaluateTargetHealth}`
       : '(not an alias)';
-    if (want !== have) changes.push(`alias: ${have} -> ${want}`);
+    if (want !== have) changes.push({ field: 'alias', from: have, to: want });
   } else {
     const want = [...(desired.values ?? [])]
       .map((v) => v.toLowerCase())
@@ -147,11 +151,11 @@ export function recordDiff(actual: RecordSpec, desired: RecordSpec): string[] {
       .map((v) => v.toLowerCase())
       .sort()
       .join(',');
-    if (want !== have) changes.push(`values: ${have} -> ${want}`);
-    if ((desired.ttl ?? 300) !== actual.ttl) changes.push(`ttl: ${actual.ttl} -> ${desired.ttl ?? 300}`);
+    if (want !== have) changes.push({ field: 'values', from: have, to: want });
+    if ((desired.ttl ?? 300) !== actual.ttl) changes.push({ field: 'ttl', from: `${actual.ttl}`, to: `${desired.ttl ?? 300}` });
   }
   if ((desired.region ?? '') !== (actual.region ?? ''))
-    changes.push(`region: ${actual.region ?? '-'} -> ${desired.region ?? '-'}`);
+    changes.push({ field: 'region', from: actual.region ?? '-', to: desired.region ?? '-' });
   return changes;
 }
 
@@ -235,7 +239,7 @@ export function recordSetTask(
   zoneId: string,
   spec: RecordSpec | ((ctx: RunContext) => RecordSpec),
   key: string,
-  dependsOn: string[] = [],
+  dependsOn: readonly TaskRef<unknown>[] = [],
 ): Task<RecordSpec> {
   const resolve = (ctx: RunContext) => (typeof spec === 'function' ? spec(ctx) : spec);
   const staticSpec = typeof spec === 'function' ? undefined : spec;

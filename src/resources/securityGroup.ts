@@ -12,13 +12,14 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
-import { clusterTags, describeTagChanges, managedTagMap, TagKeys, tagMapOf, tagsToUpdate, type Tag } from '../aws/tags';
+import { clusterTags, managedTagMap, TagKeys, tagMapOf, tagsToUpdate, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
 import { names } from '../aws/names';
 import { retryWhileNotReady } from '../core/wait';
 import { eachLimited, PARALLEL_DELETES } from '../provider/cluster';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task, UndoRecord } from '../provider/types';
+import { tagChanges, type FieldChange } from '../provider/fieldChange';
 import type { Provider } from '../provider/provider';
 
 export const SECURITY_GROUP_TYPE = 'AWS::EC2::SecurityGroup';
@@ -225,13 +226,15 @@ export function securityGroupTask(spec: SecurityGroupSpec): Task<SecurityGroupSt
       }
       return found;
     },
+    // Rules and tags change in place (Authorize/RevokeSecurityGroupIngress, CreateTags). Name, VPC and
+    // description cannot, but they identify the group (found by them), so they are never a change.
     diff(actual) {
       const have = new Set(actual.rules.map(ruleKey));
       const want = new Set(desired.map(ruleKey));
-      const changes: string[] = [];
-      for (const r of desired) if (!have.has(ruleKey(r))) changes.push(`add ingress ${ruleKey(r)}`);
-      for (const r of actual.rules) if (!want.has(ruleKey(r))) changes.push(`remove ingress ${ruleKey(r)}`);
-      changes.push(...describeTagChanges(tags(), actual.tags));
+      const changes: FieldChange[] = [];
+      for (const r of desired) if (!have.has(ruleKey(r))) changes.push({ field: 'ingress', add: ruleKey(r) });
+      for (const r of actual.rules) if (!want.has(ruleKey(r))) changes.push({ field: 'ingress', remove: ruleKey(r) });
+      changes.push(...tagChanges(tags(), actual.tags));
       return changes;
     },
     async create(ctx) {

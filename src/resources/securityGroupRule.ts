@@ -13,7 +13,7 @@ import type { AwsClients } from '../aws/clients';
 import { TagKeys, type Tag } from '../aws/tags';
 import { UserError } from '../core/errors';
 import { journaledWrite } from '../provider/journaledWrite';
-import type { RunContext, Task } from '../provider/types';
+import type { RunContext, Task, TaskRef } from '../provider/types';
 import { SECURITY_GROUP_TYPE, deleteSecurityGroup, ruleKey, type IngressRule } from './securityGroup';
 
 export const NODEPORT_RANGE = { from: 30000, to: 32767 } as const;
@@ -112,8 +112,8 @@ export interface AlbSecurityGroupSpec {
   vpcId: string;
   /** upstream: CIDRs allowed to 80/443. */
   ingressCidrs?: string[];
-  /** downstream: task key of the upstream group. */
-  upstreamKey?: string;
+  /** downstream: the upstream group's task. */
+  upstream?: TaskRef<AlbSecurityGroupState>;
 }
 
 function desiredRules(spec: AlbSecurityGroupSpec, ctx?: RunContext): IngressRule[] {
@@ -125,10 +125,7 @@ function desiredRules(spec: AlbSecurityGroupSpec, ctx?: RunContext): IngressRule
     }
     return rules;
   }
-  const upstream =
-    ctx && spec.upstreamKey
-      ? ctx.get<AlbSecurityGroupState | undefined>(spec.upstreamKey)?.groupId
-      : undefined;
+  const upstream = ctx && spec.upstream ? ctx.get(spec.upstream)?.groupId : undefined;
   const source = upstream ?? '(upstream)';
   return [
     { protocol: 'tcp', fromPort: 80, toPort: 80, source, description: 'HTTP from the ALB' },
@@ -152,7 +149,7 @@ export function albSecurityGroupTask(
     key,
     type: SECURITY_GROUP_TYPE,
     name,
-    dependsOn: spec.upstreamKey ? [spec.upstreamKey] : [],
+    dependsOn: spec.upstream ? [spec.upstream] : [],
     async find(ctx) {
       const found = (await listAlbSecurityGroups(ctx.clients, spec.alb, spec.role)).filter(
         (g) => g.vpcId === spec.vpcId,
@@ -164,11 +161,12 @@ export function albSecurityGroupTask(
       }
       return found[0];
     },
+    // Missing rules are authorized in place: no replacement.
     diff(actual, ctx) {
       const have = new Set(actual.rules.map(ruleKey));
       return desiredRules(spec, ctx)
         .filter((r) => !have.has(ruleKey(r)))
-        .map((r) => `add ingress ${ruleKey(r)}`);
+        .map((r) => ({ field: 'ingress', add: ruleKey(r) }));
     },
     async create(ctx) {
       const created = await journaledWrite(

@@ -174,10 +174,12 @@ export function ssmParameterTask(spec: SsmParameterSpec): Task<SsmParameterState
       if (!p) return undefined;
       return { name: spec.name, version: p.Version ?? 1, type: p.Type ?? 'String', value: p.Type === 'SecureString' ? undefined : p.Value };
     },
+    // Value and type change in place (PutParameter with Overwrite, as CloudFormation's "no interruption"
+    // update of Type and Value): no replacement.
     diff(actual) {
       if (!spec.managedValue) return [];
-      if (actual.type !== spec.type) return [`type: ${actual.type} -> ${spec.type}`];
-      return equals(actual.value ?? '', spec.value()) ? [] : ['value changed'];
+      if (actual.type !== spec.type) return [{ field: 'type', from: actual.type, to: spec.type }];
+      return equals(actual.value ?? '', spec.value()) ? [] : [{ field: 'value', changed: true }];
     },
     async create(ctx) {
       const value = spec.value();

@@ -26,6 +26,7 @@ import { eachLimited, PARALLEL_DELETES, type ClusterScope, type Owned } from '..
 import { runOf } from '../provider/context';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task } from '../provider/types';
+import type { FieldChange } from '../provider/fieldChange';
 import { addElbTags, describeElbTags, hasTags, tagDiff } from './elbTags';
 import { validateElbName } from './loadBalancer';
 import type { Provider } from '../provider/provider';
@@ -291,12 +292,14 @@ export function targetGroupTask(
     settings() {
       return spec.deregistrationDelaySeconds === undefined ? [] : [`deregistrationDelay: ${spec.deregistrationDelaySeconds}s`];
     },
+    // Health check, deregistration delay and tags change in place (ModifyTargetGroup(Attributes), AddTags).
+    // VPC, port and protocol cannot: find refuses a different one before any write, saying what to do.
     diff(actual) {
-      const changes: string[] = [];
+      const changes: FieldChange[] = [];
       if (actual.healthCheckPath !== healthCheckPath)
-        changes.push(`healthCheckPath: ${actual.healthCheckPath} -> ${healthCheckPath}`);
+        changes.push({ field: 'healthCheckPath', from: `${actual.healthCheckPath}`, to: healthCheckPath });
       if (spec.deregistrationDelaySeconds !== undefined && actual.deregistrationDelaySeconds !== spec.deregistrationDelaySeconds)
-        changes.push(`deregistrationDelay: ${actual.deregistrationDelaySeconds ?? ELB_DEFAULT_DEREGISTRATION_DELAY}s -> ${spec.deregistrationDelaySeconds}s`);
+        changes.push({ field: 'deregistrationDelay', from: `${actual.deregistrationDelaySeconds ?? ELB_DEFAULT_DEREGISTRATION_DELAY}s`, to: `${spec.deregistrationDelaySeconds}s` });
       return changes.concat(tagDiff(spec.tags, actual.tags));
     },
     async create(ctx) {
@@ -359,14 +362,14 @@ export function targetGroupTask(
           send,
         );
       let state = actual;
-      if (changes.some((c) => c.startsWith('healthCheckPath'))) {
+      if (changes.some((c) => c.field === 'healthCheckPath')) {
         await restorable({ healthCheckPath: actual.healthCheckPath }, () =>
           ctx.clients.elbv2.send(new ModifyTargetGroupCommand({ TargetGroupArn: actual.arn, HealthCheckPath: healthCheckPath })),
         );
         state = { ...state, healthCheckPath };
       }
       const delay = spec.deregistrationDelaySeconds;
-      if (delay !== undefined && changes.some((c) => c.startsWith('deregistrationDelay'))) {
+      if (delay !== undefined && changes.some((c) => c.field === 'deregistrationDelay')) {
         await restorable(
           { deregistrationDelaySeconds: actual.deregistrationDelaySeconds ?? ELB_DEFAULT_DEREGISTRATION_DELAY },
           () => setDeregistrationDelay(ctx.clients, actual.arn, delay),

@@ -6,6 +6,7 @@ import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { Sandbox } from '../../src/sandbox/sandbox';
 import { runWorkflow, type Task } from '../../src/orchestration/engine';
 import type { WorkflowDeps } from '../../src/orchestration/deps';
+import { taskRef } from '../../src/provider/taskRef';
 import { UserError } from '../../src/core/errors';
 import { deleteIamRole, iamRoleTask, instanceRolePolicies } from '../../src/resources/iamRole';
 import { deleteInstanceProfile, instanceProfileTask } from '../../src/resources/instanceProfile';
@@ -21,7 +22,7 @@ async function converge(deps: WorkflowDeps, tasks: Task[]) {
   return runWorkflow(deps, 'test', async (run) => {
     await run.plan(tasks);
     await run.apply(tasks);
-    return { outputs: tasks.map((t) => run.ctx.get(t.key)) };
+    return { outputs: tasks.map((t) => run.ctx.get(t)) };
   });
 }
 
@@ -52,7 +53,7 @@ describe('IAM role and instance profile', () => {
     const { next } = account();
     const tasks = [
       iamRoleTask(roleSpec()) as Task,
-      instanceProfileTask({ key: 'profile', name: 'k3sctl-res-us-east-1-node', cluster: 'res', role: 'node', roleTaskKey: 'role', roleName: 'k3sctl-res-us-east-1-node' }) as Task,
+      instanceProfileTask({ key: 'profile', name: 'k3sctl-res-us-east-1-node', cluster: 'res', role: 'node', roleTask: taskRef('role'), roleName: 'k3sctl-res-us-east-1-node' }) as Task,
     ];
     const created = await converge(next(), tasks);
     expect(created.changes.map((c) => c.action)).toEqual(['create', 'create']);

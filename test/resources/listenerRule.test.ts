@@ -5,6 +5,7 @@ import { sharedTags, TagKeys } from '../../src/aws/tags';
 import { UserError } from '../../src/core/errors';
 import { RunFailedError } from '../../src/orchestration/deps';
 import { runWorkflow } from '../../src/orchestration/engine';
+import { requiredOutput } from '../../src/provider/taskRef';
 import {
   deleteListenerRule,
   findListenerRuleByTags,
@@ -13,7 +14,6 @@ import {
   ruleOwnerTags,
   updateRuleWeights,
   validateForward,
-  type ListenerRuleState,
 } from '../../src/resources/listenerRule';
 import { findHttpsListener, findLoadBalancer } from '../../src/resources/loadBalancer';
 import { findTargetGroupByName } from '../../src/resources/targetGroup';
@@ -50,7 +50,7 @@ async function converge(task: ReturnType<typeof listenerRuleTask>) {
   return runWorkflow(next(sb), 'rule', async (run) => {
     await run.plan([task]);
     await run.apply([task]);
-    return { rule: run.ctx.get<ListenerRuleState>(task.key) };
+    return { rule: requiredOutput(run.ctx, task) };
   });
 }
 

@@ -2,11 +2,11 @@
 // immutable fields refused, health-check path updated and restored, delete retried while in use.
 import { clusterTags, sharedTags } from '../../src/aws/tags';
 import { runWorkflow } from '../../src/orchestration/engine';
+import { requiredOutput } from '../../src/provider/taskRef';
 import {
   deleteTargetGroup,
   findTargetGroupByName,
   targetGroupTask,
-  type TargetGroupState,
 } from '../../src/resources/targetGroup';
 import { Sandbox } from '../../src/sandbox/sandbox';
 import { removeTestHomes, sandboxDeps } from '../helpers/sandboxDeps';
@@ -24,7 +24,7 @@ describe('target groups', () => {
         const t = targetGroupTask(spec, 'tg');
         await run.plan([t]);
         await run.apply([t]);
-        return { tg: run.ctx.get<TargetGroupState>('tg') };
+        return { tg: requiredOutput(run.ctx, t) };
       });
     const spec = {
       name: 'k3s-alpha-ing',

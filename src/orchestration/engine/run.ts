@@ -7,7 +7,8 @@ import { RunFailedError, type WorkflowDeps } from '../deps';
 import { bindContext } from '../../provider/context';
 import { FileJournal } from './journal';
 import { undoJournal, type UndoOptions } from './rollback';
-import type { JournalEntry, RunContext, Task } from '../../provider/types';
+import type { JournalEntry, RunContext, Task, TaskRef } from '../../provider/types';
+import { renderChanges, type FieldChange } from '../../provider/fieldChange';
 import { retryWhileNotReady, throwIfAborted } from '../../core/wait';
 
 export interface RunOptions {
@@ -55,7 +56,8 @@ export class Run {
       events: deps.events,
       journal,
       region: deps.region,
-      get: <T>(key: string) => outputs.get(key) as T,
+      // Outputs are stored by key; the ref's type is the state its task returns (Task<A> is a TaskRef<A>).
+      get: <A>(ref: TaskRef<A>) => outputs.get(ref.key) as A | undefined,
       signal: options.signal,
       timeoutScale: deps.timeoutScale ?? 1,
     };
@@ -74,7 +76,9 @@ export class Run {
       const actual = await task.find(this.ctx);
       this.planned.set(task.key, { actual });
       if (actual !== undefined) this.outputs.set(task.key, actual);
-      const change = planned(task, actual, actual === undefined ? [] : (task.diff?.(actual, this.ctx) ?? []));
+      const diff = actual === undefined ? [] : (task.diff?.(actual, this.ctx) ?? []);
+      refuseReplacement(task, diff);
+      const change = planned(task, actual, renderChanges(diff));
       // A create shows the settings the user chose (an update shows the fields it changes).
       const settings = actual === undefined ? (task.settings?.(this.ctx) ?? []) : [];
       changes.set(task.key, settings.length ? { ...change, details: settings } : change);
@@ -84,7 +88,7 @@ export class Run {
     return result;
   }
 
-  /** Converges every task: create what is missing, update what differs, nothing else. Journaled; outputs in ctx.get(key). */
+  /** Converges every task: create what is missing, update what differs, nothing else. Journaled; outputs in ctx.get(task). */
   async apply(tasks: Task[]): Promise<PlannedChange[]> {
     this.validate(tasks);
     const byKey = new Map(tasks.map((t) => [t.key, t]));
@@ -101,7 +105,7 @@ export class Run {
       const ok =
         task !== undefined &&
         plan !== undefined &&
-        (task.dependsOn ?? []).every(
+        dependencyKeys(task).every(
           (d) => !byKey.has(d) || (this.planned.get(d)?.actual !== undefined && canReuse(d)),
         );
       reusable.set(key, ok);
@@ -137,20 +141,25 @@ export class Run {
                   details: [] as string[],
                 };
               }
-              const details = task.diff?.(actual, ctx) ?? [];
-              if (details.length === 0)
+              const diff = task.diff?.(actual, ctx) ?? [];
+              const details = renderChanges(diff);
+              if (diff.length === 0)
                 return {
                   action: (created.has(task.key) ? 'create' : 'noop') as ChangeAction,
                   actual,
                   details,
                 };
+              const action: ChangeAction = created.has(task.key) ? 'create' : 'update';
+              // A replacement (for a run that did not plan first) is refused the same way as in plan().
+              refuseReplacement(task, diff);
+              if (task.replace && diff.some((c) => c.replace))
+                return { action, actual: await task.replace(actual, diff, ctx), details };
               if (!task.update) {
                 throw new InternalError(
                   `${title} differs (${details.join(', ')}) but ${task.type} has no in-place update`,
                 );
               }
-              const action: ChangeAction = created.has(task.key) ? 'create' : 'update';
-              return { action, actual: await task.update(actual, details, ctx), details };
+              return { action, actual: await task.update(actual, diff, ctx), details };
             },
           );
           this.outputs.set(task.key, outcome.actual);
@@ -245,7 +254,7 @@ export class Run {
       byKey.set(t.key, t);
     }
     for (const t of tasks) {
-      for (const d of t.dependsOn ?? []) {
+      for (const d of dependencyKeys(t)) {
         // A dependency may also be a task converged earlier in this run (an earlier apply()).
         if (!byKey.has(d) && !this.outputs.has(d) && !this.planned.has(d)) {
           throw new InternalError(`task ${t.key} depends on unknown task ${d}`);
@@ -259,7 +268,7 @@ export class Run {
       if (s === 'visiting')
         throw new InternalError(`task dependencies form a cycle: ${[...path, key].join(' -> ')}`);
       state.set(key, 'visiting');
-      for (const d of byKey.get(key)?.dependsOn ?? []) if (byKey.has(d)) visit(d, [...path, key]);
+      for (const d of dependencyKeys(byKey.get(key))) if (byKey.has(d)) visit(d, [...path, key]);
       state.set(key, 'done');
     };
     for (const t of tasks) visit(t.key, []);
@@ -291,7 +300,7 @@ export class Run {
         if (!failed) {
           for (const task of pending.values()) {
             if (running >= limit) break;
-            if (!(task.dependsOn ?? []).every((d) => !inSet.has(d) || done.has(d))) continue;
+            if (!dependencyKeys(task).every((d) => !inSet.has(d) || done.has(d))) continue;
             pending.delete(task.key);
             running++;
             Promise.resolve()
@@ -322,6 +331,26 @@ export class Run {
       pump();
     });
   }
+}
+
+/**
+ * Refuses (UserError, exit 2) changes that need the resource replaced when the task does not say how
+ * it replaces: plan() calls it before any write, naming the resource and the fields.
+ */
+function refuseReplacement(task: Task, changes: FieldChange[]): void {
+  const forced = changes.filter((c) => c.replace);
+  if (forced.length === 0 || task.replace) return;
+  const fields = forced.map((c) => c.field).join(', ');
+  throw new UserError(
+    `${task.type} ${task.name}: ${fields} cannot be changed in place (${renderChanges(forced).join('; ')}); k3sctl does not replace it`,
+    `delete ${task.name} and run again to create it with the new ${fields}, or keep the current ${fields}`,
+    forced[0].field,
+  );
+}
+
+/** The keys of the tasks `task` depends on (the engine schedules and stores outputs by key). */
+function dependencyKeys(task: Task | undefined): string[] {
+  return (task?.dependsOn ?? []).map((d) => d.key);
 }
 
 /** Aborts when either aborts (AbortSignal.any needs Node 20.3; engines allow any Node 20). */

@@ -28,11 +28,11 @@ import {
   type AutoScalingGroupState,
 } from '../../resources/autoScalingGroup';
 import { isLeaving } from '../../resources/autoScalingInstance';
-import { iamRoleTask, instanceRolePolicies, type InstanceRoleScope } from '../../resources/iamRole';
+import { iamRoleTask, instanceRolePolicies, type IamRoleState, type InstanceRoleScope } from '../../resources/iamRole';
 import { instanceProfileTask, type InstanceProfileState } from '../../resources/instanceProfile';
-import { launchTemplateTask } from '../../resources/launchTemplate';
+import { launchTemplateTask, type LaunchTemplateState } from '../../resources/launchTemplate';
 import { securityGroupTask, type SecurityGroupState } from '../../resources/securityGroup';
-import { listParametersByPath, ssmParameterTask } from '../../resources/ssmParameter';
+import { listParametersByPath, ssmParameterTask, type SsmParameterState } from '../../resources/ssmParameter';
 import {
   deleteTargetGroup,
   findTargetGroupByName,
@@ -47,27 +47,29 @@ import {
   LISTENER_RULE_TYPE,
   listenerRuleTask,
   ruleOwnerTags,
+  type ListenerRuleState,
 } from '../../resources/listenerRule';
 import { listEndpointConfigs } from '../../resources/endpointConfig';
 import { renderUserData } from '../../userdata/render';
 import type { WorkflowDeps } from '../deps';
 import { journaledWrite, waitFor, type Run, type RunContext, type Task } from '../engine';
+import { taskRef } from '../../provider/taskRef';
 import { WaitTimeoutError } from '../../core/errors';
 import { kubernetesNodeReadiness, ssmShellRunner, type ShellRunner } from './recycleNodeReadiness';
 
 export const TASK = {
-  role: (role: 'control-plane' | 'node') => `iamRole/${role}`,
-  profile: (role: 'control-plane' | 'node') => `instanceProfile/${role}`,
-  securityGroup: 'securityGroup',
-  config: 'ssm/config',
-  groupConfig: (group: string) => `ssm/groups/${group}`,
-  serverToken: 'ssm/server-token',
-  agentToken: 'ssm/agent-token',
+  role: (role: 'control-plane' | 'node') => taskRef<IamRoleState>(`iamRole/${role}`),
+  profile: (role: 'control-plane' | 'node') => taskRef<InstanceProfileState>(`instanceProfile/${role}`),
+  securityGroup: taskRef<SecurityGroupState>('securityGroup'),
+  config: taskRef<SsmParameterState>('ssm/config'),
+  groupConfig: (group: string) => taskRef<SsmParameterState>(`ssm/groups/${group}`),
+  serverToken: taskRef<SsmParameterState>('ssm/server-token'),
+  agentToken: taskRef<SsmParameterState>('ssm/agent-token'),
   /** The cluster's target group on one ingress ALB, by its name. */
-  ingressTargetGroup: (targetGroupName: string) => `targetGroup/${targetGroupName}`,
-  ingressRule: (targetGroupName: string) => `listenerRule/${targetGroupName}`,
-  launchTemplate: (group: string) => `launchTemplate/${group}`,
-  autoScalingGroup: (group: string) => `autoScalingGroup/${group}`,
+  ingressTargetGroup: (targetGroupName: string) => taskRef<TargetGroupState>(`targetGroup/${targetGroupName}`),
+  ingressRule: (targetGroupName: string) => taskRef<ListenerRuleState>(`listenerRule/${targetGroupName}`),
+  launchTemplate: (group: string) => taskRef<LaunchTemplateState>(`launchTemplate/${group}`),
+  autoScalingGroup: (group: string) => taskRef<AutoScalingGroupState>(`autoScalingGroup/${group}`),
 };
 
 /**
@@ -257,7 +259,7 @@ export function storedSettingsTask(config: StoredClusterConfig): Task {
   const json = serializeStoredClusterSettings(config);
   checkParameterSize(name, json, `the settings of cluster ${config.name}`, 'use fewer --tls-san / CIDR values', 'name');
   return ssmParameterTask({
-    key: TASK.config,
+    key: TASK.config.key,
     name,
     cluster: config.name,
     type: 'String',
@@ -276,7 +278,7 @@ export function storedGroupTask(config: StoredClusterConfig, group: StoredGroup)
   const json = serializeStoredGroup(group);
   checkParameterSize(name, json, `the declaration of group ${group.name}`, 'use fewer labels, taints, k3s arguments or subnets', 'group');
   return ssmParameterTask({
-    key: TASK.groupConfig(group.name),
+    key: TASK.groupConfig(group.name).key,
     name,
     cluster: config.name,
     type: 'String',
@@ -311,13 +313,13 @@ export function baselineTasks(config: StoredClusterConfig): Task[] {
   for (const role of ['control-plane', 'node'] as const) {
     const roleName = role === 'control-plane' ? names.controlPlaneRole(cluster, region) : names.nodeRole(cluster, region);
     tasks.push(
-      iamRoleTask({ key: TASK.role(role), roleName, cluster, role, policies: instanceRolePolicies(role, scope), managedPolicies: [] }) as Task,
-      instanceProfileTask({ key: TASK.profile(role), name: roleName, cluster, role, roleTaskKey: TASK.role(role), roleName }) as Task,
+      iamRoleTask({ key: TASK.role(role).key, roleName, cluster, role, policies: instanceRolePolicies(role, scope), managedPolicies: [] }) as Task,
+      instanceProfileTask({ key: TASK.profile(role).key, name: roleName, cluster, role, roleTask: TASK.role(role), roleName }) as Task,
     );
   }
   tasks.push(
     securityGroupTask({
-      key: TASK.securityGroup,
+      key: TASK.securityGroup.key,
       cluster,
       name: names.securityGroup(cluster),
       vpcId: config.vpcId,
@@ -327,8 +329,8 @@ export function baselineTasks(config: StoredClusterConfig): Task[] {
   );
   tasks.push(
     storedSettingsTask(config),
-    ssmParameterTask({ key: TASK.serverToken, name: names.ssmServerToken(cluster), cluster, type: 'SecureString', value: newToken, managedValue: false }) as Task,
-    ssmParameterTask({ key: TASK.agentToken, name: names.ssmAgentToken(cluster), cluster, type: 'SecureString', value: newToken, managedValue: false }) as Task,
+    ssmParameterTask({ key: TASK.serverToken.key, name: names.ssmServerToken(cluster), cluster, type: 'SecureString', value: newToken, managedValue: false }) as Task,
+    ssmParameterTask({ key: TASK.agentToken.key, name: names.ssmAgentToken(cluster), cluster, type: 'SecureString', value: newToken, managedValue: false }) as Task,
   );
   for (const alb of config.ingress?.albs ?? []) tasks.push(...ingressTasks(config, config.ingress!, alb));
   return tasks;
@@ -356,7 +358,7 @@ function ingressTasks(config: StoredClusterConfig, ingress: StoredIngress, alb: 
         deregistrationDelaySeconds: ingress.deregistrationDelaySeconds,
         tags: clusterTags(cluster, 'ingress', { name: alb.targetGroupName }),
       },
-      TASK.ingressTargetGroup(alb.targetGroupName),
+      TASK.ingressTargetGroup(alb.targetGroupName).key,
     ) as Task,
     listenerRuleTask(
       {
@@ -364,10 +366,10 @@ function ingressTasks(config: StoredClusterConfig, ingress: StoredIngress, alb: 
         listenerArn: alb.listenerArn,
         hostHeaders: [ingress.host],
         sourceIps: ingress.sourceCidrs ?? [],
-        forward: [{ targetGroupKey: TASK.ingressTargetGroup(alb.targetGroupName), weight: 1 }],
+        forward: [{ targetGroup: TASK.ingressTargetGroup(alb.targetGroupName), weight: 1 }],
         tags: clusterTags(cluster, 'ingress', { name: ingress.host }),
       },
-      TASK.ingressRule(alb.targetGroupName),
+      TASK.ingressRule(alb.targetGroupName).key,
     ) as Task,
   ];
 }
@@ -382,33 +384,32 @@ export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extr
   const userData = groupUserData(config, group);
   // Same Name as the group's propagated ASG tag (the ASG's value would override a different one).
   const instanceName = names.autoScalingGroup(cluster, group.name);
-  const ltKey = TASK.launchTemplate(group.name);
-  const profileKey = TASK.profile(group.role);
+  const profile = TASK.profile(group.role);
   const ingressSgs = ingressSecurityGroups(config.ingress);
-  const ingressTgKeys = (config.ingress?.albs ?? []).map((a) => TASK.ingressTargetGroup(a.targetGroupName));
+  const ingressTgs = (config.ingress?.albs ?? []).map((a) => TASK.ingressTargetGroup(a.targetGroupName));
   // A group stored before the cluster got (more of) the automatic ingress may hold more than fit now.
   const extraSgs = (group.securityGroupIds ?? []).filter((id) => !ingressSgs.includes(id));
   checkSecurityGroupCount(group, extraSgs, ingressSgs.length);
   const lt = launchTemplateTask({
-    key: ltKey,
+    key: TASK.launchTemplate(group.name).key,
     name: names.launchTemplate(cluster, group.name),
     cluster,
     role: group.role,
     group: group.name,
-    dependsOn: [profileKey, TASK.securityGroup],
+    dependsOn: [profile, TASK.securityGroup],
     settings: [
       ...(group.cpuCredits ? [`cpuCredits: ${group.cpuCredits}`] : []),
       ...(extraSgs.length ? [`extra securityGroups: ${extraSgs.join(', ')}`] : []),
     ],
     input: (ctx) => {
-      const profile = ctx.get<InstanceProfileState | undefined>(profileKey);
-      const sg = ctx.get<SecurityGroupState | undefined>(TASK.securityGroup);
-      if (!profile || !sg) return undefined;
+      const profileState = ctx.get(profile);
+      const sg = ctx.get(TASK.securityGroup);
+      if (!profileState || !sg) return undefined;
       return {
         imageId: group.imageId,
         instanceType: group.instanceType,
         keyName: config.keyName,
-        instanceProfileArn: profile.arn,
+        instanceProfileArn: profileState.arn,
         // The cluster's own, the ingress ones, then the user's (the template stores them sorted).
         securityGroupIds: [...new Set([sg.groupId, ...ingressSgs, ...extraSgs])],
         userDataBase64: userData,
@@ -423,10 +424,9 @@ export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extr
   });
   // After the settings: a run that creates the cluster journals them before any instance can write
   // under the cluster's path, so rollback deletes the groups (and their instances) before that path.
-  const deps = [TASK.config, TASK.serverToken, TASK.agentToken];
-  deps.push(...ingressTgKeys);
+  const deps = [TASK.config, TASK.serverToken, TASK.agentToken, ...ingressTgs];
   const asg = autoScalingGroupTask({
-    key: TASK.autoScalingGroup(group.name),
+    key: TASK.autoScalingGroup(group.name).key,
     name: names.autoScalingGroup(cluster, group.name),
     cluster,
     role: group.role,
@@ -436,11 +436,11 @@ export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extr
     instanceType: group.instanceType,
     spot: group.spot,
     lifecycleHookName: names.lifecycleHook(),
-    launchTemplateKey: ltKey,
+    launchTemplate: lt,
     settings: group.targetGroupArns?.length ? [`extra targetGroups: ${group.targetGroupArns.map((a) => targetGroupNameOfArn(a) ?? a).join(', ')}`] : [],
     dependsOn: deps,
     targetGroupArns: (ctx) => {
-      const ingress = ingressTgKeys.flatMap((key) => ctx.get<TargetGroupState | undefined>(key)?.arn ?? []);
+      const ingress = ingressTgs.flatMap((tg) => ctx.get(tg)?.arn ?? []);
       return [...new Set([...ingress, ...extraTargetGroupArns, ...(group.targetGroupArns ?? [])])];
     },
   });
@@ -463,7 +463,7 @@ export interface OutOfDateInstance {
 export function outOfDate(run: Run, groups: StoredGroup[]): OutOfDateInstance[] {
   const out: OutOfDateInstance[] = [];
   for (const g of groups) {
-    const asg = run.ctx.get<AutoScalingGroupState | undefined>(TASK.autoScalingGroup(g.name));
+    const asg = run.ctx.get(TASK.autoScalingGroup(g.name));
     if (!asg) continue;
     for (const i of asg.instances) {
       if (isLeaving(i.lifecycleState)) continue;
@@ -522,7 +522,7 @@ export async function waitForGroups(run: Run, deps: WorkflowDeps, config: Stored
   });
   const expected = groups.reduce((n, g) => n + g.count, 0);
   for (const alb of config.ingress?.albs ?? []) {
-    const tg = run.ctx.get<TargetGroupState | undefined>(TASK.ingressTargetGroup(alb.targetGroupName));
+    const tg = run.ctx.get(TASK.ingressTargetGroup(alb.targetGroupName));
     if (tg && expected > 0) {
       waits.push(
         run.step(`wait for ${tg.name} targets healthy`, (ctx) =>

@@ -8,15 +8,13 @@ import { UserError } from '../../core/errors';
 import type { PlannedChange } from '../../core/events';
 import type { AlbSpec } from '../../config/ingress';
 import { describeCertificate, resolveCertificate } from '../../resources/certificate';
-import { listenerTask, type ListenerState } from '../../resources/listener';
-import {
-  describeLoadBalancerState,
-  loadBalancerTask,
-  type LoadBalancerState,
-} from '../../resources/loadBalancer';
-import { albSecurityGroupTask, type AlbSecurityGroupState } from '../../resources/securityGroupRule';
+import { listenerTask } from '../../resources/listener';
+import { describeLoadBalancerState, loadBalancerTask } from '../../resources/loadBalancer';
+import { albSecurityGroupTask } from '../../resources/securityGroupRule';
 import type { WorkflowDeps } from '../deps';
-import { runWorkflow, waitFor, type RunOptions, type Task, type WorkflowResult } from '../engine';
+import { runWorkflow, waitFor, type RunOptions, type WorkflowResult } from '../engine';
+import type { Task } from '../../provider/types';
+import { requiredOutput } from '../../provider/taskRef';
 
 export interface AlbSummary {
   name: string;
@@ -90,48 +88,47 @@ export async function albCreate(
         certificateArn = cert.arn;
       }
       const tags = sharedTags('alb', spec.name);
-      const tasks: Task[] = [
-        albSecurityGroupTask(
-          { alb: spec.name, role: 'upstream', vpcId: vpc.vpcId, ingressCidrs: spec.ingressCidrs },
-          'securityGroup/upstream',
-        ),
-        albSecurityGroupTask(
-          { alb: spec.name, role: 'downstream', vpcId: vpc.vpcId, upstreamKey: 'securityGroup/upstream' },
-          'securityGroup/downstream',
-        ),
-        loadBalancerTask(
-          {
-            name: spec.name,
-            internal: spec.internal,
-            subnetIds: [...perZone.values()],
-            securityGroups: ['securityGroup/upstream'],
-            tags,
-          },
-          'loadBalancer',
-        ),
-        listenerTask(
-          {
-            loadBalancerKey: 'loadBalancer',
-            albName: spec.name,
-            port: 80,
-            redirectToHttps: Boolean(certificateArn),
-            tags,
-          },
-          'listener/80',
-        ),
-      ];
-      if (certificateArn)
-        tasks.push(
-          listenerTask(
-            { loadBalancerKey: 'loadBalancer', albName: spec.name, port: 443, certificateArn, tags },
-            'listener/443',
+      const upstream = albSecurityGroupTask(
+        { alb: spec.name, role: 'upstream', vpcId: vpc.vpcId, ingressCidrs: spec.ingressCidrs },
+        'securityGroup/upstream',
+      );
+      const downstream = albSecurityGroupTask(
+        { alb: spec.name, role: 'downstream', vpcId: vpc.vpcId, upstream },
+        'securityGroup/downstream',
+      );
+      const loadBalancer = loadBalancerTask(
+        {
+          name: spec.name,
+          internal: spec.internal,
+          subnetIds: [...perZone.values()],
+          securityGroups: [upstream],
+          tags,
+        },
+        'loadBalancer',
+      );
+      const listeners = [
+        {
+          port: 80,
+          task: listenerTask(
+            { loadBalancer, albName: spec.name, port: 80, redirectToHttps: Boolean(certificateArn), tags },
+            'listener/80',
           ),
-        );
+        },
+        ...(certificateArn
+          ? [
+              {
+                port: 443,
+                task: listenerTask({ loadBalancer, albName: spec.name, port: 443, certificateArn, tags }, 'listener/443'),
+              },
+            ]
+          : []),
+      ];
+      const tasks = [upstream, downstream, loadBalancer, ...listeners.map((l) => l.task)] as Task[];
       const planned = await run.plan(tasks);
       const summary = (): AlbSummary => {
-        const lb = run.ctx.get<LoadBalancerState | undefined>('loadBalancer');
-        const up = run.ctx.get<AlbSecurityGroupState | undefined>('securityGroup/upstream');
-        const down = run.ctx.get<AlbSecurityGroupState | undefined>('securityGroup/downstream');
+        const lb = run.ctx.get(loadBalancer);
+        const up = run.ctx.get(upstream);
+        const down = run.ctx.get(downstream);
         return {
           name: spec.name,
           arn: lb?.arn,
@@ -142,10 +139,7 @@ export async function albCreate(
           subnetIds: [...perZone.values()],
           securityGroups: { upstream: up?.groupId, downstream: down?.groupId },
           certificateArn,
-          listeners: [80, ...(certificateArn ? [443] : [])].map((port) => ({
-            port,
-            arn: run.ctx.get<ListenerState | undefined>(`listener/${port}`)?.arn,
-          })),
+          listeners: listeners.map(({ port, task }) => ({ port, arn: run.ctx.get(task)?.arn })),
           state: lb?.state,
         };
       };
@@ -158,7 +152,7 @@ export async function albCreate(
         });
       }
       await run.apply(tasks);
-      const lb = run.ctx.get<LoadBalancerState>('loadBalancer');
+      const lb = requiredOutput(run.ctx, loadBalancer);
       const state = await run.step(`wait for ALB ${spec.name} active`, (ctx) =>
         waitFor(
           ctx,

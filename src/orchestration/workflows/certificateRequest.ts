@@ -16,7 +16,9 @@ import {
 import { findHostedZone, isInZone, type HostedZoneRef } from '../../resources/hostedZone';
 import { normalizeDnsName, recordSetTask } from '../../resources/recordSet';
 import type { WorkflowDeps } from '../deps';
-import { runWorkflow, waitFor, type RunOptions, type Task, type WorkflowResult } from '../engine';
+import { runWorkflow, waitFor, type RunOptions, type WorkflowResult } from '../engine';
+import type { Task } from '../../provider/types';
+import { requiredOutput } from '../../provider/taskRef';
 
 export interface CertificateSummary {
   arn?: string;
@@ -100,7 +102,7 @@ export async function certificateRequest(
       const zones = await resolveValidationZones(run.ctx.clients, spec, names);
       const certTask = certificateTask({ names, tags: sharedTags('certificate', names[0]) }, 'certificate');
       const planned = await run.plan([certTask]);
-      const existing = run.ctx.get<CertificateState | undefined>('certificate');
+      const existing = run.ctx.get(certTask);
       const summarize = (c: CertificateState | undefined): CertificateSummary => ({
         arn: c?.arn,
         domain: names[0],
@@ -124,7 +126,7 @@ export async function certificateRequest(
         return { dryRun: true, planned: [...planned, ...more], certificate: summarize(existing) };
       }
       await run.apply([certTask]);
-      const arn = run.ctx.get<CertificateState>('certificate').arn;
+      const arn = requiredOutput(run.ctx, certTask).arn;
       const cert = await run.step('wait for the DNS validation records of ACM', (ctx) =>
         waitFor(
           ctx,

@@ -37,7 +37,9 @@ import {
 } from '../../resources/targetGroup';
 import { getParameterValue } from '../../resources/ssmParameter';
 import type { WorkflowDeps } from '../deps';
-import { runWorkflow, type RunContext, type RunOptions, type Task, type WorkflowResult } from '../engine';
+import { runWorkflow, type RunOptions, type WorkflowResult } from '../engine';
+import type { RunContext, Task, TaskRef } from '../../provider/types';
+import { requiredOutput } from '../../provider/taskRef';
 import { endpointTags } from '../steps/endpointTags';
 
 export interface EndpointSummary {
@@ -160,27 +162,37 @@ async function clusterExists(clients: RunContext['clients'], cluster: string): P
   return (await getParameterValue(clients, names.ssmConfig(cluster))) !== undefined;
 }
 
+/** An endpoint's tasks, and those of them its workflow reads back. */
+export interface EndpointTasks {
+  /** Every task, in plan order. */
+  tasks: Task[];
+  /** nodeport: the service's target group. */
+  targetGroup?: TaskRef<TargetGroupState>;
+  rule: TaskRef<ListenerRuleState>;
+  config: TaskRef<StoredEndpointConfig>;
+}
+
 /** The tasks of an endpoint (shared by create and by the dry-run plan). */
-export function endpointTasks(spec: EndpointSpec, r: ResolvedEndpoint, region: string): Task[] {
+export function endpointTasks(spec: EndpointSpec, r: ResolvedEndpoint, region: string): EndpointTasks {
   const tags = endpointTags(spec.service);
   const tasks: Task[] = [];
   let forward: ForwardTarget[];
   const tgName = serviceTargetGroupName(spec.service);
+  let targetGroup: Task<TargetGroupState> | undefined;
   if (spec.mode === 'nodeport') {
-    tasks.push(
-      targetGroupTask(
-        {
-          name: tgName,
-          vpcId: r.lb.vpcId,
-          port: spec.port ?? 0,
-          protocol: 'HTTP',
-          healthCheckPath: spec.healthPath ?? '/',
-          tags,
-        },
-        'serviceTargetGroup',
-      ),
+    targetGroup = targetGroupTask(
+      {
+        name: tgName,
+        vpcId: r.lb.vpcId,
+        port: spec.port ?? 0,
+        protocol: 'HTTP',
+        healthCheckPath: spec.healthPath ?? '/',
+        tags,
+      },
+      'serviceTargetGroup',
     );
-    forward = [{ targetGroupKey: 'serviceTargetGroup', weight: 1 }];
+    tasks.push(targetGroup as Task);
+    forward = [{ targetGroup, weight: 1 }];
   } else {
     validateWeights(spec.weights);
     forward = spec.clusters.map((c) => ({
@@ -188,20 +200,19 @@ export function endpointTasks(spec: EndpointSpec, r: ResolvedEndpoint, region: s
       weight: spec.weights[c] ?? 1,
     }));
   }
-  tasks.push(
-    listenerRuleTask(
-      {
-        name: r.host,
-        listenerArn: r.listenerArn,
-        hostHeaders: [r.host],
-        sourceIps: spec.sourceIps,
-        forward,
-        stickinessSeconds: spec.stickinessSeconds,
-        tags,
-      },
-      'listenerRule',
-    ),
+  const rule = listenerRuleTask(
+    {
+      name: r.host,
+      listenerArn: r.listenerArn,
+      hostHeaders: [r.host],
+      sourceIps: spec.sourceIps,
+      forward,
+      stickinessSeconds: spec.stickinessSeconds,
+      tags,
+    },
+    'listenerRule',
   );
+  tasks.push(rule as Task);
   if (spec.dns) {
     tasks.push(
       recordSetTask(
@@ -241,25 +252,22 @@ export function endpointTasks(spec: EndpointSpec, r: ResolvedEndpoint, region: s
           nodePort: spec.port,
           healthPath: spec.healthPath,
           targetGroupName: tgName,
-          targetGroupArn: ctx?.get<TargetGroupState | undefined>('serviceTargetGroup')?.arn,
+          targetGroupArn: targetGroup && ctx?.get(targetGroup)?.arn,
         }
       : {}),
   });
   let current: RunContext | undefined;
-  const configTask = endpointConfigTask(
-    () => config(current),
-    spec.mode === 'nodeport' ? ['serviceTargetGroup', 'listenerRule'] : ['listenerRule'],
-  );
+  const configTask = endpointConfigTask(() => config(current), targetGroup ? [targetGroup, rule] : [rule]);
   // The config's target group ARN comes from the run's outputs: bind the context when the task runs.
-  const wrapped: Task = {
+  const wrapped: typeof configTask = {
     ...configTask,
     find: (ctx) => ((current = ctx), configTask.find(ctx)),
-    diff: (a, ctx) => ((current = ctx), configTask.diff!(a as never, ctx)),
+    diff: (a, ctx) => ((current = ctx), configTask.diff!(a, ctx)),
     create: (ctx) => ((current = ctx), configTask.create(ctx)),
-    update: (a, ch, ctx) => ((current = ctx), configTask.update!(a as never, ch, ctx)),
+    update: (a, ch, ctx) => ((current = ctx), configTask.update!(a, ch, ctx)),
   };
-  tasks.push(wrapped);
-  return tasks;
+  tasks.push(wrapped as Task);
+  return { tasks, targetGroup, rule, config: wrapped };
 }
 
 export async function endpointCreate(
@@ -273,7 +281,8 @@ export async function endpointCreate(
     async (run) => {
       const resolved = await resolveEndpoint(run.ctx, spec);
       await warnWhenNotCovered(run.ctx, resolved);
-      const tasks = endpointTasks(spec, resolved, deps.region);
+      const endpoint = endpointTasks(spec, resolved, deps.region);
+      const tasks = endpoint.tasks;
       const planned = await run.plan(tasks);
       const summary = (rule?: ListenerRuleState, tg?: TargetGroupState): EndpointSummary => ({
         service: spec.service,
@@ -292,9 +301,9 @@ export async function endpointCreate(
         dns: spec.dns,
       });
       if (options.dryRun) return { dryRun: true, planned, endpoint: summary() };
-      const previous = run.ctx.get<StoredEndpointConfig | undefined>('endpointConfig');
+      const previous = run.ctx.get(endpoint.config);
       await run.apply(tasks);
-      const tg = spec.mode === 'nodeport' ? run.ctx.get<TargetGroupState>('serviceTargetGroup') : undefined;
+      const tg = endpoint.targetGroup && requiredOutput(run.ctx, endpoint.targetGroup);
       if (tg) {
         await run.step(`attach ${tg.name} to the groups of ${spec.clusters.join(', ')}`, async (ctx) => {
           for (const cluster of spec.clusters) {
@@ -321,7 +330,7 @@ export async function endpointCreate(
           },
         );
       }
-      return { dryRun: false, endpoint: summary(run.ctx.get<ListenerRuleState>('listenerRule'), tg) };
+      return { dryRun: false, endpoint: summary(run.ctx.get(endpoint.rule), tg) };
     },
     options,
   );

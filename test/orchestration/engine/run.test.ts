@@ -4,7 +4,7 @@ import { RunFailedError } from '../../../src/orchestration/deps';
 import { journalPath, runWorkflow } from '../../../src/orchestration/engine';
 import { Sandbox } from '../../../src/sandbox/sandbox';
 import { removeTestHomes, sandboxDeps } from '../../helpers/sandboxDeps';
-import { parameterTask, readParameter, sixTasks, type ParameterState } from '../fixtures/parameterTask';
+import { parameterRef, parameterTask, readParameter, sixTasks } from '../fixtures/parameterTask';
 
 afterAll(removeTestHomes);
 
@@ -17,7 +17,7 @@ describe('runWorkflow: plan and apply', () => {
         ['a', 'b', 'c', 'd', 'e', 'f'].map((k) => `create /demo/${k}`),
       );
       const applied = await run.apply(sixTasks('/demo'));
-      return { applied, f: run.ctx.get<ParameterState>('f').value };
+      return { applied, f: run.ctx.get(parameterRef('f'))!.value };
     });
 
     expect(result.f).toBe('alpha+c|alpha+bravo+d!');
@@ -156,7 +156,7 @@ describe('runWorkflow: plan and apply', () => {
         parameterTask({
           key: 'z',
           name: '/phase/z',
-          value: (ctx) => `${ctx.get<ParameterState>('a').value}-z`,
+          value: (ctx) => `${ctx.get(parameterRef('a'))!.value}-z`,
           dependsOn: ['a'],
         }),
       ]);

@@ -9,6 +9,7 @@ import { Sandbox } from '../../../src/sandbox/sandbox';
 import { removeTestHomes, sandboxDeps } from '../../helpers/sandboxDeps';
 import {
   PARAMETER_TYPE,
+  parameterRef,
   parameterTask,
   readParameter,
   sixTasks,
@@ -33,7 +34,7 @@ describe('apply: finding again what the plan could not know', () => {
     const z: Task<ParameterState> = {
       ...parameterTask({ key: 'z', name: '/z/unknown', value: 'zed', dependsOn: ['a'] }),
       find: async (ctx) => {
-        const via = ctx.get<ParameterState | undefined>('a');
+        const via = ctx.get(a);
         return via ? readParameter(ctx.clients, `/z/${via.value}`) : undefined;
       },
     };
@@ -89,7 +90,7 @@ describe('apply: finding again what the plan could not know', () => {
     const task = parameterTask({
       key: 'p',
       name: '/retry2/p',
-      value: (ctx) => (ctx.get('p') ? 'second' : 'first'),
+      value: (ctx) => (ctx.get(parameterRef('p')) ? 'second' : 'first'),
       afterCreate: () => {
         if (++attempts === 1) throw awsError('Throttling', 'Rate exceeded');
       },
@@ -365,7 +366,7 @@ describe('steps and the changes of a run', () => {
           ctx.region,
           ctx.clock === deps.clock,
           ctx.timeoutScale,
-          ctx.get<ParameterState>('a').value,
+          ctx.get(parameterRef('a'))!.value,
         );
       });
       return {};

@@ -9,7 +9,7 @@ import type { JournalEntry, UndoRecord } from '../../../src/provider/types';
 import { awsError } from '../../../src/sandbox/errors';
 import { Sandbox } from '../../../src/sandbox/sandbox';
 import { removeTestHomes, sandboxDeps, testProviders } from '../../helpers/sandboxDeps';
-import { PARAMETER_TYPE, parameterTask, readParameter, type ParameterState } from '../fixtures/parameterTask';
+import { PARAMETER_TYPE, parameterRef, parameterTask, readParameter, type ParameterState } from '../fixtures/parameterTask';
 
 afterAll(removeTestHomes);
 
@@ -45,7 +45,10 @@ describe('tasks that cannot compare or update', () => {
     await put(sb, '/two/p', 'v');
     const { deps } = sandboxDeps(sb);
     const { update: _update, ...task } = parameterTask({ key: 'p', name: '/two/p', value: 'v' });
-    const twoDiffs: Task<ParameterState> = { ...task, diff: () => ['size: 1 -> 2', 'kind: a -> b'] };
+    const twoDiffs: Task<ParameterState> = { ...task, diff: () => [
+      { field: 'size', from: '1', to: '2' },
+      { field: 'kind', from: 'a', to: 'b' },
+    ] };
     const err = await runWorkflow(deps, 'two', (run) => run.apply([twoDiffs]).then(() => ({}))).catch(
       (e) => e,
     );
@@ -81,7 +84,7 @@ describe('a plan standing in for a find', () => {
     const a = parameterTask({
       key: 'a',
       name: '/np/a',
-      value: (ctx) => `${ctx.get<ParameterState>('d').value}+a`,
+      value: (ctx) => `${ctx.get(parameterRef('d'))!.value}+a`,
       dependsOn: ['d'],
     });
     const result = await runWorkflow(deps, 'never planned', async (run) => {

@@ -41,22 +41,23 @@ export async function createClusterIngress(sb: Sandbox, cluster: string, alb = '
     const lb = await findLoadBalancer(run.ctx.clients, alb);
     const listener = await findHttpsListener(run.ctx.clients, lb.arn);
     const tags = clusterTags(cluster, 'ingress');
+    const targetGroup = targetGroupTask(
+      {
+        name: names.ingressTargetGroup(cluster),
+        vpcId: lb.vpcId,
+        port: 80,
+        healthCheckPath: '/ping',
+        tags,
+      },
+      'ingressTargetGroup',
+    );
     const tasks = [
-      targetGroupTask(
-        {
-          name: names.ingressTargetGroup(cluster),
-          vpcId: lb.vpcId,
-          port: 80,
-          healthCheckPath: '/ping',
-          tags,
-        },
-        'ingressTargetGroup',
-      ),
+      targetGroup,
       listenerRuleTask(
         {
           listenerArn: listener.ListenerArn as string,
           hostHeaders: [names.ingressHost(cluster, REGION, ZONE)],
-          forward: [{ targetGroupKey: 'ingressTargetGroup', weight: 1 }],
+          forward: [{ targetGroup, weight: 1 }],
           tags,
         },
         'ingressRule',

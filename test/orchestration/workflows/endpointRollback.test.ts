@@ -181,8 +181,9 @@ describe('crashed runs', () => {
     // The process "dies" after the writes: the run never ends, nothing is rolled back by it.
     const run = openRun(crashed.deps, 'endpoint create api');
     const resolved = await resolveEndpoint(run.ctx, spec);
-    await run.apply(endpointTasks(spec, resolved, 'us-east-1'));
-    const tg = run.ctx.get<{ arn: string }>('serviceTargetGroup');
+    const endpoint = endpointTasks(spec, resolved, 'us-east-1');
+    await run.apply(endpoint.tasks);
+    const tg = run.ctx.get(endpoint.targetGroup!)!;
     for (const g of resolved.groups.get('alpha') ?? []) await attachTargetGroup(run.ctx, g, tg.arn);
     expect(sb.inventory()).not.toEqual(before);
 
