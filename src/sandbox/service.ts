@@ -1,15 +1,5 @@
 // The contract between the sandbox core and its simulated services.
-import type { Sandbox } from './sandbox';
-
-export type ServiceName = 'ec2' | 'autoscaling' | 'elbv2' | 'route53' | 'acm' | 'iam' | 'ssm' | 'sts' | 'servicequotas';
-
-export interface SandboxContext {
-  sb: Sandbox;
-  /** The region of the client that made the call (global services get it too). */
-  region: string;
-  /** Virtual time of the call, ms since the epoch. */
-  now: number;
-}
+import type { SandboxContext, ServiceName } from './account';
 
 /** Handles one API operation: validates like AWS, mutates state, returns the SDK output shape. Sync. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -3,12 +3,14 @@
 // `timings.acmValidationMs` after every one of its validation CNAMEs exists in a public Route 53 zone
 // of the account (read through route53's `findRecords`); InUseBy comes from ELBv2 listeners.
 import { createHash } from 'node:crypto';
-import type { SandboxContext, ServiceModule, InventoryItem } from '../service';
+import type { ServiceModule, InventoryItem } from '../service';
+import type { SandboxContext } from '../account';
 import { awsError } from '../errors';
 import { paginate } from '../pagination';
 import { findRecords } from './route53';
 import { listenersUsingCertificate } from './elbv2';
-import { uniqueUuid } from './autoscaling/ids';
+import { uniqueUuid } from '../ids';
+import { acmState, type AcmState, type Certificate } from './acm/certificates';
 
 const ACCOUNT = '123456789012';
 const MAX_TAGS = 50;
@@ -17,31 +19,6 @@ const IDEMPOTENCY_WINDOW_MS = 60 * 60 * 1000;
 /** Unvalidated certificates time out after 72 hours. */
 const VALIDATION_TIMEOUT_MS = 72 * 60 * 60 * 1000;
 const VALIDITY_MS = 395 * 24 * 60 * 60 * 1000;
-
-type Status = 'PENDING_VALIDATION' | 'ISSUED' | 'VALIDATION_TIMED_OUT';
-
-interface Certificate {
-  arn: string;
-  domainName: string;
-  /** DomainName first, as ACM returns it. */
-  sans: string[];
-  validationMethod: 'DNS' | 'EMAIL';
-  status: Status;
-  createdAt: number;
-  issuedAt?: number;
-  idempotencyToken?: string;
-  requestKey: string;
-  keyAlgorithm: string;
-  tags: { Key: string; Value?: string }[];
-}
-
-interface AcmState {
-  certificates: Record<string, Certificate>;
-}
-
-function state(ctx: SandboxContext): AcmState {
-  return ctx.sb.serviceState<AcmState>('acm', ctx.region, () => ({ certificates: {} }));
-}
 
 /**
  * The validation CNAME of a domain. Deterministic per name, and `*.x.com` shares the record of
@@ -75,7 +52,7 @@ function validateArn(arn: unknown): string {
 }
 
 function getCert(ctx: SandboxContext, arn: unknown): Certificate {
-  const c = state(ctx).certificates[validateArn(arn)];
+  const c = acmState(ctx).certificates[validateArn(arn)];
   if (!c) throw awsError('ResourceNotFoundException', `Could not find certificate ${arn}.`);
   return c;
 }
@@ -142,7 +119,7 @@ function requestCertificate(ctx: SandboxContext, input: Record<string, any>) {
     throw awsError('TooManyTagsException', `A certificate can have at most ${MAX_TAGS} tags`);
   const keyAlgorithm = input.KeyAlgorithm ?? 'RSA_2048';
   const requestKey = JSON.stringify({ sans, method, keyAlgorithm });
-  const st = state(ctx);
+  const st = acmState(ctx);
   if (token) {
     // Same token and same parameters within an hour: the same certificate.
     const previous = Object.values(st.certificates).find(
@@ -209,7 +186,7 @@ function describeCertificate(ctx: SandboxContext, input: Record<string, any>) {
 
 function listCertificates(ctx: SandboxContext, input: Record<string, any>) {
   const statuses: string[] | undefined = input.CertificateStatuses;
-  const certs = Object.values(state(ctx).certificates).sort(
+  const certs = Object.values(acmState(ctx).certificates).sort(
     (a, b) => a.createdAt - b.createdAt || a.arn.localeCompare(b.arn),
   );
   for (const c of certs) refresh(ctx, c);
@@ -239,7 +216,7 @@ function deleteCertificate(ctx: SandboxContext, input: Record<string, any>) {
   const c = getCert(ctx, input.CertificateArn);
   if (listenersUsingCertificate(ctx, c.arn).length > 0)
     throw awsError('ResourceInUseException', `Certificate ${c.arn} in use.`);
-  delete state(ctx).certificates[c.arn];
+  delete acmState(ctx).certificates[c.arn];
   return {};
 }
 
@@ -274,12 +251,6 @@ function getCertificate(ctx: SandboxContext, input: Record<string, any>) {
     Certificate: `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`,
     CertificateChain: `-----BEGIN CERTIFICATE-----\nc2FuZGJveCBBbWF6b24gUlNBIDIwNDggTTAx\n-----END CERTIFICATE-----\n`,
   };
-}
-
-/** Whether a certificate exists in this region (ELBv2 CertificateNotFound). */
-export function certificateExists(ctx: SandboxContext, arn: string): boolean {
-  const st = ctx.sb.existingServiceState<AcmState>('acm', ctx.region);
-  return st?.certificates[arn] !== undefined;
 }
 
 function tick(ctx: SandboxContext): void {

@@ -8,10 +8,11 @@
 // which takes `timings.drainMs`, then calls CompleteLifecycleAction itself: CONTINUE, or ABANDON when
 // `behavior.failDrain` names the instance or its group. An instance that never got to run cannot
 // drain, so its action waits for the heartbeat timeout and the hook's DefaultResult.
-import type { SandboxContext, ServiceModule, InventoryItem } from '../service';
+import type { ServiceModule, InventoryItem } from '../service';
+import type { SandboxContext } from '../account';
 import { awsError } from '../errors';
 import { paginate } from '../pagination';
-import { behaviorApplies } from '../sandbox';
+import { behaviorApplies } from '../account';
 import {
   getInstance,
   launchInstanceFromTemplate,
@@ -27,7 +28,7 @@ import {
   targetGroupExists,
   targetHealthInternal,
 } from './elbv2';
-import { uniqueUuid } from './autoscaling/ids';
+import { uniqueUuid } from '../ids';
 import { applyTransitionsTo } from './ec2/instances';
 import { ec2State as ec2Account } from './ec2/state';
 

@@ -2,12 +2,13 @@
 // Simulated Elastic Load Balancing v2 (application load balancers): load balancers, target groups and
 // target health, listeners, listener rules and tags. Auto Scaling registers its instances through
 // `registerTargetsInternal` / `deregisterTargetsInternal`; ACM asks `listenersUsingCertificate`.
-import type { SandboxContext, ServiceModule, InventoryItem } from '../service';
+import type { ServiceModule, InventoryItem } from '../service';
+import type { SandboxContext } from '../account';
 import { awsError, required } from '../errors';
 import { paginate } from '../pagination';
 import { ec2Module, getInstance, isInstanceHealthy } from './ec2';
-import { certificateExists } from './acm';
-import { uniqueHex } from './autoscaling/ids';
+import { certificateExists } from './acm/certificates';
+import { uniqueHex } from '../ids';
 
 type Tag = { Key: string; Value?: string };
 type Action = Record<string, unknown> & { Type: string };

@@ -2,7 +2,8 @@
 // propagation delay after which EC2 and Auto Scaling accept a new instance profile, and the policy
 // simulator for the caller (every action allowed but those of the behaviour knob deniedActions).
 import { awsError, required } from '../errors';
-import type { InventoryItem, OperationHandler, ServiceModule, SandboxContext } from '../service';
+import type { InventoryItem, OperationHandler, ServiceModule } from '../service';
+import type { SandboxContext } from '../account';
 import { sandboxCallerArn } from './sts';
 
 interface Tag {

@@ -3,9 +3,10 @@
 // and alias targets, atomic change batches whose status goes PENDING -> INSYNC, and tags. The
 // default account holds the public zone `example.com.` so sandbox examples work out of the box.
 // ACM's DNS validation reads records through `findRecords`.
-import type { SandboxContext, ServiceModule, InventoryItem } from '../service';
+import type { ServiceModule, InventoryItem } from '../service';
+import type { SandboxContext } from '../account';
 import { awsError } from '../errors';
-import { uniqueUpperAlnum } from './autoscaling/ids';
+import { uniqueUpperAlnum } from '../ids';
 
 interface RecordSet {
   Name: string;

@@ -2,8 +2,8 @@
 // I, M, R, T, Z) instances (L-1216C47A, in vCPUs): its applied value (behaviour knob onDemandVcpuQuota)
 // and the AWS default. Any other quota is NoSuchResourceException, as for a code AWS does not know.
 import { awsError, required } from '../errors';
-import type { OperationHandler, ServiceModule, SandboxContext } from '../service';
-import { DEFAULT_ON_DEMAND_VCPU_QUOTA } from '../sandbox';
+import type { OperationHandler, ServiceModule } from '../service';
+import { DEFAULT_ON_DEMAND_VCPU_QUOTA, type SandboxContext } from '../account';
 
 export const ON_DEMAND_STANDARD_QUOTA_CODE = 'L-1216C47A';
 /** The AWS default of L-1216C47A (what a new account starts with). */

@@ -1,7 +1,7 @@
 // Simulated STS: who the caller is. Every sandbox client signs as one fixed IAM user of the simulated
-// account (src/sandbox/sandbox.ts SANDBOX_CALLER), so GetCallerIdentity answers that user.
-import type { OperationHandler, ServiceModule, SandboxContext } from '../service';
-import { SANDBOX_CALLER } from '../sandbox';
+// account (src/sandbox/account.ts SANDBOX_CALLER), so GetCallerIdentity answers that user.
+import type { OperationHandler, ServiceModule } from '../service';
+import { SANDBOX_CALLER, type SandboxContext } from '../account';
 
 /** The ARN of the sandbox's caller: an IAM user, as GetCallerIdentity reports one. */
 export function sandboxCallerArn(ctx: SandboxContext): string {

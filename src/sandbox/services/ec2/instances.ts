@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler, SandboxContext } from '../../service';
-import { behaviorApplies } from '../../sandbox';
+import type { OperationHandler } from '../../service';
+import { behaviorApplies, type SandboxContext } from '../../account';
 import { instanceProfileArn, isInstanceProfileUsable } from '../iam';
 import { checkImageId, instanceTypeInfo } from './catalog';
 import { applyFilters } from './filters';

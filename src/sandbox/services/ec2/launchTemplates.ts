@@ -1,7 +1,8 @@
 // Launch templates and their versions. LaunchTemplateData is stored verbatim (as the SDK sent it).
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler, SandboxContext } from '../../service';
+import type { OperationHandler } from '../../service';
+import type { SandboxContext } from '../../account';
 import { applyFilters } from './filters';
 import { validateTagSpecifications } from './tagging';
 import {

@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler, SandboxContext } from '../../service';
+import type { OperationHandler } from '../../service';
+import type { SandboxContext } from '../../account';
 import { applyFilters } from './filters';
 import { zoneId, zonesOf } from './catalog';
 import {

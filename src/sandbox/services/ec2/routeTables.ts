@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { awsError } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler, SandboxContext } from '../../service';
+import type { OperationHandler } from '../../service';
+import type { SandboxContext } from '../../account';
 import { applyFilters } from './filters';
 import { ec2State, type Tag, type Vpc } from './state';
 

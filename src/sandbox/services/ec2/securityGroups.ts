@@ -2,7 +2,8 @@
 // DescribeSecurityGroupRules shows them; IpPermissions are regrouped on output.
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler, SandboxContext } from '../../service';
+import type { OperationHandler } from '../../service';
+import type { SandboxContext } from '../../account';
 import { applyFilters } from './filters';
 import { getVpc } from './network';
 import { validateTagSpecifications } from './tagging';

@@ -2,7 +2,7 @@
 // every region starts with: default VPC, three default subnets, the VPC's default security group and
 // the `sandbox` key pair. Public AMIs are not state: they come from src/sandbox/defaults.ts.
 import { createHash } from 'node:crypto';
-import type { SandboxContext } from '../../service';
+import type { SandboxContext } from '../../account';
 import {
   DEFAULT_KEY_PAIR_NAME,
   DEFAULT_SUBNET_CIDRS,

@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { InventoryItem, OperationHandler, SandboxContext } from '../../service';
+import type { InventoryItem, OperationHandler } from '../../service';
+import type { SandboxContext } from '../../account';
 import { DEFAULT_IMAGES, PUBLIC_PARAMETER_MODIFIED } from '../../defaults';
 
 type ParameterType = 'String' | 'StringList' | 'SecureString';

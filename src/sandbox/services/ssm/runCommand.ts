@@ -5,11 +5,12 @@
 // Instances named in behavior.ssmNoOutput answer every command `Success` with empty output (moto does).
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler, SandboxContext } from '../../service';
+import type { OperationHandler } from '../../service';
+import type { SandboxContext } from '../../account';
 import { getInstance, listInstances, type SbInstance } from '../ec2';
 import { isSsmAgentOnline, runShellScript, SSM_AGENT_ONLINE_MS } from '../../instanceModel';
 import { asgNameOf, privateDnsName } from '../ec2/instances';
-import { behaviorApplies } from '../../sandbox';
+import { behaviorApplies } from '../../account';
 
 /** An invocation becomes visible to GetCommandInvocation this long after SendCommand. */
 const INVOCATION_VISIBLE_MS = 400;
