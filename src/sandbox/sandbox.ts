@@ -137,7 +137,7 @@ export class Sandbox implements SandboxAccount {
   }
 
   /** Executes one API operation as AWS would, after its simulated latency. */
-  async call(service: ServiceName, operation: string, region: string, input: unknown): Promise<Record<string, unknown>> {
+  async call(service: ServiceName, operation: string, region: string, input: unknown): Promise<object> {
     const read = isReadOperation(operation);
     const calls = this.state.calls;
     if (read) calls.read++;
@@ -154,8 +154,9 @@ export class Sandbox implements SandboxAccount {
     if (!handler) throw awsError('InvalidAction', `The sandbox does not implement ${service}:${operation}`);
     let output;
     try {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      output = handler(this.context(region), structuredClone(input ?? {}) as any) ?? {};
+      // `input` is what the SDK client built for this very command, which is what the handler of the
+      // command's name is typed to take.
+      output = handler(this.context(region), structuredClone(input ?? {}) as never) ?? {};
     } finally {
       if (!read) this.onWrite?.();
     }

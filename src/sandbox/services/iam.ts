@@ -2,7 +2,7 @@
 // propagation delay after which EC2 and Auto Scaling accept a new instance profile, and the policy
 // simulator for the caller (every action allowed but those of the behaviour knob deniedActions).
 import { awsError, required } from '../errors';
-import type { InventoryItem, OperationHandler, ServiceModule } from '../service';
+import type { InventoryItem, UntypedHandler, ServiceModule } from '../service';
 import type { SandboxContext } from '../account';
 import { sandboxCallerArn } from './sts';
 
@@ -185,7 +185,7 @@ function page<T>(
     : { items: slice, IsTruncated: false };
 }
 
-const createRole: OperationHandler = (ctx, input) => {
+const createRole: UntypedHandler = (ctx, input) => {
   const name = required<string>(input.RoleName, 'RoleName', 'ValidationError');
   validateName(name, 'roleName', 64);
   const doc = required<string>(input.AssumeRolePolicyDocument, 'AssumeRolePolicyDocument', 'ValidationError');
@@ -210,9 +210,9 @@ const createRole: OperationHandler = (ctx, input) => {
   return { Role: roleOutput(ctx, role) };
 };
 
-const getRoleOp: OperationHandler = (ctx, input) => ({ Role: roleOutput(ctx, getRole(ctx, input.RoleName)) });
+const getRoleOp: UntypedHandler = (ctx, input) => ({ Role: roleOutput(ctx, getRole(ctx, input.RoleName)) });
 
-const deleteRole: OperationHandler = (ctx, input) => {
+const deleteRole: UntypedHandler = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const s = iamState(ctx);
   if (Object.keys(r.inlinePolicies).length || r.attachedPolicyArns.length) {
@@ -225,7 +225,7 @@ const deleteRole: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const updateAssumeRolePolicy: OperationHandler = (ctx, input) => {
+const updateAssumeRolePolicy: UntypedHandler = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const doc = required<string>(input.PolicyDocument, 'PolicyDocument', 'ValidationError');
   validatePolicyDocument(doc);
@@ -233,7 +233,7 @@ const updateAssumeRolePolicy: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const putRolePolicy: OperationHandler = (ctx, input) => {
+const putRolePolicy: UntypedHandler = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const name = required<string>(input.PolicyName, 'PolicyName', 'ValidationError');
   validateName(name, 'policyName', 128);
@@ -243,7 +243,7 @@ const putRolePolicy: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const getRolePolicy: OperationHandler = (ctx, input) => {
+const getRolePolicy: UntypedHandler = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const name = required<string>(input.PolicyName, 'PolicyName', 'ValidationError');
   const doc = r.inlinePolicies[name];
@@ -251,7 +251,7 @@ const getRolePolicy: OperationHandler = (ctx, input) => {
   return { RoleName: r.RoleName, PolicyName: name, PolicyDocument: encodeURIComponent(doc) };
 };
 
-const deleteRolePolicy: OperationHandler = (ctx, input) => {
+const deleteRolePolicy: UntypedHandler = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const name = required<string>(input.PolicyName, 'PolicyName', 'ValidationError');
   if (r.inlinePolicies[name] === undefined)
@@ -260,13 +260,13 @@ const deleteRolePolicy: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const listRolePolicies: OperationHandler = (ctx, input) => {
+const listRolePolicies: UntypedHandler = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const p = page(Object.keys(r.inlinePolicies).sort(), input.Marker, input.MaxItems);
   return { PolicyNames: p.items, IsTruncated: p.IsTruncated, Marker: p.Marker };
 };
 
-const attachRolePolicy: OperationHandler = (ctx, input) => {
+const attachRolePolicy: UntypedHandler = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const arn = required<string>(input.PolicyArn, 'PolicyArn', 'ValidationError');
   if (!/^arn:aws:iam::(aws|\d{12}):policy\/.+/.test(arn))
@@ -275,7 +275,7 @@ const attachRolePolicy: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const detachRolePolicy: OperationHandler = (ctx, input) => {
+const detachRolePolicy: UntypedHandler = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const arn = required<string>(input.PolicyArn, 'PolicyArn', 'ValidationError');
   if (!r.attachedPolicyArns.includes(arn)) throw awsError('NoSuchEntity', `Policy ${arn} was not found.`);
@@ -283,7 +283,7 @@ const detachRolePolicy: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const listAttachedRolePolicies: OperationHandler = (ctx, input) => {
+const listAttachedRolePolicies: UntypedHandler = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const p = page(
     r.attachedPolicyArns.map((PolicyArn) => ({ PolicyArn, PolicyName: PolicyArn.split('/').pop() })),
@@ -293,26 +293,26 @@ const listAttachedRolePolicies: OperationHandler = (ctx, input) => {
   return { AttachedPolicies: p.items, IsTruncated: p.IsTruncated, Marker: p.Marker };
 };
 
-const tagRole: OperationHandler = (ctx, input) => {
+const tagRole: UntypedHandler = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   r.Tags = mergeTags(r.Tags, validateTags(required(input.Tags, 'Tags', 'ValidationError')));
   return {};
 };
 
-const untagRole: OperationHandler = (ctx, input) => {
+const untagRole: UntypedHandler = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const keys: string[] = required(input.TagKeys, 'TagKeys', 'ValidationError');
   r.Tags = r.Tags.filter((t) => !keys.includes(t.Key));
   return {};
 };
 
-const listRoleTags: OperationHandler = (ctx, input) => {
+const listRoleTags: UntypedHandler = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const p = page(r.Tags, input.Marker, input.MaxItems);
   return { Tags: p.items, IsTruncated: p.IsTruncated, Marker: p.Marker };
 };
 
-const listRoles: OperationHandler = (ctx, input) => {
+const listRoles: UntypedHandler = (ctx, input) => {
   const prefix: string = input.PathPrefix ?? '/';
   const roles = Object.values(iamState(ctx).roles)
     .filter((r) => r.Path.startsWith(prefix))
@@ -326,7 +326,7 @@ const listRoles: OperationHandler = (ctx, input) => {
   };
 };
 
-const createInstanceProfile: OperationHandler = (ctx, input) => {
+const createInstanceProfile: UntypedHandler = (ctx, input) => {
   const name = required<string>(input.InstanceProfileName, 'InstanceProfileName', 'ValidationError');
   validateName(name, 'instanceProfileName', 128);
   const path: string = input.Path ?? '/';
@@ -346,11 +346,11 @@ const createInstanceProfile: OperationHandler = (ctx, input) => {
   return { InstanceProfile: profileOutput(ctx, profile) };
 };
 
-const getInstanceProfile: OperationHandler = (ctx, input) => ({
+const getInstanceProfile: UntypedHandler = (ctx, input) => ({
   InstanceProfile: profileOutput(ctx, getProfile(ctx, input.InstanceProfileName)),
 });
 
-const deleteInstanceProfile: OperationHandler = (ctx, input) => {
+const deleteInstanceProfile: UntypedHandler = (ctx, input) => {
   const p = getProfile(ctx, input.InstanceProfileName);
   if (p.roleNames.length)
     throw awsError('DeleteConflict', 'Cannot delete entity, must remove roles from instance profile first.');
@@ -358,7 +358,7 @@ const deleteInstanceProfile: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const addRoleToInstanceProfile: OperationHandler = (ctx, input) => {
+const addRoleToInstanceProfile: UntypedHandler = (ctx, input) => {
   const p = getProfile(ctx, input.InstanceProfileName);
   const r = getRole(ctx, input.RoleName);
   if (p.roleNames.length >= 1) {
@@ -368,7 +368,7 @@ const addRoleToInstanceProfile: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const removeRoleFromInstanceProfile: OperationHandler = (ctx, input) => {
+const removeRoleFromInstanceProfile: UntypedHandler = (ctx, input) => {
   const p = getProfile(ctx, input.InstanceProfileName);
   const roleName = required<string>(input.RoleName, 'RoleName', 'ValidationError');
   if (!p.roleNames.includes(roleName)) {
@@ -398,23 +398,23 @@ function instanceProfilePage(
   };
 }
 
-const listInstanceProfilesForRole: OperationHandler = (ctx, input) => {
+const listInstanceProfilesForRole: UntypedHandler = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   return instanceProfilePage(ctx, input, (p) => p.roleNames.includes(r.RoleName));
 };
 
-const listInstanceProfiles: OperationHandler = (ctx, input) => {
+const listInstanceProfiles: UntypedHandler = (ctx, input) => {
   const prefix: string = input.PathPrefix ?? '/';
   return instanceProfilePage(ctx, input, (p) => p.Path.startsWith(prefix));
 };
 
-const tagInstanceProfile: OperationHandler = (ctx, input) => {
+const tagInstanceProfile: UntypedHandler = (ctx, input) => {
   const p = getProfile(ctx, input.InstanceProfileName);
   p.Tags = mergeTags(p.Tags, validateTags(required(input.Tags, 'Tags', 'ValidationError')));
   return {};
 };
 
-const listInstanceProfileTags: OperationHandler = (ctx, input) => {
+const listInstanceProfileTags: UntypedHandler = (ctx, input) => {
   const p = getProfile(ctx, input.InstanceProfileName);
   const pg = page(p.Tags, input.Marker, input.MaxItems);
   return { Tags: pg.items, IsTruncated: pg.IsTruncated, Marker: pg.Marker };
@@ -436,7 +436,7 @@ const SIMULATION_PAGE_SIZE = 20;
  * and resource, `allowed` unless behavior.deniedActions names the action (`implicitDeny`: no policy
  * allows it). Marker/IsTruncated pages of 20.
  */
-const simulatePrincipalPolicy: OperationHandler = (ctx, input) => {
+const simulatePrincipalPolicy: UntypedHandler = (ctx, input) => {
   const source = required<string>(input.PolicySourceArn, 'PolicySourceArn', 'InvalidInput');
   const actions = required<string[]>(input.ActionNames, 'ActionNames', 'InvalidInput');
   if (actions.length === 0) throw awsError('InvalidInput', 'ActionNames must contain at least one action.');

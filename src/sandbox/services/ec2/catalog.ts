@@ -2,7 +2,7 @@
 // account attributes. Read-only operations over fixed data.
 import { awsError } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler } from '../../service';
+import type { UntypedHandler } from '../../service';
 import { AMAZON_OWNER_ID, DEFAULT_IMAGES, DEFAULT_ZONE_SUFFIXES, type DefaultImage } from '../../defaults';
 import { applyFilters } from './filters';
 import { ec2State, defaultVpc } from './state';
@@ -138,7 +138,7 @@ function imageOutput(img: DefaultImage): Record<string, unknown> {
   };
 }
 
-const describeImages: OperationHandler = (_ctx, input) => {
+const describeImages: UntypedHandler = (_ctx, input) => {
   const ids: string[] = input.ImageIds ?? [];
   for (const id of ids) {
     if (!/^ami-[0-9a-f]{8,17}$/.test(id))
@@ -181,7 +181,7 @@ const describeImages: OperationHandler = (_ctx, input) => {
   return { Images: filtered.map(imageOutput) };
 };
 
-const describeAvailabilityZones: OperationHandler = (ctx, input) => {
+const describeAvailabilityZones: UntypedHandler = (ctx, input) => {
   const zones = zonesOf(ctx.region).map((ZoneName) => ({
     ZoneName,
     ZoneId: zoneId(ctx.region, ZoneName),
@@ -216,7 +216,7 @@ const describeAvailabilityZones: OperationHandler = (ctx, input) => {
   return { AvailabilityZones: filtered.map(({ Tags: _t, ...z }) => z) };
 };
 
-const describeRegions: OperationHandler = (_ctx, input) => {
+const describeRegions: UntypedHandler = (_ctx, input) => {
   const names: string[] = input.RegionNames ?? [];
   for (const n of names) {
     if (!REGIONS.includes(n)) throw awsError('InvalidParameterValue', `Invalid region names: [${n}]`);
@@ -236,7 +236,7 @@ const describeRegions: OperationHandler = (_ctx, input) => {
   return { Regions: filtered.map(({ Tags: _t, ...r }) => r) };
 };
 
-const describeAccountAttributes: OperationHandler = (ctx, input) => {
+const describeAccountAttributes: UntypedHandler = (ctx, input) => {
   const vpc = defaultVpc(ec2State(ctx));
   const all: Record<string, string[]> = {
     'supported-platforms': ['VPC'],
@@ -296,7 +296,7 @@ function instanceTypeOutput(t: InstanceTypeInfo): Record<string, unknown> {
   };
 }
 
-const describeInstanceTypes: OperationHandler = (_ctx, input) => {
+const describeInstanceTypes: UntypedHandler = (_ctx, input) => {
   const names: string[] = input.InstanceTypes ?? [];
   const unknown = names.filter((n) => !instanceTypeInfo(n));
   if (unknown.length)
@@ -325,7 +325,7 @@ const describeInstanceTypes: OperationHandler = (_ctx, input) => {
   return { InstanceTypes: page.map(instanceTypeOutput), NextToken: nextToken };
 };
 
-const describeInstanceTypeOfferings: OperationHandler = (ctx, input) => {
+const describeInstanceTypeOfferings: UntypedHandler = (ctx, input) => {
   const locationType: string = input.LocationType ?? 'region';
   if (!['region', 'availability-zone', 'availability-zone-id'].includes(locationType)) {
     throw awsError('InvalidParameterValue', `Value (${locationType}) for parameter locationType is invalid.`);
@@ -351,7 +351,7 @@ const describeInstanceTypeOfferings: OperationHandler = (ctx, input) => {
   return { InstanceTypeOfferings: page.map(({ Tags: _t, ...o }) => o), NextToken: nextToken };
 };
 
-export const catalogOperations: Record<string, OperationHandler> = {
+export const catalogOperations: Record<string, UntypedHandler> = {
   DescribeImages: describeImages,
   DescribeAvailabilityZones: describeAvailabilityZones,
   DescribeRegions: describeRegions,

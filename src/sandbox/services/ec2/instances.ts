@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler } from '../../service';
+import type { UntypedHandler } from '../../service';
 import { behaviorApplies, type SandboxContext } from '../../account';
 import { instanceProfileArn, isInstanceProfileUsable } from '../iam';
 import { checkImageId, instanceTypeInfo } from './catalog';
@@ -456,7 +456,7 @@ function checkInstanceIds(s: Ec2State, ids: string[]): void {
     throw awsError('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`);
 }
 
-const runInstances: OperationHandler = (ctx, input) => {
+const runInstances: UntypedHandler = (ctx, input) => {
   const min = required<number>(input.MinCount, 'MinCount');
   const max = required<number>(input.MaxCount, 'MaxCount');
   if (min < 1 || max < min)
@@ -599,7 +599,7 @@ function instanceFilterValues(
   return table[name];
 }
 
-const describeInstances: OperationHandler = (ctx, input) => {
+const describeInstances: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = input.InstanceIds ?? [];
   if (ids.length && input.MaxResults !== undefined) {
@@ -643,7 +643,7 @@ function statusOf(ctx: SandboxContext, inst: StoredInstance): string {
   return 'ok';
 }
 
-const describeInstanceStatus: OperationHandler = (ctx, input) => {
+const describeInstanceStatus: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = input.InstanceIds ?? [];
   checkInstanceIds(s, ids);
@@ -706,7 +706,7 @@ export function beginTermination(ctx: SandboxContext, inst: StoredInstance): str
   return previous;
 }
 
-const terminateInstances: OperationHandler = (ctx, input) => {
+const terminateInstances: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = required(input.InstanceIds, 'InstanceIds');
   checkInstanceIds(s, ids);
@@ -723,7 +723,7 @@ const terminateInstances: OperationHandler = (ctx, input) => {
   };
 };
 
-const stopInstances: OperationHandler = (ctx, input) => {
+const stopInstances: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = required(input.InstanceIds, 'InstanceIds');
   checkInstanceIds(s, ids);
@@ -752,7 +752,7 @@ const stopInstances: OperationHandler = (ctx, input) => {
   };
 };
 
-const startInstances: OperationHandler = (ctx, input) => {
+const startInstances: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = required(input.InstanceIds, 'InstanceIds');
   checkInstanceIds(s, ids);
@@ -801,7 +801,7 @@ export function consoleText(ctx: SandboxContext, s: Ec2State, inst: StoredInstan
   ].join('\n');
 }
 
-const getConsoleOutput: OperationHandler = (ctx, input) => {
+const getConsoleOutput: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const inst = getInstanceOrThrow(s, required<string>(input.InstanceId, 'InstanceId'));
   // Console output is captured only after boot, and stays available after termination.
@@ -814,7 +814,7 @@ const getConsoleOutput: OperationHandler = (ctx, input) => {
 };
 
 /** DescribeInstanceCreditSpecifications: the CPU credit option of burstable instances (others are left out). */
-const describeInstanceCreditSpecifications: OperationHandler = (ctx, input) => {
+const describeInstanceCreditSpecifications: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = input.InstanceIds ?? [];
   for (const id of ids) {
@@ -828,7 +828,7 @@ const describeInstanceCreditSpecifications: OperationHandler = (ctx, input) => {
   };
 };
 
-const modifyInstanceMetadataOptions: OperationHandler = (ctx, input) => {
+const modifyInstanceMetadataOptions: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const inst = getInstanceOrThrow(s, required<string>(input.InstanceId, 'InstanceId'));
   if (input.HttpTokens !== undefined) inst.MetadataOptions.HttpTokens = input.HttpTokens;
@@ -841,7 +841,7 @@ const modifyInstanceMetadataOptions: OperationHandler = (ctx, input) => {
   };
 };
 
-export const instanceOperations: Record<string, OperationHandler> = {
+export const instanceOperations: Record<string, UntypedHandler> = {
   RunInstances: runInstances,
   DescribeInstances: describeInstances,
   DescribeInstanceStatus: describeInstanceStatus,

@@ -1,7 +1,7 @@
 // Launch templates and their versions. LaunchTemplateData is stored verbatim (as the SDK sent it).
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler } from '../../service';
+import type { UntypedHandler } from '../../service';
 import type { SandboxContext } from '../../account';
 import { applyFilters } from './filters';
 import { validateTagSpecifications } from './tagging';
@@ -166,7 +166,7 @@ function earlierRequestWithToken(
   return seen;
 }
 
-const createLaunchTemplate: OperationHandler = (ctx, input) => {
+const createLaunchTemplate: UntypedHandler = (ctx, input) => {
   const name = required<string>(input.LaunchTemplateName, 'LaunchTemplateName');
   const data: Record<string, unknown> = required(input.LaunchTemplateData, 'LaunchTemplateData');
   const s = ec2State(ctx);
@@ -201,7 +201,7 @@ const createLaunchTemplate: OperationHandler = (ctx, input) => {
   return { LaunchTemplate: templateOutput(ctx, lt) };
 };
 
-const createLaunchTemplateVersion: OperationHandler = (ctx, input) => {
+const createLaunchTemplateVersion: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const lt = templateNamedIn(s, input);
   const overrides: Record<string, unknown> = required(input.LaunchTemplateData, 'LaunchTemplateData');
@@ -241,7 +241,7 @@ const createLaunchTemplateVersion: OperationHandler = (ctx, input) => {
   return { LaunchTemplateVersion: versionOutput(ctx, lt, v) };
 };
 
-const modifyLaunchTemplate: OperationHandler = (ctx, input) => {
+const modifyLaunchTemplate: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const lt = templateNamedIn(s, input);
   if (input.DefaultVersion !== undefined) {
@@ -251,7 +251,7 @@ const modifyLaunchTemplate: OperationHandler = (ctx, input) => {
   return { LaunchTemplate: templateOutput(ctx, lt) };
 };
 
-const describeLaunchTemplates: OperationHandler = (ctx, input) => {
+const describeLaunchTemplates: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = input.LaunchTemplateIds ?? [];
   const names: string[] = input.LaunchTemplateNames ?? [];
@@ -279,7 +279,7 @@ const describeLaunchTemplates: OperationHandler = (ctx, input) => {
   return { LaunchTemplates: page.map((t) => templateOutput(ctx, t)), NextToken: nextToken };
 };
 
-const describeLaunchTemplateVersions: OperationHandler = (ctx, input) => {
+const describeLaunchTemplateVersions: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const hasRef = input.LaunchTemplateId !== undefined || input.LaunchTemplateName !== undefined;
   const templates = hasRef ? [templateNamedIn(s, input)] : Object.values(s.launchTemplates);
@@ -320,14 +320,14 @@ const describeLaunchTemplateVersions: OperationHandler = (ctx, input) => {
   return { LaunchTemplateVersions: page.map((r) => versionOutput(ctx, r.lt, r.v)), NextToken: nextToken };
 };
 
-const deleteLaunchTemplate: OperationHandler = (ctx, input) => {
+const deleteLaunchTemplate: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const lt = templateNamedIn(s, input);
   delete s.launchTemplates[lt.LaunchTemplateId];
   return { LaunchTemplate: templateOutput(ctx, lt) };
 };
 
-const deleteLaunchTemplateVersions: OperationHandler = (ctx, input) => {
+const deleteLaunchTemplateVersions: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const lt = templateNamedIn(s, input);
   const versions: string[] = required(input.Versions, 'Versions');
@@ -367,7 +367,7 @@ const deleteLaunchTemplateVersions: OperationHandler = (ctx, input) => {
   };
 };
 
-export const launchTemplateOperations: Record<string, OperationHandler> = {
+export const launchTemplateOperations: Record<string, UntypedHandler> = {
   CreateLaunchTemplate: createLaunchTemplate,
   CreateLaunchTemplateVersion: createLaunchTemplateVersion,
   ModifyLaunchTemplate: modifyLaunchTemplate,

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler } from '../../service';
+import type { UntypedHandler } from '../../service';
 import type { SandboxContext } from '../../account';
 import { applyFilters } from './filters';
 import { zoneId, zonesOf } from './catalog';
@@ -76,7 +76,7 @@ function subnetOutput(ctx: SandboxContext, s: Ec2State, sn: Subnet): Record<stri
   };
 }
 
-const describeVpcs: OperationHandler = (ctx, input) => {
+const describeVpcs: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = input.VpcIds ?? [];
   for (const id of ids) getVpc(s, id);
@@ -100,7 +100,7 @@ const describeVpcs: OperationHandler = (ctx, input) => {
   return { Vpcs: page.map((v) => vpcOutput(ctx, v)), NextToken: nextToken };
 };
 
-const createVpc: OperationHandler = (ctx, input) => {
+const createVpc: UntypedHandler = (ctx, input) => {
   const cidr = required<string>(input.CidrBlock, 'CidrBlock');
   const parsed = parseCidr(cidr);
   if (!parsed)
@@ -126,7 +126,7 @@ const createVpc: OperationHandler = (ctx, input) => {
   return { Vpc: { ...vpcOutput(ctx, vpc), State: 'pending' } };
 };
 
-const deleteVpc: OperationHandler = (ctx, input) => {
+const deleteVpc: UntypedHandler = (ctx, input) => {
   const id = required<string>(input.VpcId, 'VpcId');
   const s = ec2State(ctx);
   getVpc(s, id);
@@ -143,7 +143,7 @@ const deleteVpc: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const describeSubnets: OperationHandler = (ctx, input) => {
+const describeSubnets: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = input.SubnetIds ?? [];
   for (const id of ids) getSubnet(s, id);
@@ -172,7 +172,7 @@ const describeSubnets: OperationHandler = (ctx, input) => {
   return { Subnets: page.map((sn) => subnetOutput(ctx, s, sn)), NextToken: nextToken };
 };
 
-const createSubnet: OperationHandler = (ctx, input) => {
+const createSubnet: UntypedHandler = (ctx, input) => {
   const vpcId = required<string>(input.VpcId, 'VpcId');
   const cidr = required<string>(input.CidrBlock, 'CidrBlock');
   const s = ec2State(ctx);
@@ -210,7 +210,7 @@ const createSubnet: OperationHandler = (ctx, input) => {
   return { Subnet: { ...subnetOutput(ctx, s, subnet), State: 'pending' } };
 };
 
-const deleteSubnet: OperationHandler = (ctx, input) => {
+const deleteSubnet: UntypedHandler = (ctx, input) => {
   const id = required<string>(input.SubnetId, 'SubnetId');
   const s = ec2State(ctx);
   getSubnet(s, id);
@@ -221,7 +221,7 @@ const deleteSubnet: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const modifySubnetAttribute: OperationHandler = (ctx, input) => {
+const modifySubnetAttribute: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const subnet = getSubnet(s, required<string>(input.SubnetId, 'SubnetId'));
   if (input.MapPublicIpOnLaunch?.Value !== undefined)
@@ -229,7 +229,7 @@ const modifySubnetAttribute: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const describeKeyPairs: OperationHandler = (ctx, input) => {
+const describeKeyPairs: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const names: string[] = input.KeyNames ?? [];
   const ids: string[] = input.KeyPairIds ?? [];
@@ -293,7 +293,7 @@ function addKeyPair(
   return pair;
 }
 
-const createKeyPair: OperationHandler = (ctx, input) => {
+const createKeyPair: UntypedHandler = (ctx, input) => {
   const pair = addKeyPair(ctx, input, `generated/${input.KeyName}/${ctx.now}`);
   const body = createHash('sha512').update(pair.KeyPairId).digest('base64');
   return {
@@ -305,7 +305,7 @@ const createKeyPair: OperationHandler = (ctx, input) => {
   };
 };
 
-const importKeyPair: OperationHandler = (ctx, input) => {
+const importKeyPair: UntypedHandler = (ctx, input) => {
   const raw = required<Uint8Array | string>(input.PublicKeyMaterial, 'PublicKeyMaterial');
   const material = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
   if (!/^(ssh-(rsa|ed25519)|ecdsa-sha2-\S+) [A-Za-z0-9+/=]+/.test(material.trim())) {
@@ -320,7 +320,7 @@ const importKeyPair: OperationHandler = (ctx, input) => {
   };
 };
 
-const deleteKeyPair: OperationHandler = (ctx, input) => {
+const deleteKeyPair: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const pair = input.KeyPairId
     ? Object.values(s.keyPairs).find((k) => k.KeyPairId === input.KeyPairId)
@@ -334,7 +334,7 @@ export function resourceTags(tags: Tag[]): Tag[] | undefined {
   return tags.length ? tags : undefined;
 }
 
-export const networkOperations: Record<string, OperationHandler> = {
+export const networkOperations: Record<string, UntypedHandler> = {
   DescribeVpcs: describeVpcs,
   CreateVpc: createVpc,
   DeleteVpc: deleteVpc,

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { awsError } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler } from '../../service';
+import type { UntypedHandler } from '../../service';
 import type { SandboxContext } from '../../account';
 import { applyFilters } from './filters';
 import { ec2State, type Tag, type Vpc } from './state';
@@ -48,7 +48,7 @@ function mainRouteTable(ctx: SandboxContext, vpc: Vpc): RouteTable {
   };
 }
 
-const describeRouteTables: OperationHandler = (ctx, input) => {
+const describeRouteTables: UntypedHandler = (ctx, input) => {
   const tables = Object.values(ec2State(ctx).vpcs).map((v) => mainRouteTable(ctx, v));
   const ids: string[] = input.RouteTableIds ?? [];
   const filtered = applyFilters(
@@ -76,6 +76,6 @@ const describeRouteTables: OperationHandler = (ctx, input) => {
   return { RouteTables: page, NextToken: nextToken };
 };
 
-export const routeTableOperations: Record<string, OperationHandler> = {
+export const routeTableOperations: Record<string, UntypedHandler> = {
   DescribeRouteTables: describeRouteTables,
 };

@@ -2,7 +2,7 @@
 // DescribeSecurityGroupRules shows them; IpPermissions are regrouped on output.
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler } from '../../service';
+import type { UntypedHandler } from '../../service';
 import type { SandboxContext } from '../../account';
 import { applyFilters } from './filters';
 import { getVpc } from './network';
@@ -227,7 +227,7 @@ function groupOutput(ctx: SandboxContext, g: SecurityGroup): Record<string, unkn
   };
 }
 
-const createSecurityGroup: OperationHandler = (ctx, input) => {
+const createSecurityGroup: UntypedHandler = (ctx, input) => {
   const name = required<string>(input.GroupName, 'GroupName');
   const description = required<string>(input.Description, 'GroupDescription');
   if (name.length > 255 || description.length > 255)
@@ -293,7 +293,7 @@ function usedByLoadBalancer(ctx: SandboxContext, groupId: string): boolean {
   return visit(elbv2);
 }
 
-const deleteSecurityGroup: OperationHandler = (ctx, input) => {
+const deleteSecurityGroup: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const g = resolveGroup(ctx, input);
   if (g.GroupName === 'default')
@@ -314,7 +314,7 @@ const deleteSecurityGroup: OperationHandler = (ctx, input) => {
   return { Return: true, GroupId: g.GroupId };
 };
 
-const describeSecurityGroups: OperationHandler = (ctx, input) => {
+const describeSecurityGroups: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = input.GroupIds ?? [];
   const names: string[] = input.GroupNames ?? [];
@@ -352,7 +352,7 @@ const describeSecurityGroups: OperationHandler = (ctx, input) => {
   return { SecurityGroups: page.map((g) => groupOutput(ctx, g)), NextToken: nextToken };
 };
 
-function authorize(egress: boolean): OperationHandler {
+function authorize(egress: boolean): UntypedHandler {
   return (ctx, input) => {
     const s = ec2State(ctx);
     const g = resolveGroup(ctx, input);
@@ -388,7 +388,7 @@ function authorize(egress: boolean): OperationHandler {
   };
 }
 
-function revoke(egress: boolean): OperationHandler {
+function revoke(egress: boolean): UntypedHandler {
   return (ctx, input) => {
     const s = ec2State(ctx);
     const g = resolveGroup(ctx, input);
@@ -418,7 +418,7 @@ function revoke(egress: boolean): OperationHandler {
   };
 }
 
-const describeSecurityGroupRules: OperationHandler = (ctx, input) => {
+const describeSecurityGroupRules: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const ruleIds: string[] = input.SecurityGroupRuleIds ?? [];
   const rows = Object.values(s.securityGroups).flatMap((g) =>
@@ -440,7 +440,7 @@ const describeSecurityGroupRules: OperationHandler = (ctx, input) => {
   return { SecurityGroupRules: page.map((x) => ruleOutput(ctx, x.g, x.r)), NextToken: nextToken };
 };
 
-export const securityGroupOperations: Record<string, OperationHandler> = {
+export const securityGroupOperations: Record<string, UntypedHandler> = {
   CreateSecurityGroup: createSecurityGroup,
   DeleteSecurityGroup: deleteSecurityGroup,
   DescribeSecurityGroups: describeSecurityGroups,

@@ -2,7 +2,7 @@
 // kind the sandbox holds.
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler } from '../../service';
+import type { UntypedHandler } from '../../service';
 import { applyFilters } from './filters';
 import { ec2State, mergeTag, type Ec2State, type Tag } from './state';
 
@@ -80,7 +80,7 @@ function notFound(id: string): never {
   throw awsError(kind[1], `The ID '${id}' does not exist`);
 }
 
-const createTags: OperationHandler = (ctx, input) => {
+const createTags: UntypedHandler = (ctx, input) => {
   const ids: string[] = required(input.Resources, 'Resources');
   const tags: { Key?: string; Value?: string }[] = required(input.Tags, 'Tags');
   checkTagList(tags);
@@ -96,7 +96,7 @@ const createTags: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const deleteTags: OperationHandler = (ctx, input) => {
+const deleteTags: UntypedHandler = (ctx, input) => {
   const ids: string[] = required(input.Resources, 'Resources');
   const tags: { Key?: string; Value?: string }[] | undefined = input.Tags;
   const s = ec2State(ctx);
@@ -114,7 +114,7 @@ const deleteTags: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const describeTags: OperationHandler = (ctx, input) => {
+const describeTags: UntypedHandler = (ctx, input) => {
   const s = ec2State(ctx);
   const rows: { ResourceId: string; ResourceType: string; Key: string; Value: string; Tags: Tag[] }[] = [];
   const add = (id: string) => {
@@ -141,7 +141,7 @@ const describeTags: OperationHandler = (ctx, input) => {
   return { Tags: page.map(({ Tags: _t, ...r }) => r), NextToken: nextToken };
 };
 
-export const taggingOperations: Record<string, OperationHandler> = {
+export const taggingOperations: Record<string, UntypedHandler> = {
   CreateTags: createTags,
   DeleteTags: deleteTags,
   DescribeTags: describeTags,

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { InventoryItem, OperationHandler } from '../../service';
+import type { InventoryItem, UntypedHandler } from '../../service';
 import type { SandboxContext } from '../../account';
 import { DEFAULT_IMAGES, PUBLIC_PARAMETER_MODIFIED } from '../../defaults';
 
@@ -127,7 +127,7 @@ function notFound(name: string): never {
   throw awsError('ParameterNotFound', `Parameter ${name} not found.`);
 }
 
-const putParameter: OperationHandler = (ctx, input) => {
+const putParameter: UntypedHandler = (ctx, input) => {
   const name = required<string>(input.Name, 'Name', 'ValidationException');
   const value = required<string>(input.Value, 'Value', 'ValidationException');
   validateName(name);
@@ -213,13 +213,13 @@ export function peekParameter(ctx: SandboxContext, name: string): { value: strin
   return p ? { value: p.Value, modifiedAt: p.modifiedAt } : undefined;
 }
 
-const getParameter: OperationHandler = (ctx, input) => {
+const getParameter: UntypedHandler = (ctx, input) => {
   const name = required<string>(input.Name, 'Name', 'ValidationException');
   const p = lookup(ctx, name) ?? notFound(name);
   return { Parameter: present(ctx, p, input.WithDecryption === true) };
 };
 
-const getParameters: OperationHandler = (ctx, input) => {
+const getParameters: UntypedHandler = (ctx, input) => {
   const names: string[] = required(input.Names, 'Names', 'ValidationException');
   if (names.length < 1 || names.length > 10) {
     throw awsError(
@@ -262,7 +262,7 @@ function checkMaxResults(max: number | undefined, limit: number): void {
   }
 }
 
-const getParametersByPath: OperationHandler = (ctx, input) => {
+const getParametersByPath: UntypedHandler = (ctx, input) => {
   const path = required<string>(input.Path, 'Path', 'ValidationException');
   validatePath(path);
   checkMaxResults(input.MaxResults, 10);
@@ -338,7 +338,7 @@ function matchesParameterFilters(
   });
 }
 
-const describeParameters: OperationHandler = (ctx, input) => {
+const describeParameters: UntypedHandler = (ctx, input) => {
   checkMaxResults(input.MaxResults, 50);
   const legacy: ParameterFilter[] = (input.Filters ?? []).map((f: { Key?: string; Values?: string[] }) => ({
     Key: f.Key,
@@ -353,7 +353,7 @@ const describeParameters: OperationHandler = (ctx, input) => {
   return { Parameters: page.map((p) => metadata(ctx, p)), NextToken: nextToken };
 };
 
-const deleteParameter: OperationHandler = (ctx, input) => {
+const deleteParameter: UntypedHandler = (ctx, input) => {
   const name = required<string>(input.Name, 'Name', 'ValidationException');
   const state = parameterState(ctx);
   if (!state.parameters[name]) notFound(name);
@@ -361,7 +361,7 @@ const deleteParameter: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const deleteParameters: OperationHandler = (ctx, input) => {
+const deleteParameters: UntypedHandler = (ctx, input) => {
   const names: string[] = required(input.Names, 'Names', 'ValidationException');
   if (names.length < 1 || names.length > 10) {
     throw awsError(
@@ -399,7 +399,7 @@ function taggedParameter(
   return p;
 }
 
-const addTagsToResource: OperationHandler = (ctx, input) => {
+const addTagsToResource: UntypedHandler = (ctx, input) => {
   const p = taggedParameter(ctx, input);
   const tags = validateTags(required(input.Tags, 'Tags', 'ValidationException'));
   for (const t of tags) {
@@ -412,16 +412,16 @@ const addTagsToResource: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const removeTagsFromResource: OperationHandler = (ctx, input) => {
+const removeTagsFromResource: UntypedHandler = (ctx, input) => {
   const p = taggedParameter(ctx, input);
   const keys: string[] = required(input.TagKeys, 'TagKeys', 'ValidationException');
   p.Tags = p.Tags.filter((t) => !keys.includes(t.Key));
   return {};
 };
 
-const listTagsForResource: OperationHandler = (ctx, input) => ({ TagList: taggedParameter(ctx, input).Tags });
+const listTagsForResource: UntypedHandler = (ctx, input) => ({ TagList: taggedParameter(ctx, input).Tags });
 
-export const parameterOperations: Record<string, OperationHandler> = {
+export const parameterOperations: Record<string, UntypedHandler> = {
   PutParameter: putParameter,
   GetParameter: getParameter,
   GetParameters: getParameters,

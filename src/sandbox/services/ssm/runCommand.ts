@@ -5,7 +5,7 @@
 // Instances named in behavior.ssmNoOutput answer every command `Success` with empty output (moto does).
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler } from '../../service';
+import type { UntypedHandler } from '../../service';
 import type { SandboxContext } from '../../account';
 import { getInstance, listInstances, type SbInstance } from '../ec2';
 import { isSsmAgentOnline, runShellScript, SSM_AGENT_ONLINE_MS } from '../../instanceModel';
@@ -167,7 +167,7 @@ function resolveTargets(
   return [...ids];
 }
 
-const sendCommand: OperationHandler = (ctx, input) => {
+const sendCommand: UntypedHandler = (ctx, input) => {
   const documentName = required<string>(input.DocumentName, 'DocumentName', 'ValidationException');
   if (documentName !== 'AWS-RunShellScript') {
     throw awsError(
@@ -227,7 +227,7 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-const getCommandInvocation: OperationHandler = (ctx, input) => {
+const getCommandInvocation: UntypedHandler = (ctx, input) => {
   const commandId = required<string>(input.CommandId, 'CommandId', 'ValidationException');
   const instanceId = required<string>(input.InstanceId, 'InstanceId', 'ValidationException');
   if (!/^[0-9a-f-]{36}$/.test(commandId)) throw awsError('InvalidCommandId', '');
@@ -259,7 +259,7 @@ const getCommandInvocation: OperationHandler = (ctx, input) => {
   };
 };
 
-const listCommandInvocations: OperationHandler = (ctx, input) => {
+const listCommandInvocations: UntypedHandler = (ctx, input) => {
   applyCommandTransitions(ctx);
   const all = Object.values(runState(ctx).commands)
     .filter((c) => !input.CommandId || c.CommandId === input.CommandId)
@@ -316,7 +316,7 @@ const listCommandInvocations: OperationHandler = (ctx, input) => {
   };
 };
 
-const listCommands: OperationHandler = (ctx, input) => {
+const listCommands: UntypedHandler = (ctx, input) => {
   const all = Object.values(runState(ctx).commands)
     .filter((c) => !input.CommandId || c.CommandId === input.CommandId)
     .filter((c) => !input.InstanceId || c.InstanceIds.includes(input.InstanceId))
@@ -334,7 +334,7 @@ function pingStatus(ctx: SandboxContext, inst: SbInstance): string | undefined {
   return wasOnline && inst.state !== 'pending' ? 'ConnectionLost' : undefined;
 }
 
-const describeInstanceInformation: OperationHandler = (ctx, input) => {
+const describeInstanceInformation: UntypedHandler = (ctx, input) => {
   const wanted = new Set<string>();
   const byKey: Record<string, string[]> = {};
   for (const f of input.InstanceInformationFilterList ?? [])
@@ -389,7 +389,7 @@ const describeInstanceInformation: OperationHandler = (ctx, input) => {
   };
 };
 
-export const runCommandOperations: Record<string, OperationHandler> = {
+export const runCommandOperations: Record<string, UntypedHandler> = {
   SendCommand: sendCommand,
   GetCommandInvocation: getCommandInvocation,
   ListCommandInvocations: listCommandInvocations,
