@@ -1,6 +1,7 @@
 // ACM's certificates as stored in the simulated account: the state ACM's handlers (../acm.ts) own and
 // ELBv2 reads (a listener's certificate must exist), kept apart from the handlers so that ELBv2 and
 // ACM, which each read the other's state, do not import each other.
+import type { KeyAlgorithm } from '@aws-sdk/client-acm';
 import type { SandboxContext } from '../../account';
 
 export type CertificateStatus = 'PENDING_VALIDATION' | 'ISSUED' | 'VALIDATION_TIMED_OUT';
@@ -16,7 +17,7 @@ export interface Certificate {
   issuedAt?: number;
   idempotencyToken?: string;
   requestKey: string;
-  keyAlgorithm: string;
+  keyAlgorithm: KeyAlgorithm;
   tags: { Key: string; Value?: string }[];
 }
 
