@@ -3,9 +3,12 @@
 import { createHash } from 'node:crypto';
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { InventoryItem, UntypedHandler } from '../../service';
 import type { SandboxContext } from '../../account';
 import { DEFAULT_IMAGES, PUBLIC_PARAMETER_MODIFIED } from '../../defaults';
+import type * as SsmSdk from '@aws-sdk/client-ssm';
+import type { HandlerOf, InventoryItem, OperationsOf, SdkOperation } from '../../service';
+
+type Handler<Op extends SdkOperation<typeof SsmSdk>> = HandlerOf<typeof SsmSdk, Op>;
 
 type ParameterType = 'String' | 'StringList' | 'SecureString';
 
@@ -127,7 +130,7 @@ function notFound(name: string): never {
   throw awsError('ParameterNotFound', `Parameter ${name} not found.`);
 }
 
-const putParameter: UntypedHandler = (ctx, input) => {
+const putParameter: Handler<'PutParameter'> = (ctx, input) => {
   const name = required<string>(input.Name, 'Name', 'ValidationException');
   const value = required<string>(input.Value, 'Value', 'ValidationException');
   validateName(name);
@@ -213,13 +216,13 @@ export function peekParameter(ctx: SandboxContext, name: string): { value: strin
   return p ? { value: p.Value, modifiedAt: p.modifiedAt } : undefined;
 }
 
-const getParameter: UntypedHandler = (ctx, input) => {
+const getParameter: Handler<'GetParameter'> = (ctx, input) => {
   const name = required<string>(input.Name, 'Name', 'ValidationException');
   const p = lookup(ctx, name) ?? notFound(name);
   return { Parameter: present(ctx, p, input.WithDecryption === true) };
 };
 
-const getParameters: UntypedHandler = (ctx, input) => {
+const getParameters: Handler<'GetParameters'> = (ctx, input) => {
   const names: string[] = required(input.Names, 'Names', 'ValidationException');
   if (names.length < 1 || names.length > 10) {
     throw awsError(
@@ -262,7 +265,7 @@ function checkMaxResults(max: number | undefined, limit: number): void {
   }
 }
 
-const getParametersByPath: UntypedHandler = (ctx, input) => {
+const getParametersByPath: Handler<'GetParametersByPath'> = (ctx, input) => {
   const path = required<string>(input.Path, 'Path', 'ValidationException');
   validatePath(path);
   checkMaxResults(input.MaxResults, 10);
@@ -338,7 +341,7 @@ function matchesParameterFilters(
   });
 }
 
-const describeParameters: UntypedHandler = (ctx, input) => {
+const describeParameters: Handler<'DescribeParameters'> = (ctx, input) => {
   checkMaxResults(input.MaxResults, 50);
   const legacy: ParameterFilter[] = (input.Filters ?? []).map((f: { Key?: string; Values?: string[] }) => ({
     Key: f.Key,
@@ -353,7 +356,7 @@ const describeParameters: UntypedHandler = (ctx, input) => {
   return { Parameters: page.map((p) => metadata(ctx, p)), NextToken: nextToken };
 };
 
-const deleteParameter: UntypedHandler = (ctx, input) => {
+const deleteParameter: Handler<'DeleteParameter'> = (ctx, input) => {
   const name = required<string>(input.Name, 'Name', 'ValidationException');
   const state = parameterState(ctx);
   if (!state.parameters[name]) notFound(name);
@@ -361,7 +364,7 @@ const deleteParameter: UntypedHandler = (ctx, input) => {
   return {};
 };
 
-const deleteParameters: UntypedHandler = (ctx, input) => {
+const deleteParameters: Handler<'DeleteParameters'> = (ctx, input) => {
   const names: string[] = required(input.Names, 'Names', 'ValidationException');
   if (names.length < 1 || names.length > 10) {
     throw awsError(
@@ -399,7 +402,7 @@ function taggedParameter(
   return p;
 }
 
-const addTagsToResource: UntypedHandler = (ctx, input) => {
+const addTagsToResource: Handler<'AddTagsToResource'> = (ctx, input) => {
   const p = taggedParameter(ctx, input);
   const tags = validateTags(required(input.Tags, 'Tags', 'ValidationException'));
   for (const t of tags) {
@@ -412,16 +415,16 @@ const addTagsToResource: UntypedHandler = (ctx, input) => {
   return {};
 };
 
-const removeTagsFromResource: UntypedHandler = (ctx, input) => {
+const removeTagsFromResource: Handler<'RemoveTagsFromResource'> = (ctx, input) => {
   const p = taggedParameter(ctx, input);
   const keys: string[] = required(input.TagKeys, 'TagKeys', 'ValidationException');
   p.Tags = p.Tags.filter((t) => !keys.includes(t.Key));
   return {};
 };
 
-const listTagsForResource: UntypedHandler = (ctx, input) => ({ TagList: taggedParameter(ctx, input).Tags });
+const listTagsForResource: Handler<'ListTagsForResource'> = (ctx, input) => ({ TagList: taggedParameter(ctx, input).Tags });
 
-export const parameterOperations: Record<string, UntypedHandler> = {
+export const parameterOperations = {
   PutParameter: putParameter,
   GetParameter: getParameter,
   GetParameters: getParameters,
@@ -432,7 +435,7 @@ export const parameterOperations: Record<string, UntypedHandler> = {
   AddTagsToResource: addTagsToResource,
   RemoveTagsFromResource: removeTagsFromResource,
   ListTagsForResource: listTagsForResource,
-};
+} satisfies OperationsOf<typeof SsmSdk>;
 
 export function parameterInventory(ctx: SandboxContext): InventoryItem[] {
   return Object.values(parameterState(ctx).parameters).map((p) => ({
