@@ -1,7 +1,6 @@
 // Launch templates and their versions. LaunchTemplateData is stored verbatim (as the SDK sent it).
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { UntypedHandler } from '../../service';
 import type { SandboxContext } from '../../account';
 import { applyFilters } from './filters';
 import { validateTagSpecifications } from './tagging';
@@ -13,6 +12,10 @@ import {
   type LaunchTemplate,
   type LaunchTemplateVersion,
 } from './state';
+import type * as Ec2Sdk from '@aws-sdk/client-ec2';
+import type { HandlerOf, OperationsOf, SdkOperation } from '../../service';
+
+type Handler<Op extends SdkOperation<typeof Ec2Sdk>> = HandlerOf<typeof Ec2Sdk, Op>;
 
 /** CreditSpecification.CpuCredits values EC2 accepts (burstable performance instances). */
 export const CPU_CREDIT_OPTIONS = ['standard', 'unlimited'];
@@ -136,7 +139,7 @@ function versionOutput(
   };
 }
 
-function validateData(data: Record<string, unknown>): void {
+function validateData(data: Ec2Sdk.RequestLaunchTemplateData): void {
   checkUserData(data.UserData, 'LaunchTemplateData.UserData');
   // The value is checked here; whether the instance type has CPU credits only at launch (RunInstances).
   const credits = (data.CreditSpecification as { CpuCredits?: unknown } | undefined)?.CpuCredits;
@@ -166,9 +169,9 @@ function earlierRequestWithToken(
   return seen;
 }
 
-const createLaunchTemplate: UntypedHandler = (ctx, input) => {
+const createLaunchTemplate: Handler<'CreateLaunchTemplate'> = (ctx, input) => {
   const name = required<string>(input.LaunchTemplateName, 'LaunchTemplateName');
-  const data: Record<string, unknown> = required(input.LaunchTemplateData, 'LaunchTemplateData');
+  const data = required(input.LaunchTemplateData, 'LaunchTemplateData');
   const s = ec2State(ctx);
   const requestDigest = digest({ name, data, tags: input.TagSpecifications, d: input.VersionDescription });
   const seen = earlierRequestWithToken(s, input.ClientToken, requestDigest);
@@ -201,10 +204,10 @@ const createLaunchTemplate: UntypedHandler = (ctx, input) => {
   return { LaunchTemplate: templateOutput(ctx, lt) };
 };
 
-const createLaunchTemplateVersion: UntypedHandler = (ctx, input) => {
+const createLaunchTemplateVersion: Handler<'CreateLaunchTemplateVersion'> = (ctx, input) => {
   const s = ec2State(ctx);
   const lt = templateNamedIn(s, input);
-  const overrides: Record<string, unknown> = required(input.LaunchTemplateData, 'LaunchTemplateData');
+  const overrides = required(input.LaunchTemplateData, 'LaunchTemplateData');
   const requestDigest = digest({
     id: lt.LaunchTemplateId,
     overrides,
@@ -241,7 +244,7 @@ const createLaunchTemplateVersion: UntypedHandler = (ctx, input) => {
   return { LaunchTemplateVersion: versionOutput(ctx, lt, v) };
 };
 
-const modifyLaunchTemplate: UntypedHandler = (ctx, input) => {
+const modifyLaunchTemplate: Handler<'ModifyLaunchTemplate'> = (ctx, input) => {
   const s = ec2State(ctx);
   const lt = templateNamedIn(s, input);
   if (input.DefaultVersion !== undefined) {
@@ -251,7 +254,7 @@ const modifyLaunchTemplate: UntypedHandler = (ctx, input) => {
   return { LaunchTemplate: templateOutput(ctx, lt) };
 };
 
-const describeLaunchTemplates: UntypedHandler = (ctx, input) => {
+const describeLaunchTemplates: Handler<'DescribeLaunchTemplates'> = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = input.LaunchTemplateIds ?? [];
   const names: string[] = input.LaunchTemplateNames ?? [];
@@ -279,7 +282,7 @@ const describeLaunchTemplates: UntypedHandler = (ctx, input) => {
   return { LaunchTemplates: page.map((t) => templateOutput(ctx, t)), NextToken: nextToken };
 };
 
-const describeLaunchTemplateVersions: UntypedHandler = (ctx, input) => {
+const describeLaunchTemplateVersions: Handler<'DescribeLaunchTemplateVersions'> = (ctx, input) => {
   const s = ec2State(ctx);
   const hasRef = input.LaunchTemplateId !== undefined || input.LaunchTemplateName !== undefined;
   const templates = hasRef ? [templateNamedIn(s, input)] : Object.values(s.launchTemplates);
@@ -320,14 +323,14 @@ const describeLaunchTemplateVersions: UntypedHandler = (ctx, input) => {
   return { LaunchTemplateVersions: page.map((r) => versionOutput(ctx, r.lt, r.v)), NextToken: nextToken };
 };
 
-const deleteLaunchTemplate: UntypedHandler = (ctx, input) => {
+const deleteLaunchTemplate: Handler<'DeleteLaunchTemplate'> = (ctx, input) => {
   const s = ec2State(ctx);
   const lt = templateNamedIn(s, input);
   delete s.launchTemplates[lt.LaunchTemplateId];
   return { LaunchTemplate: templateOutput(ctx, lt) };
 };
 
-const deleteLaunchTemplateVersions: UntypedHandler = (ctx, input) => {
+const deleteLaunchTemplateVersions: Handler<'DeleteLaunchTemplateVersions'> = (ctx, input) => {
   const s = ec2State(ctx);
   const lt = templateNamedIn(s, input);
   const versions: string[] = required(input.Versions, 'Versions');
@@ -367,7 +370,7 @@ const deleteLaunchTemplateVersions: UntypedHandler = (ctx, input) => {
   };
 };
 
-export const launchTemplateOperations: Record<string, UntypedHandler> = {
+export const launchTemplateOperations = {
   CreateLaunchTemplate: createLaunchTemplate,
   CreateLaunchTemplateVersion: createLaunchTemplateVersion,
   ModifyLaunchTemplate: modifyLaunchTemplate,
@@ -375,4 +378,4 @@ export const launchTemplateOperations: Record<string, UntypedHandler> = {
   DescribeLaunchTemplateVersions: describeLaunchTemplateVersions,
   DeleteLaunchTemplate: deleteLaunchTemplate,
   DeleteLaunchTemplateVersions: deleteLaunchTemplateVersions,
-};
+} satisfies OperationsOf<typeof Ec2Sdk>;

@@ -2,7 +2,6 @@
 import { createHash } from 'node:crypto';
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { UntypedHandler } from '../../service';
 import type { SandboxContext } from '../../account';
 import { applyFilters } from './filters';
 import { zoneId, zonesOf } from './catalog';
@@ -20,6 +19,10 @@ import {
   type Vpc,
 } from './state';
 import { validateTagSpecifications } from './tagging';
+import type * as Ec2Sdk from '@aws-sdk/client-ec2';
+import type { HandlerOf, OperationsOf, SdkOperation } from '../../service';
+
+type Handler<Op extends SdkOperation<typeof Ec2Sdk>> = HandlerOf<typeof Ec2Sdk, Op>;
 
 export function getVpc(s: Ec2State, vpcId: string): Vpc {
   const vpc = s.vpcs[vpcId];
@@ -76,7 +79,7 @@ function subnetOutput(ctx: SandboxContext, s: Ec2State, sn: Subnet): Record<stri
   };
 }
 
-const describeVpcs: UntypedHandler = (ctx, input) => {
+const describeVpcs: Handler<'DescribeVpcs'> = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = input.VpcIds ?? [];
   for (const id of ids) getVpc(s, id);
@@ -100,7 +103,7 @@ const describeVpcs: UntypedHandler = (ctx, input) => {
   return { Vpcs: page.map((v) => vpcOutput(ctx, v)), NextToken: nextToken };
 };
 
-const createVpc: UntypedHandler = (ctx, input) => {
+const createVpc: Handler<'CreateVpc'> = (ctx, input) => {
   const cidr = required<string>(input.CidrBlock, 'CidrBlock');
   const parsed = parseCidr(cidr);
   if (!parsed)
@@ -126,7 +129,7 @@ const createVpc: UntypedHandler = (ctx, input) => {
   return { Vpc: { ...vpcOutput(ctx, vpc), State: 'pending' } };
 };
 
-const deleteVpc: UntypedHandler = (ctx, input) => {
+const deleteVpc: Handler<'DeleteVpc'> = (ctx, input) => {
   const id = required<string>(input.VpcId, 'VpcId');
   const s = ec2State(ctx);
   getVpc(s, id);
@@ -143,7 +146,7 @@ const deleteVpc: UntypedHandler = (ctx, input) => {
   return {};
 };
 
-const describeSubnets: UntypedHandler = (ctx, input) => {
+const describeSubnets: Handler<'DescribeSubnets'> = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = input.SubnetIds ?? [];
   for (const id of ids) getSubnet(s, id);
@@ -172,7 +175,7 @@ const describeSubnets: UntypedHandler = (ctx, input) => {
   return { Subnets: page.map((sn) => subnetOutput(ctx, s, sn)), NextToken: nextToken };
 };
 
-const createSubnet: UntypedHandler = (ctx, input) => {
+const createSubnet: Handler<'CreateSubnet'> = (ctx, input) => {
   const vpcId = required<string>(input.VpcId, 'VpcId');
   const cidr = required<string>(input.CidrBlock, 'CidrBlock');
   const s = ec2State(ctx);
@@ -210,7 +213,7 @@ const createSubnet: UntypedHandler = (ctx, input) => {
   return { Subnet: { ...subnetOutput(ctx, s, subnet), State: 'pending' } };
 };
 
-const deleteSubnet: UntypedHandler = (ctx, input) => {
+const deleteSubnet: Handler<'DeleteSubnet'> = (ctx, input) => {
   const id = required<string>(input.SubnetId, 'SubnetId');
   const s = ec2State(ctx);
   getSubnet(s, id);
@@ -221,7 +224,7 @@ const deleteSubnet: UntypedHandler = (ctx, input) => {
   return {};
 };
 
-const modifySubnetAttribute: UntypedHandler = (ctx, input) => {
+const modifySubnetAttribute: Handler<'ModifySubnetAttribute'> = (ctx, input) => {
   const s = ec2State(ctx);
   const subnet = getSubnet(s, required<string>(input.SubnetId, 'SubnetId'));
   if (input.MapPublicIpOnLaunch?.Value !== undefined)
@@ -229,7 +232,7 @@ const modifySubnetAttribute: UntypedHandler = (ctx, input) => {
   return {};
 };
 
-const describeKeyPairs: UntypedHandler = (ctx, input) => {
+const describeKeyPairs: Handler<'DescribeKeyPairs'> = (ctx, input) => {
   const s = ec2State(ctx);
   const names: string[] = input.KeyNames ?? [];
   const ids: string[] = input.KeyPairIds ?? [];
@@ -271,7 +274,7 @@ function keyFingerprint(seed: string): string {
 
 function addKeyPair(
   ctx: SandboxContext,
-  input: { KeyName?: string; KeyType?: string; TagSpecifications?: never },
+  input: { KeyName?: string; KeyType?: Ec2Sdk.KeyType; TagSpecifications?: Ec2Sdk.TagSpecification[] },
   material: string,
 ): KeyPair {
   const name = required<string>(input.KeyName, 'KeyName');
@@ -293,7 +296,7 @@ function addKeyPair(
   return pair;
 }
 
-const createKeyPair: UntypedHandler = (ctx, input) => {
+const createKeyPair: Handler<'CreateKeyPair'> = (ctx, input) => {
   const pair = addKeyPair(ctx, input, `generated/${input.KeyName}/${ctx.now}`);
   const body = createHash('sha512').update(pair.KeyPairId).digest('base64');
   return {
@@ -305,7 +308,7 @@ const createKeyPair: UntypedHandler = (ctx, input) => {
   };
 };
 
-const importKeyPair: UntypedHandler = (ctx, input) => {
+const importKeyPair: Handler<'ImportKeyPair'> = (ctx, input) => {
   const raw = required<Uint8Array | string>(input.PublicKeyMaterial, 'PublicKeyMaterial');
   const material = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
   if (!/^(ssh-(rsa|ed25519)|ecdsa-sha2-\S+) [A-Za-z0-9+/=]+/.test(material.trim())) {
@@ -320,7 +323,7 @@ const importKeyPair: UntypedHandler = (ctx, input) => {
   };
 };
 
-const deleteKeyPair: UntypedHandler = (ctx, input) => {
+const deleteKeyPair: Handler<'DeleteKeyPair'> = (ctx, input) => {
   const s = ec2State(ctx);
   const pair = input.KeyPairId
     ? Object.values(s.keyPairs).find((k) => k.KeyPairId === input.KeyPairId)
@@ -334,7 +337,7 @@ export function resourceTags(tags: Tag[]): Tag[] | undefined {
   return tags.length ? tags : undefined;
 }
 
-export const networkOperations: Record<string, UntypedHandler> = {
+export const networkOperations = {
   DescribeVpcs: describeVpcs,
   CreateVpc: createVpc,
   DeleteVpc: deleteVpc,
@@ -346,4 +349,4 @@ export const networkOperations: Record<string, UntypedHandler> = {
   CreateKeyPair: createKeyPair,
   ImportKeyPair: importKeyPair,
   DeleteKeyPair: deleteKeyPair,
-};
+} satisfies OperationsOf<typeof Ec2Sdk>;

@@ -2,7 +2,6 @@
 // DescribeSecurityGroupRules shows them; IpPermissions are regrouped on output.
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { UntypedHandler } from '../../service';
 import type { SandboxContext } from '../../account';
 import { applyFilters } from './filters';
 import { getVpc } from './network';
@@ -17,6 +16,10 @@ import {
   type SecurityGroup,
   type SecurityGroupRule,
 } from './state';
+import type * as Ec2Sdk from '@aws-sdk/client-ec2';
+import type { HandlerOf, OperationsOf, SdkOperation } from '../../service';
+
+type Handler<Op extends SdkOperation<typeof Ec2Sdk>> = HandlerOf<typeof Ec2Sdk, Op>;
 
 export function getSecurityGroup(s: Ec2State, groupId: string): SecurityGroup {
   if (!/^sg-[0-9a-f]{8,17}$/.test(groupId))
@@ -227,7 +230,7 @@ function groupOutput(ctx: SandboxContext, g: SecurityGroup): Record<string, unkn
   };
 }
 
-const createSecurityGroup: UntypedHandler = (ctx, input) => {
+const createSecurityGroup: Handler<'CreateSecurityGroup'> = (ctx, input) => {
   const name = required<string>(input.GroupName, 'GroupName');
   const description = required<string>(input.Description, 'GroupDescription');
   if (name.length > 255 || description.length > 255)
@@ -293,7 +296,7 @@ function usedByLoadBalancer(ctx: SandboxContext, groupId: string): boolean {
   return visit(elbv2);
 }
 
-const deleteSecurityGroup: UntypedHandler = (ctx, input) => {
+const deleteSecurityGroup: Handler<'DeleteSecurityGroup'> = (ctx, input) => {
   const s = ec2State(ctx);
   const g = resolveGroup(ctx, input);
   if (g.GroupName === 'default')
@@ -314,7 +317,7 @@ const deleteSecurityGroup: UntypedHandler = (ctx, input) => {
   return { Return: true, GroupId: g.GroupId };
 };
 
-const describeSecurityGroups: UntypedHandler = (ctx, input) => {
+const describeSecurityGroups: Handler<'DescribeSecurityGroups'> = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = input.GroupIds ?? [];
   const names: string[] = input.GroupNames ?? [];
@@ -352,7 +355,21 @@ const describeSecurityGroups: UntypedHandler = (ctx, input) => {
   return { SecurityGroups: page.map((g) => groupOutput(ctx, g)), NextToken: nextToken };
 };
 
-function authorize(egress: boolean): UntypedHandler {
+/** What the Ingress and Egress variants of Authorize/RevokeSecurityGroup* take, as far as the sandbox reads them. */
+interface RuleChangeInput {
+  GroupId?: string;
+  GroupName?: string;
+  IpPermissions?: IpPermission[];
+  CidrIp?: string;
+  IpProtocol?: string;
+  FromPort?: number;
+  ToPort?: number;
+  SecurityGroupRuleIds?: string[];
+}
+
+function authorize(
+  egress: boolean,
+): (ctx: SandboxContext, input: RuleChangeInput) => Omit<Ec2Sdk.AuthorizeSecurityGroupIngressCommandOutput, '$metadata'> {
   return (ctx, input) => {
     const s = ec2State(ctx);
     const g = resolveGroup(ctx, input);
@@ -388,12 +405,15 @@ function authorize(egress: boolean): UntypedHandler {
   };
 }
 
-function revoke(egress: boolean): UntypedHandler {
+function revoke(
+  egress: boolean,
+): (ctx: SandboxContext, input: RuleChangeInput) => Omit<Ec2Sdk.RevokeSecurityGroupIngressCommandOutput, '$metadata'> {
   return (ctx, input) => {
     const s = ec2State(ctx);
     const g = resolveGroup(ctx, input);
-    if (input.SecurityGroupRuleIds?.length) {
-      for (const id of input.SecurityGroupRuleIds as string[]) {
+    const ruleIds = input.SecurityGroupRuleIds;
+    if (ruleIds?.length) {
+      for (const id of ruleIds) {
         if (!g.rules.some((r) => r.SecurityGroupRuleId === id && r.IsEgress === egress)) {
           throw awsError(
             'InvalidSecurityGroupRuleId.NotFound',
@@ -401,7 +421,7 @@ function revoke(egress: boolean): UntypedHandler {
           );
         }
       }
-      g.rules = g.rules.filter((r) => !input.SecurityGroupRuleIds.includes(r.SecurityGroupRuleId));
+      g.rules = g.rules.filter((r) => !ruleIds.includes(r.SecurityGroupRuleId));
       return { Return: true };
     }
     const rules = expandPermissions(ctx, s, g, input.IpPermissions ?? [], egress);
@@ -418,7 +438,7 @@ function revoke(egress: boolean): UntypedHandler {
   };
 }
 
-const describeSecurityGroupRules: UntypedHandler = (ctx, input) => {
+const describeSecurityGroupRules: Handler<'DescribeSecurityGroupRules'> = (ctx, input) => {
   const s = ec2State(ctx);
   const ruleIds: string[] = input.SecurityGroupRuleIds ?? [];
   const rows = Object.values(s.securityGroups).flatMap((g) =>
@@ -440,7 +460,7 @@ const describeSecurityGroupRules: UntypedHandler = (ctx, input) => {
   return { SecurityGroupRules: page.map((x) => ruleOutput(ctx, x.g, x.r)), NextToken: nextToken };
 };
 
-export const securityGroupOperations: Record<string, UntypedHandler> = {
+export const securityGroupOperations = {
   CreateSecurityGroup: createSecurityGroup,
   DeleteSecurityGroup: deleteSecurityGroup,
   DescribeSecurityGroups: describeSecurityGroups,
@@ -449,4 +469,4 @@ export const securityGroupOperations: Record<string, UntypedHandler> = {
   RevokeSecurityGroupIngress: revoke(false),
   RevokeSecurityGroupEgress: revoke(true),
   DescribeSecurityGroupRules: describeSecurityGroupRules,
-};
+} satisfies OperationsOf<typeof Ec2Sdk>;
