@@ -42,13 +42,9 @@ export interface InventoryItem {
 
 export interface ServiceModule {
   service: ServiceName;
-  operations: Record<string, UntypedHandler>;
+  operations: Record<string, OperationHandler>;
   /** Applies time-driven transitions up to ctx.now (called before every call and when time advances). */
   tick?(ctx: SandboxContext): void;
   /** Everything that exists in this service for a region (global services: ignore region). */
   inventory?(ctx: SandboxContext, options: { includeDefaults: boolean }): InventoryItem[];
 }
-
-/** A handler not yet typed with its operation's SDK shapes (transitional: each service moves to HandlerOf). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type UntypedHandler = (ctx: SandboxContext, input: any) => any;

@@ -105,17 +105,19 @@ export function sshEndpointOf(ctx: SandboxContext, instanceId: string): SshEndpo
   return ec2State(ctx).sshEndpoints[instanceId];
 }
 
+const ec2Operations = {
+  ...catalogOperations,
+  ...networkOperations,
+  ...routeTableOperations,
+  ...securityGroupOperations,
+  ...launchTemplateOperations,
+  ...taggingOperations,
+  ...instanceOperations,
+};
+
 export const ec2Module: ServiceModule = {
   service: 'ec2',
-  operations: {
-    ...catalogOperations,
-    ...networkOperations,
-    ...routeTableOperations,
-    ...securityGroupOperations,
-    ...launchTemplateOperations,
-    ...taggingOperations,
-    ...instanceOperations,
-  },
+  operations: ec2Operations,
   tick: applyInstanceTransitions,
   inventory(ctx, { includeDefaults }): InventoryItem[] {
     const s = ec2State(ctx);

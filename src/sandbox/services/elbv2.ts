@@ -4,7 +4,8 @@
 import type { SandboxContext } from '../account';
 import { awsError, required } from '../errors';
 import { paginate } from '../pagination';
-import { ec2Module, getInstance, isInstanceHealthy } from './ec2';
+import { getInstance, isInstanceHealthy } from './ec2';
+import { ec2State } from './ec2/state';
 import { certificateExists } from './acm/certificates';
 import { uniqueHex } from '../ids';
 import type * as Elbv2Sdk from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -169,43 +170,30 @@ function mergeTags(existing: Tag[], add: Tag[]): Tag[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Lookups shared with Auto Scaling: subnets and security groups through EC2's own handlers.
+// Lookups shared with Auto Scaling: subnets and security groups, read from EC2's state in the account.
 
-/** Subnet id -> {VpcId, AvailabilityZone}, through the EC2 sandbox; throws InvalidSubnet like ELB. */
+/** Subnet id -> {VpcId, AvailabilityZone}, from the EC2 state; throws InvalidSubnet like ELB. */
 export function describeSubnetsInternal(
   ctx: SandboxContext,
   subnetIds: string[],
   notFoundCode = 'SubnetNotFound',
 ): { SubnetId: string; VpcId: string; AvailabilityZone: string }[] {
-  const handler = ec2Module.operations.DescribeSubnets;
-  if (!handler) throw awsError('InternalFailure', 'the sandbox EC2 service does not describe subnets');
   const out: { SubnetId: string; VpcId: string; AvailabilityZone: string }[] = [];
+  const subnets = ec2State(ctx).subnets;
   for (const id of subnetIds) {
-    let res: { Subnets?: { SubnetId: string; VpcId: string; AvailabilityZone: string }[] };
-    try {
-      res = handler(ctx, { SubnetIds: [id] });
-    } catch {
-      throw awsError(notFoundCode, `The subnet ID '${id}' is not valid`);
-    }
-    const s = res.Subnets?.[0];
+    const s = subnets[id];
     if (!s) throw awsError(notFoundCode, `The subnet ID '${id}' is not valid`);
     out.push({ SubnetId: s.SubnetId, VpcId: s.VpcId, AvailabilityZone: s.AvailabilityZone });
   }
   return out;
 }
 
-/** Checks security groups through the EC2 sandbox: they must exist and live in the load balancer's VPC. */
+/** Checks security groups in the EC2 state: they must exist and live in the load balancer's VPC. */
 function validateSecurityGroups(ctx: SandboxContext, groupIds: string[], vpcId: string): void {
-  const handler = ec2Module.operations.DescribeSecurityGroups;
-  if (!handler || groupIds.length === 0) return;
+  if (groupIds.length === 0) return;
+  const groups = ec2State(ctx).securityGroups;
   for (const id of groupIds) {
-    let found: { GroupId: string; VpcId?: string } | undefined;
-    try {
-      found = (handler(ctx, { GroupIds: [id] }) as { SecurityGroups?: { GroupId: string; VpcId?: string }[] })
-        .SecurityGroups?.[0];
-    } catch {
-      found = undefined;
-    }
+    const found = Object.hasOwn(groups, id) ? groups[id] : undefined;
     if (!found) throw awsError('InvalidSecurityGroup', `Security group '${id}' does not exist`);
     if (found.VpcId !== vpcId) {
       throw awsError(
