@@ -20,12 +20,12 @@ type Condition = Elbv2Sdk.RuleCondition;
 interface LoadBalancer {
   arn: string;
   name: string;
-  scheme: string;
-  type: string;
+  scheme: Elbv2Sdk.LoadBalancerSchemeEnum;
+  type: Elbv2Sdk.LoadBalancerTypeEnum;
   vpcId: string;
   subnets: { SubnetId: string; ZoneName: string }[];
   securityGroups: string[];
-  ipAddressType: string;
+  ipAddressType: Elbv2Sdk.IpAddressType;
   dnsName: string;
   createdAt: number;
   attributes: Record<string, string>;
@@ -42,10 +42,10 @@ interface RegisteredTarget {
 interface TargetGroup {
   arn: string;
   name: string;
-  protocol: string;
+  protocol: Elbv2Sdk.ProtocolEnum;
   port: number;
   vpcId: string;
-  targetType: string;
+  targetType: Elbv2Sdk.TargetTypeEnum;
   protocolVersion: string;
   healthCheck: Record<string, unknown>;
   attributes: Record<string, string>;
@@ -57,7 +57,7 @@ interface TargetGroup {
 interface Listener {
   arn: string;
   lbArn: string;
-  protocol: string;
+  protocol: Elbv2Sdk.ProtocolEnum;
   port: number;
   sslPolicy?: string;
   certificates: string[];
@@ -211,7 +211,7 @@ function lbState(ctx: SandboxContext, lb: LoadBalancer): 'provisioning' | 'activ
   return ctx.now >= lb.createdAt + ctx.sb.behavior.timings.albProvisioningMs ? 'active' : 'provisioning';
 }
 
-function lbOutput(ctx: SandboxContext, lb: LoadBalancer): Record<string, unknown> {
+function lbOutput(ctx: SandboxContext, lb: LoadBalancer): Elbv2Sdk.LoadBalancer {
   return {
     LoadBalancerArn: lb.arn,
     DNSName: lb.dnsName,
@@ -390,7 +390,7 @@ function modifyAttributes(
 
 const TG_SETTINGS = ['protocol', 'port', 'vpcId', 'targetType', 'protocolVersion', 'healthCheck'] as const;
 
-function tgOutput(ctx: SandboxContext, tg: TargetGroup): Record<string, unknown> {
+function tgOutput(ctx: SandboxContext, tg: TargetGroup): Elbv2Sdk.TargetGroup {
   return {
     TargetGroupArn: tg.arn,
     TargetGroupName: tg.name,
@@ -474,7 +474,7 @@ const createTargetGroup: Handler<'CreateTargetGroup'> = (ctx, input) => {
     if (input.Port === undefined) throw awsError('ValidationError', 'A port must be specified');
     if (!input.VpcId) throw awsError('ValidationError', 'A VPC ID must be specified');
   }
-  const protocol: string = input.Protocol ?? 'HTTP';
+  const protocol: Elbv2Sdk.ProtocolEnum = input.Protocol ?? 'HTTP';
   if (!['HTTP', 'HTTPS', 'TCP', 'TLS', 'UDP', 'TCP_UDP', 'GENEVE'].includes(protocol)) {
     throw awsError('ValidationError', `Protocol '${protocol}' is not supported`);
   }
@@ -598,7 +598,7 @@ type HealthState = 'initial' | 'healthy' | 'unhealthy' | 'unused' | 'draining' |
 
 export interface TargetHealthView {
   State: HealthState;
-  Reason?: string;
+  Reason?: Elbv2Sdk.TargetHealthReasonEnum;
   Description?: string;
   /** Since when the target is in this state (virtual ms). */
   since: number;
@@ -757,7 +757,7 @@ const describeTargetHealth: Handler<'DescribeTargetHealth'> = (ctx, input) => {
   const tg = getTg(ctx, input.TargetGroupArn);
   pruneDrained(ctx, tg);
   const wanted = input.Targets as { Id: string; Port?: number }[] | undefined;
-  const out: Record<string, unknown>[] = [];
+  const out: Elbv2Sdk.TargetHealthDescription[] = [];
   const describe = (t: RegisteredTarget) => {
     const h = healthOf(ctx, tg, t);
     out.push({
@@ -914,7 +914,7 @@ function validateActions(
   return normalised;
 }
 
-function listenerOutput(l: Listener): Record<string, unknown> {
+function listenerOutput(l: Listener): Elbv2Sdk.Listener {
   return {
     ListenerArn: l.arn,
     LoadBalancerArn: l.lbArn,
@@ -1146,7 +1146,7 @@ function validatePriority(p: unknown): number {
   return n;
 }
 
-function ruleOutput(r: Rule): Record<string, unknown> {
+function ruleOutput(r: Rule): Elbv2Sdk.Rule {
   return {
     RuleArn: r.arn,
     Priority: r.priority === undefined ? 'default' : String(r.priority),

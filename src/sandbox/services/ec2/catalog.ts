@@ -105,7 +105,7 @@ export function checkImageId(imageId: string): DefaultImage {
   return image;
 }
 
-function imageOutput(img: DefaultImage): Record<string, unknown> {
+function imageOutput(img: DefaultImage): Ec2Sdk.Image {
   return {
     ImageId: img.ImageId,
     Name: img.Name,
@@ -264,7 +264,7 @@ const describeAccountAttributes: Handler<'DescribeAccountAttributes'> = (ctx, in
   };
 };
 
-function instanceTypeOutput(t: InstanceTypeInfo): Record<string, unknown> {
+function instanceTypeOutput(t: InstanceTypeInfo): Ec2Sdk.InstanceTypeInfo {
   return {
     InstanceType: t.InstanceType,
     CurrentGeneration: true,

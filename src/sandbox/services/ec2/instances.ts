@@ -309,7 +309,7 @@ export function launchInstances(
     const inst: StoredInstance = {
       InstanceId,
       ImageId: imageId,
-      InstanceType: instanceType,
+      InstanceType: typeInfo.InstanceType,
       state: 'pending',
       launchedAt: ctx.now,
       runningAt: ctx.now + ctx.sb.behavior.timings.instanceBootMs + slowBootMs(ctx, InstanceId, group),
@@ -346,7 +346,7 @@ export function instanceOutput(
   ctx: SandboxContext,
   s: Ec2State,
   inst: StoredInstance,
-): Record<string, unknown> {
+): Ec2Sdk.Instance {
   const gone = inst.state === 'terminated';
   const mapped = s.sshEndpoints[inst.InstanceId];
   const publicIp = gone || inst.state === 'stopped' ? undefined : (mapped?.host ?? inst.PublicIpAddress);
@@ -539,7 +539,7 @@ function reservationOutput(
   s: Ec2State,
   reservationId: string,
   instances: StoredInstance[],
-): Record<string, unknown> {
+): Ec2Sdk.Reservation {
   return {
     ReservationId: reservationId,
     OwnerId: ctx.sb.state.accountId,
@@ -630,8 +630,8 @@ const describeInstances: Handler<'DescribeInstances'> = (ctx, input) => {
     (i, name) => instanceFilterValues(ctx, s, i, name),
   );
   const { page, nextToken } = paginate(instances, input.NextToken, input.MaxResults);
-  const reservations: Record<string, unknown>[] = [];
-  const byId = new Map<string, Record<string, unknown> & { Instances: unknown[] }>();
+  const reservations: Ec2Sdk.Reservation[] = [];
+  const byId = new Map<string, Ec2Sdk.Reservation & { Instances: Ec2Sdk.Instance[] }>();
   for (const inst of page) {
     let r = byId.get(inst.ReservationId);
     if (!r) {

@@ -110,7 +110,7 @@ export function getVersion(lt: LaunchTemplate, version: string | undefined): Lau
   return found;
 }
 
-function templateOutput(ctx: SandboxContext, lt: LaunchTemplate): Record<string, unknown> {
+function templateOutput(ctx: SandboxContext, lt: LaunchTemplate): Ec2Sdk.LaunchTemplate {
   return {
     LaunchTemplateId: lt.LaunchTemplateId,
     LaunchTemplateName: lt.LaunchTemplateName,
@@ -126,7 +126,7 @@ function versionOutput(
   ctx: SandboxContext,
   lt: LaunchTemplate,
   v: LaunchTemplateVersion,
-): Record<string, unknown> {
+): Ec2Sdk.LaunchTemplateVersion {
   return {
     LaunchTemplateId: lt.LaunchTemplateId,
     LaunchTemplateName: lt.LaunchTemplateName,
@@ -334,8 +334,8 @@ const deleteLaunchTemplateVersions: Handler<'DeleteLaunchTemplateVersions'> = (c
   const s = ec2State(ctx);
   const lt = templateNamedIn(s, input);
   const versions: string[] = required(input.Versions, 'Versions');
-  const ok: Record<string, unknown>[] = [];
-  const failed: Record<string, unknown>[] = [];
+  const ok: Ec2Sdk.DeleteLaunchTemplateVersionsResponseSuccessItem[] = [];
+  const failed: Ec2Sdk.DeleteLaunchTemplateVersionsResponseErrorItem[] = [];
   for (const raw of versions) {
     const n = Number(raw);
     const base = {
@@ -355,7 +355,8 @@ const deleteLaunchTemplateVersions: Handler<'DeleteLaunchTemplateVersions'> = (c
       failed.push({
         ...base,
         ResponseError: {
-          Code: 'launchTemplateVersionIsDefaultVersion',
+          // Not among the SDK's LaunchTemplateErrorCode values; kept as the sandbox has always answered.
+          Code: 'launchTemplateVersionIsDefaultVersion' as Ec2Sdk.LaunchTemplateErrorCode,
           Message: 'Cannot delete the default version of a launch template.',
         },
       });

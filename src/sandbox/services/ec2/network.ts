@@ -36,7 +36,7 @@ export function getSubnet(s: Ec2State, subnetId: string): Subnet {
   return subnet;
 }
 
-function vpcOutput(ctx: SandboxContext, v: Vpc): Record<string, unknown> {
+function vpcOutput(ctx: SandboxContext, v: Vpc): Ec2Sdk.Vpc {
   return {
     VpcId: v.VpcId,
     CidrBlock: v.CidrBlock,
@@ -56,7 +56,7 @@ function vpcOutput(ctx: SandboxContext, v: Vpc): Record<string, unknown> {
   };
 }
 
-function subnetOutput(ctx: SandboxContext, s: Ec2State, sn: Subnet): Record<string, unknown> {
+function subnetOutput(ctx: SandboxContext, s: Ec2State, sn: Subnet): Ec2Sdk.Subnet {
   const cidr = parseCidr(sn.CidrBlock);
   const used = Object.values(s.instances).filter(
     (i) => i.SubnetId === sn.SubnetId && i.state !== 'terminated',

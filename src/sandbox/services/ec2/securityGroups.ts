@@ -150,7 +150,7 @@ function describeRule(r: SecurityGroupRule): string {
   return `peer: ${peer}, ${proto}, from port: ${r.FromPort}, to port: ${r.ToPort}, ALLOW`;
 }
 
-function ruleOutput(ctx: SandboxContext, g: SecurityGroup, r: SecurityGroupRule): Record<string, unknown> {
+function ruleOutput(ctx: SandboxContext, g: SecurityGroup, r: SecurityGroupRule): Ec2Sdk.SecurityGroupRule {
   return {
     SecurityGroupRuleId: r.SecurityGroupRuleId,
     GroupId: g.GroupId,
@@ -170,7 +170,7 @@ function ruleOutput(ctx: SandboxContext, g: SecurityGroup, r: SecurityGroupRule)
   };
 }
 
-function permissionsOutput(ctx: SandboxContext, rules: SecurityGroupRule[]): Record<string, unknown>[] {
+function permissionsOutput(ctx: SandboxContext, rules: SecurityGroupRule[]): Ec2Sdk.IpPermission[] {
   const groups = new Map<
     string,
     {
@@ -210,7 +210,7 @@ function permissionsOutput(ctx: SandboxContext, rules: SecurityGroupRule[]): Rec
   return [...groups.values()];
 }
 
-function groupOutput(ctx: SandboxContext, g: SecurityGroup): Record<string, unknown> {
+function groupOutput(ctx: SandboxContext, g: SecurityGroup): Ec2Sdk.SecurityGroup {
   return {
     GroupId: g.GroupId,
     GroupName: g.GroupName,

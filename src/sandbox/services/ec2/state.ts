@@ -89,7 +89,7 @@ export interface LaunchTemplate {
 export interface SbInstance {
   InstanceId: string;
   ImageId: string;
-  InstanceType: string;
+  InstanceType: Ec2Sdk._InstanceType;
   state: 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopped';
   launchedAt: number;
   runningAt: number;

@@ -66,7 +66,7 @@ function ciphertext(p: StoredParameter): string {
   return `AQICAHh${Buffer.concat([digest, digest]).toString('base64')}`;
 }
 
-function present(ctx: SandboxContext, p: StoredParameter, withDecryption: boolean): Record<string, unknown> {
+function present(ctx: SandboxContext, p: StoredParameter, withDecryption: boolean): SsmSdk.Parameter {
   return {
     Name: p.Name,
     Type: p.Type,
@@ -78,7 +78,7 @@ function present(ctx: SandboxContext, p: StoredParameter, withDecryption: boolea
   };
 }
 
-function metadata(ctx: SandboxContext, p: StoredParameter): Record<string, unknown> {
+function metadata(ctx: SandboxContext, p: StoredParameter): SsmSdk.ParameterMetadata {
   return {
     Name: p.Name,
     ARN: arn(ctx, p),
@@ -230,7 +230,7 @@ const getParameters: Handler<'GetParameters'> = (ctx, input) => {
       "1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length between 1 and 10",
     );
   }
-  const found: Record<string, unknown>[] = [];
+  const found: SsmSdk.Parameter[] = [];
   const invalid: string[] = [];
   for (const name of [...new Set(names)]) {
     const p = lookup(ctx, name);
