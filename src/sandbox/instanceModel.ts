@@ -22,8 +22,7 @@
 //     K3SCTL_FAILURE_PARAMETER_PREFIX/INSTANCE_ID and marks the instance Unhealthy in its group.
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { SandboxContext } from './service';
-import { behaviorApplies } from './sandbox';
+import { behaviorApplies, type SandboxContext } from './account';
 import { INSTANCE_ID_NODE_LABEL, TagKeys, tagValue } from '../aws/tags';
 import { getInstance, listInstances, type SbInstance } from './services/ec2';
 import { privateDnsName } from './services/ec2/instances';

@@ -3,69 +3,22 @@
 import { FaultInjector, type FaultRule } from './faults';
 import { VirtualClock } from './virtualClock';
 import { awsError, SandboxAwsError } from './errors';
-import { callLatencyMs, defaultTimings, type TransitionTimings } from './latency';
+import { callLatencyMs } from './latency';
 import { isReadOperation } from '../aws/apiCalls';
-import type { InventoryItem, SandboxContext, ServiceModule, ServiceName } from './service';
+import {
+  GLOBAL_SERVICES,
+  newSandboxState,
+  type SandboxAccount,
+  type SandboxBehavior,
+  type SandboxContext,
+  type SandboxState,
+  type ServiceName,
+} from './account';
+import type { InventoryItem, ServiceModule } from './service';
+import { serviceModules } from './services';
 import type { Pluggable } from '@smithy/types';
 
-export const SANDBOX_ACCOUNT_ID = '123456789012';
-export const SANDBOX_START_TIME = Date.UTC(2026, 0, 1, 0, 0, 0);
-
-export interface SandboxBehavior {
-  timings: TransitionTimings;
-  /** Instance ids, ASG names or `*`: these instances never pass health checks (target group, k3s Ready). */
-  neverHealthy: string[];
-  /** Instance ids, ASG names or `*`: the drain on termination fails (lifecycle action ABANDON). */
-  failDrain: string[];
-  /** Instance ids, ASG names or `*`: boot takes this many extra ms. */
-  slowBoot: Record<string, number>;
-  /** Enforce EC2-style request rate limits (RequestLimitExceeded). */
-  rateLimits: boolean;
-  /**
-   * Instance ids, ASG names or `*`: SSM Run Command on these instances ends `Success` with empty
-   * output, whatever the script (as moto's emulated Run Command does). Optional: older saved accounts lack it.
-   */
-  ssmNoOutput?: string[];
-  /**
-   * Instance ids, ASG names or `*`: the bootstrap of these instances fails for good when k3s would have
-   * been Ready. The instance records why in SSM (`K3SCTL_FAILURE_PARAMETER_PREFIX/INSTANCE_ID` of its
-   * config) and marks itself Unhealthy in its group, which replaces it. Optional: older saved accounts lack it.
-   */
-  bootstrapFails?: string[];
-  /**
-   * IAM actions (`ec2:RunInstances`, `iam:*`, `*`) the caller is not allowed: SimulatePrincipalPolicy
-   * answers `implicitDeny` for them (the simulated account enforces nothing else). Optional.
-   */
-  deniedActions?: string[];
-  /**
-   * The account's applied quota of Running On-Demand Standard instances (vCPUs, Service Quotas
-   * L-1216C47A); DEFAULT_ON_DEMAND_VCPU_QUOTA when unset. Optional.
-   */
-  onDemandVcpuQuota?: number;
-}
-
-/** The caller every sandbox client is (STS GetCallerIdentity; the principal SimulatePrincipalPolicy knows). */
-export const SANDBOX_CALLER = { userName: 'sandbox', userId: 'AIDASANDBOXUSER000001' };
-
-/**
- * The applied L-1216C47A quota of the simulated account: what an account that has run instances for
- * a while commonly has (a new account starts at the AWS default of 5 vCPUs, which GetAWSDefaultServiceQuota
- * answers). K3SCTL_SANDBOX_BEHAVIOR {"onDemandVcpuQuota": 8} lowers it.
- */
-export const DEFAULT_ON_DEMAND_VCPU_QUOTA = 1152;
-
-export interface SandboxState {
-  version: 1;
-  accountId: string;
-  /** Id allocator. */
-  seq: number;
-  /** Virtual time, ms since the epoch. */
-  now: number;
-  regions: Record<string, Record<string, unknown>>;
-  global: Record<string, unknown>;
-  behavior: SandboxBehavior;
-  calls: { read: number; write: number; byOperation: Record<string, number> };
-}
+export type { SandboxBehavior, SandboxState } from './account';
 
 export interface SandboxOptions {
   state?: SandboxState;
@@ -73,8 +26,6 @@ export interface SandboxOptions {
   seed?: number;
   behavior?: Partial<SandboxBehavior>;
 }
-
-const GLOBAL_SERVICES: ReadonlySet<ServiceName> = new Set(['iam', 'route53']);
 
 const CLIENT_SERVICES: Record<string, ServiceName> = {
   STSClient: 'sts',
@@ -88,29 +39,6 @@ const CLIENT_SERVICES: Record<string, ServiceName> = {
   SSMClient: 'ssm',
 };
 
-export function newSandboxState(behavior?: Partial<SandboxBehavior>): SandboxState {
-  return {
-    version: 1,
-    accountId: SANDBOX_ACCOUNT_ID,
-    seq: 1,
-    now: SANDBOX_START_TIME,
-    regions: {},
-    global: {},
-    behavior: {
-      timings: { ...defaultTimings, ...(behavior?.timings ?? {}) },
-      neverHealthy: behavior?.neverHealthy ?? [],
-      failDrain: behavior?.failDrain ?? [],
-      slowBoot: behavior?.slowBoot ?? {},
-      rateLimits: behavior?.rateLimits ?? true,
-      ssmNoOutput: behavior?.ssmNoOutput ?? [],
-      bootstrapFails: behavior?.bootstrapFails ?? [],
-      deniedActions: behavior?.deniedActions ?? [],
-      ...(behavior?.onDemandVcpuQuota !== undefined ? { onDemandVcpuQuota: behavior.onDemandVcpuQuota } : {}),
-    },
-    calls: { read: 0, write: 0, byOperation: {} },
-  };
-}
-
 /** Token buckets of EC2's request throttling (per account and region): burst, refill per second. */
 const RATE_BUCKETS: Record<string, [number, number]> = {
   RunInstances: [5, 2],
@@ -118,7 +46,7 @@ const RATE_BUCKETS: Record<string, [number, number]> = {
   describe: [100, 20],
 };
 
-export class Sandbox {
+export class Sandbox implements SandboxAccount {
   readonly state: SandboxState;
   readonly clock: VirtualClock;
   readonly faults: FaultInjector;
@@ -139,9 +67,6 @@ export class Sandbox {
       this.state.now = now;
     };
     this.faults = new FaultInjector(options.faults ?? [], options.seed ?? 42);
-    // Loaded here, not at the top: the service modules import helpers from this file, and a test
-    // may import a service module first.
-    const { serviceModules } = require('./services') as typeof import('./services');
     this.modules = new Map(serviceModules.map((m) => [m.service, m]));
   }
 
@@ -212,7 +137,7 @@ export class Sandbox {
   }
 
   /** Executes one API operation as AWS would, after its simulated latency. */
-  async call(service: ServiceName, operation: string, region: string, input: unknown): Promise<Record<string, unknown>> {
+  async call(service: ServiceName, operation: string, region: string, input: unknown): Promise<object> {
     const read = isReadOperation(operation);
     const calls = this.state.calls;
     if (read) calls.read++;
@@ -229,8 +154,9 @@ export class Sandbox {
     if (!handler) throw awsError('InvalidAction', `The sandbox does not implement ${service}:${operation}`);
     let output;
     try {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      output = handler(this.context(region), structuredClone(input ?? {}) as any) ?? {};
+      // `input` is what the SDK client built for this very command, which is what the handler of the
+      // command's name is typed to take.
+      output = handler(this.context(region), structuredClone(input ?? {}) as never) ?? {};
     } finally {
       if (!read) this.onWrite?.();
     }
@@ -302,12 +228,6 @@ export class Sandbox {
     if (b.tokens < 1) throw awsError('RequestLimitExceeded', 'Request limit exceeded.', 503);
     b.tokens -= 1;
   }
-}
-
-/** True when a behaviour list (`neverHealthy`, `failDrain`, `ssmNoOutput`, `bootstrapFails`) names this instance or its group. */
-export function behaviorApplies(list: string[] | undefined, instanceId: string, groupName?: string): boolean {
-  if (!list) return false;
-  return list.includes('*') || list.includes(instanceId) || (groupName !== undefined && list.includes(groupName));
 }
 
 // Literal require()s (not require(name)), so a bundler (scripts/bundle-commands.js) sees them and the

@@ -3,7 +3,8 @@
 // invocations take turns.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Sandbox, type SandboxState } from './sandbox';
+import { Sandbox } from './sandbox';
+import type { SandboxState } from './account';
 import type { FaultRule } from './faults';
 
 const LOCK_WAIT_MS = 120_000;

@@ -2,10 +2,9 @@
 // sandbox (no call counted), and a sampler run at every instant of the virtual clock, for tests that
 // check a promise (quorum, capacity) at every moment of a workflow rather than only at its end.
 import type { Sandbox } from '../../src/sandbox/sandbox';
-import { serviceModules } from '../../src/sandbox/services';
+import { autoScalingOperations } from '../../src/sandbox/services/autoscaling';
 
-export const describeGroupsHandler = serviceModules.find((m) => m.service === 'autoscaling')!.operations
-  .DescribeAutoScalingGroups;
+export const describeGroupsHandler = autoScalingOperations.DescribeAutoScalingGroups;
 
 /** Group state read synchronously from the sandbox (no API call counted). */
 export function groupNow(

@@ -1,14 +1,18 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- handlers receive the SDK input shapes untyped */
 // Simulated AWS Certificate Manager: DNS-validated public certificates. A certificate is ISSUED
 // `timings.acmValidationMs` after every one of its validation CNAMEs exists in a public Route 53 zone
 // of the account (read through route53's `findRecords`); InUseBy comes from ELBv2 listeners.
 import { createHash } from 'node:crypto';
-import type { SandboxContext, ServiceModule, InventoryItem } from '../service';
+import type { SandboxContext } from '../account';
 import { awsError } from '../errors';
 import { paginate } from '../pagination';
 import { findRecords } from './route53';
 import { listenersUsingCertificate } from './elbv2';
-import { uniqueUuid } from './autoscaling/ids';
+import { uniqueUuid } from '../ids';
+import { acmState, type AcmState, type Certificate } from './acm/certificates';
+import type * as AcmSdk from '@aws-sdk/client-acm';
+import type { HandlerOf, InventoryItem, OperationsOf, SdkOperation, ServiceModule } from '../service';
+
+type Handler<Op extends SdkOperation<typeof AcmSdk>> = HandlerOf<typeof AcmSdk, Op>;
 
 const ACCOUNT = '123456789012';
 const MAX_TAGS = 50;
@@ -17,31 +21,6 @@ const IDEMPOTENCY_WINDOW_MS = 60 * 60 * 1000;
 /** Unvalidated certificates time out after 72 hours. */
 const VALIDATION_TIMEOUT_MS = 72 * 60 * 60 * 1000;
 const VALIDITY_MS = 395 * 24 * 60 * 60 * 1000;
-
-type Status = 'PENDING_VALIDATION' | 'ISSUED' | 'VALIDATION_TIMED_OUT';
-
-interface Certificate {
-  arn: string;
-  domainName: string;
-  /** DomainName first, as ACM returns it. */
-  sans: string[];
-  validationMethod: 'DNS' | 'EMAIL';
-  status: Status;
-  createdAt: number;
-  issuedAt?: number;
-  idempotencyToken?: string;
-  requestKey: string;
-  keyAlgorithm: string;
-  tags: { Key: string; Value?: string }[];
-}
-
-interface AcmState {
-  certificates: Record<string, Certificate>;
-}
-
-function state(ctx: SandboxContext): AcmState {
-  return ctx.sb.serviceState<AcmState>('acm', ctx.region, () => ({ certificates: {} }));
-}
 
 /**
  * The validation CNAME of a domain. Deterministic per name, and `*.x.com` shares the record of
@@ -75,7 +54,7 @@ function validateArn(arn: unknown): string {
 }
 
 function getCert(ctx: SandboxContext, arn: unknown): Certificate {
-  const c = state(ctx).certificates[validateArn(arn)];
+  const c = acmState(ctx).certificates[validateArn(arn)];
   if (!c) throw awsError('ResourceNotFoundException', `Could not find certificate ${arn}.`);
   return c;
 }
@@ -121,7 +100,7 @@ function refresh(ctx: SandboxContext, c: Certificate): void {
   }
 }
 
-function requestCertificate(ctx: SandboxContext, input: Record<string, any>) {
+const requestCertificate: Handler<'RequestCertificate'> = (ctx, input) => {
   const domainName = validateDomain(input.DomainName, 'DomainName');
   const sans = [domainName];
   for (const s of (input.SubjectAlternativeNames ?? []) as string[]) {
@@ -142,7 +121,7 @@ function requestCertificate(ctx: SandboxContext, input: Record<string, any>) {
     throw awsError('TooManyTagsException', `A certificate can have at most ${MAX_TAGS} tags`);
   const keyAlgorithm = input.KeyAlgorithm ?? 'RSA_2048';
   const requestKey = JSON.stringify({ sans, method, keyAlgorithm });
-  const st = state(ctx);
+  const st = acmState(ctx);
   if (token) {
     // Same token and same parameters within an hour: the same certificate.
     const previous = Object.values(st.certificates).find(
@@ -167,9 +146,9 @@ function requestCertificate(ctx: SandboxContext, input: Record<string, any>) {
     tags,
   };
   return { CertificateArn: arn };
-}
+};
 
-function describeCertificate(ctx: SandboxContext, input: Record<string, any>) {
+const describeCertificate: Handler<'DescribeCertificate'> = (ctx, input) => {
   const c = getCert(ctx, input.CertificateArn);
   refresh(ctx, c);
   const issued = c.status === 'ISSUED';
@@ -205,11 +184,11 @@ function describeCertificate(ctx: SandboxContext, input: Record<string, any>) {
       Options: { CertificateTransparencyLoggingPreference: 'ENABLED' },
     },
   };
-}
+};
 
-function listCertificates(ctx: SandboxContext, input: Record<string, any>) {
+const listCertificates: Handler<'ListCertificates'> = (ctx, input) => {
   const statuses: string[] | undefined = input.CertificateStatuses;
-  const certs = Object.values(state(ctx).certificates).sort(
+  const certs = Object.values(acmState(ctx).certificates).sort(
     (a, b) => a.createdAt - b.createdAt || a.arn.localeCompare(b.arn),
   );
   for (const c of certs) refresh(ctx, c);
@@ -233,17 +212,17 @@ function listCertificates(ctx: SandboxContext, input: Record<string, any>) {
     })),
     NextToken: nextToken,
   };
-}
+};
 
-function deleteCertificate(ctx: SandboxContext, input: Record<string, any>) {
+const deleteCertificate: Handler<'DeleteCertificate'> = (ctx, input) => {
   const c = getCert(ctx, input.CertificateArn);
   if (listenersUsingCertificate(ctx, c.arn).length > 0)
     throw awsError('ResourceInUseException', `Certificate ${c.arn} in use.`);
-  delete state(ctx).certificates[c.arn];
+  delete acmState(ctx).certificates[c.arn];
   return {};
-}
+};
 
-function addTags(ctx: SandboxContext, input: Record<string, any>) {
+const addTags: Handler<'AddTagsToCertificate'> = (ctx, input) => {
   const c = getCert(ctx, input.CertificateArn);
   const add = validateTags(input.Tags);
   if (add.length === 0) throw awsError('InvalidParameterException', 'At least one tag must be specified');
@@ -253,18 +232,18 @@ function addTags(ctx: SandboxContext, input: Record<string, any>) {
     throw awsError('TooManyTagsException', `A certificate can have at most ${MAX_TAGS} tags`);
   c.tags = [...map].map(([Key, Value]) => ({ Key, Value }));
   return {};
-}
+};
 
-function removeTags(ctx: SandboxContext, input: Record<string, any>) {
+const removeTags: Handler<'RemoveTagsFromCertificate'> = (ctx, input) => {
   const c = getCert(ctx, input.CertificateArn);
   const remove = (input.Tags ?? []) as { Key: string; Value?: string }[];
   c.tags = c.tags.filter(
     (t) => !remove.some((r) => r.Key === t.Key && (r.Value === undefined || r.Value === t.Value)),
   );
   return {};
-}
+};
 
-function getCertificate(ctx: SandboxContext, input: Record<string, any>) {
+const getCertificate: Handler<'GetCertificate'> = (ctx, input) => {
   const c = getCert(ctx, input.CertificateArn);
   refresh(ctx, c);
   if (c.status !== 'ISSUED')
@@ -274,13 +253,7 @@ function getCertificate(ctx: SandboxContext, input: Record<string, any>) {
     Certificate: `-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`,
     CertificateChain: `-----BEGIN CERTIFICATE-----\nc2FuZGJveCBBbWF6b24gUlNBIDIwNDggTTAx\n-----END CERTIFICATE-----\n`,
   };
-}
-
-/** Whether a certificate exists in this region (ELBv2 CertificateNotFound). */
-export function certificateExists(ctx: SandboxContext, arn: string): boolean {
-  const st = ctx.sb.existingServiceState<AcmState>('acm', ctx.region);
-  return st?.certificates[arn] !== undefined;
-}
+};
 
 function tick(ctx: SandboxContext): void {
   const st = ctx.sb.existingServiceState<AcmState>('acm', ctx.region);
@@ -314,7 +287,7 @@ export const acmModule: ServiceModule = {
       Tags: getCert(ctx, input.CertificateArn).tags.map((t) => ({ ...t })),
     }),
     GetCertificate: getCertificate,
-  },
+  } satisfies OperationsOf<typeof AcmSdk>,
   tick,
   inventory,
 };

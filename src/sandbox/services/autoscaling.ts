@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- handlers receive the SDK input shapes untyped */
 // Simulated EC2 Auto Scaling: groups, capacity reconciliation (launch through EC2's launch-template
 // path, replacement of unhealthy instances, default termination policy), lifecycle hooks and their
 // actions, suspended processes, target group attachments, tags and scaling activities.
@@ -8,10 +7,10 @@
 // which takes `timings.drainMs`, then calls CompleteLifecycleAction itself: CONTINUE, or ABANDON when
 // `behavior.failDrain` names the instance or its group. An instance that never got to run cannot
 // drain, so its action waits for the heartbeat timeout and the hook's DefaultResult.
-import type { SandboxContext, ServiceModule, InventoryItem } from '../service';
+import type { SandboxContext } from '../account';
 import { awsError } from '../errors';
 import { paginate } from '../pagination';
-import { behaviorApplies } from '../sandbox';
+import { behaviorApplies } from '../account';
 import {
   getInstance,
   launchInstanceFromTemplate,
@@ -27,9 +26,13 @@ import {
   targetGroupExists,
   targetHealthInternal,
 } from './elbv2';
-import { uniqueUuid } from './autoscaling/ids';
+import { uniqueUuid } from '../ids';
 import { applyTransitionsTo } from './ec2/instances';
 import { ec2State as ec2Account } from './ec2/state';
+import type * as AutoScalingSdk from '@aws-sdk/client-auto-scaling';
+import type { HandlerOf, InventoryItem, OperationsOf, SdkOperation, ServiceModule } from '../service';
+
+type Handler<Op extends SdkOperation<typeof AutoScalingSdk>> = HandlerOf<typeof AutoScalingSdk, Op>;
 
 const ACCOUNT = '123456789012';
 const LAUNCHING = 'autoscaling:EC2_INSTANCE_LAUNCHING';
@@ -144,7 +147,7 @@ interface Group {
   arn: string;
   createdAt: number;
   launchTemplate?: LaunchTemplateRef;
-  mixedInstancesPolicy?: Record<string, any>;
+  mixedInstancesPolicy?: AutoScalingSdk.MixedInstancesPolicy;
   min: number;
   max: number;
   desired: number;
@@ -260,7 +263,7 @@ function noteLifecycleResult(ctx: SandboxContext, id: string, result: string): v
   if (a) a.Details = JSON.stringify({ ...JSON.parse(a.Details), 'Lifecycle action result': result });
 }
 
-function activityOutput(a: Activity): Record<string, unknown> {
+function activityOutput(a: Activity): AutoScalingSdk.Activity {
   return {
     ...a,
     StartTime: new Date(a.StartTime),
@@ -293,12 +296,14 @@ function validateSizes(min: number, max: number, desired: number): void {
   }
 }
 
-function launchTemplateSpec(input: Record<string, any>): {
+function launchTemplateSpec(
+  input: Pick<AutoScalingSdk.CreateAutoScalingGroupType, 'LaunchTemplate' | 'MixedInstancesPolicy' | 'LaunchConfigurationName'>,
+): {
   ref: LaunchTemplateRef;
-  mixed?: Record<string, any>;
+  mixed?: AutoScalingSdk.MixedInstancesPolicy;
 } {
-  const mixed = input.MixedInstancesPolicy as Record<string, any> | undefined;
-  const direct = input.LaunchTemplate as LaunchTemplateRef | undefined;
+  const mixed = input.MixedInstancesPolicy;
+  const direct = input.LaunchTemplate;
   if (input.LaunchConfigurationName)
     throw awsError(
       'ValidationError',
@@ -398,7 +403,7 @@ function requireAttachedTargetGroups(ctx: SandboxContext, g: Group): void {
     throw awsError('TargetGroupNotFound', 'One or more target groups not found');
 }
 
-function validateHook(input: Record<string, any>, existing?: Hook): Hook {
+function validateHook(input: Partial<AutoScalingSdk.LifecycleHookSpecification>, existing?: Hook): Hook {
   const name = input.LifecycleHookName;
   if (typeof name !== 'string' || !/^[A-Za-z0-9\-_/]{1,255}$/.test(name)) {
     throw awsError(
@@ -435,7 +440,7 @@ function validateHook(input: Record<string, any>, existing?: Hook): Hook {
   };
 }
 
-function groupTags(g: { name: string }, tags: Record<string, any>[] | undefined): GroupTag[] {
+function groupTags(g: { name: string }, tags: AutoScalingSdk.Tag[] | undefined): GroupTag[] {
   const out: GroupTag[] = [];
   for (const t of tags ?? []) {
     if (!t.Key) throw awsError('ValidationError', 'Tag key must be specified');
@@ -466,7 +471,7 @@ function groupTags(g: { name: string }, tags: Record<string, any>[] | undefined)
 // ---------------------------------------------------------------------------------------------
 // Output shapes
 
-function groupLaunchTemplateOutput(ctx: SandboxContext, ref: LaunchTemplateRef): Record<string, unknown> {
+function groupLaunchTemplateOutput(ctx: SandboxContext, ref: LaunchTemplateRef): AutoScalingSdk.LaunchTemplateSpecification {
   let id = ref.LaunchTemplateId;
   let name = ref.LaunchTemplateName;
   try {
@@ -483,7 +488,7 @@ function groupLaunchTemplateOutput(ctx: SandboxContext, ref: LaunchTemplateRef):
   return { LaunchTemplateId: id, LaunchTemplateName: name, Version: ref.Version ?? '$Default' };
 }
 
-function instanceOutput(i: GroupInstance): Record<string, unknown> {
+function instanceOutput(i: GroupInstance): AutoScalingSdk.Instance {
   return {
     InstanceId: i.InstanceId,
     InstanceType: i.InstanceType,
@@ -505,8 +510,8 @@ function tagOutput(g: Group, t: GroupTag) {
   };
 }
 
-function groupOutput(ctx: SandboxContext, g: Group): Record<string, unknown> {
-  const out: Record<string, unknown> = {
+function groupOutput(ctx: SandboxContext, g: Group): AutoScalingSdk.AutoScalingGroup {
+  const out: AutoScalingSdk.AutoScalingGroup = {
     AutoScalingGroupName: g.name,
     AutoScalingGroupARN: g.arn,
     MinSize: g.min,
@@ -532,10 +537,13 @@ function groupOutput(ctx: SandboxContext, g: Group): Record<string, unknown> {
   };
   if (g.mixedInstancesPolicy) {
     const mixed = structuredClone(g.mixedInstancesPolicy);
-    mixed.LaunchTemplate.LaunchTemplateSpecification = groupLaunchTemplateOutput(
-      ctx,
-      mixed.LaunchTemplate.LaunchTemplateSpecification,
-    );
+    // A stored policy always names its template (CreateAutoScalingGroup refuses one that does not).
+    if (mixed.LaunchTemplate?.LaunchTemplateSpecification) {
+      mixed.LaunchTemplate.LaunchTemplateSpecification = groupLaunchTemplateOutput(
+        ctx,
+        mixed.LaunchTemplate.LaunchTemplateSpecification,
+      );
+    }
     mixed.InstancesDistribution = {
       OnDemandAllocationStrategy: 'prioritized',
       OnDemandBaseCapacity: 0,
@@ -793,10 +801,11 @@ function launchOne(ctx: SandboxContext, g: Group, t: number, cause: string): boo
   }
   const activity = startActivity(ctx, g, t, 'Launching a new EC2 instance', `At ${iso(t)} ${cause}.`);
   try {
+    // Every group holds a template or a mixed policy naming one (CreateAutoScalingGroup checks it).
     const resolved = resolveLaunchTemplateVersion(c, {
-      launchTemplateId: ref.LaunchTemplateId,
-      launchTemplateName: ref.LaunchTemplateName,
-      version: ref.Version ?? '$Default',
+      launchTemplateId: ref?.LaunchTemplateId,
+      launchTemplateName: ref?.LaunchTemplateName,
+      version: ref?.Version ?? '$Default',
     });
     const tags = [
       ...g.tags.filter((x) => x.PropagateAtLaunch).map((x) => ({ Key: x.Key, Value: x.Value })),
@@ -979,7 +988,7 @@ function reconcileSoon(ctx: SandboxContext, g: Group): void {
 // ---------------------------------------------------------------------------------------------
 // Operations
 
-function createAutoScalingGroup(ctx: SandboxContext, input: Record<string, any>) {
+const createAutoScalingGroup: Handler<'CreateAutoScalingGroup'> = (ctx, input) => {
   const name = input.AutoScalingGroupName;
   if (typeof name !== 'string' || name.length < 1 || name.length > 255) {
     throw awsError('ValidationError', 'AutoScalingGroupName must be 1-255 characters');
@@ -1003,9 +1012,7 @@ function createAutoScalingGroup(ctx: SandboxContext, input: Record<string, any>)
   const healthCheckType = input.HealthCheckType ?? 'EC2';
   if (healthCheckType !== 'EC2' && healthCheckType !== 'ELB')
     throw awsError('ValidationError', `Invalid HealthCheckType '${healthCheckType}'`);
-  const hooks = ((input.LifecycleHookSpecificationList ?? []) as Record<string, any>[]).map((h) =>
-    validateHook(h),
-  );
+  const hooks = (input.LifecycleHookSpecificationList ?? []).map((h) => validateHook(h));
   if (new Set(hooks.map((h) => h.LifecycleHookName)).size !== hooks.length)
     throw awsError('ValidationError', 'Lifecycle hook names must be unique');
   const g: Group = {
@@ -1035,9 +1042,9 @@ function createAutoScalingGroup(ctx: SandboxContext, input: Record<string, any>)
   g.tags = groupTags(g, input.Tags);
   st.groups[name] = g;
   return {};
-}
+};
 
-function updateAutoScalingGroup(ctx: SandboxContext, input: Record<string, any>) {
+const updateAutoScalingGroup: Handler<'UpdateAutoScalingGroup'> = (ctx, input) => {
   const g = getGroup(ctx, input.AutoScalingGroupName);
   if (g.deleting)
     throw awsError('ScalingActivityInProgress', `The AutoScalingGroup ${g.name} is being deleted`);
@@ -1089,9 +1096,9 @@ function updateAutoScalingGroup(ctx: SandboxContext, input: Record<string, any>)
   });
   reconcileSoon(ctx, g);
   return {};
-}
+};
 
-function deleteAutoScalingGroup(ctx: SandboxContext, input: Record<string, any>) {
+const deleteAutoScalingGroup: Handler<'DeleteAutoScalingGroup'> = (ctx, input) => {
   const st = state(ctx);
   const g = getGroup(ctx, input.AutoScalingGroupName);
   const force = input.ForceDelete === true;
@@ -1132,7 +1139,7 @@ function deleteAutoScalingGroup(ctx: SandboxContext, input: Record<string, any>)
   }
   if (g.instances.length === 0) delete st.groups[g.name];
   return {};
-}
+};
 
 function matchesFilters(g: Group, filters: { Name?: string; Values?: string[] }[] | undefined): boolean {
   for (const f of filters ?? []) {
@@ -1155,7 +1162,7 @@ function matchesFilters(g: Group, filters: { Name?: string; Values?: string[] }[
   return true;
 }
 
-function describeAutoScalingGroups(ctx: SandboxContext, input: Record<string, any>) {
+const describeAutoScalingGroups: Handler<'DescribeAutoScalingGroups'> = (ctx, input) => {
   const st = state(ctx);
   const names: string[] | undefined = input.AutoScalingGroupNames;
   let groups = Object.values(st.groups).sort((a, b) => a.name.localeCompare(b.name));
@@ -1166,11 +1173,11 @@ function describeAutoScalingGroups(ctx: SandboxContext, input: Record<string, an
   }
   const { page, nextToken } = paginate(groups, input.NextToken, input.MaxRecords);
   return { AutoScalingGroups: page.map((g) => groupOutput(ctx, g)), NextToken: nextToken };
-}
+};
 
-function describeAutoScalingInstances(ctx: SandboxContext, input: Record<string, any>) {
+const describeAutoScalingInstances: Handler<'DescribeAutoScalingInstances'> = (ctx, input) => {
   const ids: string[] | undefined = input.InstanceIds;
-  const rows: Record<string, unknown>[] = [];
+  const rows: AutoScalingSdk.AutoScalingInstanceDetails[] = [];
   for (const g of Object.values(state(ctx).groups).sort((a, b) => a.name.localeCompare(b.name))) {
     for (const i of g.instances) {
       if (ids?.length && !ids.includes(i.InstanceId)) continue;
@@ -1179,14 +1186,14 @@ function describeAutoScalingInstances(ctx: SandboxContext, input: Record<string,
   }
   const { page, nextToken } = paginate(rows, input.NextToken, input.MaxRecords);
   return { AutoScalingInstances: page, NextToken: nextToken };
-}
+};
 
-function setDesiredCapacity(ctx: SandboxContext, input: Record<string, any>) {
+const setDesiredCapacity: Handler<'SetDesiredCapacity'> = (ctx, input) => {
   const g = getGroup(ctx, input.AutoScalingGroupName);
   if (g.deleting)
     throw awsError('ScalingActivityInProgress', `The AutoScalingGroup ${g.name} is being deleted`);
   const d = input.DesiredCapacity;
-  if (!Number.isInteger(d))
+  if (d === undefined || !Number.isInteger(d))
     throw awsError('ValidationError', 'The parameter DesiredCapacity must be specified');
   if (d > g.max)
     throw awsError(
@@ -1203,7 +1210,7 @@ function setDesiredCapacity(ctx: SandboxContext, input: Record<string, any>) {
   g.nextLaunchAt = undefined;
   reconcileSoon(ctx, g);
   return {};
-}
+};
 
 function findMember(ctx: SandboxContext, instanceId: string): { g: Group; i: GroupInstance } | undefined {
   for (const g of Object.values(state(ctx).groups)) {
@@ -1213,7 +1220,7 @@ function findMember(ctx: SandboxContext, instanceId: string): { g: Group; i: Gro
   return undefined;
 }
 
-function terminateInstanceInAutoScalingGroup(ctx: SandboxContext, input: Record<string, any>) {
+const terminateInstanceInAutoScalingGroup: Handler<'TerminateInstanceInAutoScalingGroup'> = (ctx, input) => {
   const id = input.InstanceId;
   if (!id) throw awsError('ValidationError', 'The parameter InstanceId must be specified');
   if (typeof input.ShouldDecrementDesiredCapacity !== 'boolean') {
@@ -1247,9 +1254,9 @@ function terminateInstanceInAutoScalingGroup(ctx: SandboxContext, input: Record<
   g.instances = g.instances.filter((x) => advanceInstance(ctx, g, x, ctx.now));
   reconcileSoon(ctx, g);
   return { Activity: activityOutput(activity) };
-}
+};
 
-function detachInstances(ctx: SandboxContext, input: Record<string, any>) {
+const detachInstances: Handler<'DetachInstances'> = (ctx, input) => {
   const g = getGroup(ctx, input.AutoScalingGroupName);
   const ids: string[] = input.InstanceIds ?? [];
   if (typeof input.ShouldDecrementDesiredCapacity !== 'boolean') {
@@ -1288,9 +1295,9 @@ function detachInstances(ctx: SandboxContext, input: Record<string, any>) {
   g.instances = g.instances.filter((i) => !members.includes(i));
   reconcileSoon(ctx, g);
   return { Activities: activities };
-}
+};
 
-function attachInstances(ctx: SandboxContext, input: Record<string, any>) {
+const attachInstances: Handler<'AttachInstances'> = (ctx, input) => {
   const g = getGroup(ctx, input.AutoScalingGroupName);
   const ids: string[] = input.InstanceIds ?? [];
   if (g.desired + ids.length > g.max) {
@@ -1339,9 +1346,9 @@ function attachInstances(ctx: SandboxContext, input: Record<string, any>) {
     endActivity(ctx, a.ActivityId, ctx.now, 'Successful');
   }
   return {};
-}
+};
 
-function processNames(input: Record<string, any>): string[] {
+function processNames(input: { ScalingProcesses?: string[] }): string[] {
   const names: string[] = input.ScalingProcesses?.length ? input.ScalingProcesses : [...PROCESSES];
   for (const n of names) {
     if (!(PROCESSES as readonly string[]).includes(n))
@@ -1353,22 +1360,22 @@ function processNames(input: Record<string, any>): string[] {
   return names;
 }
 
-function suspendProcesses(ctx: SandboxContext, input: Record<string, any>) {
+const suspendProcesses: Handler<'SuspendProcesses'> = (ctx, input) => {
   const g = getGroup(ctx, input.AutoScalingGroupName);
   for (const n of processNames(input)) {
     if (!isSuspended(g, n))
       g.suspended.push({ ProcessName: n, SuspensionReason: `User suspended at ${iso(ctx.now)}` });
   }
   return {};
-}
+};
 
-function resumeProcesses(ctx: SandboxContext, input: Record<string, any>) {
+const resumeProcesses: Handler<'ResumeProcesses'> = (ctx, input) => {
   const g = getGroup(ctx, input.AutoScalingGroupName);
   const names = processNames(input);
   g.suspended = g.suspended.filter((p) => !names.includes(p.ProcessName));
   reconcileSoon(ctx, g);
   return {};
-}
+};
 
 /**
  * Sets a member's health status, as SetInstanceHealth does (the instance side marks itself Unhealthy
@@ -1389,7 +1396,7 @@ export function setInstanceHealthInternal(ctx: SandboxContext, instanceId: strin
   return false;
 }
 
-function setInstanceHealth(ctx: SandboxContext, input: Record<string, any>) {
+const setInstanceHealth: Handler<'SetInstanceHealth'> = (ctx, input) => {
   const id = input.InstanceId;
   if (!id) throw awsError('ValidationError', 'The parameter InstanceId must be specified');
   if (input.HealthStatus !== 'Healthy' && input.HealthStatus !== 'Unhealthy') {
@@ -1399,9 +1406,9 @@ function setInstanceHealth(ctx: SandboxContext, input: Record<string, any>) {
     throw awsError('ValidationError', `Instance Id not found - No managed instance found for instance ID: ${id}`);
   }
   return {};
-}
+};
 
-function setInstanceProtection(ctx: SandboxContext, input: Record<string, any>) {
+const setInstanceProtection: Handler<'SetInstanceProtection'> = (ctx, input) => {
   const g = getGroup(ctx, input.AutoScalingGroupName);
   if (typeof input.ProtectedFromScaleIn !== 'boolean')
     throw awsError('ValidationError', 'The parameter ProtectedFromScaleIn must be specified');
@@ -1413,9 +1420,9 @@ function setInstanceProtection(ctx: SandboxContext, input: Record<string, any>) 
   });
   for (const i of members) i.protectedFromScaleIn = input.ProtectedFromScaleIn;
   return {};
-}
+};
 
-function putLifecycleHook(ctx: SandboxContext, input: Record<string, any>) {
+const putLifecycleHook: Handler<'PutLifecycleHook'> = (ctx, input) => {
   const g = getGroup(ctx, input.AutoScalingGroupName);
   const idx = g.hooks.findIndex((h) => h.LifecycleHookName === input.LifecycleHookName);
   const hook = validateHook(input, idx >= 0 ? g.hooks[idx] : undefined);
@@ -1429,18 +1436,18 @@ function putLifecycleHook(ctx: SandboxContext, input: Record<string, any>) {
     g.hooks.push(hook);
   }
   return {};
-}
+};
 
-function deleteLifecycleHook(ctx: SandboxContext, input: Record<string, any>) {
+const deleteLifecycleHook: Handler<'DeleteLifecycleHook'> = (ctx, input) => {
   const g = getGroup(ctx, input.AutoScalingGroupName);
   const name = input.LifecycleHookName;
   if (!g.hooks.some((h) => h.LifecycleHookName === name))
     throw awsError('ValidationError', `No Lifecycle Hook found with name ${name} for group ${g.name}`);
   g.hooks = g.hooks.filter((h) => h.LifecycleHookName !== name);
   return {};
-}
+};
 
-function describeLifecycleHooks(ctx: SandboxContext, input: Record<string, any>) {
+const describeLifecycleHooks: Handler<'DescribeLifecycleHooks'> = (ctx, input) => {
   const g = getGroup(ctx, input.AutoScalingGroupName);
   const names: string[] | undefined = input.LifecycleHookNames;
   return {
@@ -1452,11 +1459,11 @@ function describeLifecycleHooks(ctx: SandboxContext, input: Record<string, any>)
         GlobalTimeout: Math.min(h.HeartbeatTimeout * 100, 172_800),
       })),
   };
-}
+};
 
 function findAction(
   ctx: SandboxContext,
-  input: Record<string, any>,
+  input: AutoScalingSdk.CompleteLifecycleActionType | AutoScalingSdk.RecordLifecycleActionHeartbeatType,
 ): { g: Group; i: GroupInstance; a: PendingAction } {
   const g = getGroup(ctx, input.AutoScalingGroupName);
   if (!input.LifecycleHookName)
@@ -1479,7 +1486,7 @@ function findAction(
   throw awsError('ValidationError', `No active Lifecycle Action found with instance ID ${input.InstanceId}`);
 }
 
-function completeLifecycleAction(ctx: SandboxContext, input: Record<string, any>) {
+const completeLifecycleAction: Handler<'CompleteLifecycleAction'> = (ctx, input) => {
   const result = input.LifecycleActionResult;
   if (result !== 'CONTINUE' && result !== 'ABANDON')
     throw awsError('ValidationError', `LifecycleActionResult must be CONTINUE or ABANDON, got '${result}'`);
@@ -1488,19 +1495,19 @@ function completeLifecycleAction(ctx: SandboxContext, input: Record<string, any>
   a.timeoutAt = ctx.now;
   g.instances = g.instances.filter((x) => (x === i ? advanceInstance(ctx, g, x, ctx.now) : true));
   return {};
-}
+};
 
-function recordLifecycleActionHeartbeat(ctx: SandboxContext, input: Record<string, any>) {
+const recordLifecycleActionHeartbeat: Handler<'RecordLifecycleActionHeartbeat'> = (ctx, input) => {
   const { g, a } = findAction(ctx, input);
   const hook = g.hooks.find((h) => h.LifecycleHookName === a.hookName);
   a.timeoutAt = Math.min(ctx.now + (hook?.HeartbeatTimeout ?? 3600) * 1000, a.globalTimeoutAt);
   return {};
-}
+};
 
 function tagTargets(
   ctx: SandboxContext,
-  tags: Record<string, any>[] | undefined,
-): { g: Group; t: Record<string, any> }[] {
+  tags: AutoScalingSdk.Tag[] | undefined,
+): { g: Group; t: AutoScalingSdk.Tag }[] {
   if (!tags?.length) throw awsError('ValidationError', 'The parameter Tags must be specified');
   return tags.map((t) => {
     if (t.ResourceType !== undefined && t.ResourceType !== 'auto-scaling-group')
@@ -1509,7 +1516,7 @@ function tagTargets(
   });
 }
 
-function createOrUpdateTags(ctx: SandboxContext, input: Record<string, any>) {
+const createOrUpdateTags: Handler<'CreateOrUpdateTags'> = (ctx, input) => {
   const targets = tagTargets(ctx, input.Tags);
   const next = new Map<Group, GroupTag[]>();
   for (const { g, t } of targets) {
@@ -1527,18 +1534,18 @@ function createOrUpdateTags(ctx: SandboxContext, input: Record<string, any>) {
   }
   for (const [g, tags] of next) g.tags = tags;
   return {};
-}
+};
 
-function deleteTags(ctx: SandboxContext, input: Record<string, any>) {
+const deleteTags: Handler<'DeleteTags'> = (ctx, input) => {
   for (const { g, t } of tagTargets(ctx, input.Tags)) {
     g.tags = g.tags.filter(
       (x) => !(x.Key === t.Key && (t.Value === undefined || t.Value === '' || x.Value === t.Value)),
     );
   }
   return {};
-}
+};
 
-function describeTags(ctx: SandboxContext, input: Record<string, any>) {
+const describeTags: Handler<'DescribeTags'> = (ctx, input) => {
   const rows: ReturnType<typeof tagOutput>[] = [];
   for (const g of Object.values(state(ctx).groups).sort((a, b) => a.name.localeCompare(b.name))) {
     for (const t of g.tags) rows.push(tagOutput(g, t));
@@ -1565,9 +1572,9 @@ function describeTags(ctx: SandboxContext, input: Record<string, any>) {
   );
   const { page, nextToken } = paginate(filtered, input.NextToken, input.MaxRecords);
   return { Tags: page, NextToken: nextToken };
-}
+};
 
-function attachTargetGroups(ctx: SandboxContext, input: Record<string, any>) {
+const attachTargetGroups: Handler<'AttachLoadBalancerTargetGroups'> = (ctx, input) => {
   const g = getGroup(ctx, input.AutoScalingGroupName);
   const arns = validateTargetGroups(ctx, input.TargetGroupARNs);
   if (arns.length === 0) throw awsError('ValidationError', 'The parameter TargetGroupARNs must be specified');
@@ -1579,9 +1586,9 @@ function attachTargetGroups(ctx: SandboxContext, input: Record<string, any>) {
       registerTargetsInternal(ctx, arn, inService);
   }
   return {};
-}
+};
 
-function detachTargetGroups(ctx: SandboxContext, input: Record<string, any>) {
+const detachTargetGroups: Handler<'DetachLoadBalancerTargetGroups'> = (ctx, input) => {
   const g = getGroup(ctx, input.AutoScalingGroupName);
   const arns: string[] = input.TargetGroupARNs ?? [];
   for (const arn of arns) {
@@ -1594,9 +1601,9 @@ function detachTargetGroups(ctx: SandboxContext, input: Record<string, any>) {
     );
   }
   return {};
-}
+};
 
-function describeLoadBalancerTargetGroups(ctx: SandboxContext, input: Record<string, any>) {
+const describeLoadBalancerTargetGroups: Handler<'DescribeLoadBalancerTargetGroups'> = (ctx, input) => {
   const g = getGroup(ctx, input.AutoScalingGroupName);
   const rows = g.targetGroupArns.map((a) => ({
     LoadBalancerTargetGroupARN: a,
@@ -1604,12 +1611,13 @@ function describeLoadBalancerTargetGroups(ctx: SandboxContext, input: Record<str
   }));
   const { page, nextToken } = paginate(rows, input.NextToken, input.MaxRecords);
   return { LoadBalancerTargetGroups: page, NextToken: nextToken };
-}
+};
 
-function describeScalingActivities(ctx: SandboxContext, input: Record<string, any>) {
+const describeScalingActivities: Handler<'DescribeScalingActivities'> = (ctx, input) => {
   const st = state(ctx);
   let acts = st.activities;
-  if (input.ActivityIds?.length) acts = acts.filter((a) => input.ActivityIds.includes(a.ActivityId));
+  const ids = input.ActivityIds;
+  if (ids?.length) acts = acts.filter((a) => ids.includes(a.ActivityId));
   if (input.AutoScalingGroupName) {
     if (!st.groups[input.AutoScalingGroupName] && !input.IncludeDeletedGroups) return { Activities: [] };
     acts = acts.filter((a) => a.AutoScalingGroupName === input.AutoScalingGroupName);
@@ -1617,7 +1625,7 @@ function describeScalingActivities(ctx: SandboxContext, input: Record<string, an
   if (!input.IncludeDeletedGroups) acts = acts.filter((a) => st.groups[a.AutoScalingGroupName]);
   const { page, nextToken } = paginate(acts, input.NextToken, input.MaxRecords);
   return { Activities: page.map(activityOutput), NextToken: nextToken };
-}
+};
 
 function inventory(ctx: SandboxContext): InventoryItem[] {
   const st = ctx.sb.existingServiceState<AsgState>('autoscaling', ctx.region);
@@ -1643,36 +1651,39 @@ function inventory(ctx: SandboxContext): InventoryItem[] {
   }));
 }
 
+/** Every Auto Scaling operation the sandbox answers, typed (tests read groups through them without a counted call). */
+export const autoScalingOperations = {
+  CreateAutoScalingGroup: createAutoScalingGroup,
+  UpdateAutoScalingGroup: updateAutoScalingGroup,
+  DeleteAutoScalingGroup: deleteAutoScalingGroup,
+  DescribeAutoScalingGroups: describeAutoScalingGroups,
+  DescribeAutoScalingInstances: describeAutoScalingInstances,
+  SetDesiredCapacity: setDesiredCapacity,
+  TerminateInstanceInAutoScalingGroup: terminateInstanceInAutoScalingGroup,
+  DetachInstances: detachInstances,
+  AttachInstances: attachInstances,
+  SuspendProcesses: suspendProcesses,
+  ResumeProcesses: resumeProcesses,
+  SetInstanceProtection: setInstanceProtection,
+  SetInstanceHealth: setInstanceHealth,
+  PutLifecycleHook: putLifecycleHook,
+  DeleteLifecycleHook: deleteLifecycleHook,
+  DescribeLifecycleHooks: describeLifecycleHooks,
+  DescribeLifecycleHookTypes: () => ({ LifecycleHookTypes: [LAUNCHING, TERMINATING] }),
+  CompleteLifecycleAction: completeLifecycleAction,
+  RecordLifecycleActionHeartbeat: recordLifecycleActionHeartbeat,
+  CreateOrUpdateTags: createOrUpdateTags,
+  DeleteTags: deleteTags,
+  DescribeTags: describeTags,
+  AttachLoadBalancerTargetGroups: attachTargetGroups,
+  DetachLoadBalancerTargetGroups: detachTargetGroups,
+  DescribeLoadBalancerTargetGroups: describeLoadBalancerTargetGroups,
+  DescribeScalingActivities: describeScalingActivities,
+} satisfies OperationsOf<typeof AutoScalingSdk>;
+
 export const autoScalingModule: ServiceModule = {
   service: 'autoscaling',
-  operations: {
-    CreateAutoScalingGroup: createAutoScalingGroup,
-    UpdateAutoScalingGroup: updateAutoScalingGroup,
-    DeleteAutoScalingGroup: deleteAutoScalingGroup,
-    DescribeAutoScalingGroups: describeAutoScalingGroups,
-    DescribeAutoScalingInstances: describeAutoScalingInstances,
-    SetDesiredCapacity: setDesiredCapacity,
-    TerminateInstanceInAutoScalingGroup: terminateInstanceInAutoScalingGroup,
-    DetachInstances: detachInstances,
-    AttachInstances: attachInstances,
-    SuspendProcesses: suspendProcesses,
-    ResumeProcesses: resumeProcesses,
-    SetInstanceProtection: setInstanceProtection,
-    SetInstanceHealth: setInstanceHealth,
-    PutLifecycleHook: putLifecycleHook,
-    DeleteLifecycleHook: deleteLifecycleHook,
-    DescribeLifecycleHooks: describeLifecycleHooks,
-    DescribeLifecycleHookTypes: () => ({ LifecycleHookTypes: [LAUNCHING, TERMINATING] }),
-    CompleteLifecycleAction: completeLifecycleAction,
-    RecordLifecycleActionHeartbeat: recordLifecycleActionHeartbeat,
-    CreateOrUpdateTags: createOrUpdateTags,
-    DeleteTags: deleteTags,
-    DescribeTags: describeTags,
-    AttachLoadBalancerTargetGroups: attachTargetGroups,
-    DetachLoadBalancerTargetGroups: detachTargetGroups,
-    DescribeLoadBalancerTargetGroups: describeLoadBalancerTargetGroups,
-    DescribeScalingActivities: describeScalingActivities,
-  },
+  operations: autoScalingOperations,
   tick,
   inventory,
 };

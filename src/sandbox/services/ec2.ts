@@ -1,7 +1,7 @@
 // Simulated EC2: the operations (split by kind under ./ec2/), time-driven instance transitions, the
 // inventory, and the internal API the other simulated services (Auto Scaling, ELBv2) call.
-import type { InventoryItem, ServiceModule, SandboxContext } from '../service';
-import { behaviorApplies, type Sandbox } from '../sandbox';
+import type { InventoryItem, ServiceModule } from '../service';
+import { behaviorApplies, type SandboxAccount, type SandboxContext } from '../account';
 import { catalogOperations } from './ec2/catalog';
 import { networkOperations } from './ec2/network';
 import { routeTableOperations } from './ec2/routeTables';
@@ -93,7 +93,7 @@ export function isInstanceHealthy(ctx: SandboxContext, instanceId: string, group
 
 /** Points an instance at a real SSH server (tests): DescribeInstances reports `host`, the console prints the fingerprint. */
 export function mapInstanceToSsh(
-  sb: Sandbox,
+  sb: SandboxAccount,
   region: string,
   instanceId: string,
   endpoint: SshEndpoint,
@@ -105,17 +105,19 @@ export function sshEndpointOf(ctx: SandboxContext, instanceId: string): SshEndpo
   return ec2State(ctx).sshEndpoints[instanceId];
 }
 
+const ec2Operations = {
+  ...catalogOperations,
+  ...networkOperations,
+  ...routeTableOperations,
+  ...securityGroupOperations,
+  ...launchTemplateOperations,
+  ...taggingOperations,
+  ...instanceOperations,
+};
+
 export const ec2Module: ServiceModule = {
   service: 'ec2',
-  operations: {
-    ...catalogOperations,
-    ...networkOperations,
-    ...routeTableOperations,
-    ...securityGroupOperations,
-    ...launchTemplateOperations,
-    ...taggingOperations,
-    ...instanceOperations,
-  },
+  operations: ec2Operations,
   tick: applyInstanceTransitions,
   inventory(ctx, { includeDefaults }): InventoryItem[] {
     const s = ec2State(ctx);

@@ -1,27 +1,31 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- handlers receive the SDK input shapes untyped */
 // Simulated Elastic Load Balancing v2 (application load balancers): load balancers, target groups and
 // target health, listeners, listener rules and tags. Auto Scaling registers its instances through
 // `registerTargetsInternal` / `deregisterTargetsInternal`; ACM asks `listenersUsingCertificate`.
-import type { SandboxContext, ServiceModule, InventoryItem } from '../service';
+import type { SandboxContext } from '../account';
 import { awsError, required } from '../errors';
 import { paginate } from '../pagination';
-import { ec2Module, getInstance, isInstanceHealthy } from './ec2';
-import { certificateExists } from './acm';
-import { uniqueHex } from './autoscaling/ids';
+import { getInstance, isInstanceHealthy } from './ec2';
+import { ec2State } from './ec2/state';
+import { certificateExists } from './acm/certificates';
+import { uniqueHex } from '../ids';
+import type * as Elbv2Sdk from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { HandlerOf, InventoryItem, OperationsOf, SdkOperation, ServiceModule } from '../service';
+
+type Handler<Op extends SdkOperation<typeof Elbv2Sdk>> = HandlerOf<typeof Elbv2Sdk, Op>;
 
 type Tag = { Key: string; Value?: string };
-type Action = Record<string, unknown> & { Type: string };
-type Condition = Record<string, unknown> & { Field?: string };
+type Action = Elbv2Sdk.Action;
+type Condition = Elbv2Sdk.RuleCondition;
 
 interface LoadBalancer {
   arn: string;
   name: string;
-  scheme: string;
-  type: string;
+  scheme: Elbv2Sdk.LoadBalancerSchemeEnum;
+  type: Elbv2Sdk.LoadBalancerTypeEnum;
   vpcId: string;
   subnets: { SubnetId: string; ZoneName: string }[];
   securityGroups: string[];
-  ipAddressType: string;
+  ipAddressType: Elbv2Sdk.IpAddressType;
   dnsName: string;
   createdAt: number;
   attributes: Record<string, string>;
@@ -38,10 +42,10 @@ interface RegisteredTarget {
 interface TargetGroup {
   arn: string;
   name: string;
-  protocol: string;
+  protocol: Elbv2Sdk.ProtocolEnum;
   port: number;
   vpcId: string;
-  targetType: string;
+  targetType: Elbv2Sdk.TargetTypeEnum;
   protocolVersion: string;
   healthCheck: Record<string, unknown>;
   attributes: Record<string, string>;
@@ -53,7 +57,7 @@ interface TargetGroup {
 interface Listener {
   arn: string;
   lbArn: string;
-  protocol: string;
+  protocol: Elbv2Sdk.ProtocolEnum;
   port: number;
   sslPolicy?: string;
   certificates: string[];
@@ -145,8 +149,8 @@ function validateName(name: unknown, what: 'load balancer' | 'target group'): st
   return name;
 }
 
-function validateTags(tags: Tag[] | undefined): Tag[] {
-  const list = (tags ?? []).map((t) => ({ Key: t.Key, Value: t.Value ?? '' }));
+function validateTags(tags: Elbv2Sdk.Tag[] | undefined): Tag[] {
+  const list = (tags ?? []).map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' }));
   for (const t of list) {
     if (!t.Key) throw awsError('ValidationError', 'A tag key must be specified');
     if (t.Key.startsWith('aws:'))
@@ -166,43 +170,30 @@ function mergeTags(existing: Tag[], add: Tag[]): Tag[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Lookups shared with Auto Scaling: subnets and security groups through EC2's own handlers.
+// Lookups shared with Auto Scaling: subnets and security groups, read from EC2's state in the account.
 
-/** Subnet id -> {VpcId, AvailabilityZone}, through the EC2 sandbox; throws InvalidSubnet like ELB. */
+/** Subnet id -> {VpcId, AvailabilityZone}, from the EC2 state; throws InvalidSubnet like ELB. */
 export function describeSubnetsInternal(
   ctx: SandboxContext,
   subnetIds: string[],
   notFoundCode = 'SubnetNotFound',
 ): { SubnetId: string; VpcId: string; AvailabilityZone: string }[] {
-  const handler = ec2Module.operations.DescribeSubnets;
-  if (!handler) throw awsError('InternalFailure', 'the sandbox EC2 service does not describe subnets');
   const out: { SubnetId: string; VpcId: string; AvailabilityZone: string }[] = [];
+  const subnets = ec2State(ctx).subnets;
   for (const id of subnetIds) {
-    let res: { Subnets?: { SubnetId: string; VpcId: string; AvailabilityZone: string }[] };
-    try {
-      res = handler(ctx, { SubnetIds: [id] });
-    } catch {
-      throw awsError(notFoundCode, `The subnet ID '${id}' is not valid`);
-    }
-    const s = res.Subnets?.[0];
+    const s = subnets[id];
     if (!s) throw awsError(notFoundCode, `The subnet ID '${id}' is not valid`);
     out.push({ SubnetId: s.SubnetId, VpcId: s.VpcId, AvailabilityZone: s.AvailabilityZone });
   }
   return out;
 }
 
-/** Checks security groups through the EC2 sandbox: they must exist and live in the load balancer's VPC. */
+/** Checks security groups in the EC2 state: they must exist and live in the load balancer's VPC. */
 function validateSecurityGroups(ctx: SandboxContext, groupIds: string[], vpcId: string): void {
-  const handler = ec2Module.operations.DescribeSecurityGroups;
-  if (!handler || groupIds.length === 0) return;
+  if (groupIds.length === 0) return;
+  const groups = ec2State(ctx).securityGroups;
   for (const id of groupIds) {
-    let found: { GroupId: string; VpcId?: string } | undefined;
-    try {
-      found = (handler(ctx, { GroupIds: [id] }) as { SecurityGroups?: { GroupId: string; VpcId?: string }[] })
-        .SecurityGroups?.[0];
-    } catch {
-      found = undefined;
-    }
+    const found = Object.hasOwn(groups, id) ? groups[id] : undefined;
     if (!found) throw awsError('InvalidSecurityGroup', `Security group '${id}' does not exist`);
     if (found.VpcId !== vpcId) {
       throw awsError(
@@ -220,7 +211,7 @@ function lbState(ctx: SandboxContext, lb: LoadBalancer): 'provisioning' | 'activ
   return ctx.now >= lb.createdAt + ctx.sb.behavior.timings.albProvisioningMs ? 'active' : 'provisioning';
 }
 
-function lbOutput(ctx: SandboxContext, lb: LoadBalancer): Record<string, unknown> {
+function lbOutput(ctx: SandboxContext, lb: LoadBalancer): Elbv2Sdk.LoadBalancer {
   return {
     LoadBalancerArn: lb.arn,
     DNSName: lb.dnsName,
@@ -241,13 +232,13 @@ function lbOutput(ctx: SandboxContext, lb: LoadBalancer): Record<string, unknown
   };
 }
 
-function getLb(ctx: SandboxContext, arn: string): LoadBalancer {
-  const lb = state(ctx).loadBalancers[arn];
+function getLb(ctx: SandboxContext, arn: string | undefined): LoadBalancer {
+  const lb = arn === undefined ? undefined : state(ctx).loadBalancers[arn];
   if (!lb) throw awsError('LoadBalancerNotFound', `Load balancer '${arn}' not found`);
   return lb;
 }
 
-function createLoadBalancer(ctx: SandboxContext, input: Record<string, any>) {
+const createLoadBalancer: Handler<'CreateLoadBalancer'> = (ctx, input) => {
   const name = validateName(input.Name, 'load balancer');
   const type = input.Type ?? 'application';
   if (type !== 'application')
@@ -256,7 +247,8 @@ function createLoadBalancer(ctx: SandboxContext, input: Record<string, any>) {
   if (scheme !== 'internet-facing' && scheme !== 'internal')
     throw awsError('ValidationError', `Invalid scheme '${scheme}'`);
   const subnetIds: string[] =
-    input.Subnets ?? (input.SubnetMappings ?? []).map((m: { SubnetId: string }) => m.SubnetId);
+    // A mapping without a SubnetId fails the subnet lookup below, as the id 'undefined'.
+    input.Subnets ?? (input.SubnetMappings ?? []).map((m) => String(m.SubnetId));
   if (subnetIds.length === 0)
     throw awsError(
       'ValidationError',
@@ -318,9 +310,9 @@ function createLoadBalancer(ctx: SandboxContext, input: Record<string, any>) {
   };
   st.loadBalancers[lb.arn] = lb;
   return { LoadBalancers: [lbOutput(ctx, lb)] };
-}
+};
 
-function describeLoadBalancers(ctx: SandboxContext, input: Record<string, any>) {
+const describeLoadBalancers: Handler<'DescribeLoadBalancers'> = (ctx, input) => {
   const st = state(ctx);
   let lbs = Object.values(st.loadBalancers);
   if (input.LoadBalancerArns?.length && input.Names?.length) {
@@ -346,17 +338,17 @@ function describeLoadBalancers(ctx: SandboxContext, input: Record<string, any>) 
   }
   const { page, nextToken } = paginate(lbs, input.Marker, input.PageSize);
   return { LoadBalancers: page.map((lb) => lbOutput(ctx, lb)), NextMarker: nextToken };
-}
+};
 
 /** ELBv2's answer to a request without a required member, before it looks anything up. */
-function requiredMember<T>(input: Record<string, any>, member: string): T {
+function requiredMember<I, K extends keyof I & string>(input: I, member: K): NonNullable<I[K]> {
   const field = `${member[0].toLowerCase()}${member.slice(1)}`;
-  return required<T>(input[member], member, 'ValidationError', `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`);
+  return required(input[member], member, 'ValidationError', `1 validation error detected: Value null at '${field}' failed to satisfy constraint: Member must not be null`) as NonNullable<I[K]>;
 }
 
-function deleteLoadBalancer(ctx: SandboxContext, input: Record<string, any>) {
+const deleteLoadBalancer: Handler<'DeleteLoadBalancer'> = (ctx, input) => {
   const st = state(ctx);
-  const lb = st.loadBalancers[requiredMember<string>(input, 'LoadBalancerArn')];
+  const lb = st.loadBalancers[requiredMember(input, 'LoadBalancerArn')];
   if (!lb) return {}; // DeleteLoadBalancer of an unknown ARN succeeds (AWS is idempotent here).
   if (lb.attributes['deletion_protection.enabled'] === 'true') {
     throw awsError(
@@ -368,7 +360,7 @@ function deleteLoadBalancer(ctx: SandboxContext, input: Record<string, any>) {
     deleteListenerAndRules(st, l.arn);
   delete st.loadBalancers[lb.arn];
   return {};
-}
+};
 
 function attributesOutput(attrs: Record<string, string>) {
   return Object.entries(attrs).map(([Key, Value]) => ({ Key, Value }));
@@ -398,7 +390,7 @@ function modifyAttributes(
 
 const TG_SETTINGS = ['protocol', 'port', 'vpcId', 'targetType', 'protocolVersion', 'healthCheck'] as const;
 
-function tgOutput(ctx: SandboxContext, tg: TargetGroup): Record<string, unknown> {
+function tgOutput(ctx: SandboxContext, tg: TargetGroup): Elbv2Sdk.TargetGroup {
   return {
     TargetGroupArn: tg.arn,
     TargetGroupName: tg.name,
@@ -414,14 +406,27 @@ function tgOutput(ctx: SandboxContext, tg: TargetGroup): Record<string, unknown>
   };
 }
 
-function getTg(ctx: SandboxContext, arn: string): TargetGroup {
-  const tg = state(ctx).targetGroups[arn];
+function getTg(ctx: SandboxContext, arn: string | undefined): TargetGroup {
+  const tg = arn === undefined ? undefined : state(ctx).targetGroups[arn];
   if (!tg) throw awsError('TargetGroupNotFound', `Target groups '${arn}' not found`);
   return tg;
 }
 
+/** The health check fields CreateTargetGroup and ModifyTargetGroup both take. */
+const HEALTH_CHECK_FIELDS = [
+  'HealthCheckProtocol',
+  'HealthCheckPort',
+  'HealthCheckEnabled',
+  'HealthCheckIntervalSeconds',
+  'HealthCheckTimeoutSeconds',
+  'HealthyThresholdCount',
+  'UnhealthyThresholdCount',
+  'HealthCheckPath',
+  'Matcher',
+] as const;
+
 function healthCheckSettings(
-  input: Record<string, any>,
+  input: Pick<Elbv2Sdk.ModifyTargetGroupInput, (typeof HEALTH_CHECK_FIELDS)[number]>,
   protocol: string,
   base?: Record<string, unknown>,
 ): Record<string, unknown> {
@@ -437,17 +442,7 @@ function healthCheckSettings(
     Matcher: { HttpCode: '200' },
     ...(base ?? {}),
   };
-  for (const k of [
-    'HealthCheckProtocol',
-    'HealthCheckPort',
-    'HealthCheckEnabled',
-    'HealthCheckIntervalSeconds',
-    'HealthCheckTimeoutSeconds',
-    'HealthyThresholdCount',
-    'UnhealthyThresholdCount',
-    'HealthCheckPath',
-    'Matcher',
-  ]) {
+  for (const k of HEALTH_CHECK_FIELDS) {
     if (input[k] !== undefined) hc[k] = input[k];
   }
   const interval = hc.HealthCheckIntervalSeconds as number;
@@ -469,7 +464,7 @@ function healthCheckSettings(
   return hc;
 }
 
-function createTargetGroup(ctx: SandboxContext, input: Record<string, any>) {
+const createTargetGroup: Handler<'CreateTargetGroup'> = (ctx, input) => {
   const name = validateName(input.Name, 'target group');
   const targetType = input.TargetType ?? 'instance';
   if (!['instance', 'ip', 'lambda', 'alb'].includes(targetType))
@@ -479,7 +474,7 @@ function createTargetGroup(ctx: SandboxContext, input: Record<string, any>) {
     if (input.Port === undefined) throw awsError('ValidationError', 'A port must be specified');
     if (!input.VpcId) throw awsError('ValidationError', 'A VPC ID must be specified');
   }
-  const protocol: string = input.Protocol ?? 'HTTP';
+  const protocol: Elbv2Sdk.ProtocolEnum = input.Protocol ?? 'HTTP';
   if (!['HTTP', 'HTTPS', 'TCP', 'TLS', 'UDP', 'TCP_UDP', 'GENEVE'].includes(protocol)) {
     throw awsError('ValidationError', `Protocol '${protocol}' is not supported`);
   }
@@ -525,9 +520,9 @@ function createTargetGroup(ctx: SandboxContext, input: Record<string, any>) {
   };
   st.targetGroups[tg.arn] = tg;
   return { TargetGroups: [tgOutput(ctx, tg)] };
-}
+};
 
-function describeTargetGroups(ctx: SandboxContext, input: Record<string, any>) {
+const describeTargetGroups: Handler<'DescribeTargetGroups'> = (ctx, input) => {
   const st = state(ctx);
   let tgs = Object.values(st.targetGroups);
   if (input.TargetGroupArns?.length) {
@@ -541,23 +536,24 @@ function describeTargetGroups(ctx: SandboxContext, input: Record<string, any>) {
     if (found.some((t) => !t)) throw awsError('TargetGroupNotFound', 'One or more target groups not found');
     tgs = found as TargetGroup[];
   }
-  if (input.LoadBalancerArn) {
-    getLb(ctx, input.LoadBalancerArn);
-    tgs = tgs.filter((t) => loadBalancersOfTargetGroup(ctx, t.arn).includes(input.LoadBalancerArn));
+  const lbArn = input.LoadBalancerArn;
+  if (lbArn) {
+    getLb(ctx, lbArn);
+    tgs = tgs.filter((t) => loadBalancersOfTargetGroup(ctx, t.arn).includes(lbArn));
   }
   const { page, nextToken } = paginate(tgs, input.Marker, input.PageSize);
   return { TargetGroups: page.map((t) => tgOutput(ctx, t)), NextMarker: nextToken };
-}
+};
 
-function modifyTargetGroup(ctx: SandboxContext, input: Record<string, any>) {
+const modifyTargetGroup: Handler<'ModifyTargetGroup'> = (ctx, input) => {
   const tg = getTg(ctx, input.TargetGroupArn);
   tg.healthCheck = healthCheckSettings(input, tg.protocol, tg.healthCheck);
   return { TargetGroups: [tgOutput(ctx, tg)] };
-}
+};
 
-function deleteTargetGroup(ctx: SandboxContext, input: Record<string, any>) {
+const deleteTargetGroup: Handler<'DeleteTargetGroup'> = (ctx, input) => {
   const st = state(ctx);
-  const tg = st.targetGroups[requiredMember<string>(input, 'TargetGroupArn')];
+  const tg = st.targetGroups[requiredMember(input, 'TargetGroupArn')];
   if (!tg) return {};
   // Only listener actions block it (API reference, DeleteTargetGroup: "You can delete a target group if
   // it is not referenced by any actions"): Auto Scaling groups that list it keep the ARN (autoscaling.ts).
@@ -566,7 +562,7 @@ function deleteTargetGroup(ctx: SandboxContext, input: Record<string, any>) {
   }
   delete st.targetGroups[tg.arn];
   return {};
-}
+};
 
 /** Target group ARNs a list of actions forwards to. */
 function forwardTargets(actions: Action[]): string[] {
@@ -602,7 +598,7 @@ type HealthState = 'initial' | 'healthy' | 'unhealthy' | 'unused' | 'draining' |
 
 export interface TargetHealthView {
   State: HealthState;
-  Reason?: string;
+  Reason?: Elbv2Sdk.TargetHealthReasonEnum;
   Description?: string;
   /** Since when the target is in this state (virtual ms). */
   since: number;
@@ -680,12 +676,13 @@ function pruneDrained(ctx: SandboxContext, tg: TargetGroup): void {
   tg.targets = tg.targets.filter((t) => t.deregisteredAt === undefined || ctx.now < t.deregisteredAt + delay);
 }
 
+/** Checks RegisterTargets / DeregisterTargets' targets and returns them (each with its Id). */
 function validateTargets(
   ctx: SandboxContext,
   tg: TargetGroup,
   targets: { Id?: string; Port?: number }[] | undefined,
   checkState: boolean,
-) {
+): { Id: string; Port?: number }[] {
   if (!targets?.length) throw awsError('ValidationError', 'At least one target must be specified');
   for (const t of targets) {
     if (!t.Id) throw awsError('ValidationError', 'A target ID must be specified');
@@ -706,6 +703,8 @@ function validateTargets(
       }
     }
   }
+  // Every target has an Id: checked above.
+  return targets as { Id: string; Port?: number }[];
 }
 
 function register(ctx: SandboxContext, tg: TargetGroup, targets: { Id: string; Port?: number }[]): void {
@@ -733,17 +732,16 @@ function deregister(ctx: SandboxContext, tg: TargetGroup, targets: { Id: string;
   }
 }
 
-function registerTargets(ctx: SandboxContext, input: Record<string, any>) {
+const registerTargets: Handler<'RegisterTargets'> = (ctx, input) => {
   const tg = getTg(ctx, input.TargetGroupArn);
-  validateTargets(ctx, tg, input.Targets, true);
-  register(ctx, tg, input.Targets);
+  register(ctx, tg, validateTargets(ctx, tg, input.Targets, true));
   return {};
-}
+};
 
-function deregisterTargets(ctx: SandboxContext, input: Record<string, any>) {
+const deregisterTargets: Handler<'DeregisterTargets'> = (ctx, input) => {
   const tg = getTg(ctx, input.TargetGroupArn);
-  validateTargets(ctx, tg, input.Targets, false);
-  for (const t of input.Targets as { Id: string; Port?: number }[]) {
+  const targets = validateTargets(ctx, tg, input.Targets, false);
+  for (const t of targets) {
     if (!tg.targets.some((x) => x.id === t.Id && x.deregisteredAt === undefined)) {
       throw awsError(
         'InvalidTarget',
@@ -751,15 +749,15 @@ function deregisterTargets(ctx: SandboxContext, input: Record<string, any>) {
       );
     }
   }
-  deregister(ctx, tg, input.Targets);
+  deregister(ctx, tg, targets);
   return {};
-}
+};
 
-function describeTargetHealth(ctx: SandboxContext, input: Record<string, any>) {
+const describeTargetHealth: Handler<'DescribeTargetHealth'> = (ctx, input) => {
   const tg = getTg(ctx, input.TargetGroupArn);
   pruneDrained(ctx, tg);
   const wanted = input.Targets as { Id: string; Port?: number }[] | undefined;
-  const out: Record<string, unknown>[] = [];
+  const out: Elbv2Sdk.TargetHealthDescription[] = [];
   const describe = (t: RegisteredTarget) => {
     const h = healthOf(ctx, tg, t);
     out.push({
@@ -790,7 +788,7 @@ function describeTargetHealth(ctx: SandboxContext, input: Record<string, any>) {
     tg.targets.forEach(describe);
   }
   return { TargetHealthDescriptions: out };
-}
+};
 
 // ---------------------------------------------------------------------------------------------
 // Listeners and rules
@@ -876,7 +874,7 @@ function validateActions(
         break;
       }
       case 'redirect': {
-        const rc = a.RedirectConfig as Record<string, unknown> | undefined;
+        const rc = a.RedirectConfig;
         if (!rc?.StatusCode)
           throw awsError(
             'ValidationError',
@@ -916,7 +914,7 @@ function validateActions(
   return normalised;
 }
 
-function listenerOutput(l: Listener): Record<string, unknown> {
+function listenerOutput(l: Listener): Elbv2Sdk.Listener {
   return {
     ListenerArn: l.arn,
     LoadBalancerArn: l.lbArn,
@@ -928,8 +926,8 @@ function listenerOutput(l: Listener): Record<string, unknown> {
   };
 }
 
-function getListener(ctx: SandboxContext, arn: string): Listener {
-  const l = state(ctx).listeners[arn];
+function getListener(ctx: SandboxContext, arn: string | undefined): Listener {
+  const l = arn === undefined ? undefined : state(ctx).listeners[arn];
   if (!l) throw awsError('ListenerNotFound', `Listener '${arn}' not found`);
   return l;
 }
@@ -948,7 +946,7 @@ function validateCertificates(
   return arns;
 }
 
-function validateProtocolPort(protocol: unknown, port: unknown): void {
+function validateProtocolPort(protocol: unknown, port: unknown): asserts port is number {
   if (protocol !== 'HTTP' && protocol !== 'HTTPS')
     throw awsError('ValidationError', `Listener protocol '${protocol}' must be one of 'HTTPS, HTTP'`);
   if (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) {
@@ -956,7 +954,7 @@ function validateProtocolPort(protocol: unknown, port: unknown): void {
   }
 }
 
-function createListener(ctx: SandboxContext, input: Record<string, any>) {
+const createListener: Handler<'CreateListener'> = (ctx, input) => {
   const lb = getLb(ctx, input.LoadBalancerArn);
   const protocol = input.Protocol ?? 'HTTP';
   validateProtocolPort(protocol, input.Port);
@@ -998,9 +996,9 @@ function createListener(ctx: SandboxContext, input: Record<string, any>) {
     tags: [],
   };
   return { Listeners: [listenerOutput(listener)] };
-}
+};
 
-function describeListeners(ctx: SandboxContext, input: Record<string, any>) {
+const describeListeners: Handler<'DescribeListeners'> = (ctx, input) => {
   const st = state(ctx);
   let listeners: Listener[];
   if (input.ListenerArns?.length) {
@@ -1016,13 +1014,13 @@ function describeListeners(ctx: SandboxContext, input: Record<string, any>) {
   }
   const { page, nextToken } = paginate(listeners, input.Marker, input.PageSize);
   return { Listeners: page.map(listenerOutput), NextMarker: nextToken };
-}
+};
 
 function defaultRuleOf(st: Elbv2State, listenerArn: string): Rule | undefined {
   return Object.values(st.rules).find((r) => r.listenerArn === listenerArn && r.priority === undefined);
 }
 
-function modifyListener(ctx: SandboxContext, input: Record<string, any>) {
+const modifyListener: Handler<'ModifyListener'> = (ctx, input) => {
   const st = state(ctx);
   const l = getListener(ctx, input.ListenerArn);
   const lb = getLb(ctx, l.lbArn);
@@ -1052,44 +1050,44 @@ function modifyListener(ctx: SandboxContext, input: Record<string, any>) {
   l.defaultActions = defaultActions;
   if (defaultRule) defaultRule.actions = defaultActions;
   return { Listeners: [listenerOutput(l)] };
-}
+};
 
 function deleteListenerAndRules(st: Elbv2State, arn: string): void {
   for (const r of Object.values(st.rules)) if (r.listenerArn === arn) delete st.rules[r.arn];
   delete st.listeners[arn];
 }
 
-function deleteListener(ctx: SandboxContext, input: Record<string, any>) {
+const deleteListener: Handler<'DeleteListener'> = (ctx, input) => {
   const st = state(ctx);
-  getListener(ctx, requiredMember<string>(input, 'ListenerArn'));
-  deleteListenerAndRules(st, input.ListenerArn);
+  const listener = getListener(ctx, requiredMember(input, 'ListenerArn'));
+  deleteListenerAndRules(st, listener.arn);
   return {};
-}
+};
 
-function describeListenerCertificates(ctx: SandboxContext, input: Record<string, any>) {
+const describeListenerCertificates: Handler<'DescribeListenerCertificates'> = (ctx, input) => {
   const l = getListener(ctx, input.ListenerArn);
   const certs = l.certificates.map((c, i) => ({ CertificateArn: c, IsDefault: i === 0 }));
   const { page, nextToken } = paginate(certs, input.Marker, input.PageSize);
   return { Certificates: page, NextMarker: nextToken };
-}
+};
 
-function addListenerCertificates(ctx: SandboxContext, input: Record<string, any>) {
+const addListenerCertificates: Handler<'AddListenerCertificates'> = (ctx, input) => {
   const l = getListener(ctx, input.ListenerArn);
   if (l.protocol !== 'HTTPS')
     throw awsError('ValidationError', 'Certificates can only be added to HTTPS listeners');
   const arns = validateCertificates(ctx, 'HTTPS', input.Certificates);
   for (const a of arns) if (!l.certificates.includes(a)) l.certificates.push(a);
   return { Certificates: arns.map((a) => ({ CertificateArn: a, IsDefault: a === l.certificates[0] })) };
-}
+};
 
-function removeListenerCertificates(ctx: SandboxContext, input: Record<string, any>) {
+const removeListenerCertificates: Handler<'RemoveListenerCertificates'> = (ctx, input) => {
   const l = getListener(ctx, input.ListenerArn);
   const arns = validateCertificates(ctx, 'HTTP', input.Certificates);
   if (arns.includes(l.certificates[0]))
     throw awsError('OperationNotPermitted', 'The default certificate cannot be removed from a listener');
   l.certificates = l.certificates.filter((c) => !arns.includes(c));
   return {};
-}
+};
 
 function validateConditions(conditions: Condition[] | undefined): Condition[] {
   if (!conditions?.length) throw awsError('ValidationError', 'A rule must have at least one condition');
@@ -1103,7 +1101,7 @@ function validateConditions(conditions: Condition[] | undefined): Condition[] {
       throw awsError('ValidationError', `A rule can only have one '${field}' condition`);
     }
     fields.add(field);
-    const configKey: Record<string, string> = {
+    const configKey: Record<string, 'HostHeaderConfig' | 'PathPatternConfig' | 'SourceIpConfig' | 'HttpRequestMethodConfig'> = {
       'host-header': 'HostHeaderConfig',
       'path-pattern': 'PathPatternConfig',
       'source-ip': 'SourceIpConfig',
@@ -1148,7 +1146,7 @@ function validatePriority(p: unknown): number {
   return n;
 }
 
-function ruleOutput(r: Rule): Record<string, unknown> {
+function ruleOutput(r: Rule): Elbv2Sdk.Rule {
   return {
     RuleArn: r.arn,
     Priority: r.priority === undefined ? 'default' : String(r.priority),
@@ -1158,13 +1156,13 @@ function ruleOutput(r: Rule): Record<string, unknown> {
   };
 }
 
-function getRule(ctx: SandboxContext, arn: string): Rule {
-  const r = state(ctx).rules[arn];
+function getRule(ctx: SandboxContext, arn: string | undefined): Rule {
+  const r = arn === undefined ? undefined : state(ctx).rules[arn];
   if (!r) throw awsError('RuleNotFound', `Rule '${arn}' not found`);
   return r;
 }
 
-function createRule(ctx: SandboxContext, input: Record<string, any>) {
+const createRule: Handler<'CreateRule'> = (ctx, input) => {
   const st = state(ctx);
   const l = getListener(ctx, input.ListenerArn);
   const lb = getLb(ctx, l.lbArn);
@@ -1201,9 +1199,9 @@ function createRule(ctx: SandboxContext, input: Record<string, any>) {
   };
   st.rules[rule.arn] = rule;
   return { Rules: [ruleOutput(rule)] };
-}
+};
 
-function describeRules(ctx: SandboxContext, input: Record<string, any>) {
+const describeRules: Handler<'DescribeRules'> = (ctx, input) => {
   const st = state(ctx);
   let rules: Rule[];
   if (input.RuleArns?.length) {
@@ -1220,9 +1218,9 @@ function describeRules(ctx: SandboxContext, input: Record<string, any>) {
   }
   const { page, nextToken } = paginate(rules, input.Marker, input.PageSize);
   return { Rules: page.map(ruleOutput), NextMarker: nextToken };
-}
+};
 
-function modifyRule(ctx: SandboxContext, input: Record<string, any>) {
+const modifyRule: Handler<'ModifyRule'> = (ctx, input) => {
   const r = getRule(ctx, input.RuleArn);
   const l = getListener(ctx, r.listenerArn);
   const lb = getLb(ctx, l.lbArn);
@@ -1234,9 +1232,9 @@ function modifyRule(ctx: SandboxContext, input: Record<string, any>) {
   r.actions = actions;
   if (r.priority === undefined) l.defaultActions = actions;
   return { Rules: [ruleOutput(r)] };
-}
+};
 
-function setRulePriorities(ctx: SandboxContext, input: Record<string, any>) {
+const setRulePriorities: Handler<'SetRulePriorities'> = (ctx, input) => {
   const st = state(ctx);
   const changes = (input.RulePriorities ?? []) as { RuleArn: string; Priority: number }[];
   if (changes.length === 0) throw awsError('ValidationError', 'At least one rule priority must be specified');
@@ -1259,14 +1257,14 @@ function setRulePriorities(ctx: SandboxContext, input: Record<string, any>) {
   }
   for (const r of rules) r.priority = next.get(r.arn);
   return { Rules: rules.map(ruleOutput) };
-}
+};
 
-function deleteRule(ctx: SandboxContext, input: Record<string, any>) {
-  const r = getRule(ctx, requiredMember<string>(input, 'RuleArn'));
+const deleteRule: Handler<'DeleteRule'> = (ctx, input) => {
+  const r = getRule(ctx, requiredMember(input, 'RuleArn'));
   if (r.priority === undefined) throw awsError('OperationNotPermitted', 'Default rules cannot be deleted');
   delete state(ctx).rules[r.arn];
   return {};
-}
+};
 
 // ---------------------------------------------------------------------------------------------
 // Tags
@@ -1283,37 +1281,37 @@ function taggable(ctx: SandboxContext, arn: string): { tags: Tag[] } {
   throw awsError('ValidationError', `'${arn}' is not a valid Elastic Load Balancing resource ARN`);
 }
 
-function resourceArns(input: Record<string, any>): string[] {
+function resourceArns(input: { ResourceArns?: string[] }): string[] {
   const arns: string[] = input.ResourceArns ?? [];
   if (arns.length === 0) throw awsError('ValidationError', 'At least one resource ARN must be specified');
   if (arns.length > 20) throw awsError('ValidationError', 'You can specify up to 20 resource ARNs');
   return arns;
 }
 
-function addTags(ctx: SandboxContext, input: Record<string, any>) {
+const addTags: Handler<'AddTags'> = (ctx, input) => {
   const tags = validateTags(input.Tags);
   if (tags.length === 0) throw awsError('ValidationError', 'At least one tag must be specified');
   const targets = resourceArns(input).map((a) => taggable(ctx, a));
   const merged = targets.map((t) => mergeTags(t.tags, tags));
   targets.forEach((t, i) => (t.tags = merged[i]));
   return {};
-}
+};
 
-function removeTags(ctx: SandboxContext, input: Record<string, any>) {
-  const keys = requiredMember<string[]>(input, 'TagKeys');
+const removeTags: Handler<'RemoveTags'> = (ctx, input) => {
+  const keys = requiredMember(input, 'TagKeys');
   for (const t of resourceArns(input).map((a) => taggable(ctx, a)))
     t.tags = t.tags.filter((x) => !keys.includes(x.Key));
   return {};
-}
+};
 
-function describeTags(ctx: SandboxContext, input: Record<string, any>) {
+const describeTags: Handler<'DescribeTags'> = (ctx, input) => {
   return {
     TagDescriptions: resourceArns(input).map((a) => ({
       ResourceArn: a,
       Tags: taggable(ctx, a).tags.map((t) => ({ ...t })),
     })),
   };
-}
+};
 
 // ---------------------------------------------------------------------------------------------
 // Internal API (Auto Scaling, ACM)
@@ -1528,7 +1526,7 @@ export const elbv2Module: ServiceModule = {
     AddTags: addTags,
     RemoveTags: removeTags,
     DescribeTags: describeTags,
-  },
+  } satisfies OperationsOf<typeof Elbv2Sdk>,
   tick,
   inventory,
 };

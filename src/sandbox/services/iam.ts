@@ -2,8 +2,12 @@
 // propagation delay after which EC2 and Auto Scaling accept a new instance profile, and the policy
 // simulator for the caller (every action allowed but those of the behaviour knob deniedActions).
 import { awsError, required } from '../errors';
-import type { InventoryItem, OperationHandler, ServiceModule, SandboxContext } from '../service';
+import type { SandboxContext } from '../account';
 import { sandboxCallerArn } from './sts';
+import type * as IamSdk from '@aws-sdk/client-iam';
+import type { HandlerOf, InventoryItem, OperationsOf, SdkOperation, ServiceModule } from '../service';
+
+type Handler<Op extends SdkOperation<typeof IamSdk>> = HandlerOf<typeof IamSdk, Op>;
 
 interface Tag {
   Key: string;
@@ -136,7 +140,7 @@ function getProfile(ctx: SandboxContext, name: string | undefined): InstanceProf
   return p;
 }
 
-function roleOutput(ctx: SandboxContext, r: Role): Record<string, unknown> {
+function roleOutput(ctx: SandboxContext, r: Role): IamSdk.Role {
   return {
     RoleName: r.RoleName,
     RoleId: r.RoleId,
@@ -151,7 +155,7 @@ function roleOutput(ctx: SandboxContext, r: Role): Record<string, unknown> {
   };
 }
 
-function profileOutput(ctx: SandboxContext, p: InstanceProfile): Record<string, unknown> {
+function profileOutput(ctx: SandboxContext, p: InstanceProfile): IamSdk.InstanceProfile {
   const roles = iamState(ctx).roles;
   return {
     InstanceProfileName: p.InstanceProfileName,
@@ -184,7 +188,7 @@ function page<T>(
     : { items: slice, IsTruncated: false };
 }
 
-const createRole: OperationHandler = (ctx, input) => {
+const createRole: Handler<'CreateRole'> = (ctx, input) => {
   const name = required<string>(input.RoleName, 'RoleName', 'ValidationError');
   validateName(name, 'roleName', 64);
   const doc = required<string>(input.AssumeRolePolicyDocument, 'AssumeRolePolicyDocument', 'ValidationError');
@@ -209,9 +213,9 @@ const createRole: OperationHandler = (ctx, input) => {
   return { Role: roleOutput(ctx, role) };
 };
 
-const getRoleOp: OperationHandler = (ctx, input) => ({ Role: roleOutput(ctx, getRole(ctx, input.RoleName)) });
+const getRoleOp: Handler<'GetRole'> = (ctx, input) => ({ Role: roleOutput(ctx, getRole(ctx, input.RoleName)) });
 
-const deleteRole: OperationHandler = (ctx, input) => {
+const deleteRole: Handler<'DeleteRole'> = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const s = iamState(ctx);
   if (Object.keys(r.inlinePolicies).length || r.attachedPolicyArns.length) {
@@ -224,7 +228,7 @@ const deleteRole: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const updateAssumeRolePolicy: OperationHandler = (ctx, input) => {
+const updateAssumeRolePolicy: Handler<'UpdateAssumeRolePolicy'> = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const doc = required<string>(input.PolicyDocument, 'PolicyDocument', 'ValidationError');
   validatePolicyDocument(doc);
@@ -232,7 +236,7 @@ const updateAssumeRolePolicy: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const putRolePolicy: OperationHandler = (ctx, input) => {
+const putRolePolicy: Handler<'PutRolePolicy'> = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const name = required<string>(input.PolicyName, 'PolicyName', 'ValidationError');
   validateName(name, 'policyName', 128);
@@ -242,7 +246,7 @@ const putRolePolicy: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const getRolePolicy: OperationHandler = (ctx, input) => {
+const getRolePolicy: Handler<'GetRolePolicy'> = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const name = required<string>(input.PolicyName, 'PolicyName', 'ValidationError');
   const doc = r.inlinePolicies[name];
@@ -250,7 +254,7 @@ const getRolePolicy: OperationHandler = (ctx, input) => {
   return { RoleName: r.RoleName, PolicyName: name, PolicyDocument: encodeURIComponent(doc) };
 };
 
-const deleteRolePolicy: OperationHandler = (ctx, input) => {
+const deleteRolePolicy: Handler<'DeleteRolePolicy'> = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const name = required<string>(input.PolicyName, 'PolicyName', 'ValidationError');
   if (r.inlinePolicies[name] === undefined)
@@ -259,13 +263,13 @@ const deleteRolePolicy: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const listRolePolicies: OperationHandler = (ctx, input) => {
+const listRolePolicies: Handler<'ListRolePolicies'> = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const p = page(Object.keys(r.inlinePolicies).sort(), input.Marker, input.MaxItems);
   return { PolicyNames: p.items, IsTruncated: p.IsTruncated, Marker: p.Marker };
 };
 
-const attachRolePolicy: OperationHandler = (ctx, input) => {
+const attachRolePolicy: Handler<'AttachRolePolicy'> = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const arn = required<string>(input.PolicyArn, 'PolicyArn', 'ValidationError');
   if (!/^arn:aws:iam::(aws|\d{12}):policy\/.+/.test(arn))
@@ -274,7 +278,7 @@ const attachRolePolicy: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const detachRolePolicy: OperationHandler = (ctx, input) => {
+const detachRolePolicy: Handler<'DetachRolePolicy'> = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const arn = required<string>(input.PolicyArn, 'PolicyArn', 'ValidationError');
   if (!r.attachedPolicyArns.includes(arn)) throw awsError('NoSuchEntity', `Policy ${arn} was not found.`);
@@ -282,7 +286,7 @@ const detachRolePolicy: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const listAttachedRolePolicies: OperationHandler = (ctx, input) => {
+const listAttachedRolePolicies: Handler<'ListAttachedRolePolicies'> = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const p = page(
     r.attachedPolicyArns.map((PolicyArn) => ({ PolicyArn, PolicyName: PolicyArn.split('/').pop() })),
@@ -292,26 +296,26 @@ const listAttachedRolePolicies: OperationHandler = (ctx, input) => {
   return { AttachedPolicies: p.items, IsTruncated: p.IsTruncated, Marker: p.Marker };
 };
 
-const tagRole: OperationHandler = (ctx, input) => {
+const tagRole: Handler<'TagRole'> = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   r.Tags = mergeTags(r.Tags, validateTags(required(input.Tags, 'Tags', 'ValidationError')));
   return {};
 };
 
-const untagRole: OperationHandler = (ctx, input) => {
+const untagRole: Handler<'UntagRole'> = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const keys: string[] = required(input.TagKeys, 'TagKeys', 'ValidationError');
   r.Tags = r.Tags.filter((t) => !keys.includes(t.Key));
   return {};
 };
 
-const listRoleTags: OperationHandler = (ctx, input) => {
+const listRoleTags: Handler<'ListRoleTags'> = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   const p = page(r.Tags, input.Marker, input.MaxItems);
   return { Tags: p.items, IsTruncated: p.IsTruncated, Marker: p.Marker };
 };
 
-const listRoles: OperationHandler = (ctx, input) => {
+const listRoles: Handler<'ListRoles'> = (ctx, input) => {
   const prefix: string = input.PathPrefix ?? '/';
   const roles = Object.values(iamState(ctx).roles)
     .filter((r) => r.Path.startsWith(prefix))
@@ -325,7 +329,7 @@ const listRoles: OperationHandler = (ctx, input) => {
   };
 };
 
-const createInstanceProfile: OperationHandler = (ctx, input) => {
+const createInstanceProfile: Handler<'CreateInstanceProfile'> = (ctx, input) => {
   const name = required<string>(input.InstanceProfileName, 'InstanceProfileName', 'ValidationError');
   validateName(name, 'instanceProfileName', 128);
   const path: string = input.Path ?? '/';
@@ -345,11 +349,11 @@ const createInstanceProfile: OperationHandler = (ctx, input) => {
   return { InstanceProfile: profileOutput(ctx, profile) };
 };
 
-const getInstanceProfile: OperationHandler = (ctx, input) => ({
+const getInstanceProfile: Handler<'GetInstanceProfile'> = (ctx, input) => ({
   InstanceProfile: profileOutput(ctx, getProfile(ctx, input.InstanceProfileName)),
 });
 
-const deleteInstanceProfile: OperationHandler = (ctx, input) => {
+const deleteInstanceProfile: Handler<'DeleteInstanceProfile'> = (ctx, input) => {
   const p = getProfile(ctx, input.InstanceProfileName);
   if (p.roleNames.length)
     throw awsError('DeleteConflict', 'Cannot delete entity, must remove roles from instance profile first.');
@@ -357,7 +361,7 @@ const deleteInstanceProfile: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const addRoleToInstanceProfile: OperationHandler = (ctx, input) => {
+const addRoleToInstanceProfile: Handler<'AddRoleToInstanceProfile'> = (ctx, input) => {
   const p = getProfile(ctx, input.InstanceProfileName);
   const r = getRole(ctx, input.RoleName);
   if (p.roleNames.length >= 1) {
@@ -367,7 +371,7 @@ const addRoleToInstanceProfile: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const removeRoleFromInstanceProfile: OperationHandler = (ctx, input) => {
+const removeRoleFromInstanceProfile: Handler<'RemoveRoleFromInstanceProfile'> = (ctx, input) => {
   const p = getProfile(ctx, input.InstanceProfileName);
   const roleName = required<string>(input.RoleName, 'RoleName', 'ValidationError');
   if (!p.roleNames.includes(roleName)) {
@@ -385,7 +389,7 @@ function instanceProfilePage(
   ctx: SandboxContext,
   input: { Marker?: string; MaxItems?: number },
   matches: (p: InstanceProfile) => boolean,
-): Record<string, unknown> {
+): Omit<IamSdk.ListInstanceProfilesCommandOutput, '$metadata'> {
   const profiles = Object.values(iamState(ctx).instanceProfiles)
     .filter(matches)
     .sort((a, b) => a.InstanceProfileName.localeCompare(b.InstanceProfileName));
@@ -397,23 +401,23 @@ function instanceProfilePage(
   };
 }
 
-const listInstanceProfilesForRole: OperationHandler = (ctx, input) => {
+const listInstanceProfilesForRole: Handler<'ListInstanceProfilesForRole'> = (ctx, input) => {
   const r = getRole(ctx, input.RoleName);
   return instanceProfilePage(ctx, input, (p) => p.roleNames.includes(r.RoleName));
 };
 
-const listInstanceProfiles: OperationHandler = (ctx, input) => {
+const listInstanceProfiles: Handler<'ListInstanceProfiles'> = (ctx, input) => {
   const prefix: string = input.PathPrefix ?? '/';
   return instanceProfilePage(ctx, input, (p) => p.Path.startsWith(prefix));
 };
 
-const tagInstanceProfile: OperationHandler = (ctx, input) => {
+const tagInstanceProfile: Handler<'TagInstanceProfile'> = (ctx, input) => {
   const p = getProfile(ctx, input.InstanceProfileName);
   p.Tags = mergeTags(p.Tags, validateTags(required(input.Tags, 'Tags', 'ValidationError')));
   return {};
 };
 
-const listInstanceProfileTags: OperationHandler = (ctx, input) => {
+const listInstanceProfileTags: Handler<'ListInstanceProfileTags'> = (ctx, input) => {
   const p = getProfile(ctx, input.InstanceProfileName);
   const pg = page(p.Tags, input.Marker, input.MaxItems);
   return { Tags: pg.items, IsTruncated: pg.IsTruncated, Marker: pg.Marker };
@@ -435,7 +439,7 @@ const SIMULATION_PAGE_SIZE = 20;
  * and resource, `allowed` unless behavior.deniedActions names the action (`implicitDeny`: no policy
  * allows it). Marker/IsTruncated pages of 20.
  */
-const simulatePrincipalPolicy: OperationHandler = (ctx, input) => {
+const simulatePrincipalPolicy: Handler<'SimulatePrincipalPolicy'> = (ctx, input) => {
   const source = required<string>(input.PolicySourceArn, 'PolicySourceArn', 'InvalidInput');
   const actions = required<string[]>(input.ActionNames, 'ActionNames', 'InvalidInput');
   if (actions.length === 0) throw awsError('InvalidInput', 'ActionNames must contain at least one action.');
@@ -450,12 +454,12 @@ const simulatePrincipalPolicy: OperationHandler = (ctx, input) => {
   const denied = ctx.sb.behavior.deniedActions ?? [];
   const results = actions.flatMap((action) =>
     resources.map((resource) => {
-      const decision = isDenied(denied, action) ? 'implicitDeny' : 'allowed';
+      const decision: IamSdk.PolicyEvaluationDecisionType = isDenied(denied, action) ? 'implicitDeny' : 'allowed';
       return {
         EvalActionName: action,
         EvalResourceName: resource,
         EvalDecision: decision,
-        MatchedStatements: decision === 'allowed' ? [{ SourcePolicyId: 'sandbox-caller', SourcePolicyType: 'user' }] : [],
+        MatchedStatements: decision === 'allowed' ? [{ SourcePolicyId: 'sandbox-caller', SourcePolicyType: 'user' as const }] : [],
         MissingContextValues: [],
       };
     }),
@@ -521,7 +525,7 @@ export const iamModule: ServiceModule = {
     TagInstanceProfile: tagInstanceProfile,
     ListInstanceProfileTags: listInstanceProfileTags,
     SimulatePrincipalPolicy: simulatePrincipalPolicy,
-  },
+  } satisfies OperationsOf<typeof IamSdk>,
   inventory(ctx): InventoryItem[] {
     const s = iamState(ctx);
     return [

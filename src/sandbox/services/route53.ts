@@ -1,18 +1,21 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- handlers receive the SDK input shapes untyped */
 // Simulated Route 53 (global): hosted zones, record sets with simple, weighted and latency routing
 // and alias targets, atomic change batches whose status goes PENDING -> INSYNC, and tags. The
 // default account holds the public zone `example.com.` so sandbox examples work out of the box.
 // ACM's DNS validation reads records through `findRecords`.
-import type { SandboxContext, ServiceModule, InventoryItem } from '../service';
+import type { SandboxContext } from '../account';
 import { awsError } from '../errors';
-import { uniqueUpperAlnum } from './autoscaling/ids';
+import { uniqueUpperAlnum } from '../ids';
+import type * as Route53Sdk from '@aws-sdk/client-route-53';
+import type { HandlerOf, InventoryItem, OperationsOf, SdkOperation, ServiceModule } from '../service';
+
+type Handler<Op extends SdkOperation<typeof Route53Sdk>> = HandlerOf<typeof Route53Sdk, Op>;
 
 interface RecordSet {
   Name: string;
-  Type: string;
+  Type: Route53Sdk.RRType;
   SetIdentifier?: string;
   Weight?: number;
-  Region?: string;
+  Region?: Route53Sdk.ResourceRecordSetRegion;
   TTL?: number;
   ResourceRecords?: { Value: string }[];
   AliasTarget?: { HostedZoneId: string; DNSName: string; EvaluateTargetHealth: boolean };
@@ -26,7 +29,7 @@ interface HostedZone {
   callerReference: string;
   comment?: string;
   privateZone: boolean;
-  vpcs: { VPCRegion: string; VPCId: string }[];
+  vpcs: { VPCRegion: Route53Sdk.VPCRegion; VPCId: string }[];
   nameServers: string[];
   records: RecordSet[];
   tags: { Key: string; Value: string }[];
@@ -195,7 +198,7 @@ function newChange(ctx: SandboxContext, comment?: string): Change {
   return c;
 }
 
-function changeInfo(ctx: SandboxContext, c: Change): Record<string, unknown> {
+function changeInfo(ctx: SandboxContext, c: Change): Route53Sdk.ChangeInfo {
   const insync = ctx.now >= c.submittedAt + ctx.sb.behavior.timings.route53SyncMs;
   return {
     Id: `/change/${c.id}`,
@@ -205,7 +208,7 @@ function changeInfo(ctx: SandboxContext, c: Change): Record<string, unknown> {
   };
 }
 
-function zoneOutput(z: HostedZone): Record<string, unknown> {
+function zoneOutput(z: HostedZone): Route53Sdk.HostedZone {
   return {
     Id: `/hostedzone/${z.id}`,
     Name: z.name,
@@ -218,7 +221,7 @@ function zoneOutput(z: HostedZone): Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------
 // Zones
 
-function createHostedZone(ctx: SandboxContext, input: Record<string, any>) {
+const createHostedZone: Handler<'CreateHostedZone'> = (ctx, input) => {
   const name = validateDomainName(input.Name);
   const ref = input.CallerReference;
   if (typeof ref !== 'string' || ref === '' || ref.length > 128)
@@ -240,7 +243,7 @@ function createHostedZone(ctx: SandboxContext, input: Record<string, any>) {
       DelegationSet: { NameServers: [...existing.nameServers] },
     };
   }
-  const vpc = input.VPC as { VPCRegion?: string; VPCId?: string } | undefined;
+  const vpc = input.VPC;
   const privateZone = vpc !== undefined;
   if (privateZone && (!vpc.VPCId || !vpc.VPCRegion))
     throw awsError('InvalidVPCId', 'A private hosted zone needs a VPC id and region');
@@ -252,7 +255,7 @@ function createHostedZone(ctx: SandboxContext, input: Record<string, any>) {
     callerReference: ref,
     comment: input.HostedZoneConfig?.Comment,
     privateZone: privateZone || input.HostedZoneConfig?.PrivateZone === true,
-    vpcs: privateZone ? [{ VPCRegion: vpc.VPCRegion as string, VPCId: vpc.VPCId as string }] : [],
+    vpcs: privateZone ? [{ VPCRegion: vpc.VPCRegion as Route53Sdk.VPCRegion, VPCId: vpc.VPCId as string }] : [],
     nameServers: ns,
     records: apexRecords(name, ns, ctx.now),
     tags: [],
@@ -266,16 +269,16 @@ function createHostedZone(ctx: SandboxContext, input: Record<string, any>) {
     DelegationSet: privateZone ? undefined : { NameServers: [...ns] },
     VPC: privateZone ? { ...z.vpcs[0] } : undefined,
   };
-}
+};
 
-function getHostedZone(ctx: SandboxContext, input: Record<string, any>) {
+const getHostedZone: Handler<'GetHostedZone'> = (ctx, input) => {
   const z = getZone(ctx, input.Id);
   return {
     HostedZone: zoneOutput(z),
     DelegationSet: z.privateZone ? undefined : { NameServers: [...z.nameServers] },
     VPCs: z.privateZone ? z.vpcs.map((v) => ({ ...v })) : undefined,
   };
-}
+};
 
 function maxItems(raw: unknown, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -287,7 +290,7 @@ function maxItems(raw: unknown, fallback: number): number {
 
 const ZONE_PAGE = 5;
 
-function listHostedZones(ctx: SandboxContext, input: Record<string, any>) {
+const listHostedZones: Handler<'ListHostedZones'> = (ctx, input) => {
   const zones = Object.values(state(ctx).zones).sort((a, b) => byteCompare(a.id, b.id));
   const max = maxItems(input.MaxItems, ZONE_PAGE);
   let start = 0;
@@ -304,9 +307,9 @@ function listHostedZones(ctx: SandboxContext, input: Record<string, any>) {
     NextMarker: next?.id,
     MaxItems: max,
   };
-}
+};
 
-function listHostedZonesByName(ctx: SandboxContext, input: Record<string, any>) {
+const listHostedZonesByName: Handler<'ListHostedZonesByName'> = (ctx, input) => {
   if (input.HostedZoneId && !input.DNSName) throw awsError('InvalidInput', 'HostedZoneId requires DNSName');
   const key = (z: HostedZone) => [reversedLabels(z.name), z.id] as const;
   const zones = Object.values(state(ctx).zones).sort((a, b) => {
@@ -336,9 +339,9 @@ function listHostedZonesByName(ctx: SandboxContext, input: Record<string, any>) 
     NextHostedZoneId: next?.id,
     MaxItems: max,
   };
-}
+};
 
-function deleteHostedZone(ctx: SandboxContext, input: Record<string, any>) {
+const deleteHostedZone: Handler<'DeleteHostedZone'> = (ctx, input) => {
   const z = getZone(ctx, input.Id);
   if (z.records.some((r) => !(r.Name === z.name && (r.Type === 'NS' || r.Type === 'SOA')))) {
     throw awsError(
@@ -348,7 +351,7 @@ function deleteHostedZone(ctx: SandboxContext, input: Record<string, any>) {
   }
   delete state(ctx).zones[z.id];
   return { ChangeInfo: changeInfo(ctx, newChange(ctx)) };
-}
+};
 
 // ---------------------------------------------------------------------------------------------
 // Record sets
@@ -367,18 +370,19 @@ function sameSet(
 function validateRecordSet(
   ctx: SandboxContext,
   z: HostedZone,
-  raw: Record<string, any> | undefined,
+  raw: Route53Sdk.ResourceRecordSet | undefined,
   action: string,
 ): RecordSet {
   if (!raw) throw awsError('InvalidInput', 'A change must contain a ResourceRecordSet');
   const Name = validateDomainName(raw.Name, 'InvalidInput');
   const Type = raw.Type;
-  if (!RECORD_TYPES.has(Type))
+  if (Type === undefined || !RECORD_TYPES.has(Type))
     throw awsError('InvalidInput', `Invalid request: unknown record type '${Type}'`);
   if (Name !== z.name && !Name.endsWith(`.${z.name}`)) {
     throw awsError('InvalidChangeBatch', `[RRSet with DNS name ${Name} is not permitted in zone ${z.name}]`);
   }
-  const hasAlias = raw.AliasTarget !== undefined;
+  const a = raw.AliasTarget;
+  const hasAlias = a !== undefined;
   const hasRecords = raw.ResourceRecords !== undefined || raw.TTL !== undefined;
   if (hasAlias === hasRecords || (!hasAlias && (raw.TTL === undefined || !raw.ResourceRecords?.length))) {
     throw awsError(
@@ -388,7 +392,6 @@ function validateRecordSet(
   }
   const r: RecordSet = { Name, Type, writtenAt: ctx.now };
   if (hasAlias) {
-    const a = raw.AliasTarget;
     if (!a.HostedZoneId || !a.DNSName || typeof a.EvaluateTargetHealth !== 'boolean') {
       throw awsError('InvalidInput', 'An alias target needs HostedZoneId, DNSName and EvaluateTargetHealth');
     }
@@ -506,10 +509,9 @@ function checkConflicts(z: HostedZone, records: RecordSet[], r: RecordSet): stri
   return undefined;
 }
 
-function changeResourceRecordSets(ctx: SandboxContext, input: Record<string, any>) {
+const changeResourceRecordSets: Handler<'ChangeResourceRecordSets'> = (ctx, input) => {
   const z = getZone(ctx, input.HostedZoneId);
-  const changes = input.ChangeBatch?.Changes as
-    { Action?: string; ResourceRecordSet?: Record<string, any> }[] | undefined;
+  const changes = input.ChangeBatch?.Changes;
   if (!changes?.length) throw awsError('InvalidInput', 'A change batch must contain at least one change');
   if (changes.length > 1000)
     throw awsError('InvalidChangeBatch', '[Number of records in the change batch exceeds 1000]');
@@ -552,9 +554,9 @@ function changeResourceRecordSets(ctx: SandboxContext, input: Record<string, any
   if (problems.length) throw awsError('InvalidChangeBatch', `[${problems.join(', ')}]`);
   z.records = records;
   return { ChangeInfo: changeInfo(ctx, newChange(ctx, input.ChangeBatch?.Comment)) };
-}
+};
 
-function recordOutput(r: RecordSet): Record<string, unknown> {
+function recordOutput(r: RecordSet): Route53Sdk.ResourceRecordSet {
   return {
     Name: r.Name,
     Type: r.Type,
@@ -583,7 +585,7 @@ function compareKeys(a: [string, string, string], b: [string, string, string]): 
 /** Route 53 returns 300 record sets per page; the sandbox returns 5 so callers must follow NextRecordName. */
 const RECORD_PAGE = 5;
 
-function listResourceRecordSets(ctx: SandboxContext, input: Record<string, any>) {
+const listResourceRecordSets: Handler<'ListResourceRecordSets'> = (ctx, input) => {
   const z = getZone(ctx, input.HostedZoneId);
   if (input.StartRecordType && !input.StartRecordName)
     throw awsError('InvalidInput', 'The input is not valid: StartRecordType requires StartRecordName');
@@ -611,22 +613,22 @@ function listResourceRecordSets(ctx: SandboxContext, input: Record<string, any>)
     NextRecordIdentifier: next?.SetIdentifier,
     MaxItems: max,
   };
-}
+};
 
-function getChange(ctx: SandboxContext, input: Record<string, any>) {
+const getChange: Handler<'GetChange'> = (ctx, input) => {
   const id = String(input.Id ?? '').replace(/^\/?change\//, '');
   const c = state(ctx).changes[id];
   if (!c) throw awsError('NoSuchChange', `A change with the specified change ID does not exist: ${id}`);
   return { ChangeInfo: changeInfo(ctx, c) };
-}
+};
 
-function taggedZone(ctx: SandboxContext, input: Record<string, any>): HostedZone {
+function taggedZone(ctx: SandboxContext, input: { ResourceType?: string; ResourceId?: string }): HostedZone {
   if (input.ResourceType !== 'hostedzone')
     throw awsError('InvalidInput', `The sandbox tags hosted zones only, not '${input.ResourceType}'`);
   return getZone(ctx, input.ResourceId);
 }
 
-function changeTagsForResource(ctx: SandboxContext, input: Record<string, any>) {
+const changeTagsForResource: Handler<'ChangeTagsForResource'> = (ctx, input) => {
   const z = taggedZone(ctx, input);
   const map = new Map(z.tags.map((t) => [t.Key, t.Value]));
   for (const k of (input.RemoveTagKeys ?? []) as string[]) map.delete(k);
@@ -637,14 +639,14 @@ function changeTagsForResource(ctx: SandboxContext, input: Record<string, any>) 
   if (map.size > MAX_TAGS) throw awsError('InvalidInput', `A resource can have at most ${MAX_TAGS} tags`);
   z.tags = [...map].map(([Key, Value]) => ({ Key, Value }));
   return {};
-}
+};
 
-function listTagsForResource(ctx: SandboxContext, input: Record<string, any>) {
+const listTagsForResource: Handler<'ListTagsForResource'> = (ctx, input) => {
   const z = taggedZone(ctx, input);
   return {
     ResourceTagSet: { ResourceType: 'hostedzone', ResourceId: z.id, Tags: z.tags.map((t) => ({ ...t })) },
   };
-}
+};
 
 // ---------------------------------------------------------------------------------------------
 // Internal API (ACM DNS validation)
@@ -717,6 +719,6 @@ export const route53Module: ServiceModule = {
     GetChange: getChange,
     ChangeTagsForResource: changeTagsForResource,
     ListTagsForResource: listTagsForResource,
-  },
+  } satisfies OperationsOf<typeof Route53Sdk>,
   inventory,
 };

@@ -2,14 +2,21 @@
 // I, M, R, T, Z) instances (L-1216C47A, in vCPUs): its applied value (behaviour knob onDemandVcpuQuota)
 // and the AWS default. Any other quota is NoSuchResourceException, as for a code AWS does not know.
 import { awsError, required } from '../errors';
-import type { OperationHandler, ServiceModule, SandboxContext } from '../service';
-import { DEFAULT_ON_DEMAND_VCPU_QUOTA } from '../sandbox';
+import type * as ServiceQuotasSdk from '@aws-sdk/client-service-quotas';
+import type { HandlerOf, OperationsOf, SdkOperation, ServiceModule } from '../service';
+import { DEFAULT_ON_DEMAND_VCPU_QUOTA, type SandboxContext } from '../account';
 
 export const ON_DEMAND_STANDARD_QUOTA_CODE = 'L-1216C47A';
 /** The AWS default of L-1216C47A (what a new account starts with). */
 const AWS_DEFAULT_ON_DEMAND_VCPUS = 5;
 
-function quota(ctx: SandboxContext, input: { ServiceCode?: string; QuotaCode?: string }, value: number): Record<string, unknown> {
+type Handler<Op extends SdkOperation<typeof ServiceQuotasSdk>> = HandlerOf<typeof ServiceQuotasSdk, Op>;
+
+function quota(
+  ctx: SandboxContext,
+  input: ServiceQuotasSdk.GetServiceQuotaCommandInput,
+  value: number,
+): Omit<ServiceQuotasSdk.GetServiceQuotaCommandOutput, '$metadata'> {
   const serviceCode = required<string>(input.ServiceCode, 'ServiceCode', 'ValidationException');
   const quotaCode = required<string>(input.QuotaCode, 'QuotaCode', 'ValidationException');
   if (serviceCode !== 'ec2' || quotaCode !== ON_DEMAND_STANDARD_QUOTA_CODE) {
@@ -36,14 +43,14 @@ function quota(ctx: SandboxContext, input: { ServiceCode?: string; QuotaCode?: s
   };
 }
 
-const getServiceQuota: OperationHandler = (ctx, input) => quota(ctx, input, ctx.sb.behavior.onDemandVcpuQuota ?? DEFAULT_ON_DEMAND_VCPU_QUOTA);
+const getServiceQuota: Handler<'GetServiceQuota'> = (ctx, input) => quota(ctx, input, ctx.sb.behavior.onDemandVcpuQuota ?? DEFAULT_ON_DEMAND_VCPU_QUOTA);
 
-const getAwsDefaultServiceQuota: OperationHandler = (ctx, input) => quota(ctx, input, AWS_DEFAULT_ON_DEMAND_VCPUS);
+const getAwsDefaultServiceQuota: Handler<'GetAWSDefaultServiceQuota'> = (ctx, input) => quota(ctx, input, AWS_DEFAULT_ON_DEMAND_VCPUS);
 
 export const serviceQuotasModule: ServiceModule = {
   service: 'servicequotas',
   operations: {
     GetServiceQuota: getServiceQuota,
     GetAWSDefaultServiceQuota: getAwsDefaultServiceQuota,
-  },
+  } satisfies OperationsOf<typeof ServiceQuotasSdk>,
 };

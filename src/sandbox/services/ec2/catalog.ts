@@ -2,10 +2,13 @@
 // account attributes. Read-only operations over fixed data.
 import { awsError } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler } from '../../service';
 import { AMAZON_OWNER_ID, DEFAULT_IMAGES, DEFAULT_ZONE_SUFFIXES, type DefaultImage } from '../../defaults';
 import { applyFilters } from './filters';
 import { ec2State, defaultVpc } from './state';
+import type * as Ec2Sdk from '@aws-sdk/client-ec2';
+import type { HandlerOf, OperationsOf, SdkOperation } from '../../service';
+
+type Handler<Op extends SdkOperation<typeof Ec2Sdk>> = HandlerOf<typeof Ec2Sdk, Op>;
 
 export const REGIONS = [
   'us-east-1',
@@ -26,7 +29,7 @@ export const REGIONS = [
 ];
 
 export interface InstanceTypeInfo {
-  InstanceType: string;
+  InstanceType: Ec2Sdk._InstanceType;
   vcpus: number;
   memoryMiB: number;
   architecture: 'x86_64' | 'arm64';
@@ -56,7 +59,9 @@ function family(
     // Burstable types all have two vCPUs up to large; memory doubles per size from nano's 0.5 GiB.
     const vcpus = burstable ? (factor <= 2 ? 2 : factor) : Math.max(2, factor);
     const memoryMiB = burstable ? Math.round(factor * 4096) : Math.round(factor * gibPerVcpu * 1024);
-    return { InstanceType: `${name}.${size}`, vcpus, memoryMiB, architecture, burstable };
+    // Every family and size combined below names a real EC2 instance type.
+    const InstanceType = `${name}.${size}` as Ec2Sdk._InstanceType;
+    return { InstanceType, vcpus, memoryMiB, architecture, burstable };
   });
 }
 
@@ -100,7 +105,7 @@ export function checkImageId(imageId: string): DefaultImage {
   return image;
 }
 
-function imageOutput(img: DefaultImage): Record<string, unknown> {
+function imageOutput(img: DefaultImage): Ec2Sdk.Image {
   return {
     ImageId: img.ImageId,
     Name: img.Name,
@@ -138,7 +143,7 @@ function imageOutput(img: DefaultImage): Record<string, unknown> {
   };
 }
 
-const describeImages: OperationHandler = (_ctx, input) => {
+const describeImages: Handler<'DescribeImages'> = (_ctx, input) => {
   const ids: string[] = input.ImageIds ?? [];
   for (const id of ids) {
     if (!/^ami-[0-9a-f]{8,17}$/.test(id))
@@ -181,17 +186,18 @@ const describeImages: OperationHandler = (_ctx, input) => {
   return { Images: filtered.map(imageOutput) };
 };
 
-const describeAvailabilityZones: OperationHandler = (ctx, input) => {
+const describeAvailabilityZones: Handler<'DescribeAvailabilityZones'> = (ctx, input) => {
   const zones = zonesOf(ctx.region).map((ZoneName) => ({
     ZoneName,
     ZoneId: zoneId(ctx.region, ZoneName),
     RegionName: ctx.region,
-    State: 'available',
-    OptInStatus: 'opt-in-not-required',
+    State: 'available' as const,
+    OptInStatus: 'opt-in-not-required' as const,
     ZoneType: 'availability-zone',
     GroupName: ctx.region,
     NetworkBorderGroup: ctx.region,
     Messages: [],
+    // Not in the SDK's AvailabilityZone shape (AWS returns no tags here); callers never read it.
     Tags: [],
   }));
   const names: string[] = input.ZoneNames ?? [];
@@ -216,7 +222,7 @@ const describeAvailabilityZones: OperationHandler = (ctx, input) => {
   return { AvailabilityZones: filtered.map(({ Tags: _t, ...z }) => z) };
 };
 
-const describeRegions: OperationHandler = (_ctx, input) => {
+const describeRegions: Handler<'DescribeRegions'> = (_ctx, input) => {
   const names: string[] = input.RegionNames ?? [];
   for (const n of names) {
     if (!REGIONS.includes(n)) throw awsError('InvalidParameterValue', `Invalid region names: [${n}]`);
@@ -236,7 +242,7 @@ const describeRegions: OperationHandler = (_ctx, input) => {
   return { Regions: filtered.map(({ Tags: _t, ...r }) => r) };
 };
 
-const describeAccountAttributes: OperationHandler = (ctx, input) => {
+const describeAccountAttributes: Handler<'DescribeAccountAttributes'> = (ctx, input) => {
   const vpc = defaultVpc(ec2State(ctx));
   const all: Record<string, string[]> = {
     'supported-platforms': ['VPC'],
@@ -258,7 +264,7 @@ const describeAccountAttributes: OperationHandler = (ctx, input) => {
   };
 };
 
-function instanceTypeOutput(t: InstanceTypeInfo): Record<string, unknown> {
+function instanceTypeOutput(t: InstanceTypeInfo): Ec2Sdk.InstanceTypeInfo {
   return {
     InstanceType: t.InstanceType,
     CurrentGeneration: true,
@@ -296,7 +302,7 @@ function instanceTypeOutput(t: InstanceTypeInfo): Record<string, unknown> {
   };
 }
 
-const describeInstanceTypes: OperationHandler = (_ctx, input) => {
+const describeInstanceTypes: Handler<'DescribeInstanceTypes'> = (_ctx, input) => {
   const names: string[] = input.InstanceTypes ?? [];
   const unknown = names.filter((n) => !instanceTypeInfo(n));
   if (unknown.length)
@@ -325,8 +331,8 @@ const describeInstanceTypes: OperationHandler = (_ctx, input) => {
   return { InstanceTypes: page.map(instanceTypeOutput), NextToken: nextToken };
 };
 
-const describeInstanceTypeOfferings: OperationHandler = (ctx, input) => {
-  const locationType: string = input.LocationType ?? 'region';
+const describeInstanceTypeOfferings: Handler<'DescribeInstanceTypeOfferings'> = (ctx, input) => {
+  const locationType: Ec2Sdk.LocationType = input.LocationType ?? 'region';
   if (!['region', 'availability-zone', 'availability-zone-id'].includes(locationType)) {
     throw awsError('InvalidParameterValue', `Value (${locationType}) for parameter locationType is invalid.`);
   }
@@ -339,6 +345,7 @@ const describeInstanceTypeOfferings: OperationHandler = (ctx, input) => {
       InstanceType: t.InstanceType,
       LocationType: locationType,
       Location,
+      // Not in the SDK's InstanceTypeOffering shape (AWS returns no tags here); callers never read it.
       Tags: [],
     })),
   );
@@ -351,11 +358,11 @@ const describeInstanceTypeOfferings: OperationHandler = (ctx, input) => {
   return { InstanceTypeOfferings: page.map(({ Tags: _t, ...o }) => o), NextToken: nextToken };
 };
 
-export const catalogOperations: Record<string, OperationHandler> = {
+export const catalogOperations = {
   DescribeImages: describeImages,
   DescribeAvailabilityZones: describeAvailabilityZones,
   DescribeRegions: describeRegions,
   DescribeAccountAttributes: describeAccountAttributes,
   DescribeInstanceTypes: describeInstanceTypes,
   DescribeInstanceTypeOfferings: describeInstanceTypeOfferings,
-};
+} satisfies OperationsOf<typeof Ec2Sdk>;

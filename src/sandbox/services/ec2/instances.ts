@@ -5,8 +5,7 @@
 import { createHash } from 'node:crypto';
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler, SandboxContext } from '../../service';
-import { behaviorApplies } from '../../sandbox';
+import { behaviorApplies, type SandboxContext } from '../../account';
 import { instanceProfileArn, isInstanceProfileUsable } from '../iam';
 import { checkImageId, instanceTypeInfo } from './catalog';
 import { applyFilters } from './filters';
@@ -25,6 +24,10 @@ import {
   type StoredInstance,
   type Tag,
 } from './state';
+import type * as Ec2Sdk from '@aws-sdk/client-ec2';
+import type { HandlerOf, OperationsOf, SdkOperation } from '../../service';
+
+type Handler<Op extends SdkOperation<typeof Ec2Sdk>> = HandlerOf<typeof Ec2Sdk, Op>;
 
 export const TERMINATED_VISIBLE_MS = 60 * 60 * 1000;
 const ASG_NAME_TAG = 'aws:autoscaling:groupName';
@@ -95,7 +98,11 @@ export interface LaunchRequest {
   IamInstanceProfile?: { Arn?: string; Name?: string };
   UserData?: string;
   Tags: Tag[];
-  MetadataOptions?: { HttpTokens?: string; HttpPutResponseHopLimit?: number; HttpEndpoint?: string };
+  MetadataOptions?: {
+    HttpTokens?: Ec2Sdk.HttpTokensState;
+    HttpPutResponseHopLimit?: number;
+    HttpEndpoint?: Ec2Sdk.InstanceMetadataEndpointState;
+  };
   CreditSpecification?: { CpuCredits?: string };
   spot?: boolean;
   associatePublicIp?: boolean;
@@ -113,7 +120,7 @@ interface NetworkInterfaceSpec {
 /** The launch template's data as a LaunchRequest (the request's own fields are merged on top). */
 export function requestFromTemplateData(
   lt: { LaunchTemplateId: string; LaunchTemplateName: string; VersionNumber: number },
-  data: Record<string, unknown>,
+  data: Ec2Sdk.RequestLaunchTemplateData,
 ): LaunchRequest {
   const nic = ((data.NetworkInterfaces as NetworkInterfaceSpec[] | undefined) ?? []).find(
     (n) => (n.DeviceIndex ?? 0) === 0,
@@ -302,7 +309,7 @@ export function launchInstances(
     const inst: StoredInstance = {
       InstanceId,
       ImageId: imageId,
-      InstanceType: instanceType,
+      InstanceType: typeInfo.InstanceType,
       state: 'pending',
       launchedAt: ctx.now,
       runningAt: ctx.now + ctx.sb.behavior.timings.instanceBootMs + slowBootMs(ctx, InstanceId, group),
@@ -339,7 +346,7 @@ export function instanceOutput(
   ctx: SandboxContext,
   s: Ec2State,
   inst: StoredInstance,
-): Record<string, unknown> {
+): Ec2Sdk.Instance {
   const gone = inst.state === 'terminated';
   const mapped = s.sshEndpoints[inst.InstanceId];
   const publicIp = gone || inst.state === 'stopped' ? undefined : (mapped?.host ?? inst.PublicIpAddress);
@@ -456,7 +463,7 @@ function checkInstanceIds(s: Ec2State, ids: string[]): void {
     throw awsError('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`);
 }
 
-const runInstances: OperationHandler = (ctx, input) => {
+const runInstances: Handler<'RunInstances'> = (ctx, input) => {
   const min = required<number>(input.MinCount, 'MinCount');
   const max = required<number>(input.MaxCount, 'MaxCount');
   if (min < 1 || max < min)
@@ -465,7 +472,7 @@ const runInstances: OperationHandler = (ctx, input) => {
       `Value (${min}) for parameter minCount is invalid. Expected a value of at least 1 and at most maxCount (${max}).`,
     );
   const s = ec2State(ctx);
-  const { ClientToken, ...rest } = input as { ClientToken?: string } & Record<string, unknown>;
+  const { ClientToken, ...rest } = input;
   const requestDigest = digest(rest);
   // A dry run launches nothing, so it neither uses nor records a client token's reservation.
   if (ClientToken && input.DryRun !== true) {
@@ -532,7 +539,7 @@ function reservationOutput(
   s: Ec2State,
   reservationId: string,
   instances: StoredInstance[],
-): Record<string, unknown> {
+): Ec2Sdk.Reservation {
   return {
     ReservationId: reservationId,
     OwnerId: ctx.sb.state.accountId,
@@ -548,7 +555,7 @@ export function resolveTemplate(
   LaunchTemplateId: string;
   LaunchTemplateName: string;
   VersionNumber: number;
-  data: Record<string, unknown>;
+  data: Ec2Sdk.RequestLaunchTemplateData;
 } {
   const lt = getLaunchTemplate(ec2State(ctx), ref);
   const v = getVersion(lt, ref.version);
@@ -599,7 +606,7 @@ function instanceFilterValues(
   return table[name];
 }
 
-const describeInstances: OperationHandler = (ctx, input) => {
+const describeInstances: Handler<'DescribeInstances'> = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = input.InstanceIds ?? [];
   if (ids.length && input.MaxResults !== undefined) {
@@ -623,8 +630,8 @@ const describeInstances: OperationHandler = (ctx, input) => {
     (i, name) => instanceFilterValues(ctx, s, i, name),
   );
   const { page, nextToken } = paginate(instances, input.NextToken, input.MaxResults);
-  const reservations: Record<string, unknown>[] = [];
-  const byId = new Map<string, Record<string, unknown> & { Instances: unknown[] }>();
+  const reservations: Ec2Sdk.Reservation[] = [];
+  const byId = new Map<string, Ec2Sdk.Reservation & { Instances: Ec2Sdk.Instance[] }>();
   for (const inst of page) {
     let r = byId.get(inst.ReservationId);
     if (!r) {
@@ -637,13 +644,13 @@ const describeInstances: OperationHandler = (ctx, input) => {
   return { Reservations: reservations, NextToken: nextToken };
 };
 
-function statusOf(ctx: SandboxContext, inst: StoredInstance): string {
+function statusOf(ctx: SandboxContext, inst: StoredInstance): Ec2Sdk.SummaryStatus {
   if (inst.state !== 'running') return 'not-applicable';
   if (behaviorApplies(ctx.sb.behavior.neverHealthy, inst.InstanceId, asgNameOf(inst))) return 'impaired';
   return 'ok';
 }
 
-const describeInstanceStatus: OperationHandler = (ctx, input) => {
+const describeInstanceStatus: Handler<'DescribeInstanceStatus'> = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = input.InstanceIds ?? [];
   checkInstanceIds(s, ids);
@@ -677,11 +684,11 @@ const describeInstanceStatus: OperationHandler = (ctx, input) => {
         InstanceState: { Code: STATE_CODES[i.state], Name: i.state },
         InstanceStatus: {
           Status: status,
-          Details: status === 'not-applicable' ? [] : [{ Name: 'reachability', Status: detail }],
+          Details: status === 'not-applicable' ? [] : [{ Name: 'reachability' as const, Status: detail }],
         },
         SystemStatus: {
-          Status: i.state === 'running' ? 'ok' : 'not-applicable',
-          Details: i.state === 'running' ? [{ Name: 'reachability', Status: 'passed' }] : [],
+          Status: i.state === 'running' ? ('ok' as const) : ('not-applicable' as const),
+          Details: i.state === 'running' ? [{ Name: 'reachability' as const, Status: 'passed' as const }] : [],
         },
         Events: [],
       };
@@ -691,7 +698,7 @@ const describeInstanceStatus: OperationHandler = (ctx, input) => {
 };
 
 /** Starts shutting an instance down (idempotent); returns the previous state. */
-export function beginTermination(ctx: SandboxContext, inst: StoredInstance): string {
+export function beginTermination(ctx: SandboxContext, inst: StoredInstance): StoredInstance['state'] {
   const previous = inst.state;
   if (inst.state === 'terminated' || inst.state === 'shutting-down') return previous;
   if (inst.state === 'stopped') {
@@ -706,7 +713,7 @@ export function beginTermination(ctx: SandboxContext, inst: StoredInstance): str
   return previous;
 }
 
-const terminateInstances: OperationHandler = (ctx, input) => {
+const terminateInstances: Handler<'TerminateInstances'> = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = required(input.InstanceIds, 'InstanceIds');
   checkInstanceIds(s, ids);
@@ -723,7 +730,7 @@ const terminateInstances: OperationHandler = (ctx, input) => {
   };
 };
 
-const stopInstances: OperationHandler = (ctx, input) => {
+const stopInstances: Handler<'StopInstances'> = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = required(input.InstanceIds, 'InstanceIds');
   checkInstanceIds(s, ids);
@@ -752,7 +759,7 @@ const stopInstances: OperationHandler = (ctx, input) => {
   };
 };
 
-const startInstances: OperationHandler = (ctx, input) => {
+const startInstances: Handler<'StartInstances'> = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = required(input.InstanceIds, 'InstanceIds');
   checkInstanceIds(s, ids);
@@ -801,7 +808,7 @@ export function consoleText(ctx: SandboxContext, s: Ec2State, inst: StoredInstan
   ].join('\n');
 }
 
-const getConsoleOutput: OperationHandler = (ctx, input) => {
+const getConsoleOutput: Handler<'GetConsoleOutput'> = (ctx, input) => {
   const s = ec2State(ctx);
   const inst = getInstanceOrThrow(s, required<string>(input.InstanceId, 'InstanceId'));
   // Console output is captured only after boot, and stays available after termination.
@@ -814,7 +821,7 @@ const getConsoleOutput: OperationHandler = (ctx, input) => {
 };
 
 /** DescribeInstanceCreditSpecifications: the CPU credit option of burstable instances (others are left out). */
-const describeInstanceCreditSpecifications: OperationHandler = (ctx, input) => {
+const describeInstanceCreditSpecifications: Handler<'DescribeInstanceCreditSpecifications'> = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = input.InstanceIds ?? [];
   for (const id of ids) {
@@ -828,7 +835,7 @@ const describeInstanceCreditSpecifications: OperationHandler = (ctx, input) => {
   };
 };
 
-const modifyInstanceMetadataOptions: OperationHandler = (ctx, input) => {
+const modifyInstanceMetadataOptions: Handler<'ModifyInstanceMetadataOptions'> = (ctx, input) => {
   const s = ec2State(ctx);
   const inst = getInstanceOrThrow(s, required<string>(input.InstanceId, 'InstanceId'));
   if (input.HttpTokens !== undefined) inst.MetadataOptions.HttpTokens = input.HttpTokens;
@@ -837,11 +844,11 @@ const modifyInstanceMetadataOptions: OperationHandler = (ctx, input) => {
   if (input.HttpEndpoint !== undefined) inst.MetadataOptions.HttpEndpoint = input.HttpEndpoint;
   return {
     InstanceId: inst.InstanceId,
-    InstanceMetadataOptions: { State: 'pending', ...inst.MetadataOptions },
+    InstanceMetadataOptions: { State: 'pending' as const, ...inst.MetadataOptions },
   };
 };
 
-export const instanceOperations: Record<string, OperationHandler> = {
+export const instanceOperations = {
   RunInstances: runInstances,
   DescribeInstances: describeInstances,
   DescribeInstanceStatus: describeInstanceStatus,
@@ -851,4 +858,4 @@ export const instanceOperations: Record<string, OperationHandler> = {
   GetConsoleOutput: getConsoleOutput,
   ModifyInstanceMetadataOptions: modifyInstanceMetadataOptions,
   DescribeInstanceCreditSpecifications: describeInstanceCreditSpecifications,
-};
+} satisfies OperationsOf<typeof Ec2Sdk>;

@@ -1,7 +1,7 @@
 // Launch templates and their versions. LaunchTemplateData is stored verbatim (as the SDK sent it).
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler, SandboxContext } from '../../service';
+import type { SandboxContext } from '../../account';
 import { applyFilters } from './filters';
 import { validateTagSpecifications } from './tagging';
 import {
@@ -12,6 +12,10 @@ import {
   type LaunchTemplate,
   type LaunchTemplateVersion,
 } from './state';
+import type * as Ec2Sdk from '@aws-sdk/client-ec2';
+import type { HandlerOf, OperationsOf, SdkOperation } from '../../service';
+
+type Handler<Op extends SdkOperation<typeof Ec2Sdk>> = HandlerOf<typeof Ec2Sdk, Op>;
 
 /** CreditSpecification.CpuCredits values EC2 accepts (burstable performance instances). */
 export const CPU_CREDIT_OPTIONS = ['standard', 'unlimited'];
@@ -106,7 +110,7 @@ export function getVersion(lt: LaunchTemplate, version: string | undefined): Lau
   return found;
 }
 
-function templateOutput(ctx: SandboxContext, lt: LaunchTemplate): Record<string, unknown> {
+function templateOutput(ctx: SandboxContext, lt: LaunchTemplate): Ec2Sdk.LaunchTemplate {
   return {
     LaunchTemplateId: lt.LaunchTemplateId,
     LaunchTemplateName: lt.LaunchTemplateName,
@@ -122,7 +126,7 @@ function versionOutput(
   ctx: SandboxContext,
   lt: LaunchTemplate,
   v: LaunchTemplateVersion,
-): Record<string, unknown> {
+): Ec2Sdk.LaunchTemplateVersion {
   return {
     LaunchTemplateId: lt.LaunchTemplateId,
     LaunchTemplateName: lt.LaunchTemplateName,
@@ -135,7 +139,7 @@ function versionOutput(
   };
 }
 
-function validateData(data: Record<string, unknown>): void {
+function validateData(data: Ec2Sdk.RequestLaunchTemplateData): void {
   checkUserData(data.UserData, 'LaunchTemplateData.UserData');
   // The value is checked here; whether the instance type has CPU credits only at launch (RunInstances).
   const credits = (data.CreditSpecification as { CpuCredits?: unknown } | undefined)?.CpuCredits;
@@ -165,9 +169,9 @@ function earlierRequestWithToken(
   return seen;
 }
 
-const createLaunchTemplate: OperationHandler = (ctx, input) => {
+const createLaunchTemplate: Handler<'CreateLaunchTemplate'> = (ctx, input) => {
   const name = required<string>(input.LaunchTemplateName, 'LaunchTemplateName');
-  const data: Record<string, unknown> = required(input.LaunchTemplateData, 'LaunchTemplateData');
+  const data = required(input.LaunchTemplateData, 'LaunchTemplateData');
   const s = ec2State(ctx);
   const requestDigest = digest({ name, data, tags: input.TagSpecifications, d: input.VersionDescription });
   const seen = earlierRequestWithToken(s, input.ClientToken, requestDigest);
@@ -200,10 +204,10 @@ const createLaunchTemplate: OperationHandler = (ctx, input) => {
   return { LaunchTemplate: templateOutput(ctx, lt) };
 };
 
-const createLaunchTemplateVersion: OperationHandler = (ctx, input) => {
+const createLaunchTemplateVersion: Handler<'CreateLaunchTemplateVersion'> = (ctx, input) => {
   const s = ec2State(ctx);
   const lt = templateNamedIn(s, input);
-  const overrides: Record<string, unknown> = required(input.LaunchTemplateData, 'LaunchTemplateData');
+  const overrides = required(input.LaunchTemplateData, 'LaunchTemplateData');
   const requestDigest = digest({
     id: lt.LaunchTemplateId,
     overrides,
@@ -240,7 +244,7 @@ const createLaunchTemplateVersion: OperationHandler = (ctx, input) => {
   return { LaunchTemplateVersion: versionOutput(ctx, lt, v) };
 };
 
-const modifyLaunchTemplate: OperationHandler = (ctx, input) => {
+const modifyLaunchTemplate: Handler<'ModifyLaunchTemplate'> = (ctx, input) => {
   const s = ec2State(ctx);
   const lt = templateNamedIn(s, input);
   if (input.DefaultVersion !== undefined) {
@@ -250,7 +254,7 @@ const modifyLaunchTemplate: OperationHandler = (ctx, input) => {
   return { LaunchTemplate: templateOutput(ctx, lt) };
 };
 
-const describeLaunchTemplates: OperationHandler = (ctx, input) => {
+const describeLaunchTemplates: Handler<'DescribeLaunchTemplates'> = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = input.LaunchTemplateIds ?? [];
   const names: string[] = input.LaunchTemplateNames ?? [];
@@ -278,7 +282,7 @@ const describeLaunchTemplates: OperationHandler = (ctx, input) => {
   return { LaunchTemplates: page.map((t) => templateOutput(ctx, t)), NextToken: nextToken };
 };
 
-const describeLaunchTemplateVersions: OperationHandler = (ctx, input) => {
+const describeLaunchTemplateVersions: Handler<'DescribeLaunchTemplateVersions'> = (ctx, input) => {
   const s = ec2State(ctx);
   const hasRef = input.LaunchTemplateId !== undefined || input.LaunchTemplateName !== undefined;
   const templates = hasRef ? [templateNamedIn(s, input)] : Object.values(s.launchTemplates);
@@ -319,19 +323,19 @@ const describeLaunchTemplateVersions: OperationHandler = (ctx, input) => {
   return { LaunchTemplateVersions: page.map((r) => versionOutput(ctx, r.lt, r.v)), NextToken: nextToken };
 };
 
-const deleteLaunchTemplate: OperationHandler = (ctx, input) => {
+const deleteLaunchTemplate: Handler<'DeleteLaunchTemplate'> = (ctx, input) => {
   const s = ec2State(ctx);
   const lt = templateNamedIn(s, input);
   delete s.launchTemplates[lt.LaunchTemplateId];
   return { LaunchTemplate: templateOutput(ctx, lt) };
 };
 
-const deleteLaunchTemplateVersions: OperationHandler = (ctx, input) => {
+const deleteLaunchTemplateVersions: Handler<'DeleteLaunchTemplateVersions'> = (ctx, input) => {
   const s = ec2State(ctx);
   const lt = templateNamedIn(s, input);
   const versions: string[] = required(input.Versions, 'Versions');
-  const ok: Record<string, unknown>[] = [];
-  const failed: Record<string, unknown>[] = [];
+  const ok: Ec2Sdk.DeleteLaunchTemplateVersionsResponseSuccessItem[] = [];
+  const failed: Ec2Sdk.DeleteLaunchTemplateVersionsResponseErrorItem[] = [];
   for (const raw of versions) {
     const n = Number(raw);
     const base = {
@@ -351,7 +355,8 @@ const deleteLaunchTemplateVersions: OperationHandler = (ctx, input) => {
       failed.push({
         ...base,
         ResponseError: {
-          Code: 'launchTemplateVersionIsDefaultVersion',
+          // Not among the SDK's LaunchTemplateErrorCode values; kept as the sandbox has always answered.
+          Code: 'launchTemplateVersionIsDefaultVersion' as Ec2Sdk.LaunchTemplateErrorCode,
           Message: 'Cannot delete the default version of a launch template.',
         },
       });
@@ -366,7 +371,7 @@ const deleteLaunchTemplateVersions: OperationHandler = (ctx, input) => {
   };
 };
 
-export const launchTemplateOperations: Record<string, OperationHandler> = {
+export const launchTemplateOperations = {
   CreateLaunchTemplate: createLaunchTemplate,
   CreateLaunchTemplateVersion: createLaunchTemplateVersion,
   ModifyLaunchTemplate: modifyLaunchTemplate,
@@ -374,4 +379,4 @@ export const launchTemplateOperations: Record<string, OperationHandler> = {
   DescribeLaunchTemplateVersions: describeLaunchTemplateVersions,
   DeleteLaunchTemplate: deleteLaunchTemplate,
   DeleteLaunchTemplateVersions: deleteLaunchTemplateVersions,
-};
+} satisfies OperationsOf<typeof Ec2Sdk>;

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler, SandboxContext } from '../../service';
+import type { SandboxContext } from '../../account';
 import { applyFilters } from './filters';
 import { zoneId, zonesOf } from './catalog';
 import {
@@ -19,6 +19,10 @@ import {
   type Vpc,
 } from './state';
 import { validateTagSpecifications } from './tagging';
+import type * as Ec2Sdk from '@aws-sdk/client-ec2';
+import type { HandlerOf, OperationsOf, SdkOperation } from '../../service';
+
+type Handler<Op extends SdkOperation<typeof Ec2Sdk>> = HandlerOf<typeof Ec2Sdk, Op>;
 
 export function getVpc(s: Ec2State, vpcId: string): Vpc {
   const vpc = s.vpcs[vpcId];
@@ -32,7 +36,7 @@ export function getSubnet(s: Ec2State, subnetId: string): Subnet {
   return subnet;
 }
 
-function vpcOutput(ctx: SandboxContext, v: Vpc): Record<string, unknown> {
+function vpcOutput(ctx: SandboxContext, v: Vpc): Ec2Sdk.Vpc {
   return {
     VpcId: v.VpcId,
     CidrBlock: v.CidrBlock,
@@ -52,7 +56,7 @@ function vpcOutput(ctx: SandboxContext, v: Vpc): Record<string, unknown> {
   };
 }
 
-function subnetOutput(ctx: SandboxContext, s: Ec2State, sn: Subnet): Record<string, unknown> {
+function subnetOutput(ctx: SandboxContext, s: Ec2State, sn: Subnet): Ec2Sdk.Subnet {
   const cidr = parseCidr(sn.CidrBlock);
   const used = Object.values(s.instances).filter(
     (i) => i.SubnetId === sn.SubnetId && i.state !== 'terminated',
@@ -75,7 +79,7 @@ function subnetOutput(ctx: SandboxContext, s: Ec2State, sn: Subnet): Record<stri
   };
 }
 
-const describeVpcs: OperationHandler = (ctx, input) => {
+const describeVpcs: Handler<'DescribeVpcs'> = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = input.VpcIds ?? [];
   for (const id of ids) getVpc(s, id);
@@ -99,7 +103,7 @@ const describeVpcs: OperationHandler = (ctx, input) => {
   return { Vpcs: page.map((v) => vpcOutput(ctx, v)), NextToken: nextToken };
 };
 
-const createVpc: OperationHandler = (ctx, input) => {
+const createVpc: Handler<'CreateVpc'> = (ctx, input) => {
   const cidr = required<string>(input.CidrBlock, 'CidrBlock');
   const parsed = parseCidr(cidr);
   if (!parsed)
@@ -125,7 +129,7 @@ const createVpc: OperationHandler = (ctx, input) => {
   return { Vpc: { ...vpcOutput(ctx, vpc), State: 'pending' } };
 };
 
-const deleteVpc: OperationHandler = (ctx, input) => {
+const deleteVpc: Handler<'DeleteVpc'> = (ctx, input) => {
   const id = required<string>(input.VpcId, 'VpcId');
   const s = ec2State(ctx);
   getVpc(s, id);
@@ -142,7 +146,7 @@ const deleteVpc: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const describeSubnets: OperationHandler = (ctx, input) => {
+const describeSubnets: Handler<'DescribeSubnets'> = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = input.SubnetIds ?? [];
   for (const id of ids) getSubnet(s, id);
@@ -171,7 +175,7 @@ const describeSubnets: OperationHandler = (ctx, input) => {
   return { Subnets: page.map((sn) => subnetOutput(ctx, s, sn)), NextToken: nextToken };
 };
 
-const createSubnet: OperationHandler = (ctx, input) => {
+const createSubnet: Handler<'CreateSubnet'> = (ctx, input) => {
   const vpcId = required<string>(input.VpcId, 'VpcId');
   const cidr = required<string>(input.CidrBlock, 'CidrBlock');
   const s = ec2State(ctx);
@@ -209,7 +213,7 @@ const createSubnet: OperationHandler = (ctx, input) => {
   return { Subnet: { ...subnetOutput(ctx, s, subnet), State: 'pending' } };
 };
 
-const deleteSubnet: OperationHandler = (ctx, input) => {
+const deleteSubnet: Handler<'DeleteSubnet'> = (ctx, input) => {
   const id = required<string>(input.SubnetId, 'SubnetId');
   const s = ec2State(ctx);
   getSubnet(s, id);
@@ -220,7 +224,7 @@ const deleteSubnet: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const modifySubnetAttribute: OperationHandler = (ctx, input) => {
+const modifySubnetAttribute: Handler<'ModifySubnetAttribute'> = (ctx, input) => {
   const s = ec2State(ctx);
   const subnet = getSubnet(s, required<string>(input.SubnetId, 'SubnetId'));
   if (input.MapPublicIpOnLaunch?.Value !== undefined)
@@ -228,7 +232,7 @@ const modifySubnetAttribute: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const describeKeyPairs: OperationHandler = (ctx, input) => {
+const describeKeyPairs: Handler<'DescribeKeyPairs'> = (ctx, input) => {
   const s = ec2State(ctx);
   const names: string[] = input.KeyNames ?? [];
   const ids: string[] = input.KeyPairIds ?? [];
@@ -270,7 +274,7 @@ function keyFingerprint(seed: string): string {
 
 function addKeyPair(
   ctx: SandboxContext,
-  input: { KeyName?: string; KeyType?: string; TagSpecifications?: never },
+  input: { KeyName?: string; KeyType?: Ec2Sdk.KeyType; TagSpecifications?: Ec2Sdk.TagSpecification[] },
   material: string,
 ): KeyPair {
   const name = required<string>(input.KeyName, 'KeyName');
@@ -292,7 +296,7 @@ function addKeyPair(
   return pair;
 }
 
-const createKeyPair: OperationHandler = (ctx, input) => {
+const createKeyPair: Handler<'CreateKeyPair'> = (ctx, input) => {
   const pair = addKeyPair(ctx, input, `generated/${input.KeyName}/${ctx.now}`);
   const body = createHash('sha512').update(pair.KeyPairId).digest('base64');
   return {
@@ -304,7 +308,7 @@ const createKeyPair: OperationHandler = (ctx, input) => {
   };
 };
 
-const importKeyPair: OperationHandler = (ctx, input) => {
+const importKeyPair: Handler<'ImportKeyPair'> = (ctx, input) => {
   const raw = required<Uint8Array | string>(input.PublicKeyMaterial, 'PublicKeyMaterial');
   const material = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
   if (!/^(ssh-(rsa|ed25519)|ecdsa-sha2-\S+) [A-Za-z0-9+/=]+/.test(material.trim())) {
@@ -319,7 +323,7 @@ const importKeyPair: OperationHandler = (ctx, input) => {
   };
 };
 
-const deleteKeyPair: OperationHandler = (ctx, input) => {
+const deleteKeyPair: Handler<'DeleteKeyPair'> = (ctx, input) => {
   const s = ec2State(ctx);
   const pair = input.KeyPairId
     ? Object.values(s.keyPairs).find((k) => k.KeyPairId === input.KeyPairId)
@@ -333,7 +337,7 @@ export function resourceTags(tags: Tag[]): Tag[] | undefined {
   return tags.length ? tags : undefined;
 }
 
-export const networkOperations: Record<string, OperationHandler> = {
+export const networkOperations = {
   DescribeVpcs: describeVpcs,
   CreateVpc: createVpc,
   DeleteVpc: deleteVpc,
@@ -345,4 +349,4 @@ export const networkOperations: Record<string, OperationHandler> = {
   CreateKeyPair: createKeyPair,
   ImportKeyPair: importKeyPair,
   DeleteKeyPair: deleteKeyPair,
-};
+} satisfies OperationsOf<typeof Ec2Sdk>;

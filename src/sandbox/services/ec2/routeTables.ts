@@ -7,16 +7,26 @@
 import { createHash } from 'node:crypto';
 import { awsError } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler, SandboxContext } from '../../service';
+import type { SandboxContext } from '../../account';
 import { applyFilters } from './filters';
 import { ec2State, type Tag, type Vpc } from './state';
+import type * as Ec2Sdk from '@aws-sdk/client-ec2';
+import type { HandlerOf, OperationsOf, SdkOperation } from '../../service';
+
+type Handler<Op extends SdkOperation<typeof Ec2Sdk>> = HandlerOf<typeof Ec2Sdk, Op>;
 
 interface RouteTable {
   RouteTableId: string;
   VpcId: string;
   OwnerId: string;
-  Associations: { Main: boolean; RouteTableAssociationId: string; RouteTableId: string; SubnetId?: string; AssociationState: { State: string } }[];
-  Routes: { DestinationCidrBlock: string; GatewayId: string; Origin: string; State: string }[];
+  Associations: {
+    Main: boolean;
+    RouteTableAssociationId: string;
+    RouteTableId: string;
+    SubnetId?: string;
+    AssociationState: { State: Ec2Sdk.RouteTableAssociationStateCode };
+  }[];
+  Routes: { DestinationCidrBlock: string; GatewayId: string; Origin: Ec2Sdk.RouteOrigin; State: Ec2Sdk.RouteState }[];
   PropagatingVgws: never[];
   Tags: Tag[];
 }
@@ -40,14 +50,14 @@ function mainRouteTable(ctx: SandboxContext, vpc: Vpc): RouteTable {
     Associations: [{ Main: true, RouteTableAssociationId: derivedId('rtbassoc-', vpc.VpcId), RouteTableId, AssociationState: { State: 'associated' } }],
     Routes: [
       { DestinationCidrBlock: vpc.CidrBlock, GatewayId: 'local', Origin: 'CreateRouteTable', State: 'active' },
-      ...(igw ? [{ DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw, Origin: 'CreateRoute', State: 'active' }] : []),
+      ...(igw ? [{ DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw, Origin: 'CreateRoute' as const, State: 'active' as const }] : []),
     ],
     PropagatingVgws: [],
     Tags: [],
   };
 }
 
-const describeRouteTables: OperationHandler = (ctx, input) => {
+const describeRouteTables: Handler<'DescribeRouteTables'> = (ctx, input) => {
   const tables = Object.values(ec2State(ctx).vpcs).map((v) => mainRouteTable(ctx, v));
   const ids: string[] = input.RouteTableIds ?? [];
   const filtered = applyFilters(
@@ -75,6 +85,6 @@ const describeRouteTables: OperationHandler = (ctx, input) => {
   return { RouteTables: page, NextToken: nextToken };
 };
 
-export const routeTableOperations: Record<string, OperationHandler> = {
+export const routeTableOperations = {
   DescribeRouteTables: describeRouteTables,
-};
+} satisfies OperationsOf<typeof Ec2Sdk>;

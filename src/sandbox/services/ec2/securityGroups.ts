@@ -2,7 +2,7 @@
 // DescribeSecurityGroupRules shows them; IpPermissions are regrouped on output.
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler, SandboxContext } from '../../service';
+import type { SandboxContext } from '../../account';
 import { applyFilters } from './filters';
 import { getVpc } from './network';
 import { validateTagSpecifications } from './tagging';
@@ -16,6 +16,10 @@ import {
   type SecurityGroup,
   type SecurityGroupRule,
 } from './state';
+import type * as Ec2Sdk from '@aws-sdk/client-ec2';
+import type { HandlerOf, OperationsOf, SdkOperation } from '../../service';
+
+type Handler<Op extends SdkOperation<typeof Ec2Sdk>> = HandlerOf<typeof Ec2Sdk, Op>;
 
 export function getSecurityGroup(s: Ec2State, groupId: string): SecurityGroup {
   if (!/^sg-[0-9a-f]{8,17}$/.test(groupId))
@@ -146,7 +150,7 @@ function describeRule(r: SecurityGroupRule): string {
   return `peer: ${peer}, ${proto}, from port: ${r.FromPort}, to port: ${r.ToPort}, ALLOW`;
 }
 
-function ruleOutput(ctx: SandboxContext, g: SecurityGroup, r: SecurityGroupRule): Record<string, unknown> {
+function ruleOutput(ctx: SandboxContext, g: SecurityGroup, r: SecurityGroupRule): Ec2Sdk.SecurityGroupRule {
   return {
     SecurityGroupRuleId: r.SecurityGroupRuleId,
     GroupId: g.GroupId,
@@ -166,7 +170,7 @@ function ruleOutput(ctx: SandboxContext, g: SecurityGroup, r: SecurityGroupRule)
   };
 }
 
-function permissionsOutput(ctx: SandboxContext, rules: SecurityGroupRule[]): Record<string, unknown>[] {
+function permissionsOutput(ctx: SandboxContext, rules: SecurityGroupRule[]): Ec2Sdk.IpPermission[] {
   const groups = new Map<
     string,
     {
@@ -206,7 +210,7 @@ function permissionsOutput(ctx: SandboxContext, rules: SecurityGroupRule[]): Rec
   return [...groups.values()];
 }
 
-function groupOutput(ctx: SandboxContext, g: SecurityGroup): Record<string, unknown> {
+function groupOutput(ctx: SandboxContext, g: SecurityGroup): Ec2Sdk.SecurityGroup {
   return {
     GroupId: g.GroupId,
     GroupName: g.GroupName,
@@ -226,7 +230,7 @@ function groupOutput(ctx: SandboxContext, g: SecurityGroup): Record<string, unkn
   };
 }
 
-const createSecurityGroup: OperationHandler = (ctx, input) => {
+const createSecurityGroup: Handler<'CreateSecurityGroup'> = (ctx, input) => {
   const name = required<string>(input.GroupName, 'GroupName');
   const description = required<string>(input.Description, 'GroupDescription');
   if (name.length > 255 || description.length > 255)
@@ -292,7 +296,7 @@ function usedByLoadBalancer(ctx: SandboxContext, groupId: string): boolean {
   return visit(elbv2);
 }
 
-const deleteSecurityGroup: OperationHandler = (ctx, input) => {
+const deleteSecurityGroup: Handler<'DeleteSecurityGroup'> = (ctx, input) => {
   const s = ec2State(ctx);
   const g = resolveGroup(ctx, input);
   if (g.GroupName === 'default')
@@ -313,7 +317,7 @@ const deleteSecurityGroup: OperationHandler = (ctx, input) => {
   return { Return: true, GroupId: g.GroupId };
 };
 
-const describeSecurityGroups: OperationHandler = (ctx, input) => {
+const describeSecurityGroups: Handler<'DescribeSecurityGroups'> = (ctx, input) => {
   const s = ec2State(ctx);
   const ids: string[] = input.GroupIds ?? [];
   const names: string[] = input.GroupNames ?? [];
@@ -351,7 +355,21 @@ const describeSecurityGroups: OperationHandler = (ctx, input) => {
   return { SecurityGroups: page.map((g) => groupOutput(ctx, g)), NextToken: nextToken };
 };
 
-function authorize(egress: boolean): OperationHandler {
+/** What the Ingress and Egress variants of Authorize/RevokeSecurityGroup* take, as far as the sandbox reads them. */
+interface RuleChangeInput {
+  GroupId?: string;
+  GroupName?: string;
+  IpPermissions?: IpPermission[];
+  CidrIp?: string;
+  IpProtocol?: string;
+  FromPort?: number;
+  ToPort?: number;
+  SecurityGroupRuleIds?: string[];
+}
+
+function authorize(
+  egress: boolean,
+): (ctx: SandboxContext, input: RuleChangeInput) => Omit<Ec2Sdk.AuthorizeSecurityGroupIngressCommandOutput, '$metadata'> {
   return (ctx, input) => {
     const s = ec2State(ctx);
     const g = resolveGroup(ctx, input);
@@ -387,12 +405,15 @@ function authorize(egress: boolean): OperationHandler {
   };
 }
 
-function revoke(egress: boolean): OperationHandler {
+function revoke(
+  egress: boolean,
+): (ctx: SandboxContext, input: RuleChangeInput) => Omit<Ec2Sdk.RevokeSecurityGroupIngressCommandOutput, '$metadata'> {
   return (ctx, input) => {
     const s = ec2State(ctx);
     const g = resolveGroup(ctx, input);
-    if (input.SecurityGroupRuleIds?.length) {
-      for (const id of input.SecurityGroupRuleIds as string[]) {
+    const ruleIds = input.SecurityGroupRuleIds;
+    if (ruleIds?.length) {
+      for (const id of ruleIds) {
         if (!g.rules.some((r) => r.SecurityGroupRuleId === id && r.IsEgress === egress)) {
           throw awsError(
             'InvalidSecurityGroupRuleId.NotFound',
@@ -400,7 +421,7 @@ function revoke(egress: boolean): OperationHandler {
           );
         }
       }
-      g.rules = g.rules.filter((r) => !input.SecurityGroupRuleIds.includes(r.SecurityGroupRuleId));
+      g.rules = g.rules.filter((r) => !ruleIds.includes(r.SecurityGroupRuleId));
       return { Return: true };
     }
     const rules = expandPermissions(ctx, s, g, input.IpPermissions ?? [], egress);
@@ -417,7 +438,7 @@ function revoke(egress: boolean): OperationHandler {
   };
 }
 
-const describeSecurityGroupRules: OperationHandler = (ctx, input) => {
+const describeSecurityGroupRules: Handler<'DescribeSecurityGroupRules'> = (ctx, input) => {
   const s = ec2State(ctx);
   const ruleIds: string[] = input.SecurityGroupRuleIds ?? [];
   const rows = Object.values(s.securityGroups).flatMap((g) =>
@@ -439,7 +460,7 @@ const describeSecurityGroupRules: OperationHandler = (ctx, input) => {
   return { SecurityGroupRules: page.map((x) => ruleOutput(ctx, x.g, x.r)), NextToken: nextToken };
 };
 
-export const securityGroupOperations: Record<string, OperationHandler> = {
+export const securityGroupOperations = {
   CreateSecurityGroup: createSecurityGroup,
   DeleteSecurityGroup: deleteSecurityGroup,
   DescribeSecurityGroups: describeSecurityGroups,
@@ -448,4 +469,4 @@ export const securityGroupOperations: Record<string, OperationHandler> = {
   RevokeSecurityGroupIngress: revoke(false),
   RevokeSecurityGroupEgress: revoke(true),
   DescribeSecurityGroupRules: describeSecurityGroupRules,
-};
+} satisfies OperationsOf<typeof Ec2Sdk>;

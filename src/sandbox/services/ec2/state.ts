@@ -2,7 +2,8 @@
 // every region starts with: default VPC, three default subnets, the VPC's default security group and
 // the `sandbox` key pair. Public AMIs are not state: they come from src/sandbox/defaults.ts.
 import { createHash } from 'node:crypto';
-import type { SandboxContext } from '../../service';
+import type * as Ec2Sdk from '@aws-sdk/client-ec2';
+import type { SandboxContext } from '../../account';
 import {
   DEFAULT_KEY_PAIR_NAME,
   DEFAULT_SUBNET_CIDRS,
@@ -61,7 +62,7 @@ export interface KeyPair {
   KeyPairId: string;
   KeyName: string;
   KeyFingerprint: string;
-  KeyType: string;
+  KeyType: Ec2Sdk.KeyType;
   createdAt: number;
   Tags: Tag[];
   isDefault: boolean;
@@ -71,7 +72,7 @@ export interface LaunchTemplateVersion {
   VersionNumber: number;
   VersionDescription?: string;
   createdAt: number;
-  data: Record<string, unknown>;
+  data: Ec2Sdk.RequestLaunchTemplateData;
 }
 
 export interface LaunchTemplate {
@@ -88,7 +89,7 @@ export interface LaunchTemplate {
 export interface SbInstance {
   InstanceId: string;
   ImageId: string;
-  InstanceType: string;
+  InstanceType: Ec2Sdk._InstanceType;
   state: 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopped';
   launchedAt: number;
   runningAt: number;
@@ -118,7 +119,11 @@ export interface StoredInstance extends SbInstance {
   ReservationId: string;
   ClientToken?: string;
   AmiLaunchIndex: number;
-  MetadataOptions: { HttpTokens: string; HttpPutResponseHopLimit: number; HttpEndpoint: string };
+  MetadataOptions: {
+    HttpTokens: Ec2Sdk.HttpTokensState;
+    HttpPutResponseHopLimit: number;
+    HttpEndpoint: Ec2Sdk.InstanceMetadataEndpointState;
+  };
   /** CPU credit option of a burstable instance (DescribeInstanceCreditSpecifications); undefined for other types. */
   CpuCredits?: string;
   /** When a termination was requested (shutting-down began). */

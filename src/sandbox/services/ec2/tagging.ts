@@ -2,9 +2,12 @@
 // kind the sandbox holds.
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler } from '../../service';
 import { applyFilters } from './filters';
 import { ec2State, mergeTag, type Ec2State, type Tag } from './state';
+import type * as Ec2Sdk from '@aws-sdk/client-ec2';
+import type { HandlerOf, OperationsOf, SdkOperation } from '../../service';
+
+type Handler<Op extends SdkOperation<typeof Ec2Sdk>> = HandlerOf<typeof Ec2Sdk, Op>;
 
 const MAX_TAGS = 50;
 
@@ -45,13 +48,13 @@ export function validateTagSpecifications(specs: TagSpecification[] | undefined,
 }
 
 interface Taggable {
-  resourceType: string;
+  resourceType: Ec2Sdk.ResourceType;
   tags: Tag[];
   setTags(tags: Tag[]): void;
 }
 
 function findTaggable(s: Ec2State, id: string): Taggable | undefined {
-  const wrap = (resourceType: string, holder: { Tags: Tag[] } | undefined): Taggable | undefined =>
+  const wrap = (resourceType: Ec2Sdk.ResourceType, holder: { Tags: Tag[] } | undefined): Taggable | undefined =>
     holder && { resourceType, tags: holder.Tags, setTags: (tags) => (holder.Tags = tags) };
   if (id.startsWith('i-')) return wrap('instance', s.instances[id]);
   if (id.startsWith('sg-')) return wrap('security-group', s.securityGroups[id]);
@@ -80,7 +83,7 @@ function notFound(id: string): never {
   throw awsError(kind[1], `The ID '${id}' does not exist`);
 }
 
-const createTags: OperationHandler = (ctx, input) => {
+const createTags: Handler<'CreateTags'> = (ctx, input) => {
   const ids: string[] = required(input.Resources, 'Resources');
   const tags: { Key?: string; Value?: string }[] = required(input.Tags, 'Tags');
   checkTagList(tags);
@@ -96,7 +99,7 @@ const createTags: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const deleteTags: OperationHandler = (ctx, input) => {
+const deleteTags: Handler<'DeleteTags'> = (ctx, input) => {
   const ids: string[] = required(input.Resources, 'Resources');
   const tags: { Key?: string; Value?: string }[] | undefined = input.Tags;
   const s = ec2State(ctx);
@@ -114,9 +117,10 @@ const deleteTags: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const describeTags: OperationHandler = (ctx, input) => {
+const describeTags: Handler<'DescribeTags'> = (ctx, input) => {
   const s = ec2State(ctx);
-  const rows: { ResourceId: string; ResourceType: string; Key: string; Value: string; Tags: Tag[] }[] = [];
+  // Tags: not in the SDK's TagDescription shape; every row has always carried an empty list.
+  const rows: { ResourceId: string; ResourceType: Ec2Sdk.ResourceType; Key: string; Value: string; Tags: Tag[] }[] = [];
   const add = (id: string) => {
     const t = findTaggable(s, id);
     if (t)
@@ -141,8 +145,8 @@ const describeTags: OperationHandler = (ctx, input) => {
   return { Tags: page.map(({ Tags: _t, ...r }) => r), NextToken: nextToken };
 };
 
-export const taggingOperations: Record<string, OperationHandler> = {
+export const taggingOperations = {
   CreateTags: createTags,
   DeleteTags: deleteTags,
   DescribeTags: describeTags,
-};
+} satisfies OperationsOf<typeof Ec2Sdk>;

@@ -3,8 +3,12 @@
 import { createHash } from 'node:crypto';
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { InventoryItem, OperationHandler, SandboxContext } from '../../service';
+import type { SandboxContext } from '../../account';
 import { DEFAULT_IMAGES, PUBLIC_PARAMETER_MODIFIED } from '../../defaults';
+import type * as SsmSdk from '@aws-sdk/client-ssm';
+import type { HandlerOf, InventoryItem, OperationsOf, SdkOperation } from '../../service';
+
+type Handler<Op extends SdkOperation<typeof SsmSdk>> = HandlerOf<typeof SsmSdk, Op>;
 
 type ParameterType = 'String' | 'StringList' | 'SecureString';
 
@@ -62,7 +66,7 @@ function ciphertext(p: StoredParameter): string {
   return `AQICAHh${Buffer.concat([digest, digest]).toString('base64')}`;
 }
 
-function present(ctx: SandboxContext, p: StoredParameter, withDecryption: boolean): Record<string, unknown> {
+function present(ctx: SandboxContext, p: StoredParameter, withDecryption: boolean): SsmSdk.Parameter {
   return {
     Name: p.Name,
     Type: p.Type,
@@ -74,7 +78,7 @@ function present(ctx: SandboxContext, p: StoredParameter, withDecryption: boolea
   };
 }
 
-function metadata(ctx: SandboxContext, p: StoredParameter): Record<string, unknown> {
+function metadata(ctx: SandboxContext, p: StoredParameter): SsmSdk.ParameterMetadata {
   return {
     Name: p.Name,
     ARN: arn(ctx, p),
@@ -126,7 +130,7 @@ function notFound(name: string): never {
   throw awsError('ParameterNotFound', `Parameter ${name} not found.`);
 }
 
-const putParameter: OperationHandler = (ctx, input) => {
+const putParameter: Handler<'PutParameter'> = (ctx, input) => {
   const name = required<string>(input.Name, 'Name', 'ValidationException');
   const value = required<string>(input.Value, 'Value', 'ValidationException');
   validateName(name);
@@ -212,13 +216,13 @@ export function peekParameter(ctx: SandboxContext, name: string): { value: strin
   return p ? { value: p.Value, modifiedAt: p.modifiedAt } : undefined;
 }
 
-const getParameter: OperationHandler = (ctx, input) => {
+const getParameter: Handler<'GetParameter'> = (ctx, input) => {
   const name = required<string>(input.Name, 'Name', 'ValidationException');
   const p = lookup(ctx, name) ?? notFound(name);
   return { Parameter: present(ctx, p, input.WithDecryption === true) };
 };
 
-const getParameters: OperationHandler = (ctx, input) => {
+const getParameters: Handler<'GetParameters'> = (ctx, input) => {
   const names: string[] = required(input.Names, 'Names', 'ValidationException');
   if (names.length < 1 || names.length > 10) {
     throw awsError(
@@ -226,7 +230,7 @@ const getParameters: OperationHandler = (ctx, input) => {
       "1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length between 1 and 10",
     );
   }
-  const found: Record<string, unknown>[] = [];
+  const found: SsmSdk.Parameter[] = [];
   const invalid: string[] = [];
   for (const name of [...new Set(names)]) {
     const p = lookup(ctx, name);
@@ -261,7 +265,7 @@ function checkMaxResults(max: number | undefined, limit: number): void {
   }
 }
 
-const getParametersByPath: OperationHandler = (ctx, input) => {
+const getParametersByPath: Handler<'GetParametersByPath'> = (ctx, input) => {
   const path = required<string>(input.Path, 'Path', 'ValidationException');
   validatePath(path);
   checkMaxResults(input.MaxResults, 10);
@@ -337,7 +341,7 @@ function matchesParameterFilters(
   });
 }
 
-const describeParameters: OperationHandler = (ctx, input) => {
+const describeParameters: Handler<'DescribeParameters'> = (ctx, input) => {
   checkMaxResults(input.MaxResults, 50);
   const legacy: ParameterFilter[] = (input.Filters ?? []).map((f: { Key?: string; Values?: string[] }) => ({
     Key: f.Key,
@@ -352,7 +356,7 @@ const describeParameters: OperationHandler = (ctx, input) => {
   return { Parameters: page.map((p) => metadata(ctx, p)), NextToken: nextToken };
 };
 
-const deleteParameter: OperationHandler = (ctx, input) => {
+const deleteParameter: Handler<'DeleteParameter'> = (ctx, input) => {
   const name = required<string>(input.Name, 'Name', 'ValidationException');
   const state = parameterState(ctx);
   if (!state.parameters[name]) notFound(name);
@@ -360,7 +364,7 @@ const deleteParameter: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const deleteParameters: OperationHandler = (ctx, input) => {
+const deleteParameters: Handler<'DeleteParameters'> = (ctx, input) => {
   const names: string[] = required(input.Names, 'Names', 'ValidationException');
   if (names.length < 1 || names.length > 10) {
     throw awsError(
@@ -398,7 +402,7 @@ function taggedParameter(
   return p;
 }
 
-const addTagsToResource: OperationHandler = (ctx, input) => {
+const addTagsToResource: Handler<'AddTagsToResource'> = (ctx, input) => {
   const p = taggedParameter(ctx, input);
   const tags = validateTags(required(input.Tags, 'Tags', 'ValidationException'));
   for (const t of tags) {
@@ -411,16 +415,16 @@ const addTagsToResource: OperationHandler = (ctx, input) => {
   return {};
 };
 
-const removeTagsFromResource: OperationHandler = (ctx, input) => {
+const removeTagsFromResource: Handler<'RemoveTagsFromResource'> = (ctx, input) => {
   const p = taggedParameter(ctx, input);
   const keys: string[] = required(input.TagKeys, 'TagKeys', 'ValidationException');
   p.Tags = p.Tags.filter((t) => !keys.includes(t.Key));
   return {};
 };
 
-const listTagsForResource: OperationHandler = (ctx, input) => ({ TagList: taggedParameter(ctx, input).Tags });
+const listTagsForResource: Handler<'ListTagsForResource'> = (ctx, input) => ({ TagList: taggedParameter(ctx, input).Tags });
 
-export const parameterOperations: Record<string, OperationHandler> = {
+export const parameterOperations = {
   PutParameter: putParameter,
   GetParameter: getParameter,
   GetParameters: getParameters,
@@ -431,7 +435,7 @@ export const parameterOperations: Record<string, OperationHandler> = {
   AddTagsToResource: addTagsToResource,
   RemoveTagsFromResource: removeTagsFromResource,
   ListTagsForResource: listTagsForResource,
-};
+} satisfies OperationsOf<typeof SsmSdk>;
 
 export function parameterInventory(ctx: SandboxContext): InventoryItem[] {
   return Object.values(parameterState(ctx).parameters).map((p) => ({

@@ -5,11 +5,15 @@
 // Instances named in behavior.ssmNoOutput answer every command `Success` with empty output (moto does).
 import { awsError, required } from '../../errors';
 import { paginate } from '../../pagination';
-import type { OperationHandler, SandboxContext } from '../../service';
+import type { SandboxContext } from '../../account';
 import { getInstance, listInstances, type SbInstance } from '../ec2';
 import { isSsmAgentOnline, runShellScript, SSM_AGENT_ONLINE_MS } from '../../instanceModel';
 import { asgNameOf, privateDnsName } from '../ec2/instances';
-import { behaviorApplies } from '../../sandbox';
+import { behaviorApplies } from '../../account';
+import type * as SsmSdk from '@aws-sdk/client-ssm';
+import type { HandlerOf, OperationsOf, SdkOperation } from '../../service';
+
+type Handler<Op extends SdkOperation<typeof SsmSdk>> = HandlerOf<typeof SsmSdk, Op>;
 
 /** An invocation becomes visible to GetCommandInvocation this long after SendCommand. */
 const INVOCATION_VISIBLE_MS = 400;
@@ -95,7 +99,10 @@ export function applyCommandTransitions(ctx: SandboxContext): void {
   }
 }
 
-type Phase = { status: string; details: string };
+/** The statuses the sandbox's invocations go through: valid as command, invocation and plugin statuses alike. */
+type RunStatus = 'Pending' | 'InProgress' | 'Success' | 'Failed' | 'TimedOut';
+
+type Phase = { status: RunStatus; details: string };
 
 function phaseOf(ctx: SandboxContext, cmd: CommandRecord, inv: Invocation): Phase {
   if (inv.result) return { status: inv.result.status, details: inv.result.details };
@@ -105,7 +112,7 @@ function phaseOf(ctx: SandboxContext, cmd: CommandRecord, inv: Invocation): Phas
     : { status: 'Pending', details: 'Pending' };
 }
 
-function commandStatus(ctx: SandboxContext, cmd: CommandRecord): string {
+function commandStatus(ctx: SandboxContext, cmd: CommandRecord): RunStatus {
   const phases = cmd.invocations.map((inv) => phaseOf(ctx, cmd, inv).status);
   if (phases.some((p) => p === 'Pending'))
     return phases.every((p) => p === 'Pending') ? 'Pending' : 'InProgress';
@@ -113,7 +120,7 @@ function commandStatus(ctx: SandboxContext, cmd: CommandRecord): string {
   return phases.every((p) => p === 'Success') ? 'Success' : 'Failed';
 }
 
-function commandOutput(ctx: SandboxContext, cmd: CommandRecord): Record<string, unknown> {
+function commandOutput(ctx: SandboxContext, cmd: CommandRecord): SsmSdk.Command {
   const done = cmd.invocations.filter((i) => i.result);
   return {
     CommandId: cmd.CommandId,
@@ -166,7 +173,7 @@ function resolveTargets(
   return [...ids];
 }
 
-const sendCommand: OperationHandler = (ctx, input) => {
+const sendCommand: Handler<'SendCommand'> = (ctx, input) => {
   const documentName = required<string>(input.DocumentName, 'DocumentName', 'ValidationException');
   if (documentName !== 'AWS-RunShellScript') {
     throw awsError(
@@ -226,7 +233,7 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-const getCommandInvocation: OperationHandler = (ctx, input) => {
+const getCommandInvocation: Handler<'GetCommandInvocation'> = (ctx, input) => {
   const commandId = required<string>(input.CommandId, 'CommandId', 'ValidationException');
   const instanceId = required<string>(input.InstanceId, 'InstanceId', 'ValidationException');
   if (!/^[0-9a-f-]{36}$/.test(commandId)) throw awsError('InvalidCommandId', '');
@@ -258,7 +265,7 @@ const getCommandInvocation: OperationHandler = (ctx, input) => {
   };
 };
 
-const listCommandInvocations: OperationHandler = (ctx, input) => {
+const listCommandInvocations: Handler<'ListCommandInvocations'> = (ctx, input) => {
   applyCommandTransitions(ctx);
   const all = Object.values(runState(ctx).commands)
     .filter((c) => !input.CommandId || c.CommandId === input.CommandId)
@@ -315,7 +322,7 @@ const listCommandInvocations: OperationHandler = (ctx, input) => {
   };
 };
 
-const listCommands: OperationHandler = (ctx, input) => {
+const listCommands: Handler<'ListCommands'> = (ctx, input) => {
   const all = Object.values(runState(ctx).commands)
     .filter((c) => !input.CommandId || c.CommandId === input.CommandId)
     .filter((c) => !input.InstanceId || c.InstanceIds.includes(input.InstanceId))
@@ -325,7 +332,7 @@ const listCommands: OperationHandler = (ctx, input) => {
   return { Commands: page.map((c) => commandOutput(ctx, c)), NextToken: nextToken };
 };
 
-function pingStatus(ctx: SandboxContext, inst: SbInstance): string | undefined {
+function pingStatus(ctx: SandboxContext, inst: SbInstance): SsmSdk.PingStatus | undefined {
   if (isSsmAgentOnline(ctx, inst)) return 'Online';
   // An agent that has been online shows ConnectionLost once its instance goes away.
   const wasOnline =
@@ -333,17 +340,18 @@ function pingStatus(ctx: SandboxContext, inst: SbInstance): string | undefined {
   return wasOnline && inst.state !== 'pending' ? 'ConnectionLost' : undefined;
 }
 
-const describeInstanceInformation: OperationHandler = (ctx, input) => {
+const describeInstanceInformation: Handler<'DescribeInstanceInformation'> = (ctx, input) => {
   const wanted = new Set<string>();
   const byKey: Record<string, string[]> = {};
+  // A filter without a key files under 'undefined', which the key check below refuses.
   for (const f of input.InstanceInformationFilterList ?? [])
-    byKey[f.key] = [...(byKey[f.key] ?? []), ...(f.valueSet ?? [])];
-  for (const f of input.Filters ?? []) byKey[f.Key] = [...(byKey[f.Key] ?? []), ...(f.Values ?? [])];
+    byKey[String(f.key)] = [...(byKey[String(f.key)] ?? []), ...(f.valueSet ?? [])];
+  for (const f of input.Filters ?? []) byKey[String(f.Key)] = [...(byKey[String(f.Key)] ?? []), ...(f.Values ?? [])];
   for (const id of byKey.InstanceIds ?? []) wanted.add(id);
   const rows = listInstances(ctx)
     .filter((i) => i.state !== 'terminated')
     .map((inst) => ({ inst, ping: pingStatus(ctx, inst) }))
-    .filter((r): r is { inst: SbInstance; ping: string } => r.ping !== undefined)
+    .filter((r): r is { inst: SbInstance; ping: SsmSdk.PingStatus } => r.ping !== undefined)
     .filter((r) => wanted.size === 0 || wanted.has(r.inst.InstanceId))
     .filter((r) =>
       Object.entries(byKey).every(([key, values]) => {
@@ -388,10 +396,10 @@ const describeInstanceInformation: OperationHandler = (ctx, input) => {
   };
 };
 
-export const runCommandOperations: Record<string, OperationHandler> = {
+export const runCommandOperations = {
   SendCommand: sendCommand,
   GetCommandInvocation: getCommandInvocation,
   ListCommandInvocations: listCommandInvocations,
   ListCommands: listCommands,
   DescribeInstanceInformation: describeInstanceInformation,
-};
+} satisfies OperationsOf<typeof SsmSdk>;

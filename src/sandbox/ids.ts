@@ -1,7 +1,7 @@
 // Deterministic AWS-looking identifiers for the Auto Scaling, ELBv2, Route 53 and ACM simulations:
 // derived from the sandbox's id sequence, so a run with the same calls yields the same ids.
 import { createHash } from 'node:crypto';
-import type { SandboxContext } from '../../service';
+import type { SandboxContext } from './account';
 
 /** `len` lowercase hex characters, unique within the sandbox. */
 export function uniqueHex(ctx: SandboxContext, len: number): string {
