@@ -18,14 +18,7 @@ import {
   type Vpc,
 } from '@aws-sdk/client-ec2';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import {
-  DescribeListenersCommand,
-  DescribeLoadBalancersCommand,
-  DescribeTargetGroupsCommand,
-  type Listener,
-  type LoadBalancer,
-  type TargetGroup,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeTargetGroupsCommand, type TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ListHostedZonesByNameCommandOutput } from '@aws-sdk/client-route-53';
 import { GetHostedZoneCommand, ListHostedZonesByNameCommand } from '@aws-sdk/client-route-53';
 import type { AwsClients } from './clients';
@@ -332,45 +325,6 @@ export async function checkKeyPair(clients: AwsClients, keyName: string): Promis
     if (awsErrorCode(error) !== 'InvalidKeyPair.NotFound') throw error;
   }
   throw new UserError(`--key-name '${keyName}': key pair does not exist in ${clients.region}`, 'create or import it first (aws ec2 import-key-pair)', '--key-name');
-}
-
-export interface ResolvedLoadBalancer {
-  loadBalancerArn: string;
-  name: string;
-  dnsName?: string;
-  vpcId?: string;
-  securityGroups: string[];
-  httpsListenerArn?: string;
-}
-
-/** An application load balancer by ARN or name, with its 443 listener. */
-export async function resolveLoadBalancer(clients: AwsClients, albArnOrName: string, field = '--ingress-alb'): Promise<ResolvedLoadBalancer> {
-  const byArn = albArnOrName.startsWith('arn:');
-  let lbs: LoadBalancer[];
-  try {
-    lbs = (await clients.elbv2.send(new DescribeLoadBalancersCommand(byArn ? { LoadBalancerArns: [albArnOrName] } : { Names: [albArnOrName] }))).LoadBalancers ?? [];
-  } catch (error) {
-    if (awsErrorCode(error) === 'LoadBalancerNotFound' || awsErrorCode(error) === 'LoadBalancerNotFoundException') lbs = [];
-    else throw error;
-  }
-  if (lbs.length === 0) throw new UserError(`${field} '${albArnOrName}': load balancer does not exist in ${clients.region}`, 'create it with k3sctl alb create', field);
-  const lb = lbs[0];
-  if (lb.Type && lb.Type !== 'application') throw new UserError(`${field} '${albArnOrName}': load balancer is a ${lb.Type} load balancer, not an application one`, undefined, field);
-  const listeners: Listener[] = [];
-  let Marker: string | undefined;
-  do {
-    const page = await clients.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn, Marker }));
-    listeners.push(...(page.Listeners ?? []));
-    Marker = page.NextMarker;
-  } while (Marker);
-  return {
-    loadBalancerArn: lb.LoadBalancerArn!,
-    name: lb.LoadBalancerName ?? albArnOrName,
-    dnsName: lb.DNSName,
-    vpcId: lb.VpcId,
-    securityGroups: lb.SecurityGroups ?? [],
-    httpsListenerArn: listeners.find((l) => l.Port === 443)?.ListenerArn,
-  };
 }
 
 /** A public hosted zone by id or name; several zones of that name are ambiguous. */

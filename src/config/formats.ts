@@ -9,7 +9,7 @@ import { arnRegion } from '../aws/arns';
 import { UserError } from '../core/errors';
 
 // Commands read names out of ARNs too; they do not import src/aws.
-export { loadBalancerNameOfArn, targetGroupNameOfArn } from '../aws/arns';
+export { targetGroupNameOfArn } from '../aws/arns';
 
 // ---- CIDR blocks ----------------------------------------------------------------------------------
 

@@ -27,4 +27,3 @@ export interface EventSink {
   emit(event: ProgressEvent): void;
 }
 
-export const silentEvents: EventSink = { emit: () => undefined };

@@ -2,7 +2,7 @@
 // rollback possible after a failure or a crash, and the run context passed to every task.
 import type { AwsClients } from '../aws/clients';
 import type { Clock } from '../core/clock';
-import type { ChangeAction, EventSink, PlannedChange } from '../core/events';
+import type { ChangeAction, EventSink } from '../core/events';
 import type { FieldChange } from './fieldChange';
 
 /** What undoes one write; resolved through the undo registry of src/resources (by `type`). */
@@ -113,12 +113,3 @@ export interface Task<A = unknown> extends TaskRef<A> {
   id(actual: A): string;
 }
 
-export interface ExecuteOptions {
-  concurrency?: number;
-  dryRun?: boolean;
-}
-
-export interface ExecuteResult {
-  changes: PlannedChange[];
-  outputs: Map<string, unknown>;
-}

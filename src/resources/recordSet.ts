@@ -3,10 +3,8 @@
 // Route 53 has no tags on records: ownership comes from the name k3sctl derives, and a record that
 // exists with other values is never overwritten silently (the plan shows the update).
 import { isAwsError } from '../core/errors';
-import { waitFor } from '../core/wait';
 import {
   ChangeResourceRecordSetsCommand,
-  GetChangeCommand,
   ListResourceRecordSetsCommand,
   type ResourceRecordSet,
 } from '@aws-sdk/client-route-53';
@@ -117,13 +115,6 @@ export async function findRecord(
   return undefined;
 }
 
-/** Every record set of a zone (paginated). */
-export async function listRecords(clients: AwsClients, zoneId: string): Promise<RecordSpec[]> {
-  const out: RecordSpec[] = [];
-  for await (const r of recordSetsFrom(clients, zoneId, {})) out.push(toSpec(r));
-  return out;
-}
-
 function sameRecord(a: RecordSpec, b: RecordSpec): boolean {
   return recordDiff(a, b).length === 0;
 }
@@ -215,24 +206,6 @@ export const recordSetProvider: Provider = {
     },
   },
 };
-
-/** Waits until a Route 53 change is INSYNC (ctx clock); returns quietly when `changeId` is undefined. */
-export async function waitChangeInsync(
-  ctx: RunContext,
-  changeId: string | undefined,
-  timeoutMs = 300_000,
-): Promise<void> {
-  if (!changeId) return;
-  await waitFor(
-    ctx,
-    { what: `Route 53 change ${changeId} INSYNC`, timeoutMs, intervalMs: 5_000, maxIntervalMs: 15_000 },
-    async () => {
-      const res = await ctx.clients.route53.send(new GetChangeCommand({ Id: changeId }));
-      const status = res.ChangeInfo?.Status ?? 'unknown';
-      return { done: status === 'INSYNC', seen: status };
-    },
-  );
-}
 
 /** The record set `spec` in `zoneId`: created when missing, upserted (with a restore undo) when different. */
 export function recordSetTask(

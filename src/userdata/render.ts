@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { stringify } from 'yaml';
-import { TagKeys } from '../aws/tags';
+import { INSTANCE_ID_NODE_LABEL, TagKeys } from '../aws/tags';
 import { InternalError, UserError } from '../core/errors';
 import { isK3sVersion, isLabelKey, isLabelValue, isTlsSan, k3sArgProblem, taintProblem } from '../config/k3s';
 import { names } from '../aws/names';
@@ -44,9 +44,6 @@ export interface RenderedUserData {
 
 /** EC2's limit on raw user data (before base64). */
 export const MAX_USER_DATA_BYTES = 16384;
-
-/** Node label carrying the EC2 instance id; the leave handler matches Nodes by it. */
-export const INSTANCE_ID_LABEL = 'k3sctl.io/instance-id';
 
 const USERDATA_DIR = path.resolve(__dirname, '../../userdata');
 export const MIME_BOUNDARY = '==K3SCTL-USERDATA-BOUNDARY==';
@@ -206,7 +203,7 @@ export function renderConfigEnv(config: InstanceBootstrapConfig): string {
     ['K3SCTL_TAG_CLUSTER', TagKeys.cluster],
     ['K3SCTL_TAG_ROLE', TagKeys.role],
     ['K3SCTL_TAG_GROUP', TagKeys.group],
-    ['K3SCTL_INSTANCE_LABEL', INSTANCE_ID_LABEL],
+    ['K3SCTL_INSTANCE_LABEL', INSTANCE_ID_NODE_LABEL],
   ];
   const arrays: [string, string[]][] = [
     ['K3SCTL_K3S_ARGS', config.k3sArgs],

@@ -10,9 +10,9 @@
 //   }, { signal });
 //   // result = { run, changes, apiCalls: { read, write }, ...body's return }
 //   // on failure: rollback from the journal, then throws RunFailedError (exit 1, or 3 with leftovers)
-export type { Task, RunContext, Journal, JournalEntry, JournalWrite, UndoRecord } from '../../provider/types';
+export type { Task, RunContext } from '../../provider/types';
 export { runWorkflow, Run, openRun, type WorkflowResult, type RunOptions } from './run';
-export { journalPath, type RunOutcome } from './journal';
+export { journalPath } from './journal';
 export { journaledWrite } from '../../provider/journaledWrite';
 export {
   waitFor,
@@ -20,16 +20,10 @@ export {
   isNotYetError,
   isStillInUseError,
   sleepUnlessAborted,
-  throwIfAborted,
-  type WaitOptions,
-  type WaitContext,
-  type Probe,
 } from '../../core/wait';
 export {
   rollbackRun,
   listRuns,
   describeRun,
   type RunSummary,
-  type RunStatus,
-  type RollbackResult,
 } from './rollback';

@@ -8,9 +8,6 @@ import { runShellCommand } from '../../resources/ssmCommand';
 import { InterruptedError, WaitTimeoutError } from '../../core/errors';
 import type { RunContext } from '../engine';
 import { gunzipSync } from 'node:zlib';
-import { INSTANCE_ID_NODE_LABEL } from '../../aws/tags';
-
-export const INSTANCE_ID_LABEL = INSTANCE_ID_NODE_LABEL;
 
 /**
  * The node listing the readiness gates ask for: one short line per node (instance-id label, Ready
@@ -55,31 +52,6 @@ export type NodeReadiness = (
   ctx: RunContext,
   instanceIds: string[],
 ) => Promise<{ nodes: Record<string, string> } | { unreachable: string; answers?: Record<string, string> }>;
-
-interface KubeNodeList {
-  items?: {
-    metadata?: { name?: string; labels?: Record<string, string> };
-    spec?: { providerID?: string };
-    status?: { conditions?: { type?: string; status?: string }[] };
-  }[];
-}
-
-/**
- * Node condition by instance id, from `kubectl get nodes -o json` output: matched by the instance-id
- * label k3sctl sets, else by the AWS provider id (`aws:///ZONE/i-...`).
- */
-export function nodeConditions(json: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const list = JSON.parse(json) as KubeNodeList;
-  for (const node of list.items ?? []) {
-    const id =
-      node.metadata?.labels?.[INSTANCE_ID_LABEL] ?? /\/(i-[0-9a-f]+)$/.exec(node.spec?.providerID ?? '')?.[1];
-    if (!id) continue;
-    const ready = node.status?.conditions?.find((c) => c.type === 'Ready')?.status;
-    out[id] = ready === 'True' ? 'Ready' : ready === 'False' ? 'NotReady' : 'Unknown';
-  }
-  return out;
-}
 
 export type ShellRunner = (
   ctx: RunContext,

@@ -101,10 +101,6 @@ export function mapInstanceToSsh(
   ec2State(sb.context(region)).sshEndpoints[instanceId] = { ...endpoint };
 }
 
-export function sshEndpointOf(ctx: SandboxContext, instanceId: string): SshEndpoint | undefined {
-  return ec2State(ctx).sshEndpoints[instanceId];
-}
-
 const ec2Operations = {
   ...catalogOperations,
   ...networkOperations,
