@@ -224,6 +224,13 @@ async function discoverIngressRules(scope: ClusterScope): Promise<Owned[]> {
   return rules;
 }
 
+/** Deletes listener rules, journaled; forward only (no undo re-creates what is being removed). */
+export async function deleteListenerRules(ctx: RunContext, rules: readonly { arn: string; name: string }[]): Promise<void> {
+  for (const r of rules) {
+    await journaledWrite(ctx, { action: 'delete', type: LISTENER_RULE_TYPE, name: r.name, id: r.arn }, () => deleteListenerRule(ctx.clients, r.arn));
+  }
+}
+
 export const listenerRuleProvider: Provider = {
   type: LISTENER_RULE_TYPE,
   // A rule forwards to the targets the groups' attachments register: they are attached before it
@@ -236,11 +243,7 @@ export const listenerRuleProvider: Provider = {
   discover: discoverIngressRules,
   // Forward only: no undo re-creates the rule of a cluster being deleted.
   deleteOwned: (run, owned) =>
-    run.step('stop ingress traffic: delete the listener rules', async (ctx) => {
-      for (const r of owned) {
-        await journaledWrite(ctx, { action: 'delete', type: LISTENER_RULE_TYPE, name: r.name, id: r.id }, () => deleteListenerRule(ctx.clients, r.id));
-      }
-    }),
+    run.step('stop ingress traffic: delete the listener rules', (ctx) => deleteListenerRules(ctx, owned.map((r) => ({ arn: r.id, name: r.name })))),
   undo: {
     async delete(clients, data) {
       let arn = data.arn as string | undefined;

@@ -214,6 +214,14 @@ export async function ownedIngressTargetGroups(scope: ClusterScope): Promise<Tar
   return [...(await liveIngressTargetGroups(scope)).values()].filter((tg) => tg.tags[TagKeys.cluster] === scope.cluster);
 }
 
+/**
+ * Deletes a target group, journaled; forward only. Only once no group lists it: ELBv2 would delete it
+ * while a group does, leaving the group unable to scale.
+ */
+export function deleteTargetGroupJournaled(ctx: RunContext, t: { arn: string; name: string }): Promise<unknown> {
+  return journaledWrite(ctx, { action: 'delete', type: TARGET_GROUP_TYPE, name: t.name, id: t.arn }, () => deleteTargetGroup(ctx.clients, t.arn, ctx.clock));
+}
+
 export const targetGroupProvider: Provider = {
   type: TARGET_GROUP_TYPE,
   dependsOn: [],
@@ -224,9 +232,7 @@ export const targetGroupProvider: Provider = {
   // listed it are gone (they depend on it), so its targets had their drain to deregister.
   deleteOwned: (run, owned) =>
     run.step('delete the ingress target groups', (ctx) =>
-      eachLimited(owned, PARALLEL_DELETES, (t) =>
-        journaledWrite(ctx, { action: 'delete', type: TARGET_GROUP_TYPE, name: t.name, id: t.id }, () => deleteTargetGroup(ctx.clients, t.id, ctx.clock)),
-      ),
+      eachLimited(owned, PARALLEL_DELETES, (t) => deleteTargetGroupJournaled(ctx, { arn: t.id, name: t.name })),
     ),
   undo: {
     async delete(clients, data) {

@@ -34,7 +34,7 @@ import { launchTemplateTask, type LaunchTemplateState } from '../../resources/la
 import { securityGroupTask, type SecurityGroupState } from '../../resources/securityGroup';
 import { listParametersByPath, ssmParameterTask, type SsmParameterState } from '../../resources/ssmParameter';
 import {
-  deleteTargetGroup,
+  deleteTargetGroupJournaled,
   findTargetGroupByName,
   TARGET_GROUP_TYPE,
   targetGroupHealth,
@@ -42,7 +42,7 @@ import {
   type TargetGroupState,
 } from '../../resources/targetGroup';
 import {
-  deleteListenerRule,
+  deleteListenerRules,
   findListenerRuleByTags,
   LISTENER_RULE_TYPE,
   listenerRuleTask,
@@ -52,7 +52,7 @@ import {
 import { listEndpointConfigs } from '../../resources/endpointConfig';
 import { renderUserData } from '../../userdata/render';
 import type { WorkflowDeps } from '../deps';
-import { journaledWrite, waitFor, type Run, type RunContext, type Task } from '../engine';
+import { waitFor, type Run, type Task } from '../engine';
 import { taskRef } from '../../provider/taskRef';
 import { WaitTimeoutError } from '../../core/errors';
 import { kubernetesNodeReadiness, ssmShellRunner, type ShellRunner } from './recycleNodeReadiness';
@@ -164,35 +164,20 @@ export function ingressRemovalChanges(removal: IngressRemoval): PlannedChange[] 
   ];
 }
 
-/** Deletes ingress listener rules, journaled; forward only (no undo re-creates what is being removed). */
-export async function deleteIngressRules(ctx: RunContext, rules: { arn: string; name: string }[]): Promise<void> {
-  for (const r of rules) {
-    await journaledWrite(ctx, { action: 'delete', type: LISTENER_RULE_TYPE, name: r.name, id: r.arn }, () => deleteListenerRule(ctx.clients, r.arn));
-  }
-}
-
-/**
- * Deletes an ingress target group, journaled; forward only. Only once no group lists it: ELBv2 would
- * delete it while a group does, leaving the group unable to scale.
- */
-export function deleteIngressTargetGroup(ctx: RunContext, t: { arn: string; name: string }): Promise<unknown> {
-  return journaledWrite(ctx, { action: 'delete', type: TARGET_GROUP_TYPE, name: t.name, id: t.arn }, () => deleteTargetGroup(ctx.clients, t.arn, ctx.clock));
-}
-
 /**
  * Deletes the rules of the dropped ALBs: before apply, so that traffic there stops before the groups
  * detach the target groups. What the user asked to remove stays removed.
  */
 export async function deleteRemovedIngressRules(run: Run, removal: IngressRemoval): Promise<void> {
   if (!removal.rules.length) return;
-  await run.step('stop ingress traffic on the dropped ALBs: delete their listener rules', (ctx) => deleteIngressRules(ctx, removal.rules));
+  await run.step('stop ingress traffic on the dropped ALBs: delete their listener rules', (ctx) => deleteListenerRules(ctx, removal.rules));
 }
 
 /** Deletes the target groups of the dropped ALBs, once apply has detached them from every group. */
 export async function deleteRemovedIngressTargetGroups(run: Run, removal: IngressRemoval): Promise<void> {
   if (!removal.targetGroups.length) return;
   await run.step('delete the target groups of the dropped ALBs', async (ctx) => {
-    for (const t of removal.targetGroups) await deleteIngressTargetGroup(ctx, t);
+    for (const t of removal.targetGroups) await deleteTargetGroupJournaled(ctx, t);
   });
 }
 
