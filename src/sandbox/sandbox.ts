@@ -1,5 +1,5 @@
 // The simulated AWS account: state, virtual clock, latency, faults, rate limits, and dispatch of
-// SDK commands to the simulated services (src/sandbox/services). See DESIGN.md section 5.
+// SDK commands to the simulated services (src/sandbox/services). See docs/ARCHITECTURE.md, The sandbox.
 import { FaultInjector, type FaultRule } from './faults';
 import { VirtualClock } from './virtualClock';
 import { awsError, SandboxAwsError } from './errors';
