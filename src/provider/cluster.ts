@@ -3,6 +3,7 @@
 // registry's deletion waves; what is owned, and how it goes, is the kind's own knowledge.
 import type { AwsClients } from '../aws/clients';
 import type { PlannedChange } from '../core/events';
+import { journaledWrite } from './journaledWrite';
 import type { RunContext } from './types';
 
 /** One thing of a kind that the cluster owns, as the plan shows it and the kind's delete needs it. */
@@ -47,6 +48,23 @@ export function clusterScope(clients: AwsClients, cluster: string, region: strin
 /** The part of a run a kind's delete uses: titled steps, each with its own context (the engine's Run). */
 export interface StepRunner {
   step<T>(title: string, fn: (ctx: RunContext) => Promise<T>): Promise<T>;
+}
+
+/**
+ * The `deleteOwned` of a kind whose things go independently of each other, one journaled call each
+ * (`del` treats NotFound as success), at most PARALLEL_DELETES at a time, in one step titled `title`.
+ */
+export function deleteEachOwned(
+  title: string,
+  type: string,
+  del: (clients: AwsClients, id: string) => Promise<unknown>,
+): (run: StepRunner, owned: Owned[]) => Promise<void> {
+  return (run, owned) =>
+    run.step(title, (ctx) =>
+      eachLimited(owned, PARALLEL_DELETES, (o) =>
+        journaledWrite(ctx, { action: 'delete', type, name: o.name, id: o.id }, () => del(ctx.clients, o.id)),
+      ),
+    );
 }
 
 export interface ClusterDeleteOptions {

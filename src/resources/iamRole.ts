@@ -22,7 +22,7 @@ import { ignoringNotFound } from '../aws/notFound';
 import { clusterTags, managedTagMap, TagKeys, tagMapOf, tagsToUpdate, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
 import { names } from '../aws/names';
-import { eachLimited, PARALLEL_DELETES, type ClusterScope } from '../provider/cluster';
+import { deleteEachOwned, type ClusterScope } from '../provider/cluster';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task, UndoRecord } from '../provider/types';
 import { tagChanges, type FieldChange } from '../provider/fieldChange';
@@ -179,12 +179,7 @@ export const iamRoleProvider: Provider = {
     return roles.filter((_, i) => found[i]?.owner === scope.cluster).map((r) => ({ name: r, id: r }));
   },
   // After the instance profiles (they depend on the roles): IAM refuses to delete a role still in one.
-  deleteOwned: (run, owned) =>
-    run.step('delete IAM roles', (ctx) =>
-      eachLimited(owned, PARALLEL_DELETES, (r) =>
-        journaledWrite(ctx, { action: 'delete', type: IAM_ROLE_TYPE, name: r.name, id: r.id }, () => deleteIamRole(ctx.clients, r.id)),
-      ),
-    ),
+  deleteOwned: deleteEachOwned('delete IAM roles', IAM_ROLE_TYPE, deleteIamRole),
   undo: {
     delete: async (clients, data) => {
       await deleteIamRole(clients, String(data.roleName));

@@ -10,7 +10,7 @@ import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { clusterTags, managedTagMap, TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
-import { eachLimited, PARALLEL_DELETES } from '../provider/cluster';
+import { deleteEachOwned } from '../provider/cluster';
 import { clusterRoleNames } from './iamRole';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task, TaskRef, UndoRecord } from '../provider/types';
@@ -67,12 +67,7 @@ export const instanceProfileProvider: Provider = {
     const profiles = await Promise.all(roles.map((r) => findInstanceProfile(scope.clients, r)));
     return roles.filter((_, i) => profiles[i]?.tags[TagKeys.cluster] === scope.cluster).map((p) => ({ name: p, id: p }));
   },
-  deleteOwned: (run, owned) =>
-    run.step('delete instance profiles', (ctx) =>
-      eachLimited(owned, PARALLEL_DELETES, (p) =>
-        journaledWrite(ctx, { action: 'delete', type: INSTANCE_PROFILE_TYPE, name: p.name, id: p.id }, () => deleteInstanceProfile(ctx.clients, p.id)),
-      ),
-    ),
+  deleteOwned: deleteEachOwned('delete instance profiles', INSTANCE_PROFILE_TYPE, deleteInstanceProfile),
   undo: {
     delete: async (clients, data) => {
       await deleteInstanceProfile(clients, String(data.name));

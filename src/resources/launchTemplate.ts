@@ -18,7 +18,7 @@ import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
 import { clusterTags, managedTagMap, TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { awsErrorCode, UserError } from '../core/errors';
-import { eachLimited, PARALLEL_DELETES } from '../provider/cluster';
+import { deleteEachOwned } from '../provider/cluster';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task, TaskRef, UndoRecord } from '../provider/types';
 import type { FieldChange } from '../provider/fieldChange';
@@ -245,12 +245,7 @@ export const launchTemplateProvider: Provider = {
   async discover(scope) {
     return (await listClusterLaunchTemplates(scope.clients, scope.cluster)).map((lt) => ({ name: lt.name, id: lt.id }));
   },
-  deleteOwned: (run, owned) =>
-    run.step('delete launch templates', (ctx) =>
-      eachLimited(owned, PARALLEL_DELETES, (lt) =>
-        journaledWrite(ctx, { action: 'delete', type: LAUNCH_TEMPLATE_TYPE, name: lt.name, id: lt.id }, () => deleteLaunchTemplate(ctx.clients, lt.id)),
-      ),
-    ),
+  deleteOwned: deleteEachOwned('delete launch templates', LAUNCH_TEMPLATE_TYPE, deleteLaunchTemplate),
   undo: {
     delete: async (clients, data) => {
       await deleteLaunchTemplate(clients, String(data.id));
