@@ -131,10 +131,8 @@ maybe('doctor against moto', () => {
       const iam = new IAMClient({ region: MOTO_REGION, credentials: MOTO_CREDENTIALS, endpoint: motoServer().endpoint });
       const ssm = new SSMClient({ region: MOTO_REGION, credentials: MOTO_CREDENTIALS, endpoint: motoServer().endpoint });
       const rolesBefore = (await iam.send(new ListRolesCommand({}))).Roles?.length;
-      const started = Date.now();
       const create = await k3(['cluster', 'create', 'demo', '--yes', '--no-wait']);
       expect(create.code).toBe(2);
-      expect(Date.now() - started).toBeLessThan(20_000);
       expect(create.json.error).toMatchObject({
         type: 'PreflightError',
         message: expect.stringContaining('On-Demand vCPU quota: 10 vCPUs to run + 1152 in use by other On-Demand Standard instances > quota 1152 (L-1216C47A)'),

@@ -22,9 +22,6 @@ export interface SandboxStatus {
   calls: { read: number; write: number; byOperation: Record<string, number> };
 }
 
-/** A step slower than this (real milliseconds) is a performance bug of the CLI. */
-export const SLOW_STEP_MS = 20_000;
-
 export class Scenario {
   readonly home = tempHome();
   readonly timings: { step: string; ms: number; code: number }[] = [];
@@ -77,11 +74,6 @@ export class Scenario {
   async currentStatus(): Promise<SandboxStatus> {
     if (this.lastStatus && this.lastStatus.after === this.lastStep && this.timings.at(-1)?.step === 'sandbox status') return this.lastStatus.json;
     return this.status();
-  }
-
-  /** Steps slower than SLOW_STEP_MS. */
-  slowSteps(): { step: string; ms: number }[] {
-    return this.timings.filter((t) => t.ms > SLOW_STEP_MS);
   }
 
   /** One line per step: real wall time, exit code, command. */

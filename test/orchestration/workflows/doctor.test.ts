@@ -196,15 +196,13 @@ describe('k3sctl doctor (in process, --sandbox)', () => {
     expect(doc.error).toMatchObject({ type: 'DoctorFailedError', report: { ok: false, quota: { status: 'fail', quota: 4 } } });
   });
 
-  it('cluster create with a denied action exits 2 in the first second, the preflight error in the JSON', async () => {
+  it('cluster create with a denied action exits 2 before any write, the preflight error in the JSON', async () => {
     const h = home();
-    const started = Date.now();
     const r = await runInProcess(['cluster', 'create', 'demo', '--sandbox', '--json', '--yes'], {
       K3SCTL_HOME: h,
       K3SCTL_SANDBOX_BEHAVIOR: '{"deniedActions": ["ec2:RunInstances"]}',
     });
     expect(r.code).toBe(2);
-    expect(Date.now() - started).toBeLessThan(5000);
     const doc = JSON.parse(r.stdout);
     expect(doc.error).toMatchObject({
       type: 'PreflightError',
