@@ -43,11 +43,6 @@ export interface Provider {
    * instances launched from it use them, and their kinds depend on them for that). Deletion ignores these.
    */
   createOnly?: readonly string[];
-  /**
-   * `cluster list` finds a cluster by this kind: a cluster delete removes it only after every other kind
-   * it found is deleted, so a delete that fails halfway leaves the cluster listed for the next delete.
-   */
-  anchorsCluster?: boolean;
   /** How a run's write of this kind is undone (rollback, also of a crashed run by a later process). */
   undo: UndoHandler;
   /** What of this kind the cluster owns (reads only): `cluster delete` plans and deletes these. */
@@ -104,15 +99,13 @@ export class ProviderRegistry {
 
   /**
    * The kinds among `types` that must be gone before `type` is deleted: those whose delete depends on it
-   * (directly or through kinds outside `types`) and, for a kind that anchors the cluster, every other one.
+   * (directly or through kinds outside `types`) and, when `type` is the `anchor`, every other one. The
+   * anchor is the kind by which the next run finds what is left (`cluster list` finds a cluster by its
+   * security group, `endpoint delete` an endpoint by its configuration): it goes last, so a delete that
+   * fails halfway can be run again.
    */
-  deletedBefore(type: string, types: readonly string[]): string[] {
-    const anchor = this.byType.get(type)?.anchorsCluster ?? false;
-    return types.filter(
-      (other) =>
-        other !== type &&
-        (this.deleteDependenciesOf(other).has(type) || (anchor && !this.byType.get(other)?.anchorsCluster)),
-    );
+  deletedBefore(type: string, types: readonly string[], anchor?: string): string[] {
+    return types.filter((other) => other !== type && (type === anchor || this.deleteDependenciesOf(other).has(type)));
   }
 
   private closure(type: string, edges: (p: Provider) => readonly string[]): Set<string> {
@@ -143,8 +136,8 @@ export class ProviderRegistry {
    * The order in which kinds can be deleted: each kind in the first wave after every kind that must be
    * gone before it (`deletedBefore`), so independent kinds go together.
    */
-  deletionWaves(types: readonly string[]): string[][] {
-    return this.waves(types, (t, wanted) => this.deletedBefore(t, [...wanted]));
+  deletionWaves(types: readonly string[], anchor?: string): string[][] {
+    return this.waves(types, (t, wanted) => this.deletedBefore(t, [...wanted], anchor));
   }
 
   private waves(types: readonly string[], before: (type: string, wanted: Set<string>) => string[]): string[][] {

@@ -153,9 +153,6 @@ export async function deleteSecurityGroup(clients: AwsClients, groupId: string):
 export const securityGroupProvider: Provider = {
   type: SECURITY_GROUP_TYPE,
   dependsOn: [],
-  // With the settings parameter it is how `cluster list` finds a cluster: deleted last, once the rest
-  // is gone, so a delete that fails halfway leaves the cluster listed (incomplete) for the next delete.
-  anchorsCluster: true,
   async discover(scope) {
     return (await listClusterSecurityGroups(scope.clients, scope.cluster)).map((g) => ({ name: names.securityGroup(scope.cluster), id: g.groupId }));
   },

@@ -56,7 +56,7 @@ describe("k3sctl's registry", () => {
       'AWS::AutoScaling::AutoScalingGroup::TargetGroupAttachment',
       'AWS::ElasticLoadBalancingV2::ListenerRule',
       'AWS::EC2::Instance',
-    ]);
+    ], 'AWS::EC2::SecurityGroup');
     expect(waves).toEqual([
       ['AWS::EC2::Instance', 'AWS::ElasticLoadBalancingV2::ListenerRule'],
       ['AWS::AutoScaling::AutoScalingGroup::TargetGroupAttachment'],
@@ -79,10 +79,12 @@ describe('deletion order', () => {
     expect(() => new ProviderRegistry([{ ...kind('A'), createOnly: ['B'] }, kind('B')])).toThrow('A: B is create-only but not a dependency');
   });
 
-  it('deletes a kind that anchors the cluster after every other kind, related or not', () => {
-    const r = new ProviderRegistry([{ ...kind('Anchor'), anchorsCluster: true }, kind('User', 'Anchor'), kind('Role'), kind('Profile', 'Role')]);
-    expect(r.deletionWaves(['Anchor', 'User', 'Role', 'Profile'])).toEqual([['Profile', 'User'], ['Role'], ['Anchor']]);
-    expect(r.deletedBefore('Anchor', ['Anchor', 'User', 'Role', 'Profile'])).toEqual(['User', 'Role', 'Profile']);
-    expect(r.deletedBefore('Role', ['Anchor', 'User', 'Role', 'Profile'])).toEqual(['Profile']);
+  it('deletes the anchor a workflow names after every other kind, related or not', () => {
+    const r = new ProviderRegistry([kind('Anchor'), kind('User', 'Anchor'), kind('Role'), kind('Profile', 'Role')]);
+    expect(r.deletionWaves(['Anchor', 'User', 'Role', 'Profile'], 'Anchor')).toEqual([['Profile', 'User'], ['Role'], ['Anchor']]);
+    expect(r.deletedBefore('Anchor', ['Anchor', 'User', 'Role', 'Profile'], 'Anchor')).toEqual(['User', 'Role', 'Profile']);
+    expect(r.deletedBefore('Role', ['Anchor', 'User', 'Role', 'Profile'], 'Anchor')).toEqual(['Profile']);
+    // Without an anchor it goes as soon as what depends on it is gone.
+    expect(r.deletionWaves(['Anchor', 'User', 'Role', 'Profile'])).toEqual([['Profile', 'User'], ['Anchor', 'Role']]);
   });
 });

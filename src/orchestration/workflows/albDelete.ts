@@ -1,14 +1,14 @@
 // alb delete NAME: deletes a k3sctl ALB, its listeners and its two security groups. Refused while
 // listener rules of clusters (automatic ingress) or endpoints remain, unless `force` (then those rules
-// go first). Security groups are deleted once the ALB's network interfaces are gone (DependencyViolation
-// is "not yet").
+// go first). The kinds' dependencies order the deletes (steps/deleteInWaves.ts). Security groups are
+// deleted once the ALB's network interfaces are gone (DependencyViolation is "not yet").
 import { TagKeys } from '../../aws/tags';
 import { UserError } from '../../core/errors';
 import type { PlannedChange } from '../../core/events';
 import { LISTENER_TYPE, deleteListener } from '../../resources/listener';
 import {
   LISTENER_RULE_TYPE,
-  deleteListenerRule,
+  deleteListenerRules,
   listListenerRules,
   type ListenerRuleState,
 } from '../../resources/listenerRule';
@@ -29,6 +29,7 @@ import {
   type RunOptions,
   type WorkflowResult,
 } from '../engine';
+import { deleteInWaves } from '../steps/deleteInWaves';
 
 export interface AlbDeleteResult {
   dryRun: boolean;
@@ -104,52 +105,60 @@ export async function albDelete(
       if (options.dryRun) return { dryRun: true, planned, alb: { name: albName, arn: lb?.arn } };
       if (planned.length > 0 && options.confirm && !(await options.confirm(planned)))
         throw new UserError('cancelled: nothing was deleted');
-      if (lb) {
-        const arn = lb.arn;
-        await run.step(`delete ALB ${albName}`, async (ctx) => {
-          for (const r of rules) {
-            await journaledWrite(
-              ctx,
-              { action: 'delete', type: LISTENER_RULE_TYPE, name: r.hostHeaders.join(','), id: r.arn },
-              () => deleteListenerRule(ctx.clients, r.arn),
-            );
-          }
-          for (const l of listeners) {
-            await journaledWrite(
-              ctx,
-              { action: 'delete', type: LISTENER_TYPE, name: `${albName}:${l.Port}`, id: l.ListenerArn },
-              () => deleteListener(ctx.clients, l.ListenerArn ?? ''),
-            );
-          }
-          await journaledWrite(
-            ctx,
-            { action: 'delete', type: LOAD_BALANCER_TYPE, name: albName, id: arn },
-            () => deleteLoadBalancer(ctx.clients, arn),
-          );
-          await waitLoadBalancerGone(ctx.clients, ctx.clock, arn);
-        });
+      // What goes of each kind; the order (rules, listeners, the ALB, its security groups) is the kinds'.
+      const deletes = new Map<string, () => Promise<unknown>>();
+      if (rules.length) {
+        const named = rules.map((r) => ({ arn: r.arn, name: r.hostHeaders.join(',') }));
+        deletes.set(LISTENER_RULE_TYPE, () => run.step(`delete the listener rules of ALB ${albName}`, (ctx) => deleteListenerRules(ctx, named)));
       }
-      // downstream first: upstream is referenced by downstream's rules.
-      const ordered = [...groups].sort(
-        (a, b) => Number(b.name.endsWith('downstream')) - Number(a.name.endsWith('downstream')),
-      );
-      for (const g of ordered) {
-        await run.step(`delete security group ${g.name}`, (ctx) =>
-          retryWhileNotReady(
-            ctx,
-            {
-              what: `security group ${g.groupId} released by the ALB's network interfaces`,
-              timeoutMs: 15 * 60_000 * (deps.timeoutScale ?? 1),
-            },
-            () =>
-              journaledWrite(
+      if (listeners.length) {
+        deletes.set(LISTENER_TYPE, () =>
+          run.step(`delete the listeners of ALB ${albName}`, async (ctx) => {
+            for (const l of listeners) {
+              await journaledWrite(
                 ctx,
-                { action: 'delete', type: SECURITY_GROUP_TYPE, name: g.name, id: g.groupId },
-                () => deleteSecurityGroup(ctx.clients, g.groupId),
-              ),
-          ),
+                { action: 'delete', type: LISTENER_TYPE, name: `${albName}:${l.Port}`, id: l.ListenerArn },
+                () => deleteListener(ctx.clients, l.ListenerArn ?? ''),
+              );
+            }
+          }),
         );
       }
+      if (lb) {
+        const arn = lb.arn;
+        deletes.set(LOAD_BALANCER_TYPE, () =>
+          run.step(`delete ALB ${albName}`, async (ctx) => {
+            await journaledWrite(ctx, { action: 'delete', type: LOAD_BALANCER_TYPE, name: albName, id: arn }, () => deleteLoadBalancer(ctx.clients, arn));
+            await waitLoadBalancerGone(ctx.clients, ctx.clock, arn);
+          }),
+        );
+      }
+      if (groups.length) {
+        // Downstream first: upstream is referenced by downstream's rules.
+        const ordered = [...groups].sort(
+          (a, b) => Number(b.name.endsWith('downstream')) - Number(a.name.endsWith('downstream')),
+        );
+        deletes.set(SECURITY_GROUP_TYPE, async () => {
+          for (const g of ordered) {
+            await run.step(`delete security group ${g.name}`, (ctx) =>
+              retryWhileNotReady(
+                ctx,
+                {
+                  what: `security group ${g.groupId} released by the ALB's network interfaces`,
+                  timeoutMs: 15 * 60_000 * (deps.timeoutScale ?? 1),
+                },
+                () =>
+                  journaledWrite(
+                    ctx,
+                    { action: 'delete', type: SECURITY_GROUP_TYPE, name: g.name, id: g.groupId },
+                    () => deleteSecurityGroup(ctx.clients, g.groupId),
+                  ),
+              ),
+            );
+          }
+        });
+      }
+      await deleteInWaves(deps.providers, deletes);
       return { dryRun: false, planned, alb: { name: albName, arn: lb?.arn } };
     },
     options,

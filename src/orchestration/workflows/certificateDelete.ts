@@ -93,6 +93,9 @@ export async function certificateDelete(
         return { dryRun: true, planned, certificate: { arn: cert.arn, domain: cert.domain } };
       if (options.confirm && !(await options.confirm(planned)))
         throw new UserError('cancelled: nothing was deleted');
+      // The one order not derived from the kinds (steps/deleteInWaves.ts): a validation record is made
+      // after its certificate (it carries the certificate's validation name), yet must outlive it, since
+      // ACM validates and renews through it. So the certificate goes first, its records after.
       await run.step(`delete certificate ${cert.domain}`, async (ctx) => {
         await journaledWrite(
           ctx,

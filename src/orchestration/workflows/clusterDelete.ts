@@ -9,8 +9,8 @@
 // traffic stops before any instance drains; then the groups (drained through their lifecycle hook, and
 // waited for until their instances are terminated), then what instances used (target groups, launch
 // templates, parameters, instance profiles), the roles after their profiles, and the security group last
-// (it anchors the cluster: see Provider.anchorsCluster), so a delete that fails halfway leaves the cluster
-// listed. Instances outside any group depend on nothing the cluster keeps running: they go in the first
+// (the anchor: with the settings parameter it is how `cluster list` finds a cluster), so a delete that
+// fails halfway leaves the cluster listed. Instances outside any group depend on nothing the cluster keeps running: they go in the first
 // wave, and what they used waits for them too.
 import type { AwsClients } from '../../aws/clients';
 import { UserError } from '../../core/errors';
@@ -18,12 +18,17 @@ import type { PlannedChange } from '../../core/events';
 import { findListenerRuleByTags, listenerRuleTask, ruleOwnerTags } from '../../resources/listenerRule';
 import { endpointConfigTask, listEndpointConfigs, type StoredEndpointConfig } from '../../resources/endpointConfig';
 import { TARGET_GROUP_TYPE } from '../../resources/targetGroup';
+import { SECURITY_GROUP_TYPE } from '../../resources/securityGroup';
+import { deleteInWaves, type KindDeletes } from '../steps/deleteInWaves';
 import { clusterScope, ownedChange, type ClusterDeleteOptions, type Owned } from '../../provider/cluster';
 import type { ProviderRegistry } from '../../provider/provider';
 import { endpointTags } from '../steps/endpointTags';
 import type { WorkflowDeps } from '../deps';
 import { runWorkflow, type Run, type Task, type WorkflowResult } from '../engine';
 import { hasChanges, type ClusterWriteOptions } from '../steps/clusterWrite';
+
+/** How `cluster list` finds a cluster (with its settings parameter): deleted once everything else is gone. */
+const CLUSTER_ANCHOR = SECURITY_GROUP_TYPE;
 
 /** What the cluster owns, by kind: only kinds with something found. */
 type ClusterInventory = Map<string, Owned[]>;
@@ -36,40 +41,14 @@ async function discoverCluster(providers: ProviderRegistry, clients: AwsClients,
   return new Map(found.filter(([, owned]) => owned.length));
 }
 
-/** The delete plan: every kind's changes, in the order they happen. */
-function inventoryChanges(providers: ProviderRegistry, inv: ClusterInventory): PlannedChange[] {
-  return providers.deletionWaves([...inv.keys()]).flat().flatMap((t) => inv.get(t)!.map((o) => ownedChange(t, o)));
+/** Each kind's delete of what the cluster owns of it (the provider's), for the shared wave runner. */
+function kindDeletes(run: Run, providers: ProviderRegistry, inv: ClusterInventory, options: ClusterDeleteOptions): KindDeletes {
+  return new Map([...inv].map(([type, owned]) => [type, () => providers.provider(type)!.deleteOwned!(run, owned, options)]));
 }
 
-/**
- * Deletes the inventory wave by wave. Every kind of a wave settles before the next wave starts; a kind
- * whose delete failed keeps every kind that must outlive it (and what must outlive those), while the
- * kinds independent of it are still deleted. The first failure is thrown at the end: the run's result
- * lists everything that was deleted.
- */
-async function deleteInWaves(run: Run, providers: ProviderRegistry, inv: ClusterInventory, options: ClusterDeleteOptions): Promise<void> {
-  const kinds = [...inv.keys()];
-  const kept = new Set<string>();
-  let firstFailure: { error: unknown } | undefined;
-  for (const wave of providers.deletionWaves(kinds)) {
-    const settled = await Promise.allSettled(
-      wave.map(async (type) => {
-        if (providers.deletedBefore(type, kinds).some((k) => kept.has(k))) {
-          kept.add(type);
-          return;
-        }
-        try {
-          await providers.provider(type)!.deleteOwned!(run, inv.get(type)!, options);
-        } catch (error) {
-          kept.add(type);
-          throw error;
-        }
-      }),
-    );
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed && !firstFailure) firstFailure = { error: failed.reason };
-  }
-  if (firstFailure) throw firstFailure.error;
+/** The delete plan: every kind's changes, in the order they happen. */
+function inventoryChanges(providers: ProviderRegistry, inv: ClusterInventory): PlannedChange[] {
+  return providers.deletionWaves([...inv.keys()], CLUSTER_ANCHOR).flat().flatMap((t) => inv.get(t)!.map((o) => ownedChange(t, o)));
 }
 
 export interface ClusterDeleteResult {
@@ -160,7 +139,8 @@ export async function clusterDelete(
       if (options.dryRun) return { ...base, dryRun: true };
       if (hasChanges(planned) && options.confirm && !(await options.confirm(planned))) throw new UserError('cancelled: nothing was deleted');
       if (endpoints.length) await detachFromEndpoints(run, cluster, targetGroups.map((t) => t.id), endpoints);
-      await deleteInWaves(run, deps.providers, inv, { cluster, timeoutScale: deps.timeoutScale ?? 1 });
+      const deletes = kindDeletes(run, deps.providers, inv, { cluster, timeoutScale: deps.timeoutScale ?? 1 });
+      await deleteInWaves(deps.providers, deletes, CLUSTER_ANCHOR);
       return { ...base, dryRun: false };
     },
     { signal: options.signal },

@@ -11,7 +11,7 @@ import {
 } from '../../resources/endpointConfig';
 import {
   LISTENER_RULE_TYPE,
-  deleteListenerRule,
+  deleteListenerRules,
   findListenerRuleByTags,
   ruleOwnerTags,
 } from '../../resources/listenerRule';
@@ -26,7 +26,7 @@ import { SSM_PARAMETER_TYPE } from '../../resources/ssmParameter';
 import {
   TARGET_GROUP_ATTACHMENT_TYPE,
   TARGET_GROUP_TYPE,
-  deleteTargetGroup,
+  deleteTargetGroupJournaled,
   detachTargetGroup,
   findTargetGroupByName,
   listClusterAutoScalingGroups,
@@ -34,6 +34,7 @@ import {
 } from '../../resources/targetGroup';
 import type { WorkflowDeps } from '../deps';
 import { journaledWrite, runWorkflow, type RunOptions, type WorkflowResult } from '../engine';
+import { deleteInWaves } from '../steps/deleteInWaves';
 import { endpointTags } from '../steps/endpointTags';
 
 export interface EndpointDeleteResult {
@@ -110,46 +111,53 @@ export async function endpointDelete(
       if (options.dryRun) return { dryRun: true, planned, service };
       if (options.confirm && !(await options.confirm(planned)))
         throw new UserError('cancelled: nothing was deleted');
+      // What goes of each kind; the order is the kinds' (the rule before the groups detach the target group
+      // it forwards to, the target group after), with the configuration last: it is how a re-run finds
+      // what is left of the endpoint.
+      const deletes = new Map<string, () => Promise<unknown>>();
       if (rule) {
-        await run.step(`delete listener rule ${config.host}`, (ctx) =>
-          journaledWrite(
-            ctx,
-            { action: 'delete', type: LISTENER_RULE_TYPE, name: config.host, id: rule.arn },
-            () => deleteListenerRule(ctx.clients, rule.arn),
-          ),
+        deletes.set(LISTENER_RULE_TYPE, () =>
+          run.step(`delete listener rule ${config.host}`, (ctx) => deleteListenerRules(ctx, [{ arn: rule.arn, name: config.host }])),
         );
       }
       if (record && recordIsOurs) {
-        await run.step(`delete alias record ${config.host}`, (ctx) =>
-          deleteRecordJournaled(ctx, config.zoneId, {
-            name: config.host,
-            type: 'A',
-            setIdentifier: config.region,
-          }),
+        deletes.set(RECORD_SET_TYPE, () =>
+          run.step(`delete alias record ${config.host}`, (ctx) =>
+            deleteRecordJournaled(ctx, config.zoneId, {
+              name: config.host,
+              type: 'A',
+              setIdentifier: config.region,
+            }),
+          ),
         );
       }
       if (tg) {
-        await run.step(`delete target group ${tg.name}`, async (ctx) => {
-          for (const g of attachments) await detachTargetGroup(ctx, g, tg.arn);
-          await journaledWrite(
-            ctx,
-            { action: 'delete', type: TARGET_GROUP_TYPE, name: tg.name, id: tg.arn },
-            () => deleteTargetGroup(ctx.clients, tg.arn, ctx.clock),
+        if (attachments.length) {
+          deletes.set(TARGET_GROUP_ATTACHMENT_TYPE, () =>
+            run.step(`detach target group ${tg.name}`, async (ctx) => {
+              for (const g of attachments) await detachTargetGroup(ctx, g, tg.arn);
+            }),
           );
-        });
+        }
+        deletes.set(TARGET_GROUP_TYPE, () =>
+          run.step(`delete target group ${tg.name}`, (ctx) => deleteTargetGroupJournaled(ctx, { arn: tg.arn, name: tg.name })),
+        );
       }
-      await run.step(`delete configuration ${endpointParameterName(service)}`, (ctx) =>
-        journaledWrite(
-          ctx,
-          {
-            action: 'delete',
-            type: SSM_PARAMETER_TYPE,
-            name: endpointParameterName(service),
-            id: endpointParameterName(service),
-          },
-          () => deleteEndpointConfig(ctx.clients, service),
+      deletes.set(SSM_PARAMETER_TYPE, () =>
+        run.step(`delete configuration ${endpointParameterName(service)}`, (ctx) =>
+          journaledWrite(
+            ctx,
+            {
+              action: 'delete',
+              type: SSM_PARAMETER_TYPE,
+              name: endpointParameterName(service),
+              id: endpointParameterName(service),
+            },
+            () => deleteEndpointConfig(ctx.clients, service),
+          ),
         ),
       );
+      await deleteInWaves(deps.providers, deletes, SSM_PARAMETER_TYPE);
       return { dryRun: false, planned, service };
     },
     options,

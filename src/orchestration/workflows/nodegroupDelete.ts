@@ -12,6 +12,7 @@ import { journaledWrite, runWorkflow, type WorkflowResult } from '../engine';
 import { deleteParameters, getParameterValue, SSM_PARAMETER_TYPE } from '../../resources/ssmParameter';
 import { hasChanges, type ClusterWriteOptions } from '../steps/clusterWrite';
 import { requireClusterConfig, storedConfigTasks } from '../steps/clusterPlan';
+import { deleteInWaves } from '../steps/deleteInWaves';
 
 export interface NodegroupDeleteResult {
   cluster: string;
@@ -64,33 +65,41 @@ export async function nodegroupDelete(
       const base = { cluster, group: groupName, planned };
       if (options.dryRun) return { ...base, dryRun: true };
       if (hasChanges(planned) && options.confirm && !(await options.confirm(planned))) throw new UserError('cancelled: nothing was deleted');
-      if (asg) await run.step(`drain and delete ${asgName}`, (ctx) => drainAndDeleteGroup(ctx, asgName, deps.timeoutScale ?? 1));
+      // What goes of each kind; the order (the group, then its launch template and declaration) is the kinds'.
+      const deletes = new Map<string, () => Promise<unknown>>();
+      if (asg) deletes.set(AUTO_SCALING_GROUP_TYPE, () => run.step(`drain and delete ${asgName}`, (ctx) => drainAndDeleteGroup(ctx, asgName, deps.timeoutScale ?? 1)));
       if (lt) {
-        await run.step(`delete launch template ${ltName}`, (ctx) =>
-          journaledWrite(ctx, { action: 'delete', type: LAUNCH_TEMPLATE_TYPE, name: ltName, id: lt.id }, () => deleteLaunchTemplate(ctx.clients, lt.id)),
+        deletes.set(LAUNCH_TEMPLATE_TYPE, () =>
+          run.step(`delete launch template ${ltName}`, (ctx) =>
+            journaledWrite(ctx, { action: 'delete', type: LAUNCH_TEMPLATE_TYPE, name: ltName, id: lt.id }, () => deleteLaunchTemplate(ctx.clients, lt.id)),
+          ),
         );
       }
+      if (declared && !config.legacyGroups) {
+        deletes.set(SSM_PARAMETER_TYPE, () =>
+          run.step(`delete ${parameterName}`, async (ctx) => {
+            const current = await getParameterValue(ctx.clients, parameterName);
+            if (!current) return;
+            // Rollback puts the declaration back as it was.
+            await journaledWrite(
+              ctx,
+              {
+                action: 'delete',
+                type: SSM_PARAMETER_TYPE,
+                name: parameterName,
+                id: parameterName,
+                undo: { type: SSM_PARAMETER_TYPE, action: 'restore', data: { name: parameterName, value: current.Value } },
+              },
+              () => deleteParameters(ctx.clients, [parameterName]),
+            );
+          }),
+        );
+      }
+      await deleteInWaves(deps.providers, deletes);
+      // A version-1 configuration declares the group inline: rewritten once the group is gone.
       if (legacyTasks.length) {
         await run.plan(legacyTasks);
         await run.apply(legacyTasks);
-      }
-      if (declared) {
-        await run.step(`delete ${parameterName}`, async (ctx) => {
-          const current = await getParameterValue(ctx.clients, parameterName);
-          if (!current) return;
-          // Rollback puts the declaration back as it was.
-          await journaledWrite(
-            ctx,
-            {
-              action: 'delete',
-              type: SSM_PARAMETER_TYPE,
-              name: parameterName,
-              id: parameterName,
-              undo: { type: SSM_PARAMETER_TYPE, action: 'restore', data: { name: parameterName, value: current.Value } },
-            },
-            () => deleteParameters(ctx.clients, [parameterName]),
-          );
-        });
       }
       return { ...base, dryRun: false };
     },

@@ -1,0 +1,40 @@
+// What every delete workflow shares: deleting what it found, kind by kind, in the order the providers'
+// dependencies give (ProviderRegistry.deletionWaves). A workflow says what it deletes of each kind and
+// how, never in which order. The kinds of a wave run side by side; a kind whose delete failed keeps
+// every kind that must outlive it (and what must outlive those), while the kinds independent of it are
+// still deleted. The first failure is thrown at the end, so the run's result lists everything deleted.
+import type { ProviderRegistry } from '../../provider/provider';
+
+/** The delete of each kind found, by type. */
+export type KindDeletes = ReadonlyMap<string, () => Promise<unknown>>;
+
+/** The kinds of `deletes` in the order they are deleted (for the plan). */
+export function deletionOrder(providers: ProviderRegistry, deletes: KindDeletes, anchor?: string): string[] {
+  return providers.deletionWaves([...deletes.keys()], anchor).flat();
+}
+
+/** Runs `deletes` wave by wave; `anchor` (the kind by which a re-run finds what is left) goes last. */
+export async function deleteInWaves(providers: ProviderRegistry, deletes: KindDeletes, anchor?: string): Promise<void> {
+  const kinds = [...deletes.keys()];
+  const kept = new Set<string>();
+  let firstFailure: { error: unknown } | undefined;
+  for (const wave of providers.deletionWaves(kinds, anchor)) {
+    const settled = await Promise.allSettled(
+      wave.map(async (type) => {
+        if (providers.deletedBefore(type, kinds, anchor).some((k) => kept.has(k))) {
+          kept.add(type);
+          return;
+        }
+        try {
+          await deletes.get(type)!();
+        } catch (error) {
+          kept.add(type);
+          throw error;
+        }
+      }),
+    );
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed && !firstFailure) firstFailure = { error: failed.reason };
+  }
+  if (firstFailure) throw firstFailure.error;
+}
