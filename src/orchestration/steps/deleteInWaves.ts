@@ -8,11 +8,6 @@ import type { ProviderRegistry } from '../../provider/provider';
 /** The delete of each kind found, by type. */
 export type KindDeletes = ReadonlyMap<string, () => Promise<unknown>>;
 
-/** The kinds of `deletes` in the order they are deleted (for the plan). */
-export function deletionOrder(providers: ProviderRegistry, deletes: KindDeletes, anchor?: string): string[] {
-  return providers.deletionWaves([...deletes.keys()], anchor).flat();
-}
-
 /** Runs `deletes` wave by wave; `anchor` (the kind by which a re-run finds what is left) goes last. */
 export async function deleteInWaves(providers: ProviderRegistry, deletes: KindDeletes, anchor?: string): Promise<void> {
   const kinds = [...deletes.keys()];
