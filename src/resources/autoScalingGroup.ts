@@ -10,14 +10,13 @@ import {
   DetachLoadBalancerTargetGroupsCommand,
   PutLifecycleHookCommand,
   UpdateAutoScalingGroupCommand,
-  paginateDescribeAutoScalingGroups,
   type AutoScalingGroup,
-  type Filter,
   type MixedInstancesPolicy,
 } from '@aws-sdk/client-auto-scaling';
 import type { AwsClients } from '../aws/clients';
+import { describeAutoScalingGroups, describeClusterAutoScalingGroups, discoveredClusterGroups } from './clusterGroups';
 import { parseReplacementRecord, REPLACEMENT_TAG } from './replacementRecord';
-import { clusterTags, managedTagMap, TagKeys, tagsToUpdate, tagValue, type Tag } from '../aws/tags';
+import { clusterTags, managedTagMap, TagKeys, tagsToUpdate, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
 import { journaledWrite } from '../provider/journaledWrite';
 import { requiredOutput } from '../provider/taskRef';
@@ -113,13 +112,6 @@ function toState(g: AutoScalingGroup, hooks: string[]): AutoScalingGroupState {
   };
 }
 
-/** The groups named in `input` or matching its filters (every page). */
-export async function describeAutoScalingGroups(clients: AwsClients, input: { AutoScalingGroupNames?: string[]; Filters?: Filter[] }): Promise<AutoScalingGroup[]> {
-  const out: AutoScalingGroup[] = [];
-  for await (const page of paginateDescribeAutoScalingGroups({ client: clients.autoscaling }, { ...input })) out.push(...(page.AutoScalingGroups ?? []));
-  return out;
-}
-
 /** The group by name with its lifecycle hooks, or undefined. */
 export async function findAutoScalingGroup(clients: AwsClients, name: string, options: { hooks?: boolean } = {}): Promise<AutoScalingGroupState | undefined> {
   const [g] = await describeAutoScalingGroups(clients, { AutoScalingGroupNames: [name] });
@@ -134,8 +126,7 @@ export async function findAutoScalingGroup(clients: AwsClients, name: string, op
 
 /** Every group tagged as the cluster's (instances included; no per-group calls). */
 export async function listClusterAutoScalingGroups(clients: AwsClients, cluster: string): Promise<AutoScalingGroupState[]> {
-  const groups = await describeAutoScalingGroups(clients, { Filters: [{ Name: `tag:${TagKeys.cluster}`, Values: [cluster] }] });
-  return groups.filter((g) => tagValue(g.Tags, TagKeys.cluster) === cluster).map((g) => toState(g, []));
+  return (await describeClusterAutoScalingGroups(clients, cluster)).map((g) => toState(g, []));
 }
 
 /** Sets min/max/desired (scale to 0 before deleting, so the termination hook drains every instance). */
@@ -273,7 +264,7 @@ export const autoScalingGroupProvider: Provider = {
   // instance profile and read and write the cluster's parameters: all of these outlive it.
   dependsOn: ['AWS::EC2::LaunchTemplate', 'AWS::ElasticLoadBalancingV2::TargetGroup', 'AWS::IAM::InstanceProfile', 'AWS::SSM::Parameter'],
   async discover(scope): Promise<OwnedGroup[]> {
-    return (await listClusterAutoScalingGroups(scope.clients, scope.cluster)).map((g) => ({ name: g.name, id: g.name, role: g.role }));
+    return (await discoveredClusterGroups(scope)).map((g) => toState(g, [])).map((g) => ({ name: g.name, id: g.name, role: g.role }));
   },
   deleteOwned: deleteClusterGroups,
   undo: {

@@ -16,7 +16,7 @@ import { TagKeys, tagValue } from '../aws/tags';
 import { awsErrorCode } from '../core/errors';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext } from '../provider/types';
-import { describeAutoScalingGroups } from './autoScalingGroup';
+import { describeAutoScalingGroups, describeClusterAutoScalingGroups } from './clusterGroups';
 import { parseReplacementRecord, REPLACEMENT_TAG, type ReplacementRecord } from './replacementRecord';
 import { INSTANCE_TYPE } from './instance';
 
@@ -122,9 +122,7 @@ export async function describeClusterGroups(
   cluster: string,
   only?: string[],
 ): Promise<GroupInventory[]> {
-  const groups = (await describeAutoScalingGroups(clients, { Filters: [{ Name: `tag:${TagKeys.cluster}`, Values: [cluster] }] })).filter(
-    (g) => tagValue(g.Tags, TagKeys.cluster) === cluster,
-  );
+  const groups = await describeClusterAutoScalingGroups(clients, cluster);
   const selected = only?.length
     ? groups.filter(
         (g) =>

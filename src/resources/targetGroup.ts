@@ -18,6 +18,7 @@ import {
   AttachLoadBalancerTargetGroupsCommand,
   DescribeAutoScalingGroupsCommand,
   DetachLoadBalancerTargetGroupsCommand,
+  type AutoScalingGroup,
 } from '@aws-sdk/client-auto-scaling';
 import { TagKeys, type Tag } from '../aws/tags';
 import { MAX_INGRESS_ALBS, names } from '../aws/names';
@@ -29,6 +30,7 @@ import type { RunContext, Task } from '../provider/types';
 import type { FieldChange } from '../provider/fieldChange';
 import { addElbTags, describeElbTags, hasTags, tagDiff } from './elbTags';
 import { validateElbName } from './loadBalancer';
+import { describeClusterAutoScalingGroups, discoveredClusterGroups } from './clusterGroups';
 import type { Provider } from '../provider/provider';
 
 export const TARGET_GROUP_TYPE = 'AWS::ElasticLoadBalancingV2::TargetGroup';
@@ -399,30 +401,13 @@ export interface ClusterGroupAttachment {
   targetGroupArns: string[];
 }
 
-/** The Auto Scaling groups of a cluster (tag k3sctl.io/cluster), with their target groups. */
-export async function listClusterAutoScalingGroups(
-  clients: AwsClients,
-  cluster: string,
-): Promise<ClusterGroupAttachment[]> {
-  const out: ClusterGroupAttachment[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await clients.autoscaling.send(
-      new DescribeAutoScalingGroupsCommand({
-        Filters: [{ Name: `tag:${TagKeys.cluster}`, Values: [cluster] }],
-        NextToken,
-      }),
-    );
-    for (const g of page.AutoScalingGroups ?? []) {
-      out.push({
-        groupName: g.AutoScalingGroupName ?? '',
-        cluster,
-        targetGroupArns: g.TargetGroupARNs ?? [],
-      });
-    }
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return out;
+function toAttachment(g: AutoScalingGroup, cluster: string): ClusterGroupAttachment {
+  return { groupName: g.AutoScalingGroupName ?? '', cluster, targetGroupArns: g.TargetGroupARNs ?? [] };
+}
+
+/** The Auto Scaling groups of a cluster (tag k3sctl.io/cluster), with the target groups each lists. */
+export async function listClusterGroupAttachments(clients: AwsClients, cluster: string): Promise<ClusterGroupAttachment[]> {
+  return (await describeClusterAutoScalingGroups(clients, cluster)).map((g) => toAttachment(g, cluster));
 }
 
 /**
@@ -460,11 +445,11 @@ export const targetGroupAttachmentProvider: Provider = {
   type: TARGET_GROUP_ATTACHMENT_TYPE,
   dependsOn: ['AWS::AutoScaling::AutoScalingGroup', 'AWS::ElasticLoadBalancingV2::TargetGroup'],
   async discover(scope): Promise<OwnedAttachment[]> {
-    const [groups, live] = await Promise.all([listClusterAutoScalingGroups(scope.clients, scope.cluster), liveIngressTargetGroups(scope)]);
+    const [groups, live] = await Promise.all([discoveredClusterGroups(scope), liveIngressTargetGroups(scope)]);
     const out: OwnedAttachment[] = [];
     // By ARN, not by the target group: an earlier run may have deleted it while groups still list it, and
     // a group listing a target group that no longer exists cannot scale (TargetGroupNotFound).
-    for (const g of groups) {
+    for (const g of groups.map((group) => toAttachment(group, scope.cluster))) {
       const arns = [...g.targetGroupArns].sort().filter((arn) => {
         const name = targetGroupNameOfArn(arn);
         if (names.ingressSlot(scope.cluster, name) === undefined) return false;

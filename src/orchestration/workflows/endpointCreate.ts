@@ -30,7 +30,7 @@ import {
   attachTargetGroup,
   detachTargetGroup,
   findIngressTargetGroups,
-  listClusterAutoScalingGroups,
+  listClusterGroupAttachments,
   targetGroupTask,
   type ClusterGroupAttachment,
   type TargetGroupState,
@@ -136,7 +136,7 @@ export async function resolveEndpoint(
       }
       ingressTargetGroups.set(cluster, tg);
     } else {
-      const asgs = await listClusterAutoScalingGroups(clients, cluster);
+      const asgs = await listClusterGroupAttachments(clients, cluster);
       if (asgs.length === 0 && !(await clusterExists(clients, cluster))) {
         throw new UserError(
           `unknown cluster ${cluster}: no Auto Scaling groups and no configuration in SSM in ${clients.region}`,
@@ -323,7 +323,7 @@ export async function endpointCreate(
           `detach ${previous?.targetGroupName} from the groups of ${dropped.join(', ')}`,
           async (ctx) => {
             for (const cluster of dropped) {
-              for (const group of await listClusterAutoScalingGroups(ctx.clients, cluster)) {
+              for (const group of await listClusterGroupAttachments(ctx.clients, cluster)) {
                 await detachTargetGroup(ctx, group, previousArn);
               }
             }

@@ -29,7 +29,7 @@ import {
   deleteTargetGroupJournaled,
   detachTargetGroup,
   findTargetGroupByName,
-  listClusterAutoScalingGroups,
+  listClusterGroupAttachments,
   type ClusterGroupAttachment,
 } from '../../resources/targetGroup';
 import type { WorkflowDeps } from '../deps';
@@ -86,7 +86,7 @@ export async function endpointDelete(
       if (tg) {
         for (const c of config.clusters)
           attachments.push(
-            ...(await listClusterAutoScalingGroups(clients, c)).filter((g) =>
+            ...(await listClusterGroupAttachments(clients, c)).filter((g) =>
               g.targetGroupArns.includes(tg.arn),
             ),
           );

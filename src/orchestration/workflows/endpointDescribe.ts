@@ -10,7 +10,7 @@ import { findRecord } from '../../resources/recordSet';
 import {
   findTargetGroupByArn,
   findTargetGroupByName,
-  listClusterAutoScalingGroups,
+  listClusterGroupAttachments,
   targetGroupHealth,
   type TargetHealthSummary,
 } from '../../resources/targetGroup';
@@ -94,7 +94,7 @@ export async function endpointDescribe(
         health: await targetGroupHealth(clients, tg.arn),
       };
     for (const c of config.clusters) {
-      const groups = await listClusterAutoScalingGroups(clients, c);
+      const groups = await listClusterGroupAttachments(clients, c);
       clusters.push({
         cluster: c,
         groups: groups.filter((g) => tg && g.targetGroupArns.includes(tg.arn)).map((g) => g.groupName),
