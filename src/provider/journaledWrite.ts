@@ -1,9 +1,8 @@
 // The one way a provider writes to AWS: journaledWrite records the intent in the run's write-ahead
 // journal, performs the write, records the result and its undo, and adds the change to the run's result.
 import { InterruptedError } from '../core/errors';
-import type { ChangeAction } from '../core/events';
 import { runOf } from './context';
-import type { RunContext, UndoRecord } from './types';
+import type { JournalIntent, RunContext, UndoRecord } from './types';
 
 /**
  * A write whose error carries no AWS answer (socket reset, timeout, a crash of the client) or a 5xx
@@ -24,7 +23,7 @@ function mayHaveHappened(error: unknown): boolean {
  */
 export async function journaledWrite<T>(
   ctx: RunContext,
-  entry: { action: ChangeAction; type: string; name: string; id?: string; undo?: UndoRecord },
+  entry: JournalIntent,
   write: () => Promise<T>,
   describe?: (result: T) => { id?: string; undo?: UndoRecord },
 ): Promise<T> {

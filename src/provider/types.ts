@@ -54,16 +54,19 @@ export interface JournalWrite {
   failed(error: unknown, undo?: UndoRecord): void;
 }
 
+/** A write about to happen, as the journal records it first. `undo` may carry what is known before (name, token). */
+export interface JournalIntent {
+  action: ChangeAction;
+  type: string;
+  name: string;
+  id?: string;
+  undo?: UndoRecord;
+}
+
 export interface Journal {
   readonly runId: string;
-  /** Write-ahead record of a write about to happen. `undo` may carry what is known before (name, token). */
-  intend(entry: {
-    action: ChangeAction;
-    type: string;
-    name: string;
-    id?: string;
-    undo?: UndoRecord;
-  }): JournalWrite;
+  /** Write-ahead record of a write about to happen. */
+  intend(entry: JournalIntent): JournalWrite;
   entries(): JournalEntry[];
 }
 

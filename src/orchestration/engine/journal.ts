@@ -6,8 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import { errorText } from '../../core/errors';
-import type { ChangeAction } from '../../core/events';
-import type { Journal, JournalEntry, JournalWrite, UndoRecord } from '../../provider/types';
+import type { Journal, JournalEntry, JournalIntent, JournalWrite } from '../../provider/types';
 
 export type RunOutcome = 'succeeded' | 'failed' | 'rolled-back' | 'rollback-incomplete';
 
@@ -107,13 +106,7 @@ export class FileJournal implements Journal {
     return this.ended?.outcome;
   }
 
-  intend(entry: {
-    action: ChangeAction;
-    type: string;
-    name: string;
-    id?: string;
-    undo?: UndoRecord;
-  }): JournalWrite {
+  intend(entry: JournalIntent): JournalWrite {
     const refusal = this.refuseWrites?.();
     if (refusal) throw refusal;
     const seq = ++this.seq;
