@@ -35,6 +35,7 @@ import { renderUserData } from '../../src/userdata/render';
 import { DEFAULT_IMAGES } from '../../src/sandbox/defaults';
 import type { StoredClusterConfig, StoredGroup } from '../../src/model/cluster';
 import { serializeStoredClusterSettings, serializeStoredGroup } from '../../src/model/stored';
+import { storedCluster, storedGroup } from './storedModel';
 
 export interface AsgFixtureOptions {
   cluster?: string;
@@ -108,34 +109,10 @@ export async function storeFixtureModel(
   k3sVersion = 'v1.31.6+k3s1',
 ): Promise<StoredClusterConfig> {
   const cluster = groups[0].cluster;
-  const declared: StoredGroup[] = groups.map((g) => ({
-    name: g.group,
-    role: g.role,
-    count: g.size,
-    instanceType: 't3.small',
-    subnetIds: [],
-    imageId: DEFAULT_IMAGES[0].ImageId,
-    rootDeviceName: '/dev/xvda',
-    k3sVersion,
-    k3sArgs: [],
-    labels: { 'k3sctl.io/group': g.group },
-    taints: [],
-    spot: false,
-    rootVolumeSize: 20,
-    rootVolumeType: 'gp3',
-  }));
-  const config: StoredClusterConfig = {
-    version: 2,
-    name: cluster,
-    region: 'us-east-1',
-    vpcId: 'vpc-fixture',
-    subnetIds: [],
-    k3sVersion,
-    sshCidrs: [],
-    apiCidrs: [],
-    tlsSans: ['control-plane.cluster.local'],
-    groups: declared,
-  };
+  const declared: StoredGroup[] = groups.map((g) =>
+    storedGroup(g.group, { role: g.role, count: g.size, instanceType: 't3.small', imageId: DEFAULT_IMAGES[0].ImageId, k3sVersion, labels: { 'k3sctl.io/group': g.group } }),
+  );
+  const config = storedCluster(declared, { name: cluster, vpcId: 'vpc-fixture', k3sVersion, tlsSans: ['control-plane.cluster.local'] });
   const put = (Name: string, Value: string) => clients.ssm.send(new PutParameterCommand({ Name, Value, Type: 'String' }));
   await put(names.ssmConfig(cluster), serializeStoredClusterSettings(config));
   for (const g of declared) await put(names.ssmGroupConfig(cluster, g.name), serializeStoredGroup(g));

@@ -1,35 +1,10 @@
 // The cluster model's pure edits: a group added or replaced, and a k3s version set (what upgrade stores).
 import { withGroup, withK3sVersion, type StoredClusterConfig, type StoredGroup } from '../../src/model/cluster';
+import { storedCluster, storedGroup } from '../helpers/storedModel';
 
-const group = (name: string, k3sVersion = 'v1.31.6+k3s1'): StoredGroup => ({
-  name,
-  role: name === 'control-plane' ? 'control-plane' : 'node',
-  count: 1,
-  instanceType: 't3.medium',
-  subnetIds: ['subnet-1'],
-  imageId: 'ami-1',
-  rootDeviceName: '/dev/xvda',
-  k3sVersion,
-  k3sArgs: [],
-  labels: {},
-  taints: [],
-  spot: false,
-  rootVolumeSize: 20,
-  rootVolumeType: 'gp3',
-});
+const group = (name: string, k3sVersion = 'v1.31.6+k3s1'): StoredGroup => storedGroup(name, { subnetIds: ['subnet-1'], k3sVersion });
 
-const config: StoredClusterConfig = {
-  version: 2,
-  name: 'demo',
-  region: 'us-east-1',
-  vpcId: 'vpc-1',
-  subnetIds: ['subnet-1'],
-  k3sVersion: 'v1.31.6+k3s1',
-  sshCidrs: [],
-  apiCidrs: [],
-  tlsSans: [],
-  groups: [group('control-plane'), group('nodes')],
-};
+const config: StoredClusterConfig = storedCluster([group('control-plane'), group('nodes')], { subnetIds: ['subnet-1'] });
 
 describe('cluster model edits', () => {
   it('withK3sVersion sets every group and the cluster\'s own version with all, only the named groups otherwise', () => {

@@ -21,6 +21,7 @@ import {
   type AsgFixture,
 } from '../../helpers/asgFixture';
 import { removeTestHomes, sandboxDeps } from '../../helpers/sandboxDeps';
+import { storedGroup as declaredGroup } from '../../helpers/storedModel';
 
 jest.setTimeout(120_000);
 afterAll(removeTestHomes);
@@ -177,38 +178,8 @@ describe('upgrade (sandbox)', () => {
           apiCidrs: [],
           tlsSans: [],
           groups: [
-            {
-              name: 'control-plane',
-              role: 'control-plane',
-              count: 3,
-              instanceType: 't3.small',
-              subnetIds: [],
-              imageId: 'ami-1',
-              rootDeviceName: '/dev/xvda',
-              k3sVersion: 'v1.31.6+k3s1',
-              k3sArgs: [],
-              labels: {},
-              taints: [],
-              spot: false,
-              rootVolumeSize: 20,
-              rootVolumeType: 'gp3',
-            },
-            {
-              name: 'workers',
-              role: 'node',
-              count: 2,
-              instanceType: 't3.small',
-              subnetIds: [],
-              imageId: 'ami-1',
-              rootDeviceName: '/dev/xvda',
-              k3sVersion: 'v1.31.6+k3s1',
-              k3sArgs: [],
-              labels: {},
-              taints: [],
-              spot: false,
-              rootVolumeSize: 20,
-              rootVolumeType: 'gp3',
-            },
+            declaredGroup('control-plane', { count: 3, instanceType: 't3.small' }),
+            declaredGroup('workers', { count: 2, instanceType: 't3.small' }),
           ],
         }),
       }),
