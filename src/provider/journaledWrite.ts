@@ -19,15 +19,17 @@ function mayHaveHappened(error: unknown): boolean {
 /**
  * Performs one AWS write with journaling: records the intent (with `undo` known beforehand, e.g. a
  * name or client token), runs `write`, then records the result (`describe(result)` gives the id and
- * the final undo record). Also records the change for the run's JSON result.
+ * the final undo record). Also records the change for the run's JSON result, with `details` (what the
+ * change did, for the result only: the journal keeps what undo needs).
  */
 export async function journaledWrite<T>(
   ctx: RunContext,
-  entry: JournalIntent,
+  entry: JournalIntent & { details?: string[] },
   write: () => Promise<T>,
   describe?: (result: T) => { id?: string; undo?: UndoRecord },
 ): Promise<T> {
-  const pending = ctx.journal.intend(entry);
+  const { details, ...intent } = entry;
+  const pending = ctx.journal.intend(intent);
   let result: T;
   try {
     result = await write();
@@ -46,6 +48,7 @@ export async function journaledWrite<T>(
       type: entry.type,
       name: entry.name,
       ...(id !== undefined ? { id } : {}),
+      ...(details?.length ? { details } : {}),
     });
   }
   return result;

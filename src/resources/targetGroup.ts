@@ -24,7 +24,6 @@ import { TagKeys, type Tag } from '../aws/tags';
 import { MAX_INGRESS_ALBS, names } from '../aws/names';
 import { targetGroupNameOfArn } from '../aws/arns';
 import { eachLimited, PARALLEL_DELETES, type ClusterScope, type Owned } from '../provider/cluster';
-import { runOf } from '../provider/context';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task } from '../provider/types';
 import type { FieldChange } from '../provider/fieldChange';
@@ -466,9 +465,9 @@ export const targetGroupAttachmentProvider: Provider = {
   deleteOwned: (run, owned: OwnedAttachment[]) =>
     run.step('stop ingress traffic: detach the target group from the groups', async (ctx) => {
       for (const a of owned) {
-        const change = { action: 'update', type: TARGET_GROUP_ATTACHMENT_TYPE, name: a.name, id: a.id } as const;
-        await journaledWrite(ctx, change, () => detachTargetGroups(ctx.clients, a.id, a.targetGroupArns));
-        runOf(ctx)?.record({ ...change, details: a.update });
+        await journaledWrite(ctx, { action: 'update', type: TARGET_GROUP_ATTACHMENT_TYPE, name: a.name, id: a.id, details: a.update }, () =>
+          detachTargetGroups(ctx.clients, a.id, a.targetGroupArns),
+        );
       }
     }),
   undo: {
