@@ -7,6 +7,8 @@
 import type { AwsClients } from '../aws/clients';
 import type { WaitContext } from '../core/wait';
 import type { ClusterDeleteOptions, ClusterScope, Owned, StepRunner } from './cluster';
+import type { ClusterView } from './clusterView';
+import type { Task } from './types';
 
 export interface UndoHandler {
   /** Deletes a resource this run created; NotFound is success. */
@@ -45,6 +47,12 @@ export interface Provider {
   createOnly?: readonly string[];
   /** How a run's write of this kind is undone (rollback, also of a crashed run by a later process). */
   undo: UndoHandler;
+  /**
+   * What a cluster has of this kind: the tasks that converge `view` (every kind's together are the runs
+   * of cluster create, and of nodegroup add / scale for the groups in the view). A task names the tasks
+   * of other kinds it needs through their modules' refs.
+   */
+  clusterTasks?(view: ClusterView): Task[];
   /** What of this kind the cluster owns (reads only): `cluster delete` plans and deletes these. */
   discover?(scope: ClusterScope): Promise<Owned[]>;
   /**
@@ -85,6 +93,16 @@ export class ProviderRegistry {
 
   undoHandler(type: string): UndoHandler | undefined {
     return this.byType.get(type)?.undo;
+  }
+
+  /**
+   * Every task that converges the cluster to `view`: each kind's contribution, kinds in creation order
+   * (the engine runs them by their own dependencies; this is the order the plan lists them in).
+   */
+  clusterTasks(view: ClusterView): Task[] {
+    return this.creationWaves(this.types)
+      .flat()
+      .flatMap((type) => this.byType.get(type)!.clusterTasks?.(view) ?? []);
   }
 
   /** Everything `type` depends on, directly or through other kinds. */

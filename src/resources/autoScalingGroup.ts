@@ -19,12 +19,15 @@ import { parseReplacementRecord, REPLACEMENT_TAG } from './replacementRecord';
 import { clusterTags, managedTagMap, TagKeys, tagsToUpdate, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
 import { journaledWrite } from '../provider/journaledWrite';
-import { requiredOutput } from '../provider/taskRef';
+import { requiredOutput, taskRef } from '../provider/taskRef';
+import type { ClusterView } from '../provider/clusterView';
+import { names } from '../aws/names';
+import { agentTokenRef, clusterSettingsRef, serverTokenRef } from './ssmParameter';
 import { renderChanges, tagChanges, type FieldChange } from '../provider/fieldChange';
 import type { RunContext, Task, TaskRef, UndoRecord } from '../provider/types';
 import { retryWhileNotReady, waitFor } from '../core/wait';
-import { waitForInstanceProfileUsable, type LaunchTemplateState } from './launchTemplate';
-import { TARGET_GROUP_ATTACHMENT_TYPE } from './targetGroup';
+import { groupLaunchTemplateRef, waitForInstanceProfileUsable, type LaunchTemplateState } from './launchTemplate';
+import { ingressTargetGroupRef, TARGET_GROUP_ATTACHMENT_TYPE } from './targetGroup';
 import { targetGroupNameOfArn } from '../aws/arns';
 import { listClusterInstances } from './instance';
 import { allSettledOrThrow, DRAIN_POLL_MS, STEADY_DRAIN_POLL, type ClusterDeleteOptions, type Owned, type StepRunner } from '../provider/cluster';
@@ -258,8 +261,46 @@ async function deleteClusterGroups(run: StepRunner, owned: OwnedGroup[], options
   );
 }
 
+/** The task of one group's Auto Scaling group. */
+export const groupAutoScalingGroupRef = (group: string) => taskRef<AutoScalingGroupState>(`autoScalingGroup/${group}`);
+
+/**
+ * One Auto Scaling group per group, of fixed size, launching from its template, registering its
+ * instances in the ingress target groups, the cluster's endpoint target groups and the user's.
+ */
+function clusterAutoScalingGroupTasks(view: ClusterView): Task[] {
+  const cluster = view.name;
+  const ingressTgs = (view.ingress?.albs ?? []).map((a) => ingressTargetGroupRef(a.targetGroupName));
+  // After the settings: a run that creates the cluster journals them before any instance can write
+  // under the cluster's path, so rollback deletes the groups (and their instances) before that path.
+  // After the tokens, which its instances read at boot.
+  const dependsOn = [clusterSettingsRef, serverTokenRef, agentTokenRef, ...ingressTgs];
+  return view.groups.map((group) =>
+    autoScalingGroupTask({
+      key: groupAutoScalingGroupRef(group.name).key,
+      name: names.autoScalingGroup(cluster, group.name),
+      cluster,
+      role: group.role,
+      group: group.name,
+      count: group.count,
+      subnetIds: group.subnetIds,
+      instanceType: group.instanceType,
+      spot: group.spot,
+      lifecycleHookName: names.lifecycleHook(),
+      launchTemplate: groupLaunchTemplateRef(group.name),
+      settings: group.targetGroupArns.length ? [`extra targetGroups: ${group.targetGroupArns.map((a) => targetGroupNameOfArn(a) ?? a).join(', ')}`] : [],
+      dependsOn,
+      targetGroupArns: (ctx) => {
+        const ingress = ingressTgs.flatMap((tg) => ctx.get(tg)?.arn ?? []);
+        return [...new Set([...ingress, ...view.endpointTargetGroupArns, ...group.targetGroupArns])];
+      },
+    }),
+  );
+}
+
 export const autoScalingGroupProvider: Provider = {
   type: AUTO_SCALING_GROUP_TYPE,
+  clusterTasks: clusterAutoScalingGroupTasks,
   // A group is created with its ingress target groups listed; its instances run with the template's
   // instance profile and read and write the cluster's parameters: all of these outlive it.
   dependsOn: ['AWS::EC2::LaunchTemplate', 'AWS::ElasticLoadBalancingV2::TargetGroup', 'AWS::IAM::InstanceProfile', 'AWS::SSM::Parameter'],

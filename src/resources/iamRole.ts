@@ -27,6 +27,8 @@ import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task, UndoRecord } from '../provider/types';
 import { tagChanges, type FieldChange } from '../provider/fieldChange';
 import type { Provider } from '../provider/provider';
+import { taskRef } from '../provider/taskRef';
+import type { ClusterView } from '../provider/clusterView';
 
 export const IAM_ROLE_TYPE = 'AWS::IAM::Role';
 /** Attached to instance roles by earlier k3sctl versions; detached when found (see the module header). */
@@ -165,14 +167,53 @@ export async function deleteIamRole(clients: AwsClients, roleName: string): Prom
   return true;
 }
 
+export type InstanceRole = 'control-plane' | 'node';
+const INSTANCE_ROLES: readonly InstanceRole[] = ['control-plane', 'node'];
+
+/** The name of the cluster's instance role for `role` (its instance profile has the same name). */
+export function clusterRoleName(cluster: string, region: string, role: InstanceRole): string {
+  return role === 'control-plane' ? names.controlPlaneRole(cluster, region) : names.nodeRole(cluster, region);
+}
+
 /** The cluster's two instance roles (control planes, nodes): each has an instance profile of its name. */
-export function clusterRoleNames(scope: ClusterScope): string[] {
-  return [names.controlPlaneRole(scope.cluster, scope.region), names.nodeRole(scope.cluster, scope.region)];
+export function clusterRoleNames(scope: Pick<ClusterScope, 'cluster' | 'region'>): string[] {
+  return INSTANCE_ROLES.map((role) => clusterRoleName(scope.cluster, scope.region, role));
+}
+
+/** The task of the cluster's instance role for `role`, in the runs that converge a cluster. */
+export const clusterRoleRef = (role: InstanceRole) => taskRef<IamRoleState>(`iamRole/${role}`);
+
+/** The parameters the cluster's instance roles may read and write (by name). */
+export function instanceRoleScope(cluster: string, region: string): InstanceRoleScope {
+  return {
+    cluster,
+    region,
+    serverToken: names.ssmServerToken(cluster),
+    agentToken: names.ssmAgentToken(cluster),
+    initialized: names.ssmInitialized(cluster),
+    bootstrapFailures: names.ssmBootstrapFailures(cluster),
+  };
+}
+
+/** The cluster's two instance roles with their least-privilege inline policies. */
+function clusterRoleTasks(view: ClusterView): Task[] {
+  const scope = instanceRoleScope(view.name, view.region);
+  return INSTANCE_ROLES.map((role) =>
+    iamRoleTask({
+      key: clusterRoleRef(role).key,
+      roleName: clusterRoleName(view.name, view.region, role),
+      cluster: view.name,
+      role,
+      policies: instanceRolePolicies(role, scope),
+      managedPolicies: [],
+    }),
+  );
 }
 
 export const iamRoleProvider: Provider = {
   type: IAM_ROLE_TYPE,
   dependsOn: [],
+  clusterTasks: clusterRoleTasks,
   async discover(scope) {
     const roles = clusterRoleNames(scope);
     const found = await Promise.all(roles.map((r) => findIamRole(scope.clients, r)));

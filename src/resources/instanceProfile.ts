@@ -11,12 +11,14 @@ import { ignoringNotFound } from '../aws/notFound';
 import { clusterTags, managedTagMap, TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
 import { deleteEachOwned } from '../provider/cluster';
-import { clusterRoleNames } from './iamRole';
+import { clusterRoleName, clusterRoleNames, clusterRoleRef, type InstanceRole } from './iamRole';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task, TaskRef, UndoRecord } from '../provider/types';
 import type { IamRoleState } from './iamRole';
 import type { FieldChange } from '../provider/fieldChange';
 import type { Provider } from '../provider/provider';
+import { taskRef } from '../provider/taskRef';
+import type { ClusterView } from '../provider/clusterView';
 
 export const INSTANCE_PROFILE_TYPE = 'AWS::IAM::InstanceProfile';
 
@@ -59,9 +61,21 @@ export async function deleteInstanceProfile(clients: AwsClients, name: string): 
   return true;
 }
 
+/** The task of the instance profile of the cluster's role `role` (the launch templates name it). */
+export const clusterInstanceProfileRef = (role: InstanceRole) => taskRef<InstanceProfileState>(`instanceProfile/${role}`);
+
+/** One profile per instance role, of the role's name. */
+function clusterProfileTasks(view: ClusterView): Task[] {
+  return (['control-plane', 'node'] as const).map((role) => {
+    const name = clusterRoleName(view.name, view.region, role);
+    return instanceProfileTask({ key: clusterInstanceProfileRef(role).key, name, cluster: view.name, role, roleTask: clusterRoleRef(role), roleName: name });
+  });
+}
+
 export const instanceProfileProvider: Provider = {
   type: INSTANCE_PROFILE_TYPE,
   dependsOn: ['AWS::IAM::Role'],
+  clusterTasks: clusterProfileTasks,
   async discover(scope) {
     const roles = clusterRoleNames(scope);
     const profiles = await Promise.all(roles.map((r) => findInstanceProfile(scope.clients, r)));

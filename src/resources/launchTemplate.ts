@@ -24,6 +24,11 @@ import type { RunContext, Task, TaskRef, UndoRecord } from '../provider/types';
 import type { FieldChange } from '../provider/fieldChange';
 import { retryWhileNotReady } from '../core/wait';
 import type { Provider } from '../provider/provider';
+import { taskRef } from '../provider/taskRef';
+import type { ClusterView } from '../provider/clusterView';
+import { names } from '../aws/names';
+import { clusterInstanceProfileRef } from './instanceProfile';
+import { clusterSecurityGroupRef } from './securityGroup';
 
 export const LAUNCH_TEMPLATE_TYPE = 'AWS::EC2::LaunchTemplate';
 
@@ -236,9 +241,56 @@ export async function deleteLaunchTemplate(clients: AwsClients, id: string): Pro
   return ignoringNotFound(() => clients.ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: id })), ...LAUNCH_TEMPLATE_NOT_FOUND);
 }
 
+/** The task of one group's launch template (its Auto Scaling group launches from it). */
+export const groupLaunchTemplateRef = (group: string) => taskRef<LaunchTemplateState>(`launchTemplate/${group}`);
+
+/** One template per group: its role's instance profile, the cluster's, ingress and the user's security groups, its user data. */
+function groupLaunchTemplateTasks(view: ClusterView): Task[] {
+  const cluster = view.name;
+  const securityGroup = clusterSecurityGroupRef;
+  return view.groups.map((group) => {
+    const profile = clusterInstanceProfileRef(group.role);
+    const extraSgs = group.extraSecurityGroupIds;
+    return launchTemplateTask({
+      key: groupLaunchTemplateRef(group.name).key,
+      name: names.launchTemplate(cluster, group.name),
+      cluster,
+      role: group.role,
+      group: group.name,
+      dependsOn: [profile, securityGroup],
+      settings: [
+        ...(group.cpuCredits ? [`cpuCredits: ${group.cpuCredits}`] : []),
+        ...(extraSgs.length ? [`extra securityGroups: ${extraSgs.join(', ')}`] : []),
+      ],
+      input: (ctx) => {
+        const profileState = ctx.get(profile);
+        const sg = ctx.get(securityGroup);
+        if (!profileState || !sg) return undefined;
+        return {
+          imageId: group.imageId,
+          instanceType: group.instanceType,
+          keyName: view.keyName,
+          instanceProfileArn: profileState.arn,
+          // The cluster's own, the ingress ones, then the user's (the template stores them sorted).
+          securityGroupIds: [...new Set([sg.groupId, ...view.ingressSecurityGroupIds, ...extraSgs])],
+          userDataBase64: group.userDataBase64,
+          rootDeviceName: group.rootDeviceName,
+          rootVolumeSize: group.rootVolumeSize,
+          rootVolumeType: group.rootVolumeType,
+          imdsHopLimit: group.imdsHopLimit,
+          cpuCredits: group.cpuCredits,
+          // Same Name as the group's propagated ASG tag (the ASG's value would override a different one).
+          instanceTags: clusterTags(cluster, group.role, { group: group.name, name: names.autoScalingGroup(cluster, group.name) }),
+        };
+      },
+    });
+  });
+}
+
 export const launchTemplateProvider: Provider = {
   type: LAUNCH_TEMPLATE_TYPE,
   dependsOn: ['AWS::EC2::SecurityGroup', 'AWS::IAM::InstanceProfile', 'AWS::SSM::Parameter'],
+  clusterTasks: groupLaunchTemplateTasks,
   // A template only names its instance profile and parameters (AWS lets them go while it exists): they
   // are deleted as soon as the groups and instances that use them are gone, even if it is not.
   createOnly: ['AWS::IAM::InstanceProfile', 'AWS::SSM::Parameter'],

@@ -21,6 +21,8 @@ import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task, UndoRecord } from '../provider/types';
 import { tagChanges, type FieldChange } from '../provider/fieldChange';
 import type { Provider } from '../provider/provider';
+import { taskRef } from '../provider/taskRef';
+import type { ClusterView } from '../provider/clusterView';
 
 export const SECURITY_GROUP_TYPE = 'AWS::EC2::SecurityGroup';
 
@@ -150,9 +152,27 @@ export async function deleteSecurityGroup(clients: AwsClients, groupId: string):
   return ignoringNotFound(() => clients.ec2.send(new DeleteSecurityGroupCommand({ GroupId: groupId })), 'InvalidGroup.NotFound');
 }
 
+/** The task of the cluster's security group (the launch templates name it). */
+export const clusterSecurityGroupRef = taskRef<SecurityGroupState>('securityGroup');
+
+/** The cluster's own group: SSH and the Kubernetes API from the allowed CIDRs, everything between its instances. */
+function clusterSecurityGroupTasks(view: ClusterView): Task[] {
+  return [
+    securityGroupTask({
+      key: clusterSecurityGroupRef.key,
+      cluster: view.name,
+      name: names.securityGroup(view.name),
+      vpcId: view.vpcId,
+      sshCidrs: view.sshCidrs,
+      apiCidrs: view.apiCidrs,
+    }),
+  ];
+}
+
 export const securityGroupProvider: Provider = {
   type: SECURITY_GROUP_TYPE,
   dependsOn: [],
+  clusterTasks: clusterSecurityGroupTasks,
   async discover(scope) {
     return (await listClusterSecurityGroups(scope.clients, scope.cluster)).map((g) => ({ name: names.securityGroup(scope.cluster), id: g.groupId }));
   },

@@ -13,12 +13,15 @@ import type { AwsClients } from '../aws/clients';
 import { clusterTags } from '../aws/tags';
 import { names } from '../aws/names';
 import { awsErrorCode } from '../core/errors';
-import { listClusterAutoScalingGroups } from './autoScalingGroup';
+import * as crypto from 'node:crypto';
+import { describeClusterAutoScalingGroups } from './clusterGroups';
 import { listClusterInstances } from './instance';
 import { eachLimited, PARALLEL_DELETES } from '../provider/cluster';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task, UndoRecord } from '../provider/types';
 import type { Provider } from '../provider/provider';
+import { taskRef } from '../provider/taskRef';
+import type { ClusterView, DeclarationParameter } from '../provider/clusterView';
 
 export const SSM_PARAMETER_TYPE = 'AWS::SSM::Parameter';
 /** Undo of a cluster's settings parameter created by the run: it and everything under the cluster's path. */
@@ -99,10 +102,10 @@ function stillInUse(message: string): Error {
 export async function deleteClusterPath(clients: AwsClients, cluster: string, path: string, name: string): Promise<string[]> {
   const live = (await listClusterInstances(clients, cluster)).filter((i) => /^(pending|running|stopping|stopped)$/.test(i.state));
   if (live.length) {
-    const groups = new Map((await listClusterAutoScalingGroups(clients, cluster)).map((g) => [g.name, g]));
+    const groups = new Map((await describeClusterAutoScalingGroups(clients, cluster)).map((g) => [g.AutoScalingGroupName, g]));
     const staying = live.filter((i) => {
       const g = i.autoScalingGroup ? groups.get(i.autoScalingGroup) : undefined;
-      return !g || !/delete/i.test(g.status ?? '');
+      return !g || !/delete/i.test(g.Status ?? '');
     });
     if (staying.length) {
       throw new Error(
@@ -132,9 +135,52 @@ async function clusterParameters(clients: AwsClients, cluster: string): Promise<
   return (await listParametersByPath(clients, prefix)).map((p) => p.Name!).filter((n) => n.startsWith(`${prefix}/`));
 }
 
+/** The tasks of the cluster's parameters, in the runs that converge a cluster: its settings and each group's declaration. */
+export const clusterSettingsRef = taskRef<SsmParameterState>('ssm/config');
+export const groupDeclarationRef = (group: string) => taskRef<SsmParameterState>(`ssm/groups/${group}`);
+/** The join tokens' tasks: instances read them at boot, so their groups are created after them. */
+export const serverTokenRef = taskRef<SsmParameterState>('ssm/server-token');
+export const agentTokenRef = taskRef<SsmParameterState>('ssm/agent-token');
+
+/** The parameters that store the declaration the model serialised (kept current: a differing one is rewritten). */
+export function declarationTasks(cluster: string, declaration: readonly DeclarationParameter[]): Task[] {
+  return declaration.map((p) =>
+    ssmParameterTask({
+      key: (p.part === 'settings' ? clusterSettingsRef : groupDeclarationRef(p.group!)).key,
+      name: p.name,
+      cluster,
+      type: 'String',
+      value: () => p.value,
+      managedValue: true,
+      equals: (actual) => p.sameAs(actual),
+      description: p.description,
+      // A run that creates the settings creates the cluster: what its instances write under the path is its own.
+      ...(p.part === 'settings' ? { ownsPath: { cluster, path: names.ssmPrefix(cluster) } } : {}),
+    }),
+  );
+}
+
+function newToken(): string {
+  // 32 bytes from the CSPRNG, hex. Not `K10...`: k3s parses that prefix as a full secure token (CA hash).
+  // Never printed, logged or journaled.
+  return crypto.randomBytes(32).toString('hex');
+}
+
+/** The declaration and the join tokens (created once, never compared or overwritten). */
+function clusterParameterTasks(view: ClusterView): Task[] {
+  const token = (ref: typeof serverTokenRef, name: string) =>
+    ssmParameterTask({ key: ref.key, name, cluster: view.name, type: 'SecureString', value: newToken, managedValue: false });
+  return [
+    ...declarationTasks(view.name, view.declaration),
+    token(serverTokenRef, names.ssmServerToken(view.name)),
+    token(agentTokenRef, names.ssmAgentToken(view.name)),
+  ];
+}
+
 export const ssmParameterProvider: Provider = {
   type: SSM_PARAMETER_TYPE,
   dependsOn: [],
+  clusterTasks: clusterParameterTasks,
   async discover(scope) {
     return (await clusterParameters(scope.clients, scope.cluster)).map((p) => ({ name: p, id: p }));
   },

@@ -20,7 +20,7 @@ import {
   DetachLoadBalancerTargetGroupsCommand,
   type AutoScalingGroup,
 } from '@aws-sdk/client-auto-scaling';
-import { TagKeys, type Tag } from '../aws/tags';
+import { clusterTags, TagKeys, type Tag } from '../aws/tags';
 import { MAX_INGRESS_ALBS, names } from '../aws/names';
 import { targetGroupNameOfArn } from '../aws/arns';
 import { eachLimited, PARALLEL_DELETES, type ClusterScope, type Owned } from '../provider/cluster';
@@ -31,6 +31,8 @@ import { addElbTags, describeElbTags, hasTags, tagDiff } from './elbTags';
 import { validateElbName } from './loadBalancer';
 import { describeClusterAutoScalingGroups, discoveredClusterGroups } from './clusterGroups';
 import type { Provider } from '../provider/provider';
+import { taskRef } from '../provider/taskRef';
+import type { ClusterView } from '../provider/clusterView';
 
 export const TARGET_GROUP_TYPE = 'AWS::ElasticLoadBalancingV2::TargetGroup';
 
@@ -223,9 +225,32 @@ export function deleteTargetGroupJournaled(ctx: RunContext, t: { arn: string; na
   return journaledWrite(ctx, { action: 'delete', type: TARGET_GROUP_TYPE, name: t.name, id: t.arn }, () => deleteTargetGroup(ctx.clients, t.arn, ctx.clock));
 }
 
+/** The task of the cluster's target group on one ingress ALB, by its name (its rule and the groups name it). */
+export const ingressTargetGroupRef = (targetGroupName: string) => taskRef<TargetGroupState>(`targetGroup/${targetGroupName}`);
+
+/** The cluster's target group on each ingress ALB: k3s' ingress on port 80 of every instance. */
+function ingressTargetGroupTasks(view: ClusterView): Task[] {
+  const ingress = view.ingress;
+  return (ingress?.albs ?? []).map((alb) =>
+    targetGroupTask(
+      {
+        name: alb.targetGroupName,
+        vpcId: view.vpcId,
+        port: 80,
+        protocol: 'HTTP',
+        healthCheckPath: '/ping',
+        deregistrationDelaySeconds: ingress!.deregistrationDelaySeconds,
+        tags: clusterTags(view.name, 'ingress', { name: alb.targetGroupName }),
+      },
+      ingressTargetGroupRef(alb.targetGroupName).key,
+    ),
+  );
+}
+
 export const targetGroupProvider: Provider = {
   type: TARGET_GROUP_TYPE,
   dependsOn: [],
+  clusterTasks: ingressTargetGroupTasks,
   async discover(scope) {
     return (await ownedIngressTargetGroups(scope)).map((tg) => ({ name: tg.name, id: tg.arn }));
   },

@@ -1,76 +1,34 @@
 // What cluster create, controlplane/nodegroup add and nodegroup scale share once the cluster model is
-// known (src/model): the task set that converges a cluster to it (its SSM parameters, baseline, launch
-// templates with the user data rendered from it, Auto Scaling groups, ingress), the waits for
-// InService and for the nodes Ready, and out-of-date instance reporting.
-import { targetGroupNameOfArn } from '../../aws/arns';
+// known (src/model): the task set that converges a cluster to it (what every kind's provider contributes
+// from the model's view), the waits for InService and for the nodes Ready, and out-of-date instance
+// reporting.
 import { setMaxListeners } from 'node:events';
-import * as crypto from 'node:crypto';
 import type { AwsClients } from '../../aws/clients';
 import { clusterTags, TagKeys } from '../../aws/tags';
-import { LEGACY_IMDS_HOP_LIMIT } from '../../config/cluster';
 import { names } from '../../aws/names';
 import { isAwsError, UserError, type NotReadyInstance } from '../../core/errors';
 import type { PlannedChange } from '../../core/events';
-import {
-  checkSecurityGroupCount,
-  ingressSecurityGroups,
-  type StoredClusterConfig,
-  type StoredGroup,
-  type StoredIngress,
-  type StoredIngressAlb,
-} from '../../model/cluster';
+import type { StoredClusterConfig, StoredGroup } from '../../model/cluster';
 import { readClusterConfig } from '../../model/read';
-import { parseStoredClusterConfig, parseStoredGroup, serializeStoredClusterSettings, serializeStoredGroup } from '../../model/stored';
-import {
-  autoScalingGroupTask,
-  findAutoScalingGroup,
-  listClusterAutoScalingGroups,
-  type AutoScalingGroupState,
-} from '../../resources/autoScalingGroup';
+import { declarationParameters, ingressRuleName } from '../../model/view';
+import type { ClusterView } from '../../provider/clusterView';
+import type { ProviderRegistry } from '../../provider/provider';
+import { findAutoScalingGroup, groupAutoScalingGroupRef, listClusterAutoScalingGroups } from '../../resources/autoScalingGroup';
 import { isLeaving } from '../../resources/autoScalingInstance';
-import { iamRoleTask, instanceRolePolicies, type IamRoleState, type InstanceRoleScope } from '../../resources/iamRole';
-import { instanceProfileTask, type InstanceProfileState } from '../../resources/instanceProfile';
-import { launchTemplateTask, type LaunchTemplateState } from '../../resources/launchTemplate';
-import { securityGroupTask, type SecurityGroupState } from '../../resources/securityGroup';
-import { listParametersByPath, ssmParameterTask, type SsmParameterState } from '../../resources/ssmParameter';
+import { declarationTasks, listParametersByPath } from '../../resources/ssmParameter';
 import {
   deleteTargetGroupJournaled,
   findTargetGroupByName,
+  ingressTargetGroupRef,
   TARGET_GROUP_TYPE,
   targetGroupHealth,
-  targetGroupTask,
-  type TargetGroupState,
 } from '../../resources/targetGroup';
-import {
-  deleteListenerRules,
-  findListenerRuleByTags,
-  LISTENER_RULE_TYPE,
-  listenerRuleTask,
-  ruleOwnerTags,
-  type ListenerRuleState,
-} from '../../resources/listenerRule';
+import { deleteListenerRules, findListenerRuleByTags, LISTENER_RULE_TYPE, listenerRuleTask, ruleOwnerTags } from '../../resources/listenerRule';
 import { listEndpointConfigs } from '../../resources/endpointConfig';
-import { renderUserData } from '../../userdata/render';
 import type { WorkflowDeps } from '../deps';
 import { waitFor, type Run, type Task } from '../engine';
-import { taskRef } from '../../provider/taskRef';
 import { WaitTimeoutError } from '../../core/errors';
 import { kubernetesNodeReadiness, ssmShellRunner, type ShellRunner } from './recycleNodeReadiness';
-
-export const TASK = {
-  role: (role: 'control-plane' | 'node') => taskRef<IamRoleState>(`iamRole/${role}`),
-  profile: (role: 'control-plane' | 'node') => taskRef<InstanceProfileState>(`instanceProfile/${role}`),
-  securityGroup: taskRef<SecurityGroupState>('securityGroup'),
-  config: taskRef<SsmParameterState>('ssm/config'),
-  groupConfig: (group: string) => taskRef<SsmParameterState>(`ssm/groups/${group}`),
-  serverToken: taskRef<SsmParameterState>('ssm/server-token'),
-  agentToken: taskRef<SsmParameterState>('ssm/agent-token'),
-  /** The cluster's target group on one ingress ALB, by its name. */
-  ingressTargetGroup: (targetGroupName: string) => taskRef<TargetGroupState>(`targetGroup/${targetGroupName}`),
-  ingressRule: (targetGroupName: string) => taskRef<ListenerRuleState>(`listenerRule/${targetGroupName}`),
-  launchTemplate: (group: string) => taskRef<LaunchTemplateState>(`launchTemplate/${group}`),
-  autoScalingGroup: (group: string) => taskRef<AutoScalingGroupState>(`autoScalingGroup/${group}`),
-};
 
 /**
  * The reasons instances recorded for a bootstrap that failed for good, by instance id, from a
@@ -181,260 +139,35 @@ export async function deleteRemovedIngressTargetGroups(run: Run, removal: Ingres
   });
 }
 
-function newToken(): string {
-  // 32 bytes from the CSPRNG, hex. Not `K10...`: k3s parses that prefix as a full secure token (CA hash).
-  // Never printed, logged or journaled.
-  return crypto.randomBytes(32).toString('hex');
-}
-
-function sameSettings(actualJson: string, desiredJson: string): boolean {
-  try {
-    const actual = parseStoredClusterConfig(actualJson, 'config');
-    // A version-1 parameter (groups inline) is rewritten even when its settings are the same.
-    return !actual.legacyGroups && serializeStoredClusterSettings(actual) === desiredJson;
-  } catch {
-    return false;
-  }
-}
-
-function sameGroup(actualJson: string, desiredJson: string): boolean {
-  try {
-    return serializeStoredGroup(parseStoredGroup(actualJson, 'group')) === desiredJson;
-  } catch {
-    return false;
-  }
-}
-
-/** The user data of one group (validated; UserError before any write when it is not valid). */
-export function groupUserData(config: StoredClusterConfig, group: StoredGroup): string {
-  return renderUserData({
-    cluster: config.name,
-    role: group.role,
-    group: group.name,
-    region: config.region,
-    k3sVersion: group.k3sVersion,
-    k3sArgs: group.k3sArgs,
-    labels: group.labels,
-    taints: group.taints,
-    tlsSans: config.tlsSans,
-    serverTokenParameter: names.ssmServerToken(config.name),
-    agentTokenParameter: names.ssmAgentToken(config.name),
-    initializedParameter: names.ssmInitialized(config.name),
-    bootstrapFailurePrefix: names.ssmBootstrapFailures(config.name),
-    lifecycleHookName: names.lifecycleHook(),
-  }).base64;
-}
-
-/** SSM Parameter Store: a standard parameter's value is at most 4 KB. */
-const SSM_STANDARD_VALUE_MAX = 4096;
-
-/**
- * Checked before any write: PutParameter refuses a standard-tier value over 4096 characters
- * (ValidationException), which would fail the run halfway and roll it back.
- */
-function checkParameterSize(name: string, value: string, what: string, hint: string, field: string): void {
-  if (value.length > SSM_STANDARD_VALUE_MAX) {
-    throw new UserError(`${what} is ${value.length} characters; ${name} holds at most ${SSM_STANDARD_VALUE_MAX} (SSM standard parameter)`, hint, field);
-  }
-}
-
-/** The cluster-level settings parameter /k3sctl/clusters/NAME/config (no groups). */
-export function storedSettingsTask(config: StoredClusterConfig): Task {
-  const name = names.ssmConfig(config.name);
-  const json = serializeStoredClusterSettings(config);
-  checkParameterSize(name, json, `the settings of cluster ${config.name}`, 'use fewer --tls-san / CIDR values', 'name');
-  return ssmParameterTask({
-    key: TASK.config.key,
-    name,
-    cluster: config.name,
-    type: 'String',
-    value: () => json,
-    managedValue: true,
-    equals: sameSettings,
-    description: `k3sctl cluster ${config.name}: declared settings`,
-    // A run that creates the settings creates the cluster: what its instances write under the path is its own.
-    ownsPath: { cluster: config.name, path: names.ssmPrefix(config.name) },
-  }) as Task;
-}
-
-/** One group's declaration /k3sctl/clusters/NAME/groups/GROUP. */
-export function storedGroupTask(config: StoredClusterConfig, group: StoredGroup): Task {
-  const name = names.ssmGroupConfig(config.name, group.name);
-  const json = serializeStoredGroup(group);
-  checkParameterSize(name, json, `the declaration of group ${group.name}`, 'use fewer labels, taints, k3s arguments or subnets', 'group');
-  return ssmParameterTask({
-    key: TASK.groupConfig(group.name).key,
-    name,
-    cluster: config.name,
-    type: 'String',
-    value: () => json,
-    managedValue: true,
-    equals: sameGroup,
-    description: `k3sctl cluster ${config.name}: group ${group.name}`,
-  }) as Task;
-}
-
-/**
- * The stored configuration's parameters: the settings and every group. Used when a version-1
- * configuration (groups inline) is rewritten, and by upgrade.
- */
+/** The stored declaration's parameters: the settings and every group (a version-1 configuration rewritten, upgrade). */
 export function storedConfigTasks(config: StoredClusterConfig): Task[] {
-  return [storedSettingsTask(config), ...config.groups.map((g) => storedGroupTask(config, g))];
+  return declarationTasks(config.name, declarationParameters(config, config.groups));
 }
 
-/** Tasks of the baseline (roles, profiles, security group, parameters, ingress). */
-export function baselineTasks(config: StoredClusterConfig): Task[] {
-  const cluster = config.name;
-  const region = config.region;
-  const tasks: Task[] = [];
-  const scope: InstanceRoleScope = {
-    cluster,
-    region,
-    serverToken: names.ssmServerToken(cluster),
-    agentToken: names.ssmAgentToken(cluster),
-    initialized: names.ssmInitialized(cluster),
-    bootstrapFailures: names.ssmBootstrapFailures(cluster),
-  };
-  for (const role of ['control-plane', 'node'] as const) {
-    const roleName = role === 'control-plane' ? names.controlPlaneRole(cluster, region) : names.nodeRole(cluster, region);
-    tasks.push(
-      iamRoleTask({ key: TASK.role(role).key, roleName, cluster, role, policies: instanceRolePolicies(role, scope), managedPolicies: [] }) as Task,
-      instanceProfileTask({ key: TASK.profile(role).key, name: roleName, cluster, role, roleTask: TASK.role(role), roleName }) as Task,
-    );
-  }
-  tasks.push(
-    securityGroupTask({
-      key: TASK.securityGroup.key,
-      cluster,
-      name: names.securityGroup(cluster),
-      vpcId: config.vpcId,
-      sshCidrs: config.sshCidrs,
-      apiCidrs: config.apiCidrs,
-    }) as Task,
-  );
-  tasks.push(
-    storedSettingsTask(config),
-    ssmParameterTask({ key: TASK.serverToken.key, name: names.ssmServerToken(cluster), cluster, type: 'SecureString', value: newToken, managedValue: false }) as Task,
-    ssmParameterTask({ key: TASK.agentToken.key, name: names.ssmAgentToken(cluster), cluster, type: 'SecureString', value: newToken, managedValue: false }) as Task,
-  );
-  for (const alb of config.ingress?.albs ?? []) tasks.push(...ingressTasks(config, config.ingress!, alb));
-  return tasks;
-}
-
-/**
- * The name plans and journals give the cluster's rule on `alb`. Every ALB's rule has the same host, so
- * the rule of a further ALB (not slot 1, which single-ALB clusters have) is named with its ALB too.
- */
-function ingressRuleName(cluster: string, host: string, alb: StoredIngressAlb): string {
-  return alb.targetGroupName === names.ingressTargetGroup(cluster) ? host : `${host} on ${alb.albName}`;
-}
-
-/** The cluster's target group on one ingress ALB and the `*--NAME.REGION.ZONE` rule forwarding to it. */
-function ingressTasks(config: StoredClusterConfig, ingress: StoredIngress, alb: StoredIngressAlb): Task[] {
-  const cluster = config.name;
-  return [
-    targetGroupTask(
-      {
-        name: alb.targetGroupName,
-        vpcId: config.vpcId,
-        port: 80,
-        protocol: 'HTTP',
-        healthCheckPath: '/ping',
-        deregistrationDelaySeconds: ingress.deregistrationDelaySeconds,
-        tags: clusterTags(cluster, 'ingress', { name: alb.targetGroupName }),
-      },
-      TASK.ingressTargetGroup(alb.targetGroupName).key,
-    ) as Task,
+/** The cluster's rule on each ingress ALB: `*--NAME.REGION.ZONE` forwarding to its target group there. */
+function ingressRuleTasks(view: ClusterView): Task[] {
+  const ingress = view.ingress;
+  return (ingress?.albs ?? []).map((alb) =>
     listenerRuleTask(
       {
-        name: ingressRuleName(cluster, ingress.host, alb),
+        name: alb.ruleName,
         listenerArn: alb.listenerArn,
-        hostHeaders: [ingress.host],
-        sourceIps: ingress.sourceCidrs ?? [],
-        forward: [{ targetGroup: TASK.ingressTargetGroup(alb.targetGroupName), weight: 1 }],
-        tags: clusterTags(cluster, 'ingress', { name: ingress.host }),
+        hostHeaders: [ingress!.host],
+        sourceIps: ingress!.sourceCidrs,
+        forward: [{ targetGroup: ingressTargetGroupRef(alb.targetGroupName), weight: 1 }],
+        tags: clusterTags(view.name, 'ingress', { name: ingress!.host }),
       },
-      TASK.ingressRule(alb.targetGroupName).key,
+      `listenerRule/${alb.targetGroupName}`,
     ) as Task,
-  ];
+  );
 }
 
 /**
- * Tasks of one group: its declaration parameter, launch template and Auto Scaling group.
- * `extraTargetGroupArns`: nodeport endpoint target groups of the cluster, attached to every group; the
- * group's own extra target groups (group.targetGroupArns) are attached beside them.
+ * Every task that converges the cluster to `view` (src/model/view.ts): what each kind's provider
+ * contributes, in the registry's creation order.
  */
-export function groupTasks(config: StoredClusterConfig, group: StoredGroup, extraTargetGroupArns: string[] = []): Task[] {
-  const cluster = config.name;
-  const userData = groupUserData(config, group);
-  // Same Name as the group's propagated ASG tag (the ASG's value would override a different one).
-  const instanceName = names.autoScalingGroup(cluster, group.name);
-  const profile = TASK.profile(group.role);
-  const ingressSgs = ingressSecurityGroups(config.ingress);
-  const ingressTgs = (config.ingress?.albs ?? []).map((a) => TASK.ingressTargetGroup(a.targetGroupName));
-  // A group stored before the cluster got (more of) the automatic ingress may hold more than fit now.
-  const extraSgs = (group.securityGroupIds ?? []).filter((id) => !ingressSgs.includes(id));
-  checkSecurityGroupCount(group, extraSgs, ingressSgs.length);
-  const lt = launchTemplateTask({
-    key: TASK.launchTemplate(group.name).key,
-    name: names.launchTemplate(cluster, group.name),
-    cluster,
-    role: group.role,
-    group: group.name,
-    dependsOn: [profile, TASK.securityGroup],
-    settings: [
-      ...(group.cpuCredits ? [`cpuCredits: ${group.cpuCredits}`] : []),
-      ...(extraSgs.length ? [`extra securityGroups: ${extraSgs.join(', ')}`] : []),
-    ],
-    input: (ctx) => {
-      const profileState = ctx.get(profile);
-      const sg = ctx.get(TASK.securityGroup);
-      if (!profileState || !sg) return undefined;
-      return {
-        imageId: group.imageId,
-        instanceType: group.instanceType,
-        keyName: config.keyName,
-        instanceProfileArn: profileState.arn,
-        // The cluster's own, the ingress ones, then the user's (the template stores them sorted).
-        securityGroupIds: [...new Set([sg.groupId, ...ingressSgs, ...extraSgs])],
-        userDataBase64: userData,
-        rootDeviceName: group.rootDeviceName,
-        rootVolumeSize: group.rootVolumeSize,
-        rootVolumeType: group.rootVolumeType,
-        imdsHopLimit: group.imdsHopLimit ?? LEGACY_IMDS_HOP_LIMIT,
-        cpuCredits: group.cpuCredits,
-        instanceTags: clusterTags(cluster, group.role, { group: group.name, name: instanceName }),
-      };
-    },
-  });
-  // After the settings: a run that creates the cluster journals them before any instance can write
-  // under the cluster's path, so rollback deletes the groups (and their instances) before that path.
-  const deps = [TASK.config, TASK.serverToken, TASK.agentToken, ...ingressTgs];
-  const asg = autoScalingGroupTask({
-    key: TASK.autoScalingGroup(group.name).key,
-    name: names.autoScalingGroup(cluster, group.name),
-    cluster,
-    role: group.role,
-    group: group.name,
-    count: group.count,
-    subnetIds: group.subnetIds,
-    instanceType: group.instanceType,
-    spot: group.spot,
-    lifecycleHookName: names.lifecycleHook(),
-    launchTemplate: lt,
-    settings: group.targetGroupArns?.length ? [`extra targetGroups: ${group.targetGroupArns.map((a) => targetGroupNameOfArn(a) ?? a).join(', ')}`] : [],
-    dependsOn: deps,
-    targetGroupArns: (ctx) => {
-      const ingress = ingressTgs.flatMap((tg) => ctx.get(tg)?.arn ?? []);
-      return [...new Set([...ingress, ...extraTargetGroupArns, ...(group.targetGroupArns ?? [])])];
-    },
-  });
-  return [storedGroupTask(config, group), lt as Task, asg as Task];
-}
-
-/** Every task that converges the cluster to `config`. */
-export function clusterTasks(config: StoredClusterConfig, extraTargetGroupArns: string[] = []): Task[] {
-  return [...baselineTasks(config), ...config.groups.flatMap((g) => groupTasks(config, g, extraTargetGroupArns))];
+export function clusterTasks(providers: ProviderRegistry, view: ClusterView): Task[] {
+  return [...providers.clusterTasks(view), ...ingressRuleTasks(view)];
 }
 
 export interface OutOfDateInstance {
@@ -448,7 +181,7 @@ export interface OutOfDateInstance {
 export function outOfDate(run: Run, groups: StoredGroup[]): OutOfDateInstance[] {
   const out: OutOfDateInstance[] = [];
   for (const g of groups) {
-    const asg = run.ctx.get(TASK.autoScalingGroup(g.name));
+    const asg = run.ctx.get(groupAutoScalingGroupRef(g.name));
     if (!asg) continue;
     for (const i of asg.instances) {
       if (isLeaving(i.lifecycleState)) continue;
@@ -507,7 +240,7 @@ export async function waitForGroups(run: Run, deps: WorkflowDeps, config: Stored
   });
   const expected = groups.reduce((n, g) => n + g.count, 0);
   for (const alb of config.ingress?.albs ?? []) {
-    const tg = run.ctx.get(TASK.ingressTargetGroup(alb.targetGroupName));
+    const tg = run.ctx.get(ingressTargetGroupRef(alb.targetGroupName));
     if (tg && expected > 0) {
       waits.push(
         run.step(`wait for ${tg.name} targets healthy`, (ctx) =>

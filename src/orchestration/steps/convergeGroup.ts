@@ -5,8 +5,9 @@ import { UserError } from '../../core/errors';
 import type { PlannedChange } from '../../core/events';
 import { endpointTargetGroupsForCluster } from '../../resources/endpointConfig';
 import type { WorkflowDeps } from '../deps';
-import { runWorkflow, type Task, type WorkflowResult } from '../engine';
-import { baselineTasks, groupTasks, outOfDate, storedGroupTask, waitForGroups, type OutOfDateInstance } from './clusterPlan';
+import { runWorkflow, type WorkflowResult } from '../engine';
+import { clusterView } from '../../model/view';
+import { clusterTasks, outOfDate, waitForGroups, type OutOfDateInstance } from './clusterPlan';
 import { hasChanges, type ClusterWriteOptions } from './clusterWrite';
 
 export interface GroupWriteResult {
@@ -29,9 +30,13 @@ export async function convergeGroup(
   options: ClusterWriteOptions,
 ): Promise<WorkflowResult<GroupWriteResult>> {
   const endpointTargetGroups = (await endpointTargetGroupsForCluster(deps.clients, config.name)).map((e) => e.targetGroupArn);
-  // A version-1 configuration held every group inline: rewriting the settings moves the others out too.
-  const others: Task[] = config.legacyGroups ? config.groups.filter((g) => g.name !== group.name).map((g) => storedGroupTask(config, g)) : [];
-  const tasks = [...baselineTasks(config), ...groupTasks(config, group, endpointTargetGroups), ...others];
+  const view = clusterView(config, {
+    groups: [group],
+    // A version-1 configuration held every group inline: rewriting the settings moves the others out too.
+    declared: config.legacyGroups ? config.groups : [group],
+    endpointTargetGroupArns: endpointTargetGroups,
+  });
+  const tasks = clusterTasks(deps.providers, view);
   return runWorkflow(
     deps,
     title,

@@ -14,6 +14,7 @@ import { runWorkflow, type WorkflowResult } from '../engine';
 import { endpointTargetGroupsForCluster } from '../../resources/endpointConfig';
 import { clusterCreateCommand, preflight, preflightPermissions } from '../steps/preflight';
 import { hasChanges, type ClusterWriteOptions } from '../steps/clusterWrite';
+import { clusterView } from '../../model/view';
 import { readClusterConfig } from '../../model/read';
 import { resolveClusterConfig } from '../../model/resolve';
 import {
@@ -64,10 +65,7 @@ export async function clusterCreate(deps: WorkflowDeps, spec: ClusterSpec, optio
   const early = speculate ? preflight(deps, config, permissions) : undefined;
   early?.catch(() => undefined);
   const removal = await findIngressRemoval(deps.clients, existing, config);
-  const tasks = clusterTasks(
-    config,
-    endpoints.map((e) => e.targetGroupArn),
-  );
+  const tasks = clusterTasks(deps.providers, clusterView(config, { endpointTargetGroupArns: endpoints.map((e) => e.targetGroupArn) }));
   let notReady: Extract<NodesReadiness, { ready: false }> | undefined;
   const result = await runWorkflow(
     deps,

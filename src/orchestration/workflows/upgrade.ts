@@ -22,7 +22,8 @@ import {
 } from '../../resources/launchTemplateVersion';
 import type { WorkflowDeps } from '../deps';
 import { runWorkflow, type WorkflowResult } from '../engine';
-import { groupUserData, storedConfigTasks } from '../steps/clusterPlan';
+import { storedConfigTasks } from '../steps/clusterPlan';
+import { groupUserData } from '../../model/view';
 import { executeRecycle, plannedChanges, summarize, type RecycleResult, type RecycleSpec } from '../steps/recycleExecution';
 import { planRecycle } from '../steps/recyclePlan';
 
