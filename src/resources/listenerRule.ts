@@ -21,9 +21,10 @@ import type { RunContext, Task, TaskRef } from '../provider/types';
 import type { FieldChange } from '../provider/fieldChange';
 import { addElbTags, describeElbTags, hasTags, tagDiff } from './elbTags';
 import { listListeners } from './loadBalancer';
-import { ownedIngressTargetGroups } from './targetGroup';
+import { ingressTargetGroupRef, ownedIngressTargetGroups } from './targetGroup';
 import type { ClusterScope, Owned } from '../provider/cluster';
 import type { Provider } from '../provider/provider';
+import type { ClusterView } from '../provider/clusterView';
 
 export const LISTENER_RULE_TYPE = 'AWS::ElasticLoadBalancingV2::ListenerRule';
 /** ELBv2 limits: target groups per forward action, weight range, rules per ALB, priority range, stickiness. */
@@ -231,8 +232,27 @@ export async function deleteListenerRules(ctx: RunContext, rules: readonly { arn
   }
 }
 
+/** The cluster's rule on each ingress ALB: `*--NAME.REGION.ZONE` forwarding to its target group there. */
+function ingressRuleTasks(view: ClusterView): Task[] {
+  const ingress = view.ingress;
+  return (ingress?.albs ?? []).map((alb) =>
+    listenerRuleTask(
+      {
+        name: alb.ruleName,
+        listenerArn: alb.listenerArn,
+        hostHeaders: [ingress!.host],
+        sourceIps: ingress!.sourceCidrs,
+        forward: [{ targetGroup: ingressTargetGroupRef(alb.targetGroupName), weight: 1 }],
+        tags: clusterTags(view.name, 'ingress', { name: ingress!.host }),
+      },
+      `listenerRule/${alb.targetGroupName}`,
+    ),
+  );
+}
+
 export const listenerRuleProvider: Provider = {
   type: LISTENER_RULE_TYPE,
+  clusterTasks: ingressRuleTasks,
   // A rule forwards to the targets the groups' attachments register: they are attached before it
   // forwards, and detached only once it no longer does (no request reaches a target group being emptied).
   dependsOn: [

@@ -23,7 +23,7 @@ import {
   TARGET_GROUP_TYPE,
   targetGroupHealth,
 } from '../../resources/targetGroup';
-import { deleteListenerRules, findListenerRuleByTags, LISTENER_RULE_TYPE, listenerRuleTask, ruleOwnerTags } from '../../resources/listenerRule';
+import { deleteListenerRules, findListenerRuleByTags, LISTENER_RULE_TYPE, ruleOwnerTags } from '../../resources/listenerRule';
 import { listEndpointConfigs } from '../../resources/endpointConfig';
 import type { WorkflowDeps } from '../deps';
 import { waitFor, type Run, type Task } from '../engine';
@@ -144,30 +144,12 @@ export function storedConfigTasks(config: StoredClusterConfig): Task[] {
   return declarationTasks(config.name, declarationParameters(config, config.groups));
 }
 
-/** The cluster's rule on each ingress ALB: `*--NAME.REGION.ZONE` forwarding to its target group there. */
-function ingressRuleTasks(view: ClusterView): Task[] {
-  const ingress = view.ingress;
-  return (ingress?.albs ?? []).map((alb) =>
-    listenerRuleTask(
-      {
-        name: alb.ruleName,
-        listenerArn: alb.listenerArn,
-        hostHeaders: [ingress!.host],
-        sourceIps: ingress!.sourceCidrs,
-        forward: [{ targetGroup: ingressTargetGroupRef(alb.targetGroupName), weight: 1 }],
-        tags: clusterTags(view.name, 'ingress', { name: ingress!.host }),
-      },
-      `listenerRule/${alb.targetGroupName}`,
-    ) as Task,
-  );
-}
-
 /**
  * Every task that converges the cluster to `view` (src/model/view.ts): what each kind's provider
  * contributes, in the registry's creation order.
  */
 export function clusterTasks(providers: ProviderRegistry, view: ClusterView): Task[] {
-  return [...providers.clusterTasks(view), ...ingressRuleTasks(view)];
+  return providers.clusterTasks(view);
 }
 
 export interface OutOfDateInstance {
