@@ -5,7 +5,8 @@
 //   commands -> cli (command kit), ui -> workflows -> steps -> model and engine -> resources -> provider -> aws -> core
 //
 // provider is the contract between the engine and the resources: tasks, the journal's write, providers
-// and their registry type. The engine runs tasks and undoes through it without knowing any resource.
+// and their registry type, and the cluster view the model hands the providers (the cluster's tasks are
+// theirs). The engine runs tasks and undoes through it without knowing any resource.
 //
 // config (schemas, names, formats), userdata (instance scripts) and kube (kubeconfig over SSH/SSM) are
 // leaves that any layer above resources may use; the sandbox stands beside resources and answers the SDK.

@@ -2,7 +2,7 @@
 // converge a cluster (cluster create; controlplane / nodegroup add and nodegroup scale, for the groups
 // they converge). src/model builds it from the stored cluster with every derived value already derived
 // (user data rendered, security groups checked, the declaration serialised); a provider reads it and
-// returns tasks (Provider.clusterTasks). Plain data: providers know no model, the model no provider.
+// returns tasks (Provider.clusterTasks). Plain data, so that no provider knows the model.
 
 /** One parameter of the declaration the model stores (its serialised settings, or one group's). */
 export interface DeclarationParameter {

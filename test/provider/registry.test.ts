@@ -27,6 +27,20 @@ describe('a provider registry', () => {
     expect([...r.dependenciesOf('Rule')].sort()).toEqual(['LB', 'Listener']);
   });
 
+  it("lists a cluster's tasks kind by kind in creation order; a kind with no cluster tasks adds none", () => {
+    const contributing = (type: string, dependsOn: string[], keys: (cluster: string) => string[]): Provider => ({
+      ...kind(type, ...dependsOn),
+      clusterTasks: (view) => keys(view.name).map((key) => ({ key, type, name: key, find: async () => undefined, create: async () => ({}), id: () => key })),
+    });
+    const r = new ProviderRegistry([
+      contributing('Group', ['Template'], (c) => [`${c}/group/a`, `${c}/group/b`]),
+      contributing('Template', ['Role'], (c) => [`${c}/template`]),
+      kind('Role'),
+    ]);
+    const view = { name: 'c1', region: 'r', vpcId: 'vpc', sshCidrs: [], apiCidrs: [], declaration: [], ingressSecurityGroupIds: [], groups: [], endpointTargetGroupArns: [] };
+    expect(r.clusterTasks(view).map((t) => t.key)).toEqual(['c1/template', 'c1/group/a', 'c1/group/b']);
+  });
+
   it('adds providers without changing the one it extends', () => {
     const base = new ProviderRegistry([kind('A')]);
     const more = base.with(kind('B', 'A'));

@@ -11,8 +11,6 @@ import type { PlannedChange } from '../../core/events';
 import type { StoredClusterConfig, StoredGroup } from '../../model/cluster';
 import { readClusterConfig } from '../../model/read';
 import { declarationParameters, ingressRuleName } from '../../model/view';
-import type { ClusterView } from '../../provider/clusterView';
-import type { ProviderRegistry } from '../../provider/provider';
 import { findAutoScalingGroup, groupAutoScalingGroupRef, listClusterAutoScalingGroups } from '../../resources/autoScalingGroup';
 import { isLeaving } from '../../resources/autoScalingInstance';
 import { declarationTasks, listParametersByPath } from '../../resources/ssmParameter';
@@ -142,14 +140,6 @@ export async function deleteRemovedIngressTargetGroups(run: Run, removal: Ingres
 /** The stored declaration's parameters: the settings and every group (a version-1 configuration rewritten, upgrade). */
 export function storedConfigTasks(config: StoredClusterConfig): Task[] {
   return declarationTasks(config.name, declarationParameters(config, config.groups));
-}
-
-/**
- * Every task that converges the cluster to `view` (src/model/view.ts): what each kind's provider
- * contributes, in the registry's creation order.
- */
-export function clusterTasks(providers: ProviderRegistry, view: ClusterView): Task[] {
-  return providers.clusterTasks(view);
 }
 
 export interface OutOfDateInstance {

@@ -7,7 +7,7 @@ import { endpointTargetGroupsForCluster } from '../../resources/endpointConfig';
 import type { WorkflowDeps } from '../deps';
 import { runWorkflow, type WorkflowResult } from '../engine';
 import { clusterView } from '../../model/view';
-import { clusterTasks, outOfDate, waitForGroups, type OutOfDateInstance } from './clusterPlan';
+import { outOfDate, waitForGroups, type OutOfDateInstance } from './clusterPlan';
 import { hasChanges, type ClusterWriteOptions } from './clusterWrite';
 
 export interface GroupWriteResult {
@@ -36,7 +36,7 @@ export async function convergeGroup(
     declared: config.legacyGroups ? config.groups : [group],
     endpointTargetGroupArns: endpointTargetGroups,
   });
-  const tasks = clusterTasks(deps.providers, view);
+  const tasks = deps.providers.clusterTasks(view);
   return runWorkflow(
     deps,
     title,

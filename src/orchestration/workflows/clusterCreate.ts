@@ -18,7 +18,6 @@ import { clusterView } from '../../model/view';
 import { readClusterConfig } from '../../model/read';
 import { resolveClusterConfig } from '../../model/resolve';
 import {
-  clusterTasks,
   deleteRemovedIngressRules,
   deleteRemovedIngressTargetGroups,
   findIngressRemoval,
@@ -65,7 +64,7 @@ export async function clusterCreate(deps: WorkflowDeps, spec: ClusterSpec, optio
   const early = speculate ? preflight(deps, config, permissions) : undefined;
   early?.catch(() => undefined);
   const removal = await findIngressRemoval(deps.clients, existing, config);
-  const tasks = clusterTasks(deps.providers, clusterView(config, { endpointTargetGroupArns: endpoints.map((e) => e.targetGroupArn) }));
+  const tasks = deps.providers.clusterTasks(clusterView(config, { endpointTargetGroupArns: endpoints.map((e) => e.targetGroupArn) }));
   let notReady: Extract<NodesReadiness, { ready: false }> | undefined;
   const result = await runWorkflow(
     deps,
