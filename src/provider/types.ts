@@ -112,6 +112,11 @@ export interface Task<A = unknown> extends TaskRef<A> {
    * them). Without it the engine refuses such a plan (UserError) before any write.
    */
   replace?(actual: A, changes: FieldChange[], ctx: RunContext): Promise<A>;
+  /**
+   * For a kind without `replace`: what the user can do about a change marked `replace`, as the hint of the
+   * engine's refusal, and the input (flag or file field) it names. Default: delete it and run again.
+   */
+  replaceAdvice?: { hint: string; input?: string };
   /** The AWS id of the actual resource. */
   id(actual: A): string;
 }

@@ -20,6 +20,7 @@ import type { RunContext, Task, TaskRef } from '../provider/types';
 import { requiredOutput } from '../provider/taskRef';
 import type { Provider } from '../provider/provider';
 import { addElbTags, describeElbTags, tagDiff } from './elbTags';
+import type { FieldChange } from '../provider/fieldChange';
 
 export const LOAD_BALANCER_TYPE = 'AWS::ElasticLoadBalancingV2::LoadBalancer';
 /** ALB and target group names: at most 32 characters, alphanumerics and hyphens. */
@@ -226,21 +227,16 @@ export function loadBalancerTask(spec: LoadBalancerSpec, key = 'loadBalancer'): 
         );
       }
       const state = toState(lb, tags);
-      const wantScheme = spec.internal ? 'internal' : 'internet-facing';
-      if (state.scheme !== wantScheme) {
-        throw new UserError(
-          `ALB '${spec.name}' is ${state.scheme}; its scheme cannot change to ${wantScheme}`,
-          `delete it first ('k3sctl alb delete ${spec.name}') or drop --internal accordingly`,
-          '--internal',
-        );
-      }
       return state;
     },
-    // Only tags are diffed (AddTags, in place). The scheme cannot change in place: find refuses a
-    // different one before any write, with what to do about it.
+    // Tags change in place (AddTags). The scheme cannot: the ALB would have to be replaced, which k3sctl
+    // does not do (its listeners, rules and DNS name would go with it), so the engine refuses the plan.
     diff(actual) {
-      return tagDiff(spec.tags, actual.tags);
+      const scheme = spec.internal ? 'internal' : 'internet-facing';
+      const changes: FieldChange[] = actual.scheme === scheme ? [] : [{ field: 'scheme', from: actual.scheme, to: scheme, replace: true }];
+      return changes.concat(tagDiff(spec.tags, actual.tags));
     },
+    replaceAdvice: { hint: `delete it first ('k3sctl alb delete ${spec.name}') or drop --internal accordingly`, input: '--internal' },
     async create(ctx) {
       const subnets = spec.subnetIds;
       const sgs = spec.securityGroups.map((s) => securityGroupId(ctx, s));

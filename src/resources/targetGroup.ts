@@ -286,7 +286,7 @@ export const targetGroupProvider: Provider = {
   },
 };
 
-/** A k3sctl target group (instance targets). vpc, port and protocol are immutable: a mismatch is a UserError. */
+/** A k3sctl target group (instance targets). vpc, port and protocol are immutable: a mismatch is refused (a change that needs a replacement). */
 export function targetGroupTask(
   spec: TargetGroupSpec,
   key = `targetGroup/${spec.name}`,
@@ -308,26 +308,21 @@ export function targetGroupTask(
           'delete or rename the existing target group',
         );
       }
-      const immutable: string[] = [];
-      if (tg.vpcId !== spec.vpcId) immutable.push(`vpc ${tg.vpcId} (wanted ${spec.vpcId})`);
-      if (tg.port !== spec.port) immutable.push(`port ${tg.port} (wanted ${spec.port})`);
-      if (tg.protocol !== protocol) immutable.push(`protocol ${tg.protocol} (wanted ${protocol})`);
-      if (immutable.length) {
-        throw new UserError(
-          `target group '${spec.name}' has ${immutable.join(', ')}; these cannot be changed in place`,
-          'delete the endpoint or cluster that owns it and create it again',
-        );
-      }
       if (spec.deregistrationDelaySeconds === undefined) return tg;
       return { ...tg, deregistrationDelaySeconds: await targetGroupDeregistrationDelay(ctx.clients, tg.arn) };
     },
     settings() {
       return spec.deregistrationDelaySeconds === undefined ? [] : [`deregistrationDelay: ${spec.deregistrationDelaySeconds}s`];
     },
+    replaceAdvice: { hint: 'delete the endpoint or cluster that owns it and create it again' },
     // Health check, deregistration delay and tags change in place (ModifyTargetGroup(Attributes), AddTags).
-    // VPC, port and protocol cannot: find refuses a different one before any write, saying what to do.
+    // VPC, port and protocol cannot: the target group would have to be replaced, which k3sctl does not do
+    // (its targets and the rules forwarding to it would go with it), so the engine refuses the plan.
     diff(actual) {
       const changes: FieldChange[] = [];
+      if (actual.vpcId !== spec.vpcId) changes.push({ field: 'vpc', from: actual.vpcId, to: spec.vpcId, replace: true });
+      if (actual.port !== spec.port) changes.push({ field: 'port', from: `${actual.port}`, to: `${spec.port}`, replace: true });
+      if (actual.protocol !== protocol) changes.push({ field: 'protocol', from: actual.protocol, to: protocol, replace: true });
       if (actual.healthCheckPath !== healthCheckPath)
         changes.push({ field: 'healthCheckPath', from: `${actual.healthCheckPath}`, to: healthCheckPath });
       if (spec.deregistrationDelaySeconds !== undefined && actual.deregistrationDelaySeconds !== spec.deregistrationDelaySeconds)

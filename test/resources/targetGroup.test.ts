@@ -45,7 +45,7 @@ describe('target groups', () => {
     expect((await findTargetGroupByName(deps.clients, 'k3s-alpha-ing'))?.healthCheckPath).toBe('/healthz');
 
     await expect(converge({ ...spec, port: 8080 })).rejects.toThrow(
-      /port 80 \(wanted 8080\).*cannot be changed/,
+      /port cannot be changed in place \(port: 80 -> 8080\)/,
     );
     await expect(converge({ ...spec, tags: clusterTags('bravo', 'ingress') })).rejects.toThrow(
       /not owned by this k3sctl resource/,

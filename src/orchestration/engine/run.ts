@@ -343,8 +343,8 @@ function refuseReplacement(task: Task, changes: FieldChange[]): void {
   const fields = forced.map((c) => c.field).join(', ');
   throw new UserError(
     `${task.type} ${task.name}: ${fields} cannot be changed in place (${renderChanges(forced).join('; ')}); k3sctl does not replace it`,
-    `delete ${task.name} and run again to create it with the new ${fields}, or keep the current ${fields}`,
-    forced[0].field,
+    task.replaceAdvice?.hint ?? `delete ${task.name} and run again to create it with the new ${fields}, or keep the current ${fields}`,
+    task.replaceAdvice?.input ?? forced[0].field,
   );
 }
 

@@ -191,10 +191,12 @@ describe('certificate and ALB input', () => {
   });
 
   it('an existing ALB with the other scheme is refused', async () => {
-    await rejectsWithoutWrites(
+    const refused = await rejectsWithoutWrites(
       () => albCreate(next(sb), buildAlbSpec({ name: 'plain', internal: true })),
-      /cannot change/,
+      /plain: scheme cannot be changed in place \(scheme: internet-facing -> internal\)/,
     );
+    expect(refused.field).toBe('--internal');
+    expect(refused.suggestion).toMatch(/k3sctl alb delete plain/);
   });
 });
 
