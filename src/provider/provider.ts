@@ -45,6 +45,13 @@ export interface Provider {
    * instances launched from it use them, and their kinds depend on them for that). Deletion ignores these.
    */
   createOnly?: readonly string[];
+  /**
+   * Kinds that must outlive this one although they are created after it (so they are not among
+   * `dependsOn`): a certificate's DNS validation records, made from the certificate's validation name,
+   * through which ACM validates and renews it for as long as it exists. Deletion waits for this kind
+   * to be gone before deleting them; creation ignores them.
+   */
+  outlivedBy?: readonly string[];
   /** How a run's write of this kind is undone (rollback, also of a crashed run by a later process). */
   undo: UndoHandler;
   /**
@@ -74,8 +81,10 @@ export class ProviderRegistry {
     for (const p of providers) {
       for (const d of p.dependsOn) if (!this.byType.has(d)) throw new Error(`${p.type} depends on ${d}, which no provider offers`);
       for (const d of p.createOnly ?? []) if (!p.dependsOn.includes(d)) throw new Error(`${p.type}: ${d} is create-only but not a dependency`);
+      for (const d of p.outlivedBy ?? []) if (!this.byType.has(d)) throw new Error(`${p.type} is outlived by ${d}, which no provider offers`);
     }
     this.creationWaves([...this.byType.keys()]);
+    this.deletionWaves([...this.byType.keys()]);
   }
 
   /** This registry and `more` (tests add synthetic kinds this way). */
@@ -110,9 +119,12 @@ export class ProviderRegistry {
     return this.closure(type, (p) => p.dependsOn);
   }
 
-  /** What must outlive `type` when it is deleted: its dependencies but those it names at creation only. */
+  /**
+   * What must outlive `type` when it is deleted: its dependencies but those it names at creation only,
+   * and the kinds it is outlived by.
+   */
   deleteDependenciesOf(type: string): Set<string> {
-    return this.closure(type, (p) => p.dependsOn.filter((d) => !p.createOnly?.includes(d)));
+    return this.closure(type, (p) => [...p.dependsOn.filter((d) => !p.createOnly?.includes(d)), ...(p.outlivedBy ?? [])]);
   }
 
   /**

@@ -188,6 +188,8 @@ export async function deleteCertificate(clients: AwsClients, arn: string): Promi
 export const certificateProvider: Provider = {
   type: CERTIFICATE_TYPE,
   dependsOn: [],
+  // ACM validates and renews a certificate through its DNS validation records: they go after it.
+  outlivedBy: ['AWS::Route53::RecordSet'],
   undo: {
     async delete(clients, data) {
       let arn = data.arn as string | undefined;

@@ -190,7 +190,10 @@ export async function deleteRecord(
 
 export const recordSetProvider: Provider = {
   type: RECORD_SET_TYPE,
+  // An alias record names its ALB; a validation record is made from its certificate's validation name,
+  // only when it is created: the certificate goes first (see certificateProvider.outlivedBy).
   dependsOn: ['AWS::ElasticLoadBalancingV2::LoadBalancer', 'AWS::CertificateManager::Certificate'],
+  createOnly: ['AWS::CertificateManager::Certificate'],
   undo: {
     async delete(clients, data) {
       const record = data.record as RecordSpec;

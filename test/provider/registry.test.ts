@@ -93,6 +93,18 @@ describe('deletion order', () => {
     expect(() => new ProviderRegistry([{ ...kind('A'), createOnly: ['B'] }, kind('B')])).toThrow('A: B is create-only but not a dependency');
   });
 
+  it('deletes a kind before the kinds that outlive it, though they are created after it', () => {
+    // A certificate's validation records are made from it, yet must stay while it exists.
+    const certificate: Provider = { ...kind('Certificate'), outlivedBy: ['Record'] };
+    const record: Provider = { ...kind('Record', 'Certificate', 'LB'), createOnly: ['Certificate'] };
+    const r = new ProviderRegistry([certificate, record, kind('LB')]);
+    expect(r.creationWaves(['Certificate', 'Record', 'LB'])).toEqual([['Certificate', 'LB'], ['Record']]);
+    expect(r.deletionWaves(['Certificate', 'Record', 'LB'])).toEqual([['Certificate'], ['Record'], ['LB']]);
+    expect(() => new ProviderRegistry([{ ...kind('A'), outlivedBy: ['B'] }])).toThrow('A is outlived by B, which no provider offers');
+    // Outlived by a kind that must itself go first is a cycle of deletes.
+    expect(() => new ProviderRegistry([{ ...kind('A'), outlivedBy: ['B'] }, kind('B', 'A')])).toThrow('dependency cycle among A, B');
+  });
+
   it('deletes the anchor a workflow names after every other kind, related or not', () => {
     const r = new ProviderRegistry([kind('Anchor'), kind('User', 'Anchor'), kind('Role'), kind('Profile', 'Role')]);
     expect(r.deletionWaves(['Anchor', 'User', 'Role', 'Profile'], 'Anchor')).toEqual([['Profile', 'User'], ['Role'], ['Anchor']]);

@@ -3,6 +3,7 @@
 // how, never in which order. The kinds of a wave run side by side; a kind whose delete failed keeps
 // every kind that must outlive it (and what must outlive those), while the kinds independent of it are
 // still deleted. The first failure is thrown at the end, so the run's result lists everything deleted.
+import type { PlannedChange } from '../../core/events';
 import type { ProviderRegistry } from '../../provider/provider';
 
 /** The delete of each kind found, by type. */
@@ -32,4 +33,10 @@ export async function deleteInWaves(providers: ProviderRegistry, deletes: KindDe
     if (failed && !firstFailure) firstFailure = { error: failed.reason };
   }
   if (firstFailure) throw firstFailure.error;
+}
+
+/** `planned` in the order deleteInWaves deletes it: kind by kind, wave by wave (a kind's changes in their order). */
+export function inDeletionOrder(providers: ProviderRegistry, planned: readonly PlannedChange[], anchor?: string): PlannedChange[] {
+  const order = providers.deletionWaves([...new Set(planned.map((c) => c.type))], anchor).flat();
+  return [...planned].sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
 }

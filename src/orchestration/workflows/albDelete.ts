@@ -29,7 +29,7 @@ import {
   type RunOptions,
   type WorkflowResult,
 } from '../engine';
-import { deleteInWaves } from '../steps/deleteInWaves';
+import { deleteInWaves, inDeletionOrder } from '../steps/deleteInWaves';
 
 export interface AlbDeleteResult {
   dryRun: boolean;
@@ -78,7 +78,7 @@ export async function albDelete(
         );
       }
       const groups = await listAlbSecurityGroups(clients, albName);
-      const planned: PlannedChange[] = [
+      const planned = inDeletionOrder(deps.providers, [
         ...rules.map((r) => ({
           action: 'delete' as const,
           type: LISTENER_RULE_TYPE,
@@ -100,7 +100,7 @@ export async function albDelete(
             name: g.name,
             id: g.groupId,
           })),
-      ];
+      ]);
       deps.events.emit({ kind: 'plan', changes: planned });
       if (options.dryRun) return { dryRun: true, planned, alb: { name: albName, arn: lb?.arn } };
       if (planned.length > 0 && options.confirm && !(await options.confirm(planned)))

@@ -18,6 +18,7 @@ import {
 } from '../../resources/recordSet';
 import type { WorkflowDeps } from '../deps';
 import { journaledWrite, runWorkflow, type RunOptions, type WorkflowResult } from '../engine';
+import { deleteInWaves, inDeletionOrder } from '../steps/deleteInWaves';
 
 export interface CertificateDeleteResult {
   dryRun: boolean;
@@ -79,7 +80,7 @@ export async function certificateDelete(
         if (zone && (await findRecord(clients, zone.zoneId, { name, type: 'CNAME' })))
           records.push({ zone, name });
       }
-      const planned: PlannedChange[] = [
+      const planned = inDeletionOrder(deps.providers, [
         ...records.map((r) => ({
           action: 'delete' as const,
           type: RECORD_SET_TYPE,
@@ -87,26 +88,31 @@ export async function certificateDelete(
           id: `${r.zone.zoneId}/${r.name}/CNAME`,
         })),
         { action: 'delete', type: CERTIFICATE_TYPE, name: cert.domain, id: cert.arn },
-      ];
+      ]);
       deps.events.emit({ kind: 'plan', changes: planned });
       if (options.dryRun)
         return { dryRun: true, planned, certificate: { arn: cert.arn, domain: cert.domain } };
       if (options.confirm && !(await options.confirm(planned)))
         throw new UserError('cancelled: nothing was deleted');
-      // The one order not derived from the kinds (steps/deleteInWaves.ts): a validation record is made
-      // after its certificate (it carries the certificate's validation name), yet must outlive it, since
-      // ACM validates and renews through it. So the certificate goes first, its records after.
-      await run.step(`delete certificate ${cert.domain}`, async (ctx) => {
-        await journaledWrite(
-          ctx,
-          { action: 'delete', type: CERTIFICATE_TYPE, name: cert.domain, id: cert.arn },
-          () => deleteCertificate(ctx.clients, cert.arn),
+      // The order is the kinds': the certificate first, its validation records after it (ACM validates
+      // and renews it through them for as long as it exists).
+      const deletes = new Map<string, () => Promise<unknown>>([
+        [
+          CERTIFICATE_TYPE,
+          () =>
+            run.step(`delete certificate ${cert.domain}`, (ctx) =>
+              journaledWrite(ctx, { action: 'delete', type: CERTIFICATE_TYPE, name: cert.domain, id: cert.arn }, () => deleteCertificate(ctx.clients, cert.arn)),
+            ),
+        ],
+      ]);
+      if (records.length) {
+        deletes.set(RECORD_SET_TYPE, () =>
+          run.step('delete the validation records', async (ctx) => {
+            for (const r of records) await deleteRecordJournaled(ctx, r.zone.zoneId, { name: r.name, type: 'CNAME' });
+          }),
         );
-      });
-      await run.step('delete the validation records', async (ctx) => {
-        for (const r of records)
-          await deleteRecordJournaled(ctx, r.zone.zoneId, { name: r.name, type: 'CNAME' });
-      });
+      }
+      await deleteInWaves(deps.providers, deletes);
       return { dryRun: false, planned, certificate: { arn: cert.arn, domain: cert.domain } };
     },
     options,

@@ -34,7 +34,7 @@ import {
 } from '../../resources/targetGroup';
 import type { WorkflowDeps } from '../deps';
 import { journaledWrite, runWorkflow, type RunOptions, type WorkflowResult } from '../engine';
-import { deleteInWaves } from '../steps/deleteInWaves';
+import { deleteInWaves, inDeletionOrder } from '../steps/deleteInWaves';
 import { endpointTags } from '../steps/endpointTags';
 
 export interface EndpointDeleteResult {
@@ -91,7 +91,7 @@ export async function endpointDelete(
             ),
           );
       }
-      const planned: PlannedChange[] = [
+      const planned = inDeletionOrder(deps.providers, [
         ...(rule
           ? [{ action: 'delete' as const, type: LISTENER_RULE_TYPE, name: config.host, id: rule.arn }]
           : []),
@@ -106,7 +106,7 @@ export async function endpointDelete(
         })),
         ...(tg ? [{ action: 'delete' as const, type: TARGET_GROUP_TYPE, name: tg.name, id: tg.arn }] : []),
         { action: 'delete', type: SSM_PARAMETER_TYPE, name: endpointParameterName(service) },
-      ];
+      ], SSM_PARAMETER_TYPE);
       deps.events.emit({ kind: 'plan', changes: planned });
       if (options.dryRun) return { dryRun: true, planned, service };
       if (options.confirm && !(await options.confirm(planned)))

@@ -12,7 +12,7 @@ import { journaledWrite, runWorkflow, type WorkflowResult } from '../engine';
 import { deleteParameters, getParameterValue, SSM_PARAMETER_TYPE } from '../../resources/ssmParameter';
 import { hasChanges, type ClusterWriteOptions } from '../steps/clusterWrite';
 import { requireClusterConfig, storedConfigTasks } from '../steps/clusterPlan';
-import { deleteInWaves } from '../steps/deleteInWaves';
+import { deleteInWaves, inDeletionOrder } from '../steps/deleteInWaves';
 
 export interface NodegroupDeleteResult {
   cluster: string;
@@ -51,12 +51,12 @@ export async function nodegroupDelete(
   const parameterName = names.ssmGroupConfig(cluster, groupName);
   // A version-1 configuration holds the groups inline: it is rewritten (settings + remaining groups).
   const legacyTasks = config.legacyGroups ? storedConfigTasks(remaining) : [];
-  const planned: PlannedChange[] = [
+  const planned = inDeletionOrder(deps.providers, [
     ...(asg ? [{ action: 'delete' as const, type: AUTO_SCALING_GROUP_TYPE, name: asgName, id: asgName }] : []),
     ...(lt ? [{ action: 'delete' as const, type: LAUNCH_TEMPLATE_TYPE, name: ltName, id: lt.id }] : []),
     ...(declared && !config.legacyGroups ? [{ action: 'delete' as const, type: SSM_PARAMETER_TYPE, name: parameterName, id: parameterName }] : []),
     ...(config.legacyGroups ? [{ action: 'update' as const, type: SSM_PARAMETER_TYPE, name: names.ssmConfig(cluster), details: [`remove group ${groupName}`] }] : []),
-  ];
+  ]);
   return runWorkflow(
     deps,
     `nodegroup delete ${cluster} ${groupName}`,
