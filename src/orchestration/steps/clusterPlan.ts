@@ -1,7 +1,7 @@
-// What cluster create, controlplane/nodegroup add and nodegroup scale share once the cluster model is
-// known (src/model): the task set that converges a cluster to it (what every kind's provider contributes
-// from the model's view), the waits for InService and for the nodes Ready, and out-of-date instance
-// reporting.
+// What cluster create, controlplane/nodegroup add and nodegroup scale share around the cluster's tasks
+// (those come from the providers: ProviderRegistry.clusterTasks over the model's view): the ingress a
+// new declaration drops, the stored declaration's tasks alone (upgrade, a version-1 rewrite), the waits
+// for InService and for the nodes Ready, and out-of-date instance reporting.
 import { setMaxListeners } from 'node:events';
 import type { AwsClients } from '../../aws/clients';
 import { clusterTags, TagKeys } from '../../aws/tags';
