@@ -60,6 +60,13 @@ export interface Provider {
    * of other kinds it needs through their modules' refs.
    */
   clusterTasks?(view: ClusterView): Task[];
+  /**
+   * The IAM actions this kind's work calls (`service:Action`), for `doctor` and the preflight of
+   * `cluster create`: `read` (find, discover), `write` (create and update, and their undo), `delete`
+   * (deleteOwned). The permissions of the cluster commands are derived from the kinds a cluster has
+   * (src/orchestration/steps/requiredActions.ts).
+   */
+  iamActions?: { read: readonly string[]; write: readonly string[]; delete?: readonly string[] };
   /** What of this kind the cluster owns (reads only): `cluster delete` plans and deletes these. */
   discover?(scope: ClusterScope): Promise<Owned[]>;
   /**

@@ -301,6 +301,12 @@ function clusterAutoScalingGroupTasks(view: ClusterView): Task[] {
 export const autoScalingGroupProvider: Provider = {
   type: AUTO_SCALING_GROUP_TYPE,
   clusterTasks: clusterAutoScalingGroupTasks,
+  // Auto Scaling launches with the caller's permission to pass the instance role (probed by a RunInstances dry run).
+  iamActions: {
+    read: ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeLifecycleHooks', 'ec2:DescribeInstances'],
+    write: ['autoscaling:CreateAutoScalingGroup', 'autoscaling:UpdateAutoScalingGroup', 'autoscaling:DeleteAutoScalingGroup', 'autoscaling:PutLifecycleHook', 'autoscaling:CreateOrUpdateTags', 'autoscaling:AttachLoadBalancerTargetGroups', 'autoscaling:DetachLoadBalancerTargetGroups', 'iam:PassRole', 'ec2:RunInstances'],
+    delete: ['autoscaling:UpdateAutoScalingGroup', 'autoscaling:DeleteAutoScalingGroup'],
+  },
   // A group is created with its ingress target groups listed; its instances run with the template's
   // instance profile and read and write the cluster's parameters: all of these outlive it.
   dependsOn: ['AWS::EC2::LaunchTemplate', 'AWS::ElasticLoadBalancingV2::TargetGroup', 'AWS::IAM::InstanceProfile', 'AWS::SSM::Parameter'],

@@ -212,6 +212,11 @@ function clusterRoleTasks(view: ClusterView): Task[] {
 
 export const iamRoleProvider: Provider = {
   type: IAM_ROLE_TYPE,
+  iamActions: {
+    read: ['iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies', 'iam:ListInstanceProfilesForRole'],
+    write: ['iam:CreateRole', 'iam:TagRole', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:AttachRolePolicy', 'iam:DetachRolePolicy', 'iam:RemoveRoleFromInstanceProfile', 'iam:DeleteRole'],
+    delete: ['iam:RemoveRoleFromInstanceProfile', 'iam:DeleteRolePolicy', 'iam:DetachRolePolicy', 'iam:DeleteRole'],
+  },
   dependsOn: [],
   clusterTasks: clusterRoleTasks,
   async discover(scope) {

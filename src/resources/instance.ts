@@ -98,6 +98,11 @@ const isLive = (i: ClusterInstance) => !/^(shutting-down|terminated)$/.test(i.st
 
 export const instanceProvider: Provider = {
   type: INSTANCE_TYPE,
+  iamActions: {
+    read: ['ec2:DescribeInstances'],
+    write: ['ec2:TerminateInstances'],
+    delete: ['ec2:TerminateInstances'],
+  },
   // Launched from the template, it runs with its instance profile and reads and writes the cluster's
   // parameters: they outlive it (the template only names them; see its createOnly).
   dependsOn: ['AWS::EC2::LaunchTemplate', 'AWS::IAM::InstanceProfile', 'AWS::SSM::Parameter'],

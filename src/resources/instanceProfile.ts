@@ -74,6 +74,11 @@ function clusterProfileTasks(view: ClusterView): Task[] {
 
 export const instanceProfileProvider: Provider = {
   type: INSTANCE_PROFILE_TYPE,
+  iamActions: {
+    read: ['iam:GetInstanceProfile'],
+    write: ['iam:CreateInstanceProfile', 'iam:AddRoleToInstanceProfile', 'iam:RemoveRoleFromInstanceProfile', 'iam:DeleteInstanceProfile'],
+    delete: ['iam:RemoveRoleFromInstanceProfile', 'iam:DeleteInstanceProfile'],
+  },
   dependsOn: ['AWS::IAM::Role'],
   clusterTasks: clusterProfileTasks,
   async discover(scope) {

@@ -289,6 +289,11 @@ function groupLaunchTemplateTasks(view: ClusterView): Task[] {
 
 export const launchTemplateProvider: Provider = {
   type: LAUNCH_TEMPLATE_TYPE,
+  iamActions: {
+    read: ['ec2:DescribeLaunchTemplates', 'ec2:DescribeLaunchTemplateVersions'],
+    write: ['ec2:CreateLaunchTemplate', 'ec2:CreateLaunchTemplateVersion', 'ec2:ModifyLaunchTemplate', 'ec2:DeleteLaunchTemplate', 'ec2:DeleteLaunchTemplateVersions', 'ec2:CreateTags'],
+    delete: ['ec2:DeleteLaunchTemplate'],
+  },
   dependsOn: ['AWS::EC2::SecurityGroup', 'AWS::IAM::InstanceProfile', 'AWS::SSM::Parameter'],
   clusterTasks: groupLaunchTemplateTasks,
   // A template only names its instance profile and parameters (AWS lets them go while it exists): they

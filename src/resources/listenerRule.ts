@@ -253,6 +253,11 @@ function ingressRuleTasks(view: ClusterView): Task[] {
 export const listenerRuleProvider: Provider = {
   type: LISTENER_RULE_TYPE,
   clusterTasks: ingressRuleTasks,
+  iamActions: {
+    read: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeTags', 'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeTargetGroups'],
+    write: ['elasticloadbalancing:CreateRule', 'elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule', 'elasticloadbalancing:AddTags'],
+    delete: ['elasticloadbalancing:DeleteRule'],
+  },
   // A rule forwards to the targets the groups' attachments register: they are attached before it
   // forwards, and detached only once it no longer does (no request reaches a target group being emptied).
   dependsOn: [

@@ -171,6 +171,11 @@ function clusterSecurityGroupTasks(view: ClusterView): Task[] {
 
 export const securityGroupProvider: Provider = {
   type: SECURITY_GROUP_TYPE,
+  iamActions: {
+    read: ['ec2:DescribeSecurityGroups'],
+    write: ['ec2:CreateSecurityGroup', 'ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress', 'ec2:CreateTags', 'ec2:DeleteSecurityGroup'],
+    delete: ['ec2:DeleteSecurityGroup'],
+  },
   dependsOn: [],
   clusterTasks: clusterSecurityGroupTasks,
   async discover(scope) {

@@ -181,6 +181,12 @@ export const ssmParameterProvider: Provider = {
   type: SSM_PARAMETER_TYPE,
   dependsOn: [],
   clusterTasks: clusterParameterTasks,
+  // The rollback of a created cluster path waits until no instance of the cluster runs (deleteClusterPath).
+  iamActions: {
+    read: ['ssm:GetParameter', 'ssm:GetParametersByPath', 'ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingGroups'],
+    write: ['ssm:PutParameter', 'ssm:DeleteParameters'],
+    delete: ['ssm:DeleteParameters'],
+  },
   async discover(scope) {
     return (await clusterParameters(scope.clients, scope.cluster)).map((p) => ({ name: p, id: p }));
   },

@@ -251,6 +251,11 @@ export const targetGroupProvider: Provider = {
   type: TARGET_GROUP_TYPE,
   dependsOn: [],
   clusterTasks: ingressTargetGroupTasks,
+  iamActions: {
+    read: ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetGroupAttributes', 'elasticloadbalancing:DescribeTags', 'autoscaling:DescribeAutoScalingGroups'],
+    write: ['elasticloadbalancing:CreateTargetGroup', 'elasticloadbalancing:ModifyTargetGroup', 'elasticloadbalancing:ModifyTargetGroupAttributes', 'elasticloadbalancing:AddTags', 'elasticloadbalancing:DeleteTargetGroup'],
+    delete: ['elasticloadbalancing:DeleteTargetGroup'],
+  },
   async discover(scope) {
     return (await ownedIngressTargetGroups(scope)).map((tg) => ({ name: tg.name, id: tg.arn }));
   },
@@ -463,6 +468,11 @@ interface OwnedAttachment extends Owned {
 export const targetGroupAttachmentProvider: Provider = {
   type: TARGET_GROUP_ATTACHMENT_TYPE,
   dependsOn: ['AWS::AutoScaling::AutoScalingGroup', 'AWS::ElasticLoadBalancingV2::TargetGroup'],
+  iamActions: {
+    read: ['autoscaling:DescribeAutoScalingGroups', 'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTags'],
+    write: ['autoscaling:AttachLoadBalancerTargetGroups', 'autoscaling:DetachLoadBalancerTargetGroups'],
+    delete: ['autoscaling:DetachLoadBalancerTargetGroups'],
+  },
   async discover(scope): Promise<OwnedAttachment[]> {
     const [groups, live] = await Promise.all([discoveredClusterGroups(scope), liveIngressTargetGroups(scope)]);
     const out: OwnedAttachment[] = [];

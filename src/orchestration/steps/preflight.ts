@@ -1,6 +1,6 @@
 // The checks of the operator's AWS setup that `doctor` reports and `cluster create` runs before its
 // first write, reading only: whether the caller may perform a command's actions (IAM's policy simulator
-// on the caller, REQUIRED_ACTIONS), the EC2 On-Demand vCPU quota against the instances the cluster
+// on the caller, requiredActions), the EC2 On-Demand vCPU quota against the instances the cluster
 // would launch (Service Quotas), and whether the VPC's subnets route to the internet (instances
 // download k3s at boot). A check that cannot run (no permission to simulate, a quota the endpoint does
 // not know) is `not-checked`, never a failure.
@@ -19,7 +19,7 @@ import { simulatePrincipalPolicy, type SimulatedAction } from '../../resources/p
 import { listVpcRouteTables, subnetInternetRoutes, type SubnetRoute } from '../../resources/routeTable';
 import { getServiceQuota, ON_DEMAND_STANDARD_VCPUS } from '../../resources/serviceQuota';
 import type { WorkflowDeps } from '../deps';
-import { actionResource, REQUIRED_ACTIONS, type ActionContext } from './requiredActions';
+import { actionResource, requiredActions, type ActionContext } from './requiredActions';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'not-checked';
 
@@ -108,6 +108,8 @@ function partitionOf(arn: string): string {
 export async function checkPermissions(
   clients: AwsClients,
   identity: CallerIdentity,
+  /** The actions of each command (requiredActions). */
+  required: Readonly<Record<string, readonly string[]>>,
   commands: string[],
   ctx: Omit<ActionContext, 'partition' | 'account'>,
   /** The commands whose denied actions fail the check (default: all of `commands`). */
@@ -122,7 +124,7 @@ export async function checkPermissions(
   // One simulation per resource, of every action authorised on it.
   const byResource = new Map<string, Set<string>>();
   for (const command of commands) {
-    for (const action of REQUIRED_ACTIONS[command] ?? []) {
+    for (const action of required[command] ?? []) {
       const resource = actionResource(command, action, full);
       if (!byResource.has(resource)) byResource.set(resource, new Set());
       byResource.get(resource)!.add(action);
@@ -140,7 +142,7 @@ export async function checkPermissions(
   const report: CommandPermissions[] = commands.map((command) => {
     const denied: CommandPermissions['denied'] = [];
     const undecided: CommandPermissions['undecided'] = [];
-    for (const action of [...new Set(REQUIRED_ACTIONS[command] ?? [])].sort()) {
+    for (const action of [...new Set(required[command] ?? [])].sort()) {
       const resource = actionResource(command, action, full);
       const r = decision.get(`${action.toLowerCase()} ${resource}`);
       if (!r) undecided.push({ action, resource, missingContext: ['(no result from the simulator)'] });
@@ -286,7 +288,7 @@ export function preflightPermissions(
   return notChecked(
     async (): Promise<PermissionsReport> => {
       const identity = await getCallerIdentity(clients);
-      return checkPermissions(clients, identity, [command], { region: deps.region, cluster });
+      return checkPermissions(clients, identity, requiredActions(deps.providers), [command], { region: deps.region, cluster });
     },
     (reason): PermissionsReport => ({ status: 'not-checked', reason, commands: [] }),
   );

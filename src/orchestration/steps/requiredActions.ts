@@ -3,11 +3,14 @@
 // README's "AWS credentials and region" section points here. Every mutating workflow's list includes
 // what its rollback calls (a create that cannot undo itself leaves resources behind). The sandbox
 // proves the lists (test/orchestration/steps/requiredActions.test.ts): every call a command makes
-// is an action of its list.
+// is an action of its list. What the cluster commands do to each AWS kind is not listed here but
+// taken from the kind's provider (`iamActions`), for the kinds a cluster has.
 //
 // Actions on a cluster's own resources are simulated on those resources' ARNs (`scope` below), so a
 // policy that allows them only on `k3sctl-*` names is seen as allowing them; the others on `*`.
 import { names } from '../../aws/names';
+import type { ClusterView, GroupView } from '../../provider/clusterView';
+import type { ProviderRegistry } from '../../provider/provider';
 
 /** What a cluster-scoped action is authorised on. */
 export type ActionScope = 'role' | 'instanceProfile' | 'parameter' | 'autoScalingGroup';
@@ -29,25 +32,12 @@ const route53 = (...a: string[]) => a.map((x) => `route53:${x}`);
 
 /** Lookups of a group's VPC, subnets, AMI (public SSM parameters), instance types and key pair. */
 const LOOKUPS = [...ec2('DescribeVpcs', 'DescribeSubnets', 'DescribeImages', 'DescribeInstanceTypes', 'DescribeInstanceTypeOfferings', 'DescribeKeyPairs'), ...ssm('GetParameter')];
-/** Reading a cluster's stored configuration and the state of its resources. */
-const CLUSTER_READS = [
-  ...ssm('GetParametersByPath', 'GetParameter'),
-  ...ec2('DescribeSecurityGroups', 'DescribeInstances', 'DescribeLaunchTemplates', 'DescribeLaunchTemplateVersions'),
-  ...asg('DescribeAutoScalingGroups', 'DescribeLifecycleHooks'),
-  ...iam('GetRole', 'GetRolePolicy', 'ListRolePolicies', 'ListAttachedRolePolicies', 'GetInstanceProfile'),
-];
-/** Reading a cluster's automatic ingress (its target group and listener rule on a shared ALB, the hosted zone). */
+/** Reading a cluster's stored model, and the endpoints' configurations (which name its target groups). */
+const MODEL_READS = ssm('GetParametersByPath', 'GetParameter');
+/** Resolving and waiting on a cluster's automatic ingress (the shared ALB, its listener and rules, the hosted zone, target health). */
 const INGRESS_READS = [...elb('DescribeLoadBalancers', 'DescribeListeners', 'DescribeRules', 'DescribeTargetGroups', 'DescribeTargetGroupAttributes', 'DescribeTargetHealth', 'DescribeTags'), ...route53('ListHostedZonesByName', 'GetHostedZone')];
-/** Writing (and undoing) a cluster's automatic ingress. */
-const INGRESS_WRITES = elb('CreateTargetGroup', 'ModifyTargetGroup', 'ModifyTargetGroupAttributes', 'DeleteTargetGroup', 'CreateRule', 'ModifyRule', 'DeleteRule', 'AddTags');
-/** Writing a group (launch template + Auto Scaling group launching it) and undoing that. */
-const GROUP_WRITES = [
-  ...ec2('CreateLaunchTemplate', 'CreateLaunchTemplateVersion', 'ModifyLaunchTemplate', 'DeleteLaunchTemplate', 'DeleteLaunchTemplateVersions', 'CreateTags', 'RunInstances'),
-  // Auto Scaling launches with the caller's permission to pass the instance role.
-  ...iam('PassRole'),
-  ...asg('CreateAutoScalingGroup', 'UpdateAutoScalingGroup', 'DeleteAutoScalingGroup', 'PutLifecycleHook', 'CreateOrUpdateTags', 'AttachLoadBalancerTargetGroups', 'DetachLoadBalancerTargetGroups'),
-  ...ssm('PutParameter', 'DeleteParameters'),
-];
+/** Waiting for a cluster's groups InService (and naming the instances whose bootstrap failed). */
+const GROUP_WAITS = [...asg('DescribeAutoScalingGroups'), ...ssm('GetParametersByPath')];
 /** Asking the Kubernetes API through SSM Run Command on a control plane (readiness, drains, kubeconfig). */
 const RUN_COMMAND = [...ssm('SendCommand', 'GetCommandInvocation', 'DescribeInstanceInformation'), ...asg('DescribeAutoScalingInstances')];
 /** Rolling replacement of a group's instances. */
@@ -64,84 +54,147 @@ const ALB_READS = elb('DescribeLoadBalancers', 'DescribeListeners', 'DescribeRul
 const DNS = route53('ListHostedZonesByName', 'GetHostedZone', 'ListResourceRecordSets', 'ChangeResourceRecordSets', 'GetChange');
 
 /**
+ * A cluster as its permissions see it: one group of each role, with or without the automatic ingress.
+ * The kinds whose providers contribute tasks to it are the kinds a cluster has (no AWS call is made).
+ */
+function sampleView(ingress: boolean): ClusterView {
+  const group = (name: string, role: GroupView['role']): GroupView => ({
+    name,
+    role,
+    count: 1,
+    imageId: 'ami-00000000',
+    instanceType: 't3.medium',
+    subnetIds: ['subnet-00000000'],
+    spot: false,
+    rootDeviceName: '/dev/xvda',
+    rootVolumeSize: 20,
+    rootVolumeType: 'gp3',
+    imdsHopLimit: 1,
+    extraSecurityGroupIds: [],
+    targetGroupArns: [],
+    userDataBase64: '',
+  });
+  const cluster = 'sample';
+  return {
+    name: cluster,
+    region: 'us-east-1',
+    vpcId: 'vpc-00000000',
+    sshCidrs: [],
+    apiCidrs: [],
+    declaration: [{ part: 'settings', name: names.ssmConfig(cluster), value: '{}', sameAs: () => true, description: cluster }],
+    ingressSecurityGroupIds: [],
+    groups: [group('control-plane', 'control-plane'), group('nodes', 'node')],
+    endpointTargetGroupArns: [],
+    ...(ingress
+      ? {
+          ingress: {
+            host: `*--${cluster}.us-east-1.example.com`,
+            sourceCidrs: [],
+            albs: [{ albName: 'shared', listenerArn: 'arn:aws:elasticloadbalancing:us-east-1:000000000000:listener/app/shared/0/0', targetGroupName: names.ingressTargetGroup(cluster), ruleName: cluster }],
+          },
+        }
+      : {}),
+  };
+}
+
+/** What `kinds` need (their providers' iamActions): to be read, converged (read and written), or deleted. */
+function kindActions(providers: ProviderRegistry, kinds: Iterable<string>, work: 'read' | 'converge' | 'delete'): string[] {
+  return [...kinds].flatMap((t) => {
+    const actions = providers.provider(t)?.iamActions;
+    if (!actions) return [];
+    return [...actions.read, ...(work === 'converge' ? actions.write : work === 'delete' ? (actions.delete ?? []) : [])];
+  });
+}
+
+/** The kinds a cluster has (with or without the automatic ingress): those whose providers contribute its tasks. */
+function clusterKinds(providers: ProviderRegistry, ingress: boolean): Set<string> {
+  return new Set(providers.clusterTasks(sampleView(ingress)).map((t) => t.type));
+}
+
+/**
  * The actions of each command, by its command line (`cluster create`; with the automatic ingress,
  * `cluster create --ingress-alb`; with extra target groups but no ingress, `cluster create --node-target-group`).
+ * What a command does to a cluster's kinds is what their providers say (`iamActions`): cluster create and
+ * the group commands converge every kind a cluster has, cluster delete deletes every kind it owns.
  */
-const CLUSTER_CREATE = [
-  ...LOOKUPS,
-  ...CLUSTER_READS,
-  ...iam('CreateRole', 'TagRole', 'PutRolePolicy', 'DeleteRolePolicy', 'DetachRolePolicy', 'DeleteRole', 'CreateInstanceProfile', 'AddRoleToInstanceProfile', 'RemoveRoleFromInstanceProfile', 'DeleteInstanceProfile'),
-  ...ec2('CreateSecurityGroup', 'AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupIngress', 'DeleteSecurityGroup'),
-  ...GROUP_WRITES,
-  ...RUN_COMMAND,
-];
+function buildRequiredActions(providers: ProviderRegistry): Record<string, readonly string[]> {
+  const plain = clusterKinds(providers, false);
+  const withIngress = clusterKinds(providers, true);
+  const owned = providers.types.filter((t) => providers.provider(t)!.discover);
+  const clusterCreate = [...LOOKUPS, ...MODEL_READS, ...kindActions(providers, plain, 'converge'), ...GROUP_WAITS, ...RUN_COMMAND];
+  // A group is converged with the cluster's baseline: what drifted there is converged too.
+  const groupAdd = [...LOOKUPS, ...MODEL_READS, ...INGRESS_READS, ...kindActions(providers, withIngress, 'converge'), ...GROUP_WAITS];
+  return {
+    'cluster create': clusterCreate,
+    'cluster create --ingress-alb': [...clusterCreate, ...INGRESS_READS, ...kindActions(providers, withIngress, 'converge')],
+    // A group's extra target groups are looked up (the group kind attaches them).
+    'cluster create --node-target-group': [...clusterCreate, ...elb('DescribeTargetGroups')],
+    'cluster delete': [...MODEL_READS, ...INGRESS_READS, ...kindActions(providers, owned, 'delete')],
+    'cluster list': [...ssm('GetParametersByPath'), ...ec2('DescribeSecurityGroups')],
+    'cluster describe': [...ssm('GetParametersByPath'), ...asg('DescribeAutoScalingGroups'), ...ec2('DescribeInstances', 'DescribeLaunchTemplateVersions'), ...elb('DescribeTargetHealth')],
+    'nodegroup add': groupAdd,
+    'controlplane add': groupAdd,
+    // Every kind is found; a count changes the group and its declaration.
+    'nodegroup scale': [...MODEL_READS, ...INGRESS_READS, ...kindActions(providers, withIngress, 'read'), ...asg('UpdateAutoScalingGroup'), ...ssm('PutParameter')],
+    'nodegroup delete': [
+      ...ssm('GetParametersByPath', 'GetParameter', 'DeleteParameters'),
+      ...asg('DescribeAutoScalingGroups', 'UpdateAutoScalingGroup', 'DeleteAutoScalingGroup'),
+      ...ec2('DescribeLaunchTemplates', 'DescribeLaunchTemplateVersions', 'DeleteLaunchTemplate'),
+    ],
+    'nodegroup list': [...ssm('GetParametersByPath'), ...asg('DescribeAutoScalingGroups'), ...ec2('DescribeInstances')],
+    recycle: REPLACEMENT,
+    upgrade: [...REPLACEMENT, ...ec2('CreateLaunchTemplateVersion', 'ModifyLaunchTemplate', 'DeleteLaunchTemplateVersions'), ...iam('PassRole'), ...ssm('PutParameter')],
+    kubeconfig: [...ec2('DescribeInstances', 'GetConsoleOutput'), ...RUN_COMMAND],
+    'alb create': [
+      ...ec2('DescribeVpcs', 'DescribeSubnets', 'DescribeSecurityGroups', 'CreateSecurityGroup', 'AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupIngress', 'CreateTags', 'DeleteSecurityGroup'),
+      ...ALB_READS,
+      ...elb('CreateLoadBalancer', 'CreateListener', 'ModifyListener', 'AddTags', 'RemoveTags', 'DeleteListener', 'DeleteLoadBalancer'),
+      ...CERTIFICATE_READS,
+    ],
+    'alb delete': [...ALB_READS, ...elb('DeleteListener', 'DeleteLoadBalancer'), ...ec2('DescribeSecurityGroups', 'RevokeSecurityGroupIngress', 'DeleteSecurityGroup')],
+    'alb list': ALB_READS,
+    'certificate request': [...CERTIFICATE_READS, ...acm('RequestCertificate', 'AddTagsToCertificate', 'DeleteCertificate'), ...DNS],
+    'certificate delete': [...CERTIFICATE_READS, ...acm('DeleteCertificate'), ...DNS],
+    'certificate list': CERTIFICATE_READS,
+    'endpoint create': [
+      ...DNS,
+      ...ALB_READS,
+      ...elb('CreateRule', 'ModifyRule', 'DeleteRule', 'AddTags', 'CreateTargetGroup', 'ModifyTargetGroup', 'DeleteTargetGroup'),
+      ...asg('DescribeAutoScalingGroups', 'AttachLoadBalancerTargetGroups', 'DetachLoadBalancerTargetGroups'),
+      ...CERTIFICATE_READS,
+      ...ssm('GetParameter', 'GetParametersByPath', 'PutParameter', 'DeleteParameters'),
+    ],
+    'endpoint weight': [...ALB_READS, ...elb('ModifyRule'), ...ssm('GetParameter', 'PutParameter')],
+    'endpoint delete': [
+      ...DNS,
+      ...ALB_READS,
+      ...elb('DeleteRule', 'DeleteTargetGroup'),
+      ...asg('DescribeAutoScalingGroups', 'DetachLoadBalancerTargetGroups'),
+      ...ssm('GetParameter', 'GetParametersByPath', 'DeleteParameters'),
+    ],
+    'endpoint list': ssm('GetParametersByPath'),
+    'endpoint describe': [...ALB_READS, ...ssm('GetParameter'), ...route53('ListResourceRecordSets')],
+    // The checks themselves (also the preflight of cluster create, which skips a check it may not make).
+    // sts:GetCallerIdentity needs no permission: it is never denied.
+    doctor: [
+      ...iam('SimulatePrincipalPolicy', 'GetRole'),
+      'servicequotas:GetServiceQuota',
+      ...ec2('DescribeVpcs', 'DescribeSubnets', 'DescribeInstances', 'DescribeInstanceTypes', 'DescribeInstanceTypeOfferings', 'DescribeRouteTables'),
+    ],
+  };
+}
 
-export const REQUIRED_ACTIONS: Record<string, readonly string[]> = {
-  'cluster create': CLUSTER_CREATE,
-  'cluster create --ingress-alb': [...CLUSTER_CREATE, ...INGRESS_READS, ...INGRESS_WRITES],
-  // A group's extra target groups are looked up (attaching them is in GROUP_WRITES).
-  'cluster create --node-target-group': [...CLUSTER_CREATE, ...elb('DescribeTargetGroups')],
-  'cluster delete': [
-    ...CLUSTER_READS,
-    ...INGRESS_READS,
-    ...asg('UpdateAutoScalingGroup', 'DeleteAutoScalingGroup', 'DetachLoadBalancerTargetGroups'),
-    ...ec2('DeleteLaunchTemplate', 'DeleteSecurityGroup', 'TerminateInstances'),
-    ...iam('ListInstanceProfilesForRole', 'RemoveRoleFromInstanceProfile', 'DeleteInstanceProfile', 'DeleteRolePolicy', 'DetachRolePolicy', 'DeleteRole'),
-    ...ssm('DeleteParameters'),
-    ...elb('DeleteRule', 'DeleteTargetGroup'),
-  ],
-  'cluster list': [...ssm('GetParametersByPath'), ...ec2('DescribeSecurityGroups')],
-  'cluster describe': [...ssm('GetParametersByPath'), ...asg('DescribeAutoScalingGroups'), ...ec2('DescribeInstances', 'DescribeLaunchTemplateVersions'), ...elb('DescribeTargetHealth')],
-  // (A group of a cluster with the automatic ingress is attached to its target group.)
-  'nodegroup add': [...LOOKUPS, ...CLUSTER_READS, ...INGRESS_READS, ...GROUP_WRITES],
-  'controlplane add': [...LOOKUPS, ...CLUSTER_READS, ...INGRESS_READS, ...GROUP_WRITES],
-  'nodegroup scale': [...CLUSTER_READS, ...INGRESS_READS, ...asg('UpdateAutoScalingGroup'), ...ssm('PutParameter')],
-  'nodegroup delete': [
-    ...ssm('GetParametersByPath', 'GetParameter', 'DeleteParameters'),
-    ...asg('DescribeAutoScalingGroups', 'UpdateAutoScalingGroup', 'DeleteAutoScalingGroup'),
-    ...ec2('DescribeLaunchTemplates', 'DescribeLaunchTemplateVersions', 'DeleteLaunchTemplate'),
-  ],
-  'nodegroup list': [...ssm('GetParametersByPath'), ...asg('DescribeAutoScalingGroups'), ...ec2('DescribeInstances')],
-  recycle: REPLACEMENT,
-  upgrade: [...REPLACEMENT, ...ec2('CreateLaunchTemplateVersion', 'ModifyLaunchTemplate', 'DeleteLaunchTemplateVersions'), ...iam('PassRole'), ...ssm('PutParameter')],
-  kubeconfig: [...ec2('DescribeInstances', 'GetConsoleOutput'), ...RUN_COMMAND],
-  'alb create': [
-    ...ec2('DescribeVpcs', 'DescribeSubnets', 'DescribeSecurityGroups', 'CreateSecurityGroup', 'AuthorizeSecurityGroupIngress', 'RevokeSecurityGroupIngress', 'CreateTags', 'DeleteSecurityGroup'),
-    ...ALB_READS,
-    ...elb('CreateLoadBalancer', 'CreateListener', 'ModifyListener', 'AddTags', 'RemoveTags', 'DeleteListener', 'DeleteLoadBalancer'),
-    ...CERTIFICATE_READS,
-  ],
-  'alb delete': [...ALB_READS, ...elb('DeleteListener', 'DeleteLoadBalancer'), ...ec2('DescribeSecurityGroups', 'RevokeSecurityGroupIngress', 'DeleteSecurityGroup')],
-  'alb list': ALB_READS,
-  'certificate request': [...CERTIFICATE_READS, ...acm('RequestCertificate', 'AddTagsToCertificate', 'DeleteCertificate'), ...DNS],
-  'certificate delete': [...CERTIFICATE_READS, ...acm('DeleteCertificate'), ...DNS],
-  'certificate list': CERTIFICATE_READS,
-  'endpoint create': [
-    ...DNS,
-    ...ALB_READS,
-    ...elb('CreateRule', 'ModifyRule', 'DeleteRule', 'AddTags', 'CreateTargetGroup', 'ModifyTargetGroup', 'DeleteTargetGroup'),
-    ...asg('DescribeAutoScalingGroups', 'AttachLoadBalancerTargetGroups', 'DetachLoadBalancerTargetGroups'),
-    ...CERTIFICATE_READS,
-    ...ssm('GetParameter', 'GetParametersByPath', 'PutParameter', 'DeleteParameters'),
-  ],
-  'endpoint weight': [...ALB_READS, ...elb('ModifyRule'), ...ssm('GetParameter', 'PutParameter')],
-  'endpoint delete': [
-    ...DNS,
-    ...ALB_READS,
-    ...elb('DeleteRule', 'DeleteTargetGroup'),
-    ...asg('DescribeAutoScalingGroups', 'DetachLoadBalancerTargetGroups'),
-    ...ssm('GetParameter', 'GetParametersByPath', 'DeleteParameters'),
-  ],
-  'endpoint list': ssm('GetParametersByPath'),
-  'endpoint describe': [...ALB_READS, ...ssm('GetParameter'), ...route53('ListResourceRecordSets')],
-  // The checks themselves (also the preflight of cluster create, which skips a check it may not make).
-  // sts:GetCallerIdentity needs no permission: it is never denied.
-  doctor: [
-    ...iam('SimulatePrincipalPolicy', 'GetRole'),
-    'servicequotas:GetServiceQuota',
-    ...ec2('DescribeVpcs', 'DescribeSubnets', 'DescribeInstances', 'DescribeInstanceTypes', 'DescribeInstanceTypeOfferings', 'DescribeRouteTables'),
-  ],
-};
+const built = new WeakMap<ProviderRegistry, Record<string, readonly string[]>>();
+
+/** The IAM actions of each command with the kinds of `providers` (computed once per registry). */
+export function requiredActions(providers: ProviderRegistry): Record<string, readonly string[]> {
+  let table = built.get(providers);
+  if (!table) {
+    table = buildRequiredActions(providers);
+    built.set(providers, table);
+  }
+  return table;
+}
 
 /** The commands whose actions are on one cluster's resources (simulated on that cluster's ARNs). */
 const CLUSTER_COMMANDS = new Set(['cluster create', 'cluster create --ingress-alb', 'cluster create --node-target-group', 'cluster delete', 'cluster describe', 'nodegroup add', 'controlplane add', 'nodegroup scale', 'nodegroup delete', 'nodegroup list', 'recycle', 'upgrade', 'kubeconfig']);
@@ -174,6 +227,7 @@ export function actionResource(command: string, action: string, ctx: ActionConte
 }
 
 /** Every distinct action of the given commands (all of them by default), sorted. */
-export function actionsOf(commands: string[] = Object.keys(REQUIRED_ACTIONS)): string[] {
-  return [...new Set(commands.flatMap((c) => REQUIRED_ACTIONS[c] ?? []))].sort();
+export function actionsOf(providers: ProviderRegistry, commands?: string[]): string[] {
+  const table = requiredActions(providers);
+  return [...new Set((commands ?? Object.keys(table)).flatMap((c) => table[c] ?? []))].sort();
 }

@@ -19,7 +19,7 @@ import {
   type PermissionsReport,
   type QuotaReport,
 } from '../steps/preflight';
-import { REQUIRED_ACTIONS } from '../steps/requiredActions';
+import { requiredActions } from '../steps/requiredActions';
 
 /** The run's AWS settings and where each came from (`--region`, `AWS_REGION`, `profile lab in ~/.aws/config`, ...), resolved by the CLI. */
 export interface DoctorSetup {
@@ -56,12 +56,13 @@ export async function doctor(deps: WorkflowDeps, spec: ClusterSpec, setup: Docto
   ]);
   const groupSubnets = (await Promise.all(spec.groups.filter((g) => g.subnets).map((g) => resolveSubnets(clients, vpc.vpcId, g.subnets!)))).flat();
   const allSubnets = [...new Map([...subnets, ...groupSubnets].map((s) => [s.subnetId, s])).values()];
-  const commands = Object.keys(REQUIRED_ACTIONS);
+  const required = requiredActions(deps.providers);
+  const commands = Object.keys(required);
   // What the cluster described needs: to be created, and to be deleted again.
   const essential = [createCommand(Boolean(spec.ingress), spec.groups.some((g) => g.targetGroups?.length)), 'cluster delete'];
   const groups = spec.groups.map((g) => ({ name: g.name, count: g.count, instanceType: g.instanceType, spot: g.spot }));
   const [permissions, quota, network] = await Promise.all([
-    checkPermissions(clients, identity, commands, { region: deps.region, cluster: spec.name }, essential),
+    checkPermissions(clients, identity, required, commands, { region: deps.region, cluster: spec.name }, essential),
     checkQuota(clients, groups, spec.name),
     notChecked(
       () => checkNetwork(clients, vpc.vpcId, allSubnets),

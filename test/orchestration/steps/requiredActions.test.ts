@@ -1,14 +1,17 @@
-// The IAM actions of REQUIRED_ACTIONS, proved against what the commands do: every command runs in the
+// The IAM actions of requiredActions (each cluster kind's from its provider), proved against what the commands do: every command runs in the
 // sandbox (in process, one account), and every AWS operation it calls must be an action of its list
 // (the preflight of `cluster create` may also call the actions of `doctor`; sts:GetCallerIdentity needs
 // no permission). The lists may hold more (rollback paths, iam:PassRole, ec2:RunInstances by Auto Scaling).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REQUIRED_ACTIONS, actionResource, actionsOf } from '../../../src/orchestration/steps/requiredActions';
+import { actionResource, actionsOf, requiredActions } from '../../../src/orchestration/steps/requiredActions';
+import { providers } from '../../../src/resources/registry';
 import { tempHomes } from '../../helpers/cli';
 import { runInProcess } from '../../helpers/inProcessCli';
 
-/** Commands in an order where each finds what it needs: [REQUIRED_ACTIONS key, argv]. */
+const REQUIRED_ACTIONS = requiredActions(providers);
+
+/** Commands in an order where each finds what it needs: [requiredActions key, argv]. */
 const STEPS: [string, string[]][] = [
   ['certificate request', ['certificate', 'request', 'example.com', '--san', '*.example.com']],
   ['certificate request', ['certificate', 'request', 'other.example.com']],
@@ -42,7 +45,7 @@ const STEPS: [string, string[]][] = [
   ['certificate delete', ['certificate', 'delete', 'other.example.com']],
 ];
 
-describe('REQUIRED_ACTIONS', () => {
+describe('requiredActions', () => {
   const homes = tempHomes();
 
   it('covers every AWS operation each command calls in the sandbox', async () => {
@@ -82,7 +85,7 @@ describe('REQUIRED_ACTIONS', () => {
     // Without the automatic ingress, cluster create needs no ELBv2 or Route 53 action.
     expect(REQUIRED_ACTIONS['cluster create'].filter((a) => /^(elasticloadbalancing|route53):/.test(a))).toEqual([]);
     expect(actionResource('endpoint create', 'ssm:PutParameter', ctx)).toBe('*');
-    expect(actionsOf(['cluster list'])).toEqual(['ec2:DescribeSecurityGroups', 'ssm:GetParametersByPath']);
-    for (const action of actionsOf()) expect(action).toMatch(/^(ec2|autoscaling|elasticloadbalancing|iam|ssm|acm|route53|servicequotas):[A-Z][A-Za-z]+$/);
+    expect(actionsOf(providers, ['cluster list'])).toEqual(['ec2:DescribeSecurityGroups', 'ssm:GetParametersByPath']);
+    for (const action of actionsOf(providers)) expect(action).toMatch(/^(ec2|autoscaling|elasticloadbalancing|iam|ssm|acm|route53|servicequotas):[A-Z][A-Za-z]+$/);
   });
 });

@@ -2,9 +2,9 @@
 // create` plans and creates what its provider contributes (after the kinds it refers to, reading their
 // outputs through typed refs), a failure later in the run rolls it back through its provider's undo, a
 // re-run finds it unchanged, and `cluster delete` plans it, deletes it in the order its dependencies give,
-// and a failure of it keeps what must outlive it. No workflow, step or model changes. The synthetic kinds
-// are SSM parameters under a path of their own: one records the cluster's security group (so it depends
-// on it), the other records the first.
+// and a failure of it keeps what must outlive it; doctor and the preflight check its IAM actions. No
+// workflow, step or model changes. The synthetic kinds are SSM parameters under a path of their own: one
+// records the cluster's security group (so it depends on it), the other records the first.
 import { DeleteParameterCommand, GetParameterCommand, GetParametersByPathCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import type { AwsClients } from '../../../src/aws/clients';
 import { buildClusterSpec } from '../../../src/config/cluster';
@@ -13,6 +13,7 @@ import { journaledWrite } from '../../../src/orchestration/engine';
 import { clusterCreate } from '../../../src/orchestration/workflows/clusterCreate';
 import { clusterDelete } from '../../../src/orchestration/workflows/clusterDelete';
 import { clusterList } from '../../../src/orchestration/workflows/clusterList';
+import { requiredActions } from '../../../src/orchestration/steps/requiredActions';
 import type { Provider } from '../../../src/provider/provider';
 import { taskRef } from '../../../src/provider/taskRef';
 import type { Task, TaskRef } from '../../../src/provider/types';
@@ -57,6 +58,7 @@ function parameterKind(type: string, dependsOn: string[], ref: TaskRef<Marker>, 
   return {
     type,
     dependsOn,
+    iamActions: { read: ['ssm:GetParameter', 'ssm:GetParametersByPath'], write: ['ssm:PutParameter', 'ssm:DeleteParameter'], delete: ['ssm:DeleteParameter'] },
     clusterTasks(view) {
       const name = `${pathOf(type, view.name)}/marker`;
       const task: Task<Marker> = {
@@ -143,6 +145,18 @@ describe('cluster create with a kind added to the registry', () => {
     expect(rolledBack).toEqual(expect.arrayContaining([EXTRA, WATCHER]));
     expect((failed as RunFailedError).leftovers).toEqual([]);
     for (const kind of [EXTRA, WATCHER]) expect(await parametersUnder(deps().clients, pathOf(kind, 'undokind'))).toEqual([]);
+  });
+});
+
+describe('the permissions of a kind added to the registry', () => {
+  it('are checked for cluster create, the group commands and cluster delete', () => {
+    const before = requiredActions(testProviders);
+    const after = requiredActions(registry);
+    for (const command of ['cluster create', 'nodegroup add', 'controlplane add', 'cluster delete']) {
+      expect(before[command]).not.toContain('ssm:DeleteParameter');
+      expect(after[command]).toContain('ssm:DeleteParameter');
+    }
+    expect(after['nodegroup scale']).not.toContain('ssm:DeleteParameter');
   });
 });
 
