@@ -14,6 +14,8 @@ export interface Owned {
   id: string;
   /** Planned as an update with these details, not as a delete (a target group detached from a group). */
   update?: string[];
+  /** The cluster role it serves (its k3sctl.io/role tag: `control-plane`, `node`), where it has one. */
+  role?: string;
 }
 
 /** The planned change of one owned thing of `type`. */

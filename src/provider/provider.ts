@@ -74,6 +74,14 @@ export interface Provider {
    * with the waits and retries AWS needs for this kind. Every kind that must go first is gone.
    */
   deleteOwned?(run: StepRunner, owned: Owned[], options: ClusterDeleteOptions): Promise<void>;
+  /**
+   * For a kind a cluster has one of per group: what group `group` owns of it (reads only), and how
+   * `nodegroup delete` deletes that (journaled writes in steps of `run`; rollback puts back what it can).
+   */
+  perGroup?: {
+    discover(scope: ClusterScope, group: string): Promise<Owned[]>;
+    deleteOwned(run: StepRunner, owned: Owned[], options: ClusterDeleteOptions): Promise<void>;
+  };
 }
 
 /** Every provider by type, checked once: no duplicate, no unknown dependency, no dependency cycle. */

@@ -216,10 +216,6 @@ export async function drainAndDeleteGroup(
 }
 
 /** A group of the cluster, as cluster delete drains it: control planes after nodes. */
-interface OwnedGroup extends Owned {
-  role?: string;
-}
-
 /**
  * Drains and deletes the cluster's groups, control planes last: nodes drain through them. A control-plane
  * group starts scaling in once every node is past its termination hook (drained and gone from the
@@ -227,9 +223,9 @@ interface OwnedGroup extends Owned {
  * may still be in the cluster). Then waits until the groups' instances are terminated (not only out of
  * their groups): what they used (security group, instance profile, parameters) goes after the groups.
  */
-async function deleteClusterGroups(run: StepRunner, owned: OwnedGroup[], options: ClusterDeleteOptions): Promise<void> {
+async function deleteClusterGroups(run: StepRunner, owned: Owned[], options: ClusterDeleteOptions): Promise<void> {
   const scale = options.timeoutScale;
-  const drainAndDelete = (g: OwnedGroup, onDrained?: () => void) =>
+  const drainAndDelete = (g: Owned, onDrained?: () => void) =>
     run.step(`drain and delete ${g.name}`, (ctx) => drainAndDeleteGroup(ctx, g.name, scale, onDrained));
   const nodeSteps = owned
     .filter((g) => g.role !== 'control-plane')
@@ -310,10 +306,19 @@ export const autoScalingGroupProvider: Provider = {
   // A group is created with its ingress target groups listed; its instances run with the template's
   // instance profile and read and write the cluster's parameters: all of these outlive it.
   dependsOn: ['AWS::EC2::LaunchTemplate', 'AWS::ElasticLoadBalancingV2::TargetGroup', 'AWS::IAM::InstanceProfile', 'AWS::SSM::Parameter'],
-  async discover(scope): Promise<OwnedGroup[]> {
+  async discover(scope): Promise<Owned[]> {
     return (await discoveredClusterGroups(scope)).map((g) => toState(g, [])).map((g) => ({ name: g.name, id: g.name, role: g.role }));
   },
   deleteOwned: deleteClusterGroups,
+  perGroup: {
+    async discover(scope, group) {
+      const asg = await findAutoScalingGroup(scope.clients, names.autoScalingGroup(scope.cluster, group), { hooks: false });
+      return asg ? [{ name: asg.name, id: asg.name, role: asg.role }] : [];
+    },
+    // Drained through the termination lifecycle hook (scale to 0, wait), then deleted.
+    deleteOwned: (run, owned, options) =>
+      allSettledOrThrow(owned.map((g) => run.step(`drain and delete ${g.name}`, (ctx) => drainAndDeleteGroup(ctx, g.name, options.timeoutScale)))),
+  },
   undo: {
     delete: async (clients, data, env) => {
       const name = String(data.name);

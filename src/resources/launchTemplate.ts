@@ -303,6 +303,13 @@ export const launchTemplateProvider: Provider = {
     return (await listClusterLaunchTemplates(scope.clients, scope.cluster)).map((lt) => ({ name: lt.name, id: lt.id }));
   },
   deleteOwned: deleteEachOwned('delete launch templates', LAUNCH_TEMPLATE_TYPE, deleteLaunchTemplate),
+  perGroup: {
+    async discover(scope, group) {
+      const lt = await findLaunchTemplate(scope.clients, names.launchTemplate(scope.cluster, group));
+      return lt ? [{ name: lt.name, id: lt.id }] : [];
+    },
+    deleteOwned: deleteEachOwned('delete the launch template', LAUNCH_TEMPLATE_TYPE, deleteLaunchTemplate),
+  },
   undo: {
     delete: async (clients, data) => {
       await deleteLaunchTemplate(clients, String(data.id));

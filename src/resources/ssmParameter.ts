@@ -200,6 +200,23 @@ export const ssmParameterProvider: Provider = {
         journaledWrite(ctx, { action: 'delete', type: SSM_PARAMETER_TYPE, name: p, id: p }, () => deleteParameters(ctx.clients, [p])),
       );
     }),
+  // A group's declaration /k3sctl/clusters/NAME/groups/GROUP (the other groups' are never rewritten).
+  perGroup: {
+    async discover(scope, group) {
+      const name = names.ssmGroupConfig(scope.cluster, group);
+      return (await getParameterValue(scope.clients, name)) ? [{ name, id: name }] : [];
+    },
+    deleteOwned: (run, owned) =>
+      run.step(`delete ${owned.map((p) => p.name).join(', ')}`, async (ctx) => {
+        for (const p of owned) {
+          const current = await getParameterValue(ctx.clients, p.id);
+          if (!current) continue;
+          // Rollback puts the declaration back as it was.
+          const undo: UndoRecord = { type: SSM_PARAMETER_TYPE, action: 'restore', data: { name: p.id, value: current.Value } };
+          await journaledWrite(ctx, { action: 'delete', type: SSM_PARAMETER_TYPE, name: p.name, id: p.id, undo }, () => deleteParameters(ctx.clients, [p.id]));
+        }
+      }),
+  },
   undo: {
     delete: async (clients, data) => {
       await deleteParameters(clients, [String(data.name)]);

@@ -121,6 +121,7 @@ function buildRequiredActions(providers: ProviderRegistry): Record<string, reado
   const plain = clusterKinds(providers, false);
   const withIngress = clusterKinds(providers, true);
   const owned = providers.types.filter((t) => providers.provider(t)!.discover);
+  const perGroup = providers.types.filter((t) => providers.provider(t)!.perGroup);
   const clusterCreate = [...LOOKUPS, ...MODEL_READS, ...kindActions(providers, plain, 'converge'), ...GROUP_WAITS, ...RUN_COMMAND];
   // A group is converged with the cluster's baseline: what drifted there is converged too.
   const groupAdd = [...LOOKUPS, ...MODEL_READS, ...INGRESS_READS, ...kindActions(providers, withIngress, 'converge'), ...GROUP_WAITS];
@@ -136,11 +137,9 @@ function buildRequiredActions(providers: ProviderRegistry): Record<string, reado
     'controlplane add': groupAdd,
     // Every kind is found; a count changes the group and its declaration.
     'nodegroup scale': [...MODEL_READS, ...INGRESS_READS, ...kindActions(providers, withIngress, 'read'), ...asg('UpdateAutoScalingGroup'), ...ssm('PutParameter')],
-    'nodegroup delete': [
-      ...ssm('GetParametersByPath', 'GetParameter', 'DeleteParameters'),
-      ...asg('DescribeAutoScalingGroups', 'UpdateAutoScalingGroup', 'DeleteAutoScalingGroup'),
-      ...ec2('DescribeLaunchTemplates', 'DescribeLaunchTemplateVersions', 'DeleteLaunchTemplate'),
-    ],
+    // What the group owns of each kind a cluster has per group; rollback puts its declaration back, and a
+    // version-1 configuration (groups inline) is rewritten.
+    'nodegroup delete': [...MODEL_READS, ...kindActions(providers, perGroup, 'delete'), ...ssm('PutParameter')],
     'nodegroup list': [...ssm('GetParametersByPath'), ...asg('DescribeAutoScalingGroups'), ...ec2('DescribeInstances')],
     recycle: REPLACEMENT,
     upgrade: [...REPLACEMENT, ...ec2('CreateLaunchTemplateVersion', 'ModifyLaunchTemplate', 'DeleteLaunchTemplateVersions'), ...iam('PassRole'), ...ssm('PutParameter')],

@@ -2,17 +2,20 @@
 // create` plans and creates what its provider contributes (after the kinds it refers to, reading their
 // outputs through typed refs), a failure later in the run rolls it back through its provider's undo, a
 // re-run finds it unchanged, and `cluster delete` plans it, deletes it in the order its dependencies give,
-// and a failure of it keeps what must outlive it; doctor and the preflight check its IAM actions. No
-// workflow, step or model changes. The synthetic kinds are SSM parameters under a path of their own: one
+// and a failure of it keeps what must outlive it; doctor and the preflight check its IAM actions. A kind
+// a cluster has per group is created by nodegroup add for the new group and deleted with its group by
+// nodegroup delete. No workflow, step or model changes. The synthetic kinds are SSM parameters under a path of their own: one
 // records the cluster's security group (so it depends on it), the other records the first.
 import { DeleteParameterCommand, GetParameterCommand, GetParametersByPathCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import type { AwsClients } from '../../../src/aws/clients';
-import { buildClusterSpec } from '../../../src/config/cluster';
+import { buildClusterSpec, buildGroupSpec } from '../../../src/config/cluster';
 import { RunFailedError } from '../../../src/orchestration/deps';
 import { journaledWrite } from '../../../src/orchestration/engine';
 import { clusterCreate } from '../../../src/orchestration/workflows/clusterCreate';
 import { clusterDelete } from '../../../src/orchestration/workflows/clusterDelete';
 import { clusterList } from '../../../src/orchestration/workflows/clusterList';
+import { groupAdd } from '../../../src/orchestration/workflows/groupAdd';
+import { nodegroupDelete } from '../../../src/orchestration/workflows/nodegroupDelete';
 import { requiredActions } from '../../../src/orchestration/steps/requiredActions';
 import type { Provider } from '../../../src/provider/provider';
 import { taskRef } from '../../../src/provider/taskRef';
@@ -102,6 +105,80 @@ const registry = testProviders.with(
   parameterKind(EXTRA, [SECURITY_GROUP], extraRef, { ref: clusterSecurityGroupRef, id: (sg: { groupId: string }) => sg.groupId }),
   parameterKind(WATCHER, [EXTRA], watcherRef, { ref: extraRef, id: (m: Marker) => m.name }),
 );
+
+const PER_GROUP = 'Test::SSM::GroupExtra';
+const groupPath = (cluster: string) => `/k3sctl-test/groups/${cluster}`;
+
+/** A kind a cluster has one of per group: a parameter under its own path, named by the group. */
+const perGroupKind: Provider = {
+  type: PER_GROUP,
+  dependsOn: [],
+  iamActions: { read: ['ssm:GetParameter', 'ssm:GetParametersByPath'], write: ['ssm:PutParameter', 'ssm:DeleteParameter'], delete: ['ssm:DeleteParameter'] },
+  clusterTasks: (view) =>
+    view.groups.map((g): Task<Marker> => {
+      const name = `${groupPath(view.name)}/${g.name}`;
+      return {
+        key: `test/group/${g.name}`,
+        type: PER_GROUP,
+        name,
+        async find(ctx) {
+          const value = await valueOf(ctx.clients, name);
+          return value === undefined ? undefined : { name, value };
+        },
+        async create(ctx) {
+          await journaledWrite(ctx, { action: 'create', type: PER_GROUP, name, undo: { type: PER_GROUP, action: 'delete', data: { name } } }, () =>
+            ctx.clients.ssm.send(new PutParameterCommand({ Name: name, Value: g.role, Type: 'String' })),
+          );
+          return { name, value: g.role };
+        },
+        id: (m) => m.name,
+      };
+    }),
+  undo: {
+    async delete(clients, data) {
+      await clients.ssm.send(new DeleteParameterCommand({ Name: String(data.name) })).catch(() => undefined);
+    },
+  },
+  async discover(scope) {
+    return (await parametersUnder(scope.clients, groupPath(scope.cluster))).map((name) => ({ name, id: name }));
+  },
+  deleteOwned: (run, owned) =>
+    run.step(`delete ${PER_GROUP}`, async (ctx) => {
+      for (const p of owned) await journaledWrite(ctx, { action: 'delete', type: PER_GROUP, name: p.name, id: p.id }, () => ctx.clients.ssm.send(new DeleteParameterCommand({ Name: p.id })));
+    }),
+  perGroup: {
+    async discover(scope, group) {
+      const name = `${groupPath(scope.cluster)}/${group}`;
+      return (await valueOf(scope.clients, name)) === undefined ? [] : [{ name, id: name }];
+    },
+    deleteOwned: (run, owned) =>
+      run.step(`delete ${PER_GROUP} of the group`, async (ctx) => {
+        for (const p of owned) await journaledWrite(ctx, { action: 'delete', type: PER_GROUP, name: p.name, id: p.id }, () => ctx.clients.ssm.send(new DeleteParameterCommand({ Name: p.id })));
+      }),
+  },
+};
+
+describe('a kind a cluster has per group, added to the registry', () => {
+  it('is created for every group, by nodegroup add for the new one, and deleted with its group by nodegroup delete', async () => {
+    const sb = new Sandbox();
+    const withKind = testProviders.with(perGroupKind);
+    const deps = () => sandboxDeps(sb, { providers: withKind }).deps;
+    await clusterCreate(deps(), buildClusterSpec({ name: 'pergroup', region: 'us-east-1', controlPlanes: 1, nodes: 1 }));
+    expect((await parametersUnder(deps().clients, groupPath('pergroup'))).sort()).toEqual([`${groupPath('pergroup')}/control-plane`, `${groupPath('pergroup')}/nodes`]);
+
+    const added = await groupAdd(deps(), 'pergroup', buildGroupSpec({ name: 'extra', role: 'node', count: 1 }), { wait: false });
+    expect(added.changes.filter((c) => c.type === PER_GROUP).map((c) => `${c.action} ${c.name}`)).toEqual([`create ${groupPath('pergroup')}/extra`]);
+
+    const dry = await nodegroupDelete(deps(), 'pergroup', 'extra', { dryRun: true });
+    expect(dry.planned.map((c) => `${c.action} ${c.type}`)).toEqual(expect.arrayContaining([`delete ${PER_GROUP}`, 'delete AWS::AutoScaling::AutoScalingGroup']));
+    await nodegroupDelete(deps(), 'pergroup', 'extra');
+    expect((await parametersUnder(deps().clients, groupPath('pergroup'))).sort()).toEqual([`${groupPath('pergroup')}/control-plane`, `${groupPath('pergroup')}/nodes`]);
+    expect(requiredActions(withKind)['nodegroup delete']).toContain('ssm:DeleteParameter');
+
+    await clusterDelete(deps(), 'pergroup');
+    expect(await parametersUnder(deps().clients, groupPath('pergroup'))).toEqual([]);
+  });
+});
 
 async function withCluster(name: string) {
   const sb = new Sandbox();
