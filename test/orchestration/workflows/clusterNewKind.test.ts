@@ -92,13 +92,18 @@ function parameterKind(type: string, dependsOn: string[], ref: TaskRef<Marker>, 
     async discover(scope) {
       return (await parametersUnder(scope.clients, pathOf(type, scope.cluster))).map((name) => ({ name, id: name }));
     },
-    deleteOwned: (run, owned) =>
-      run.step(`delete ${type}`, async (ctx) => {
-        for (const p of owned) {
-          await journaledWrite(ctx, { action: 'delete', type, name: p.name, id: p.id }, () => ctx.clients.ssm.send(new DeleteParameterCommand({ Name: p.id })));
-        }
-      }),
+    deleteOwned: deleteParameters(type, `delete ${type}`),
   };
+}
+
+/** A synthetic kind's delete: one journaled DeleteParameter per thing owned, in one step. */
+function deleteParameters(type: string, title: string): NonNullable<Provider['deleteOwned']> {
+  return (run, owned) =>
+    run.step(title, async (ctx) => {
+      for (const p of owned) {
+        await journaledWrite(ctx, { action: 'delete', type, name: p.name, id: p.id }, () => ctx.clients.ssm.send(new DeleteParameterCommand({ Name: p.id })));
+      }
+    });
 }
 
 const registry = testProviders.with(
@@ -142,19 +147,13 @@ const perGroupKind: Provider = {
   async discover(scope) {
     return (await parametersUnder(scope.clients, groupPath(scope.cluster))).map((name) => ({ name, id: name }));
   },
-  deleteOwned: (run, owned) =>
-    run.step(`delete ${PER_GROUP}`, async (ctx) => {
-      for (const p of owned) await journaledWrite(ctx, { action: 'delete', type: PER_GROUP, name: p.name, id: p.id }, () => ctx.clients.ssm.send(new DeleteParameterCommand({ Name: p.id })));
-    }),
+  deleteOwned: deleteParameters(PER_GROUP, `delete ${PER_GROUP}`),
   perGroup: {
     async discover(scope, group) {
       const name = `${groupPath(scope.cluster)}/${group}`;
       return (await valueOf(scope.clients, name)) === undefined ? [] : [{ name, id: name }];
     },
-    deleteOwned: (run, owned) =>
-      run.step(`delete ${PER_GROUP} of the group`, async (ctx) => {
-        for (const p of owned) await journaledWrite(ctx, { action: 'delete', type: PER_GROUP, name: p.name, id: p.id }, () => ctx.clients.ssm.send(new DeleteParameterCommand({ Name: p.id })));
-      }),
+    deleteOwned: deleteParameters(PER_GROUP, `delete ${PER_GROUP} of the group`),
   },
 };
 
