@@ -4,6 +4,7 @@
 // every kind that must outlive it (and what must outlive those), while the kinds independent of it are
 // still deleted. The first failure is thrown at the end, so the run's result lists everything deleted.
 import type { PlannedChange } from '../../core/events';
+import { ownedChange, type Owned } from '../../provider/cluster';
 import type { ProviderRegistry } from '../../provider/provider';
 
 /** The delete of each kind found, by type. */
@@ -39,4 +40,23 @@ export async function deleteInWaves(providers: ProviderRegistry, deletes: KindDe
 export function inDeletionOrder(providers: ProviderRegistry, planned: readonly PlannedChange[], anchor?: string): PlannedChange[] {
   const order = providers.deletionWaves([...new Set(planned.map((c) => c.type))], anchor).flat();
   return [...planned].sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
+}
+
+/** What a delete found, by kind: only kinds with something found. */
+export type Inventory = ReadonlyMap<string, Owned[]>;
+
+/** Discovers every one of `kinds` at once (reads only). */
+export async function discoverInventory(kinds: readonly string[], discover: (type: string) => Promise<Owned[]>): Promise<Inventory> {
+  const found = await Promise.all(kinds.map(async (t) => [t, await discover(t)] as const));
+  return new Map(found.filter(([, owned]) => owned.length));
+}
+
+/** The planned changes of `inv`, in the order deleteInventory deletes them. */
+export function inventoryChanges(providers: ProviderRegistry, inv: Inventory, anchor?: string): PlannedChange[] {
+  return inDeletionOrder(providers, [...inv].flatMap(([type, owned]) => owned.map((o) => ownedChange(type, o))), anchor);
+}
+
+/** Deletes what `inv` holds, each kind through `deleteKind` (its provider's delete), in the kinds' waves. */
+export function deleteInventory(providers: ProviderRegistry, inv: Inventory, deleteKind: (type: string, owned: Owned[]) => Promise<unknown>, anchor?: string): Promise<void> {
+  return deleteInWaves(providers, new Map([...inv].map(([type, owned]) => [type, () => deleteKind(type, owned)])), anchor);
 }

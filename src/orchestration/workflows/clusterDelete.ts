@@ -12,16 +12,14 @@
 // (the anchor: with the settings parameter it is how `cluster list` finds a cluster), so a delete that
 // fails halfway leaves the cluster listed. Instances outside any group depend on nothing the cluster keeps running: they go in the first
 // wave, and what they used waits for them too.
-import type { AwsClients } from '../../aws/clients';
 import { UserError } from '../../core/errors';
 import type { PlannedChange } from '../../core/events';
 import { findListenerRuleByTags, listenerRuleTask, ruleOwnerTags } from '../../resources/listenerRule';
 import { endpointConfigTask, listEndpointConfigs, type StoredEndpointConfig } from '../../resources/endpointConfig';
 import { TARGET_GROUP_TYPE } from '../../resources/targetGroup';
 import { SECURITY_GROUP_TYPE } from '../../resources/securityGroup';
-import { deleteInWaves, type KindDeletes } from '../steps/deleteInWaves';
-import { clusterScope, ownedChange, type ClusterDeleteOptions, type Owned } from '../../provider/cluster';
-import type { ProviderRegistry } from '../../provider/provider';
+import { deleteInventory, discoverInventory, inventoryChanges } from '../steps/deleteInWaves';
+import { clusterScope, type Owned } from '../../provider/cluster';
 import { endpointTags } from '../steps/endpointTags';
 import type { WorkflowDeps } from '../deps';
 import { runWorkflow, type Run, type Task, type WorkflowResult } from '../engine';
@@ -29,27 +27,6 @@ import { hasChanges, type ClusterWriteOptions } from '../steps/clusterWrite';
 
 /** How `cluster list` finds a cluster (with its settings parameter): deleted once everything else is gone. */
 const CLUSTER_ANCHOR = SECURITY_GROUP_TYPE;
-
-/** What the cluster owns, by kind: only kinds with something found. */
-type ClusterInventory = Map<string, Owned[]>;
-
-/** Everything the cluster owns in the region (reads only), every kind at once. */
-async function discoverCluster(providers: ProviderRegistry, clients: AwsClients, cluster: string, region: string): Promise<ClusterInventory> {
-  const scope = clusterScope(clients, cluster, region);
-  const kinds = providers.types.filter((t) => providers.provider(t)?.discover && providers.provider(t)?.deleteOwned);
-  const found = await Promise.all(kinds.map(async (t) => [t, await providers.provider(t)!.discover!(scope)] as const));
-  return new Map(found.filter(([, owned]) => owned.length));
-}
-
-/** Each kind's delete of what the cluster owns of it (the provider's), for the shared wave runner. */
-function kindDeletes(run: Run, providers: ProviderRegistry, inv: ClusterInventory, options: ClusterDeleteOptions): KindDeletes {
-  return new Map([...inv].map(([type, owned]) => [type, () => providers.provider(type)!.deleteOwned!(run, owned, options)]));
-}
-
-/** The delete plan: every kind's changes, in the order they happen. */
-function inventoryChanges(providers: ProviderRegistry, inv: ClusterInventory): PlannedChange[] {
-  return providers.deletionWaves([...inv.keys()], CLUSTER_ANCHOR).flat().flatMap((t) => inv.get(t)!.map((o) => ownedChange(t, o)));
-}
 
 export interface ClusterDeleteResult {
   cluster: string;
@@ -102,8 +79,12 @@ export async function clusterDelete(
   cluster: string,
   options: Omit<ClusterWriteOptions, 'wait'> & { force?: boolean } = {},
 ): Promise<WorkflowResult<ClusterDeleteResult>> {
-  const inv = await discoverCluster(deps.providers, deps.clients, cluster, deps.region);
-  const planned = inventoryChanges(deps.providers, inv);
+  // Everything the cluster owns in the region, every kind a provider can find and delete, at once.
+  const providers = deps.providers;
+  const scope = clusterScope(deps.clients, cluster, deps.region);
+  const kinds = providers.types.filter((t) => providers.provider(t)?.discover && providers.provider(t)?.deleteOwned);
+  const inv = await discoverInventory(kinds, (t) => providers.provider(t)!.discover!(scope));
+  const planned = inventoryChanges(providers, inv, CLUSTER_ANCHOR);
   const targetGroups = inv.get(TARGET_GROUP_TYPE) ?? [];
   if (planned.length === 0) {
     throw new UserError(`cluster ${cluster} does not exist in ${deps.region}`, 'see k3sctl cluster list (is the region right?)', 'name');
@@ -139,8 +120,8 @@ export async function clusterDelete(
       if (options.dryRun) return { ...base, dryRun: true };
       if (hasChanges(planned) && options.confirm && !(await options.confirm(planned))) throw new UserError('cancelled: nothing was deleted');
       if (endpoints.length) await detachFromEndpoints(run, cluster, targetGroups.map((t) => t.id), endpoints);
-      const deletes = kindDeletes(run, deps.providers, inv, { cluster, timeoutScale: deps.timeoutScale ?? 1 });
-      await deleteInWaves(deps.providers, deletes, CLUSTER_ANCHOR);
+      const deleteOptions = { cluster, timeoutScale: deps.timeoutScale ?? 1 };
+      await deleteInventory(providers, inv, (type, owned) => providers.provider(type)!.deleteOwned!(run, owned, deleteOptions), CLUSTER_ANCHOR);
       return { ...base, dryRun: false };
     },
     { signal: options.signal },

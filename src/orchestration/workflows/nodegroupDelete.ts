@@ -6,13 +6,13 @@
 import { names } from '../../aws/names';
 import { UserError } from '../../core/errors';
 import type { PlannedChange } from '../../core/events';
-import { clusterScope, ownedChange } from '../../provider/cluster';
+import { clusterScope } from '../../provider/cluster';
 import type { WorkflowDeps } from '../deps';
 import { runWorkflow, type WorkflowResult } from '../engine';
 import { SSM_PARAMETER_TYPE } from '../../resources/ssmParameter';
 import { hasChanges, type ClusterWriteOptions } from '../steps/clusterWrite';
 import { requireClusterConfig, storedConfigTasks } from '../steps/clusterPlan';
-import { deleteInWaves, inDeletionOrder } from '../steps/deleteInWaves';
+import { deleteInventory, discoverInventory, inventoryChanges } from '../steps/deleteInWaves';
 
 export interface NodegroupDeleteResult {
   cluster: string;
@@ -32,9 +32,7 @@ export async function nodegroupDelete(
   const providers = deps.providers;
   const scope = clusterScope(deps.clients, cluster, deps.region);
   const kinds = providers.types.filter((t) => providers.provider(t)!.perGroup);
-  const found = new Map(
-    (await Promise.all(kinds.map(async (t) => [t, await providers.provider(t)!.perGroup!.discover(scope, groupName)] as const))).filter(([, owned]) => owned.length),
-  );
+  const found = await discoverInventory(kinds, (t) => providers.provider(t)!.perGroup!.discover(scope, groupName));
   const declared = config.groups.find((g) => g.name === groupName);
   if (!declared && found.size === 0) {
     throw new UserError(`cluster ${cluster} has no group ${groupName}`, `groups: ${config.groups.map((g) => g.name).join(', ') || 'none'}`, 'group');
@@ -54,10 +52,10 @@ export async function nodegroupDelete(
   const remaining = { ...config, groups: config.groups.filter((g) => g.name !== groupName) };
   // A version-1 configuration holds the groups inline: it is rewritten (settings + remaining groups).
   const legacyTasks = config.legacyGroups ? storedConfigTasks(remaining) : [];
-  const planned = inDeletionOrder(providers, [
-    ...[...found].flatMap(([type, owned]) => owned.map((o) => ownedChange(type, o))),
+  const planned = [
+    ...inventoryChanges(providers, found),
     ...(config.legacyGroups ? [{ action: 'update' as const, type: SSM_PARAMETER_TYPE, name: names.ssmConfig(cluster), details: [`remove group ${groupName}`] }] : []),
-  ]);
+  ];
   return runWorkflow(
     deps,
     `nodegroup delete ${cluster} ${groupName}`,
@@ -68,7 +66,7 @@ export async function nodegroupDelete(
       if (hasChanges(planned) && options.confirm && !(await options.confirm(planned))) throw new UserError('cancelled: nothing was deleted');
       // Each kind's delete is its provider's; the order (the group, then its launch template and declaration) is the kinds'.
       const deleteOptions = { cluster, timeoutScale: deps.timeoutScale ?? 1 };
-      await deleteInWaves(providers, new Map([...found].map(([type, owned]) => [type, () => providers.provider(type)!.perGroup!.deleteOwned(run, owned, deleteOptions)])));
+      await deleteInventory(providers, found, (type, owned) => providers.provider(type)!.perGroup!.deleteOwned(run, owned, deleteOptions));
       // A version-1 configuration declares the group inline: rewritten once the group is gone.
       if (legacyTasks.length) {
         await run.plan(legacyTasks);
