@@ -30,6 +30,7 @@ import { groupLaunchTemplateRef, waitForInstanceProfileUsable, type LaunchTempla
 import { ingressTargetGroupRef, TARGET_GROUP_ATTACHMENT_TYPE } from './targetGroup';
 import { targetGroupNameOfArn } from '../aws/arns';
 import { listClusterInstances } from './instance';
+import { isDrained } from './autoScalingInstance';
 import { allSettledOrThrow, DRAIN_POLL_MS, STEADY_DRAIN_POLL, type ClusterDeleteOptions, type Owned, type StepRunner } from '../provider/cluster';
 import type { Provider } from '../provider/provider';
 
@@ -155,8 +156,6 @@ export async function deleteAutoScalingGroup(clients: AwsClients, name: string, 
   }
 }
 
-/** Past its termination hook (drained and gone from the cluster, or abandoned): it is terminating. */
-const PAST_TERMINATION_HOOK = /^(Terminating:Proceed|Terminated)$/;
 
 /**
  * Scales a group to 0 (each instance drains through the termination hook), waits until it has no
@@ -194,7 +193,7 @@ export async function drainAndDeleteGroup(
   if (onDrained) {
     await waitFor(ctx, { what: `instances of ${name} drained`, ...poll }, async () => {
       const left = await instancesOf();
-      return { done: left.every((i) => PAST_TERMINATION_HOOK.test(i.lifecycleState)), seen: seen(left) };
+      return { done: left.every((i) => isDrained(i.lifecycleState)), seen: seen(left) };
     });
     onDrained();
   }
@@ -215,7 +214,6 @@ export async function drainAndDeleteGroup(
   });
 }
 
-/** A group of the cluster, as cluster delete drains it: control planes after nodes. */
 /**
  * Drains and deletes the cluster's groups, control planes last: nodes drain through them. A control-plane
  * group starts scaling in once every node is past its termination hook (drained and gone from the

@@ -52,6 +52,11 @@ export interface GroupInventory {
   replacement?: ReplacementRecord;
 }
 
+/** Past its termination lifecycle hook (drained): the hook completed, or the instance is terminated. */
+export function isDrained(lifecycleState: string | undefined): boolean {
+  return lifecycleState === 'Terminating:Proceed' || lifecycleState === 'Terminated';
+}
+
 /** Leaving the group: terminating (draining or drained) or detaching. */
 export function isLeaving(lifecycleState: string | undefined): boolean {
   return /^(Terminat|Detach)/.test(lifecycleState ?? '');

@@ -2,12 +2,11 @@
 // and added with a journaled restore of the previous values. One kind of write shared by the ELB providers.
 import { AddTagsCommand, DescribeTagsCommand, RemoveTagsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AwsClients } from '../aws/clients';
-import { managedTagMap, type Tag } from '../aws/tags';
+import { tagsToUpdate, type Tag } from '../aws/tags';
 import { isAwsError } from '../core/errors';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { Provider } from '../provider/provider';
 import type { RunContext } from '../provider/types';
-import type { FieldChange } from '../provider/fieldChange';
 
 export const ELB_TAGS_TYPE = 'AWS::ElasticLoadBalancingV2::Tags';
 
@@ -29,16 +28,6 @@ export async function describeElbTags(
   return out;
 }
 
-/** The k3sctl-managed subset of a tag list that differs from `actual` (for diffs; ELB tags are added in place). */
-export function tagDiff(desired: Tag[], actual: Record<string, string>): FieldChange[] {
-  const want = managedTagMap(desired);
-  const changes: FieldChange[] = [];
-  for (const [k, v] of Object.entries(want)) {
-    if (actual[k] !== v) changes.push({ field: `tag ${k}`, from: actual[k] ?? '(none)', to: v });
-  }
-  return changes;
-}
-
 /** True when `actual` carries every tag of `required`. */
 export function hasTags(actual: Record<string, string>, required: Tag[]): boolean {
   return required.every((t) => actual[t.Key] === t.Value);
@@ -53,10 +42,9 @@ export async function addElbTags(
   desired: Tag[],
   actual: Record<string, string>,
 ): Promise<void> {
-  const want = managedTagMap(desired);
-  const changed = Object.entries(want).filter(([k, v]) => actual[k] !== v);
+  const changed = tagsToUpdate(desired, actual);
   if (changed.length === 0) return;
-  const previous = Object.fromEntries(changed.map(([k]) => [k, actual[k] ?? null]));
+  const previous = Object.fromEntries(changed.map((t) => [t.Key, actual[t.Key] ?? null]));
   await journaledWrite(
     ctx,
     {
@@ -68,7 +56,7 @@ export async function addElbTags(
     },
     () =>
       ctx.clients.elbv2.send(
-        new AddTagsCommand({ ResourceArns: [arn], Tags: changed.map(([Key, Value]) => ({ Key, Value })) }),
+        new AddTagsCommand({ ResourceArns: [arn], Tags: changed }),
       ),
   );
 }

@@ -1,4 +1,5 @@
-// A replacement of an Auto Scaling group's instances (recycle, upgrade) as AWS records it. Before its// first change a run tags the group with `k3sctl.io/replacement`: the capacity the group had before
+// A replacement of an Auto Scaling group's instances (recycle, upgrade) as AWS records it. Before its
+// first change a run tags the group with `k3sctl.io/replacement`: the capacity the group had before
 // any replacement began and the processes k3sctl suspended. The tag outlives the run, so a re-run (from
 // any machine) resumes from the true baseline instead of a surged capacity, `cluster describe` shows
 // the unfinished replacement, and rollback knows what to return to. The tag's write carries the one
@@ -20,7 +21,7 @@ import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext } from '../provider/types';
 import { waitFor, type WaitContext } from '../core/wait';
 import { AUTO_SCALING_GROUP_TYPE } from './autoScalingGroup';
-import { describeGroup, isActive, type GroupInventory, type InventoryInstance } from './autoScalingInstance';
+import { describeGroup, isActive, isDrained, type GroupInventory, type InventoryInstance } from './autoScalingInstance';
 import { INSTANCE_TYPE } from './instance';
 import { formatReplacementRecord, REPLACEMENT_TAG, type ReplacementRecord } from './replacementRecord';
 import { UndoIncompleteError, type Provider } from '../provider/provider';
@@ -211,9 +212,6 @@ export function chooseRemovals(
     .map((x) => x.i.instanceId);
 }
 
-/** Lifecycle states of a terminated instance whose termination hook has completed (drained). */
-export const DRAINED = ['Terminating:Proceed', 'Terminated'];
-
 const UNDO_WAIT = { timeoutMs: 15 * 60_000, intervalMs: 5_000, maxIntervalMs: 15_000 };
 
 /**
@@ -251,7 +249,7 @@ async function undoReplacement(clients: AwsClients, data: ReplacementUndo, env: 
       const g = await read();
       const i = g?.instances.find((x) => x.instanceId === id);
       return {
-        done: !i || DRAINED.includes(i.lifecycleState),
+        done: !i || isDrained(i.lifecycleState),
         value: undefined,
         seen: i?.lifecycleState ?? 'gone',
       };

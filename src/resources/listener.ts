@@ -13,8 +13,8 @@ import { tagMapOf, type Tag } from '../aws/tags';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { Task, TaskRef } from '../provider/types';
 import { requiredOutput } from '../provider/taskRef';
-import type { FieldChange } from '../provider/fieldChange';
-import { addElbTags, describeElbTags, tagDiff } from './elbTags';
+import { tagChanges, type FieldChange } from '../provider/fieldChange';
+import { addElbTags, describeElbTags } from './elbTags';
 import { listListeners, type LoadBalancerState } from './loadBalancer';
 import type { Provider } from '../provider/provider';
 
@@ -119,7 +119,7 @@ export function listenerTask(spec: ListenerSpec, key = `listener/${spec.port}`):
       if (spec.port === 443 && spec.certificateArn && actual.certificateArn !== spec.certificateArn) {
         changes.push({ field: 'certificate', from: actual.certificateArn ?? '(none)', to: spec.certificateArn });
       }
-      return changes.concat(tagDiff(spec.tags, actual.tags));
+      return changes.concat(tagChanges(spec.tags, actual.tags));
     },
     async create(ctx) {
       const lb = requiredOutput(ctx, spec.loadBalancer);

@@ -18,8 +18,8 @@ import { clusterTags, TagKeys, tagMapOf, type Tag } from '../aws/tags';
 import { UserError, isAwsError } from '../core/errors';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task, TaskRef } from '../provider/types';
-import type { FieldChange } from '../provider/fieldChange';
-import { addElbTags, describeElbTags, hasTags, tagDiff } from './elbTags';
+import { tagChanges, type FieldChange } from '../provider/fieldChange';
+import { addElbTags, describeElbTags, hasTags } from './elbTags';
 import { listListeners } from './loadBalancer';
 import { ingressTargetGroupRef, ownedIngressTargetGroups } from './targetGroup';
 import type { ClusterScope, Owned } from '../provider/cluster';
@@ -471,7 +471,7 @@ export function listenerRuleTask(spec: ListenerRuleSpec, key = 'listenerRule'): 
           to: `${spec.stickinessSeconds ?? 'off'}`,
         });
       }
-      return changes.concat(tagDiff(spec.tags, actual.tags));
+      return changes.concat(tagChanges(spec.tags, actual.tags));
     },
     async create(ctx) {
       const actions = forwardAction(resolveTargets(ctx, spec.forward), spec.stickinessSeconds);

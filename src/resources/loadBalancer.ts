@@ -19,8 +19,8 @@ import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task, TaskRef } from '../provider/types';
 import { requiredOutput } from '../provider/taskRef';
 import type { Provider } from '../provider/provider';
-import { addElbTags, describeElbTags, tagDiff } from './elbTags';
-import type { FieldChange } from '../provider/fieldChange';
+import { addElbTags, describeElbTags } from './elbTags';
+import { tagChanges, type FieldChange } from '../provider/fieldChange';
 
 export const LOAD_BALANCER_TYPE = 'AWS::ElasticLoadBalancingV2::LoadBalancer';
 /** ALB and target group names: at most 32 characters, alphanumerics and hyphens. */
@@ -234,7 +234,7 @@ export function loadBalancerTask(spec: LoadBalancerSpec, key = 'loadBalancer'): 
     diff(actual) {
       const scheme = spec.internal ? 'internal' : 'internet-facing';
       const changes: FieldChange[] = actual.scheme === scheme ? [] : [{ field: 'scheme', from: actual.scheme, to: scheme, replace: true }];
-      return changes.concat(tagDiff(spec.tags, actual.tags));
+      return changes.concat(tagChanges(spec.tags, actual.tags));
     },
     replaceAdvice: { hint: `delete it first ('k3sctl alb delete ${spec.name}') or drop --internal accordingly`, input: '--internal' },
     async create(ctx) {

@@ -26,8 +26,8 @@ import { targetGroupNameOfArn } from '../aws/arns';
 import { eachLimited, PARALLEL_DELETES, type ClusterScope, type Owned } from '../provider/cluster';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task } from '../provider/types';
-import type { FieldChange } from '../provider/fieldChange';
-import { addElbTags, describeElbTags, hasTags, tagDiff } from './elbTags';
+import { tagChanges, type FieldChange } from '../provider/fieldChange';
+import { addElbTags, describeElbTags, hasTags } from './elbTags';
 import { validateElbName } from './loadBalancer';
 import { describeClusterAutoScalingGroups, discoveredClusterGroups } from './clusterGroups';
 import type { Provider } from '../provider/provider';
@@ -117,7 +117,6 @@ export async function findTargetGroupByArn(
   }
 }
 
-/** The deregistration delay of a target group, in seconds (ELBv2's default when the attribute is absent). */
 /**
  * The cluster's ingress target groups, one per ALB slot (names.ingressTargetGroup): those that exist
  * under the slot names, whoever owns them (callers check the cluster tag). One read per slot.
@@ -132,6 +131,7 @@ export async function findIngressTargetGroups(
   );
 }
 
+/** The deregistration delay of a target group, in seconds (ELBv2's default when the attribute is absent). */
 export async function targetGroupDeregistrationDelay(clients: AwsClients, arn: string): Promise<number> {
   const res = await clients.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }));
   const value = res.Attributes?.find((a) => a.Key === DEREGISTRATION_DELAY_ATTRIBUTE)?.Value;
@@ -332,7 +332,7 @@ export function targetGroupTask(
         changes.push({ field: 'healthCheckPath', from: `${actual.healthCheckPath}`, to: healthCheckPath });
       if (spec.deregistrationDelaySeconds !== undefined && actual.deregistrationDelaySeconds !== spec.deregistrationDelaySeconds)
         changes.push({ field: 'deregistrationDelay', from: `${actual.deregistrationDelaySeconds ?? ELB_DEFAULT_DEREGISTRATION_DELAY}s`, to: `${spec.deregistrationDelaySeconds}s` });
-      return changes.concat(tagDiff(spec.tags, actual.tags));
+      return changes.concat(tagChanges(spec.tags, actual.tags));
     },
     async create(ctx) {
       const res = await journaledWrite(

@@ -10,7 +10,6 @@ import {
   capacityOf,
   chooseRemovals,
   clearReplacement,
-  DRAINED,
   RECYCLE_SUSPENDED_PROCESSES,
   recordReplacement,
   setCapacity,
@@ -23,6 +22,7 @@ import {
   describeGroup,
   describeTargetStates,
   isActive,
+  isDrained,
   terminateInstanceInGroup,
   terminationsAbandoned,
 } from '../../resources/autoScalingInstance';
@@ -502,7 +502,7 @@ class GroupRecycler {
       async () => {
         const g = await this.mustDescribe(ctx, plan.autoScalingGroupName, version);
         const still = g.instances.filter(
-          (i) => ids.includes(i.instanceId) && !DRAINED.includes(i.lifecycleState),
+          (i) => ids.includes(i.instanceId) && !isDrained(i.lifecycleState),
         );
         return {
           done: still.length === 0,
@@ -575,7 +575,7 @@ class GroupRecycler {
           news.map((i) => `${i.instanceId} ${i.lifecycleState}/${i.healthStatus}`).join(', ') ||
           'no new instance yet';
         const still = drain
-          ? g.instances.filter((i) => drain.ids.includes(i.instanceId) && !DRAINED.includes(i.lifecycleState))
+          ? g.instances.filter((i) => drain.ids.includes(i.instanceId) && !isDrained(i.lifecycleState))
           : [];
         const seenOld = still.map((i) => `${i.instanceId} ${i.lifecycleState}`).join(', ') || 'gone';
         const now = ctx.clock.now();
