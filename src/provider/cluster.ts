@@ -59,13 +59,11 @@ export interface StepRunner {
 export function deleteEachOwned(
   title: string,
   type: string,
-  del: (clients: AwsClients, id: string) => Promise<unknown>,
+  del: (ctx: RunContext, id: string) => Promise<unknown>,
 ): (run: StepRunner, owned: Owned[]) => Promise<void> {
   return (run, owned) =>
     run.step(title, (ctx) =>
-      eachLimited(owned, PARALLEL_DELETES, (o) =>
-        journaledWrite(ctx, { action: 'delete', type, name: o.name, id: o.id }, () => del(ctx.clients, o.id)),
-      ),
+      eachLimited(owned, PARALLEL_DELETES, (o) => journaledWrite(ctx, { action: 'delete', type, name: o.name, id: o.id }, () => del(ctx, o.id))),
     );
 }
 

@@ -16,10 +16,11 @@ import {
   paginateListAttachedRolePolicies,
   paginateListInstanceProfilesForRole,
   paginateListRolePolicies,
+  type Role,
 } from '@aws-sdk/client-iam';
 import type { AwsClients } from '../aws/clients';
 import { ignoringNotFound } from '../aws/notFound';
-import { clusterTags, managedTagMap, TagKeys, tagMapOf, tagsToUpdate, type Tag } from '../aws/tags';
+import { clusterTags, managedTagMap, TagKeys, tagMapOf, tagsToUpdate, tagValue, type Tag } from '../aws/tags';
 import { UserError, awsErrorCode } from '../core/errors';
 import { names } from '../aws/names';
 import { deleteEachOwned, type ClusterScope } from '../provider/cluster';
@@ -107,14 +108,27 @@ export function normalizePolicy(doc: string | object): string {
 }
 
 /** Read-only: the role with the named inline policies and its attachments, or undefined. */
-async function findIamRole(clients: AwsClients, roleName: string, policyNames: string[] = []): Promise<(IamRoleState & { owner?: string }) | undefined> {
-  let role;
+/** The role of that name (GetRole), or undefined when it does not exist. */
+async function getRole(clients: AwsClients, roleName: string): Promise<Role | undefined> {
   try {
-    role = (await clients.iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
+    return (await clients.iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
   } catch (error) {
     if (awsErrorCode(error) === 'NoSuchEntity') return undefined;
     throw error;
   }
+}
+
+/** The ARNs of the managed policies attached to a role (every page). */
+async function attachedPolicies(clients: AwsClients, roleName: string): Promise<string[]> {
+  const attached: string[] = [];
+  for await (const page of paginateListAttachedRolePolicies({ client: clients.iam }, { RoleName: roleName })) {
+    attached.push(...(page.AttachedPolicies ?? []).map((a) => a.PolicyArn!));
+  }
+  return attached;
+}
+
+async function findIamRole(clients: AwsClients, roleName: string, policyNames: string[] = []): Promise<(IamRoleState & { owner?: string }) | undefined> {
+  const role = await getRole(clients, roleName);
   if (!role) return undefined;
   const policies: Record<string, string> = {};
   for (const PolicyName of policyNames) {
@@ -125,10 +139,7 @@ async function findIamRole(clients: AwsClients, roleName: string, policyNames: s
       if (awsErrorCode(error) !== 'NoSuchEntity') throw error;
     }
   }
-  const attached: string[] = [];
-  for await (const page of paginateListAttachedRolePolicies({ client: clients.iam }, { RoleName: roleName })) {
-    attached.push(...(page.AttachedPolicies ?? []).map((a) => a.PolicyArn!));
-  }
+  const attached = await attachedPolicies(clients, roleName);
   const tags = managedTagMap(role.Tags as Tag[]);
   return { roleName, arn: role.Arn!, tags, policies, attached, owner: tags[TagKeys.cluster] };
 }
@@ -136,12 +147,7 @@ async function findIamRole(clients: AwsClients, roleName: string, policyNames: s
 /** Deletes a role with its inline policies, attachments and instance-profile memberships. NotFound is success. */
 export async function deleteIamRole(clients: AwsClients, roleName: string): Promise<boolean> {
   const ignoreMissing = (call: () => Promise<unknown>) => ignoringNotFound(call, 'NoSuchEntity');
-  try {
-    await clients.iam.send(new GetRoleCommand({ RoleName: roleName }));
-  } catch (error) {
-    if (awsErrorCode(error) === 'NoSuchEntity') return false;
-    throw error;
-  }
+  if (!(await getRole(clients, roleName))) return false;
   const inline: string[] = [];
   for await (const page of paginateListRolePolicies({ client: clients.iam }, { RoleName: roleName })) inline.push(...(page.PolicyNames ?? []));
   // Independent of each other: the role's policies go together.
@@ -150,9 +156,8 @@ export async function deleteIamRole(clients: AwsClients, roleName: string): Prom
       ignoreMissing(() => clients.iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName }))),
     ),
   );
-  const state = await findIamRole(clients, roleName);
   await Promise.all(
-    (state?.attached ?? []).map((PolicyArn) =>
+    (await attachedPolicies(clients, roleName)).map((PolicyArn) =>
       ignoreMissing(() => clients.iam.send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn }))),
     ),
   );
@@ -221,11 +226,12 @@ export const iamRoleProvider: Provider = {
   clusterTasks: clusterRoleTasks,
   async discover(scope) {
     const roles = clusterRoleNames(scope);
-    const found = await Promise.all(roles.map((r) => findIamRole(scope.clients, r)));
-    return roles.filter((_, i) => found[i]?.owner === scope.cluster).map((r) => ({ name: r, id: r }));
+    // The owner tag is all discovery needs: GetRole alone.
+    const found = await Promise.all(roles.map((r) => getRole(scope.clients, r)));
+    return roles.filter((_, i) => tagValue(found[i]?.Tags, TagKeys.cluster) === scope.cluster).map((r) => ({ name: r, id: r }));
   },
   // After the instance profiles (they depend on the roles): IAM refuses to delete a role still in one.
-  deleteOwned: deleteEachOwned('delete IAM roles', IAM_ROLE_TYPE, deleteIamRole),
+  deleteOwned: deleteEachOwned('delete IAM roles', IAM_ROLE_TYPE, (ctx, name) => deleteIamRole(ctx.clients, name)),
   undo: {
     delete: async (clients, data) => {
       await deleteIamRole(clients, String(data.roleName));

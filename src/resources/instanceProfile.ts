@@ -86,7 +86,7 @@ export const instanceProfileProvider: Provider = {
     const profiles = await Promise.all(roles.map((r) => findInstanceProfile(scope.clients, r)));
     return roles.filter((_, i) => profiles[i]?.tags[TagKeys.cluster] === scope.cluster).map((p) => ({ name: p, id: p }));
   },
-  deleteOwned: deleteEachOwned('delete instance profiles', INSTANCE_PROFILE_TYPE, deleteInstanceProfile),
+  deleteOwned: deleteEachOwned('delete instance profiles', INSTANCE_PROFILE_TYPE, (ctx, name) => deleteInstanceProfile(ctx.clients, name)),
   undo: {
     delete: async (clients, data) => {
       await deleteInstanceProfile(clients, String(data.name));

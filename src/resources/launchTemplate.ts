@@ -302,13 +302,14 @@ export const launchTemplateProvider: Provider = {
   async discover(scope) {
     return (await listClusterLaunchTemplates(scope.clients, scope.cluster)).map((lt) => ({ name: lt.name, id: lt.id }));
   },
-  deleteOwned: deleteEachOwned('delete launch templates', LAUNCH_TEMPLATE_TYPE, deleteLaunchTemplate),
+  deleteOwned: deleteEachOwned('delete launch templates', LAUNCH_TEMPLATE_TYPE, (ctx, id) => deleteLaunchTemplate(ctx.clients, id)),
   perGroup: {
     async discover(scope, group) {
-      const lt = await findLaunchTemplate(scope.clients, names.launchTemplate(scope.cluster, group));
-      return lt ? [{ name: lt.name, id: lt.id }] : [];
+      // Name and id are all the delete needs: no version data.
+      const [lt] = await describeLaunchTemplates(scope.clients, [{ Name: 'launch-template-name', Values: [names.launchTemplate(scope.cluster, group)] }]);
+      return lt ? [{ name: lt.LaunchTemplateName!, id: lt.LaunchTemplateId! }] : [];
     },
-    deleteOwned: deleteEachOwned('delete the launch template', LAUNCH_TEMPLATE_TYPE, deleteLaunchTemplate),
+    deleteOwned: deleteEachOwned('delete the launch template', LAUNCH_TEMPLATE_TYPE, (ctx, id) => deleteLaunchTemplate(ctx.clients, id)),
   },
   undo: {
     delete: async (clients, data) => {

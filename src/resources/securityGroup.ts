@@ -16,7 +16,7 @@ import { clusterTags, managedTagMap, TagKeys, tagMapOf, tagsToUpdate, type Tag }
 import { UserError, awsErrorCode } from '../core/errors';
 import { names } from '../aws/names';
 import { retryWhileNotReady } from '../core/wait';
-import { eachLimited, PARALLEL_DELETES } from '../provider/cluster';
+import { deleteEachOwned } from '../provider/cluster';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task, UndoRecord } from '../provider/types';
 import { tagChanges, type FieldChange } from '../provider/fieldChange';
@@ -181,24 +181,19 @@ export const securityGroupProvider: Provider = {
   async discover(scope) {
     return (await listClusterSecurityGroups(scope.clients, scope.cluster)).map((g) => ({ name: names.securityGroup(scope.cluster), id: g.groupId }));
   },
-  deleteOwned: (run, owned, options) =>
-    run.step('delete the security group', (ctx) =>
-      eachLimited(owned, PARALLEL_DELETES, (g) =>
-        journaledWrite(ctx, { action: 'delete', type: SECURITY_GROUP_TYPE, name: g.name, id: g.id }, () =>
-          // DependencyViolation while network interfaces of terminated instances are released.
-          retryWhileNotReady(
-            ctx,
-            {
-              what: `security group ${g.id} free of instances`,
-              timeoutMs: 15 * 60_000 * options.timeoutScale,
-              intervalMs: 5_000,
-              retryable: (e) => (e as { name?: string })?.name === 'DependencyViolation',
-            },
-            () => deleteSecurityGroup(ctx.clients, g.id),
-          ),
-        ),
-      ),
+  // DependencyViolation while network interfaces of terminated instances are released.
+  deleteOwned: deleteEachOwned('delete the security group', SECURITY_GROUP_TYPE, (ctx, groupId) =>
+    retryWhileNotReady(
+      ctx,
+      {
+        what: `security group ${groupId} free of instances`,
+        timeoutMs: 15 * 60_000 * (ctx.timeoutScale ?? 1),
+        intervalMs: 5_000,
+        retryable: (e) => (e as { name?: string })?.name === 'DependencyViolation',
+      },
+      () => deleteSecurityGroup(ctx.clients, groupId),
     ),
+  ),
   undo: {
     delete: async (clients, data) => {
       await deleteSecurityGroup(clients, String(data.groupId));

@@ -23,7 +23,7 @@ import {
 import { clusterTags, TagKeys, type Tag } from '../aws/tags';
 import { MAX_INGRESS_ALBS, names } from '../aws/names';
 import { targetGroupNameOfArn } from '../aws/arns';
-import { eachLimited, PARALLEL_DELETES, type ClusterScope, type Owned } from '../provider/cluster';
+import { deleteEachOwned, type ClusterScope, type Owned } from '../provider/cluster';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task } from '../provider/types';
 import { tagChanges, type FieldChange } from '../provider/fieldChange';
@@ -261,10 +261,7 @@ export const targetGroupProvider: Provider = {
   },
   // Forward only, like every cluster delete: nothing re-creates a cluster being deleted. The groups that
   // listed it are gone (they depend on it), so its targets had their drain to deregister.
-  deleteOwned: (run, owned) =>
-    run.step('delete the ingress target groups', (ctx) =>
-      eachLimited(owned, PARALLEL_DELETES, (t) => deleteTargetGroupJournaled(ctx, { arn: t.id, name: t.name })),
-    ),
+  deleteOwned: deleteEachOwned('delete the ingress target groups', TARGET_GROUP_TYPE, (ctx, arn) => deleteTargetGroup(ctx.clients, arn, ctx.clock)),
   undo: {
     async delete(clients, data) {
       let arn = data.arn as string | undefined;
