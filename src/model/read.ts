@@ -2,15 +2,18 @@
 // add/scale/delete, cluster create (on an existing cluster) and upgrade start from.
 import type { AwsClients } from '../aws/clients';
 import { names } from '../aws/names';
-import { listParametersByPath } from '../resources/ssmParameter';
+import type { ClusterScope } from '../provider/cluster';
+import { clusterParameterListing, listParametersByPath } from '../resources/ssmParameter';
 import type { StoredClusterConfig } from './cluster';
 import { assembleClusterConfigs } from './stored';
 
 /**
  * The cluster's stored configuration (settings + one parameter per group, one paginated
  * GetParametersByPath: reads grow with the group count, never with instances), or undefined when it
- * has no settings parameter.
+ * has no settings parameter. With `scope`, the listing is the scope's (clusterParameterListing).
  */
-export async function readClusterConfig(clients: AwsClients, cluster: string): Promise<StoredClusterConfig | undefined> {
-  return assembleClusterConfigs(await listParametersByPath(clients, names.ssmPrefix(cluster))).get(cluster);
+export async function readClusterConfig(clients: AwsClients, cluster: string, scope?: ClusterScope): Promise<StoredClusterConfig | undefined> {
+  // Through `scope`, the providers' discovery of the same cluster reuses the listing.
+  const params = scope ? await clusterParameterListing(scope) : await listParametersByPath(clients, names.ssmPrefix(cluster));
+  return assembleClusterConfigs(params).get(cluster);
 }

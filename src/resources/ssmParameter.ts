@@ -16,7 +16,7 @@ import { awsErrorCode } from '../core/errors';
 import * as crypto from 'node:crypto';
 import { describeClusterAutoScalingGroups } from './clusterGroups';
 import { listClusterInstances } from './instance';
-import { eachLimited, PARALLEL_DELETES } from '../provider/cluster';
+import { eachLimited, PARALLEL_DELETES, type ClusterScope } from '../provider/cluster';
 import { journaledWrite } from '../provider/journaledWrite';
 import type { RunContext, Task, UndoRecord } from '../provider/types';
 import type { Provider } from '../provider/provider';
@@ -129,6 +129,14 @@ export const ssmClusterPathProvider: Provider = {
   },
 };
 
+/**
+ * The parameters under the cluster's SSM path, listed once per discovery: the model is read from the same
+ * listing (model/read.ts), so a workflow that read the model finds its parameters without another call.
+ */
+export function clusterParameterListing(scope: ClusterScope): Promise<Parameter[]> {
+  return scope.shared('cluster parameters', () => listParametersByPath(scope.clients, names.ssmPrefix(scope.cluster)));
+}
+
 /** The names under the cluster's SSM path (its settings and what its instances wrote there). */
 async function clusterParameters(clients: AwsClients, cluster: string): Promise<string[]> {
   const prefix = names.ssmPrefix(cluster);
@@ -204,7 +212,7 @@ export const ssmParameterProvider: Provider = {
   perGroup: {
     async discover(scope, group) {
       const name = names.ssmGroupConfig(scope.cluster, group);
-      return (await getParameterValue(scope.clients, name)) ? [{ name, id: name }] : [];
+      return (await clusterParameterListing(scope)).some((p) => p.Name === name) ? [{ name, id: name }] : [];
     },
     deleteOwned: (run, owned) =>
       run.step(`delete ${owned.map((p) => p.name).join(', ')}`, async (ctx) => {

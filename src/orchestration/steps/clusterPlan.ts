@@ -10,6 +10,7 @@ import { isAwsError, UserError, type NotReadyInstance } from '../../core/errors'
 import type { PlannedChange } from '../../core/events';
 import type { StoredClusterConfig, StoredGroup } from '../../model/cluster';
 import { readClusterConfig } from '../../model/read';
+import type { ClusterScope } from '../../provider/cluster';
 import { declarationParameters, ingressRuleName } from '../../model/view';
 import { findAutoScalingGroup, groupAutoScalingGroupRef, listClusterAutoScalingGroups } from '../../resources/autoScalingGroup';
 import { isLeaving } from '../../resources/autoScalingInstance';
@@ -44,8 +45,8 @@ export function bootstrapFailuresOf(params: { Name?: string; Value?: string; Las
 }
 
 /** Like readClusterConfig, but a missing cluster is a UserError (exit 2). */
-export async function requireClusterConfig(deps: WorkflowDeps, cluster: string): Promise<StoredClusterConfig> {
-  const config = await readClusterConfig(deps.clients, cluster);
+export async function requireClusterConfig(deps: WorkflowDeps, cluster: string, scope?: ClusterScope): Promise<StoredClusterConfig> {
+  const config = await readClusterConfig(deps.clients, cluster, scope);
   if (!config) {
     throw new UserError(`cluster ${cluster} does not exist in ${deps.region} (no ${names.ssmConfig(cluster)})`, 'see k3sctl cluster list', 'cluster');
   }

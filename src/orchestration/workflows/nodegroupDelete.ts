@@ -27,10 +27,11 @@ export async function nodegroupDelete(
   groupName: string,
   options: Omit<ClusterWriteOptions, 'wait'> = {},
 ): Promise<WorkflowResult<NodegroupDeleteResult>> {
-  const config = await requireClusterConfig(deps, cluster);
+  // The model and the group's declaration come from one listing of the cluster's parameters.
+  const scope = clusterScope(deps.clients, cluster, deps.region);
+  const config = await requireClusterConfig(deps, cluster, scope);
   // What the group owns of each kind a cluster has per group (its Auto Scaling group, launch template, declaration).
   const providers = deps.providers;
-  const scope = clusterScope(deps.clients, cluster, deps.region);
   const kinds = providers.types.filter((t) => providers.provider(t)!.perGroup);
   const found = await discoverInventory(kinds, (t) => providers.provider(t)!.perGroup!.discover(scope, groupName));
   const declared = config.groups.find((g) => g.name === groupName);
