@@ -262,7 +262,7 @@ export function networkCheck(n: NetworkReport): DoctorCheck {
 }
 
 /** The command line whose actions a create of this cluster needs. */
-export function createCommand(ingress: boolean, targetGroups: boolean): string {
+function createCommand(ingress: boolean, targetGroups: boolean): string {
   if (ingress) return 'cluster create --ingress-alb';
   return targetGroups ? 'cluster create --node-target-group' : 'cluster create';
 }
@@ -307,15 +307,15 @@ export function clusterCreateCommand(spec: Pick<ClusterSpec, 'ingress' | 'groups
 export async function preflight(
   deps: WorkflowDeps,
   config: StoredClusterConfig,
-  /** The permission check already started (preflightPermissions), from what the spec says. */
-  startedPermissions?: Promise<PermissionsReport>,
+  /** The permission check already started (preflightPermissions) for `command`, from what the spec says. */
+  started?: { command: string; permissions: Promise<PermissionsReport> },
 ): Promise<DoctorCheck[]> {
   const clients = deps.clients;
   const subnetIds = [...new Set([...config.subnetIds, ...config.groups.flatMap((g) => g.subnetIds)])];
   const groups = config.groups.map((g) => ({ name: g.name, count: g.count, instanceType: g.instanceType, spot: g.spot }));
-  const command = createCommand(Boolean(config.ingress), config.groups.some((g) => g.targetGroupArns?.length));
+  const command = started?.command ?? createCommand(Boolean(config.ingress), config.groups.some((g) => g.targetGroupArns?.length));
   const [permissions, quota, network] = await Promise.all([
-    startedPermissions ?? preflightPermissions(deps, config.name, command),
+    started?.permissions ?? preflightPermissions(deps, config.name, command),
     notChecked(
       () => checkQuota(clients, groups, config.name),
       (reason): QuotaReport => ({ status: 'not-checked', quotaCode: ON_DEMAND_STANDARD_VCPUS.quotaCode, launchVcpus: 0, groups: [], reason }),

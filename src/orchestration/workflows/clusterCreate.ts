@@ -61,7 +61,7 @@ export async function clusterCreate(deps: WorkflowDeps, spec: ClusterSpec, optio
   const permissions = speculate ? preflightPermissions(deps, spec.name, command) : undefined;
   permissions?.catch(() => undefined);
   const config = await resolveClusterConfig(deps.clients, deps.region, spec, existing);
-  const early = speculate ? preflight(deps, config, permissions) : undefined;
+  const early = permissions ? preflight(deps, config, { command, permissions }) : undefined;
   early?.catch(() => undefined);
   const removal = await findIngressRemoval(deps.clients, existing, config);
   const tasks = deps.providers.clusterTasks(clusterView(config, { endpointTargetGroupArns: endpoints.map((e) => e.targetGroupArn) }));

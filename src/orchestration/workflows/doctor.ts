@@ -9,7 +9,7 @@ import {
   checkNetwork,
   checkPermissions,
   checkQuota,
-  createCommand,
+  clusterCreateCommand,
   networkCheck,
   notChecked,
   permissionsCheck,
@@ -59,7 +59,7 @@ export async function doctor(deps: WorkflowDeps, spec: ClusterSpec, setup: Docto
   const required = requiredActions(deps.providers);
   const commands = Object.keys(required);
   // What the cluster described needs: to be created, and to be deleted again.
-  const essential = [createCommand(Boolean(spec.ingress), spec.groups.some((g) => g.targetGroups?.length)), 'cluster delete'];
+  const essential = [clusterCreateCommand(spec), 'cluster delete'];
   const groups = spec.groups.map((g) => ({ name: g.name, count: g.count, instanceType: g.instanceType, spot: g.spot }));
   const [permissions, quota, network] = await Promise.all([
     checkPermissions(clients, identity, required, commands, { region: deps.region, cluster: spec.name }, essential),
