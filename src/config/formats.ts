@@ -8,9 +8,6 @@ import ipaddr from 'ipaddr.js';
 import { arnRegion } from '../aws/arns';
 import { UserError } from '../core/errors';
 
-// Commands read names out of ARNs too; they do not import src/aws.
-export { targetGroupNameOfArn } from '../aws/arns';
-
 // ---- CIDR blocks ----------------------------------------------------------------------------------
 
 /** The canonical form of an IPv4 or IPv6 CIDR block (host bits cleared, RFC 5952 text), or undefined when `text` is none. */

@@ -1,4 +1,3 @@
-import { targetGroupNameOfArn } from '../../config/formats';
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/command';
 
@@ -46,10 +45,9 @@ export default class ClusterDescribe extends BaseCommand<typeof ClusterDescribe>
         ),
       );
       for (const g of result.groups.filter((x) => x.securityGroupIds.length || x.targetGroupArns.length)) {
-        const tgName = (arn: string) => targetGroupNameOfArn(arn) ?? arn;
         const parts = [
           ...(g.securityGroupIds.length ? [`security groups ${g.securityGroupIds.join(', ')}`] : []),
-          ...(g.targetGroupArns.length ? [`target groups ${g.targetGroupArns.map(tgName).join(', ')}`] : []),
+          ...(g.targetGroupArns.length ? [`target groups ${g.targetGroupNames.join(', ')}`] : []),
         ];
         lines.push(`${g.name}: extra ${parts.join('; ')}`);
       }

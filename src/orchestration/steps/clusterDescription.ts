@@ -3,6 +3,7 @@
 // and ingress, from tags and SSM. Reads are paginated listings only: one GetParametersByPath of the
 // cluster's path (configuration and bootstrap failures), one DescribeAutoScalingGroups and one
 // DescribeInstances listing, whatever the instance count.
+import { targetGroupNameOfArn } from '../../aws/arns';
 import { names } from '../../aws/names';
 import { UserError } from '../../core/errors';
 import { listClusterAutoScalingGroups } from '../../resources/autoScalingGroup';
@@ -56,6 +57,8 @@ export interface DescribedGroup {
   securityGroupIds: string[];
   /** The user's target groups the group registers its instances in (as declared; empty: none). */
   targetGroupArns: string[];
+  /** Their names (read from the ARNs), in the same order. */
+  targetGroupNames: string[];
   launchTemplateVersion?: string;
   desired: number;
   min: number;
@@ -91,6 +94,11 @@ export interface ClusterDescription {
   apiCalls: { read: number; write: number };
 }
 
+/** The names of target groups, read from their ARNs (the ARN when it names none). */
+function targetGroupNames(arns: string[] | undefined): string[] {
+  return (arns ?? []).map((arn) => targetGroupNameOfArn(arn) ?? arn);
+}
+
 export async function describeCluster(deps: WorkflowDeps, cluster: string): Promise<ClusterDescription> {
   const [params, groups, instances] = await Promise.all([
     listParametersByPath(deps.clients, names.ssmPrefix(cluster)),
@@ -121,6 +129,7 @@ export async function describeCluster(deps: WorkflowDeps, cluster: string): Prom
       spot: asg.spot,
       securityGroupIds: g?.securityGroupIds ?? [],
       targetGroupArns: g?.targetGroupArns ?? [],
+      targetGroupNames: targetGroupNames(g?.targetGroupArns),
       launchTemplateVersion: asg.launchTemplateVersion,
       desired: asg.desired,
       min: asg.min,
@@ -156,6 +165,7 @@ export async function describeCluster(deps: WorkflowDeps, cluster: string): Prom
         spot: g.spot,
         securityGroupIds: g.securityGroupIds ?? [],
         targetGroupArns: g.targetGroupArns ?? [],
+        targetGroupNames: targetGroupNames(g.targetGroupArns),
         desired: 0,
         min: 0,
         max: 0,
