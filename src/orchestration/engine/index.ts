@@ -25,5 +25,7 @@ export {
   rollbackRun,
   listRuns,
   describeRun,
+  type RecordedRun,
   type RunSummary,
+  type UndoItem,
 } from './rollback';

@@ -183,18 +183,47 @@ export interface RunSummary {
   pendingUndo: number;
 }
 
-/** One recorded run and what a rollback of it would undo (newest first), for previews; undefined when unknown. */
-export function describeRun(
-  home: string,
-  runId: string,
-):
-  | (RunSummary & { undo: { action: 'delete' | 'restore'; type: string; name: string; id?: string }[] })
-  | undefined {
-  const summary = listRuns(home).find((r) => r.runId === runId);
-  if (!summary) return undefined;
-  const { entries } = parseJournal(fs.readFileSync(journalPath(home, runId), 'utf8'));
+/** An entry a rollback would undo: delete what the run created, or restore what it changed. */
+export type UndoItem = { action: 'delete' | 'restore'; type: string; name: string; id?: string };
+
+/** A recorded run and what a rollback of it would undo (newest first). */
+export type RecordedRun = RunSummary & { undo: UndoItem[] };
+
+/** One recorded run and what a rollback of it would undo, for previews (its journal only); undefined when unknown. */
+export function describeRun(home: string, runId: string): RecordedRun | undefined {
+  const text = readJournal(journalPath(home, runId));
+  if (text === undefined) return undefined;
+  const { summary, entries } = summarizeJournal(runId, text);
   const undo = undoableEntries(entries).map((e) => ({ action: e.undo!.action, ...item(e) }));
   return { ...summary, undo };
+}
+
+/** A journal's text, or undefined when it cannot be read (none by that id). */
+function readJournal(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** What `runs list` shows of one journal, and its entries. */
+function summarizeJournal(runId: string, text: string): { summary: RunSummary; entries: JournalEntry[] } {
+  const { header, entries, end } = parseJournal(text);
+  let status: RunStatus;
+  if (end) status = end.outcome;
+  else status = header?.pid === process.pid || processAlive(header?.pid, header?.host) ? 'running' : 'crashed';
+  const summary: RunSummary = {
+    runId,
+    title: header?.title ?? '(unknown)',
+    status,
+    startedAt: header?.startedAt ?? '',
+    region: header?.region ?? '',
+    target: header?.target,
+    writes: entries.filter((e) => e.status !== 'intended' && e.status !== 'failed').length,
+    pendingUndo: end?.outcome === 'succeeded' ? 0 : undoableEntries(entries).length,
+  };
+  return { summary, entries };
 }
 
 /** Runs recorded under $K3SCTL_HOME/runs/, newest first, with their status. */
@@ -204,28 +233,8 @@ export function listRuns(home: string): RunSummary[] {
   const runs: RunSummary[] = [];
   for (const file of fs.readdirSync(dir)) {
     if (!file.endsWith('.jsonl')) continue;
-    const runId = file.slice(0, -'.jsonl'.length);
-    let text: string;
-    try {
-      text = fs.readFileSync(`${dir}/${file}`, 'utf8');
-    } catch {
-      continue;
-    }
-    const { header, entries, end } = parseJournal(text);
-    let status: RunStatus;
-    if (end) status = end.outcome;
-    else
-      status = header?.pid === process.pid || processAlive(header?.pid, header?.host) ? 'running' : 'crashed';
-    runs.push({
-      runId,
-      title: header?.title ?? '(unknown)',
-      status,
-      startedAt: header?.startedAt ?? '',
-      region: header?.region ?? '',
-      target: header?.target,
-      writes: entries.filter((e) => e.status !== 'intended' && e.status !== 'failed').length,
-      pendingUndo: end?.outcome === 'succeeded' ? 0 : undoableEntries(entries).length,
-    });
+    const text = readJournal(`${dir}/${file}`);
+    if (text !== undefined) runs.push(summarizeJournal(file.slice(0, -'.jsonl'.length), text).summary);
   }
   return runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.runId.localeCompare(a.runId));
 }

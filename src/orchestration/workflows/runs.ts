@@ -2,13 +2,7 @@
 // and undoing what one of them did, newest first, reported as the `changes` of the JSON contract.
 import type { PlannedChange } from '../../core/events';
 import { RunFailedError, type WorkflowDeps } from '../deps';
-import { describeRun, listRuns, rollbackRun, type RunSummary } from '../engine';
-
-/** An entry a rollback would undo: delete what the run created, or restore what it changed. */
-type UndoItem = { action: 'delete' | 'restore'; type: string; name: string; id?: string };
-
-/** A recorded run and what a rollback of it would undo (newest first). */
-export type RecordedRun = RunSummary & { undo: UndoItem[] };
+import { describeRun, listRuns, rollbackRun, type RecordedRun, type RunSummary, type UndoItem } from '../engine';
 
 /** The recorded runs, newest first. */
 export function runsList(home: string): RunSummary[] {
