@@ -23,6 +23,7 @@ import { findAlbSecurityGroups } from '../resources/securityGroupRule';
 import {
   checkSecurityGroupCount,
   ingressSecurityGroups,
+  STORED_CONFIG_VERSION,
   type StoredClusterConfig,
   type StoredGroup,
   type StoredIngress,
@@ -263,7 +264,7 @@ export async function resolveClusterConfig(
   // (launch template at hop limit 2) converges to the default here, and only here.
   for (const g of existing?.groups ?? []) if (!named.has(g.name)) groups.push({ ...g, imdsHopLimit: g.imdsHopLimit ?? DEFAULT_IMDS_HOP_LIMIT });
   return {
-    version: 2,
+    version: STORED_CONFIG_VERSION,
     name: spec.name,
     region: region,
     vpcId: vpc.vpcId,

@@ -294,8 +294,6 @@ function isServing(i: { lifecycleState?: string; healthStatus?: string }): boole
   return i.lifecycleState === 'InService' && i.healthStatus !== 'Unhealthy';
 }
 
-/** An instance on its way out of its group (terminating or detaching): never counted as out of date. */
-
 // Readiness polls: each is an SSM command (SendCommand is a write, ~2 s to a result), started right after
 // the InService waits. The servers of a new cluster turn Ready within a minute of InService, so the
 // first polls come a few seconds apart; then they back off, so a cluster that never answers costs a few

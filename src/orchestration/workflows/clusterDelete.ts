@@ -23,7 +23,7 @@ import { clusterScope, type Owned } from '../../provider/cluster';
 import { endpointTags } from '../steps/endpointTags';
 import type { WorkflowDeps } from '../deps';
 import { runWorkflow, type Run, type Task, type WorkflowResult } from '../engine';
-import { hasChanges, type ClusterWriteOptions } from '../steps/clusterWrite';
+import type { ClusterWriteOptions } from '../steps/clusterWrite';
 
 /** How `cluster list` finds a cluster (with its settings parameter): deleted once everything else is gone. */
 const CLUSTER_ANCHOR = SECURITY_GROUP_TYPE;
@@ -118,7 +118,8 @@ export async function clusterDelete(
       deps.events.emit({ kind: 'plan', changes: planned });
       const base = { cluster, region: deps.region, planned };
       if (options.dryRun) return { ...base, dryRun: true };
-      if (hasChanges(planned) && options.confirm && !(await options.confirm(planned))) throw new UserError('cancelled: nothing was deleted');
+      // Never empty (a cluster with nothing found does not exist, above): every change is a delete or detach.
+      if (options.confirm && !(await options.confirm(planned))) throw new UserError('cancelled: nothing was deleted');
       if (endpoints.length) await detachFromEndpoints(run, cluster, targetGroups.map((t) => t.id), endpoints);
       const deleteOptions = { cluster, timeoutScale: deps.timeoutScale ?? 1 };
       await deleteInventory(providers, inv, (type, owned) => providers.provider(type)!.deleteOwned!(run, owned, deleteOptions), CLUSTER_ANCHOR);
