@@ -1,7 +1,7 @@
 // The flags `recycle` and `upgrade` share (which groups, the strategy, batch sizes, timeouts) and the
 // recycle spec built from them; every check is local, before any AWS call.
 import { Flags } from '@oclif/core';
-import { parseDuration } from '../config/duration';
+import { parseTimeout } from '../config/duration';
 import { UserError } from '../core/errors';
 import type { RecycleStrategy } from '../orchestration/workflows/recycle';
 import type { RecycleSpec } from '../orchestration/workflows/recycle';
@@ -51,13 +51,6 @@ type RecycleFlagValues = {
   'health-timeout': string;
   'dry-run': boolean;
 };
-
-/** A timeout flag: a duration of at least a second. */
-function parseTimeout(text: string, field: string): number {
-  const ms = parseDuration(text, field);
-  if (ms < 1000) throw new UserError(`${field} '${text}' is shorter than a second`, 'give e.g. 90s, 15m or 1h', field);
-  return ms;
-}
 
 /**
  * Builds the recycle part of a spec from the shared flags; every check is local (no AWS call).

@@ -19,3 +19,10 @@ export function parseDuration(text: string, field: string): number {
   }
   return total;
 }
+
+/** A duration of at least a second (a timeout, a shift): `hint` says what to give instead of a shorter one. */
+export function parseTimeout(text: string, field: string, hint = 'give e.g. 90s, 15m or 1h'): number {
+  const ms = parseDuration(text, field);
+  if (ms < 1000) throw new UserError(`${field} '${text}' is shorter than a second`, hint, field);
+  return ms;
+}

@@ -13,6 +13,7 @@ import * as crypto from 'node:crypto';
 import { UserError } from '../../core/errors';
 import type { EventSink } from '../../core/events';
 import { workflowDeps, type WorkflowDeps } from '../../orchestration/deps';
+import { sandboxStore } from './sandboxAccount';
 import { parseSandboxBehavior, realDelayPlugin } from './sandboxBehavior';
 
 /** The state directory: journals of runs, the sandbox account, known hosts. */
@@ -43,8 +44,8 @@ export interface DepsInput {
 export async function buildDeps(o: DepsInput): Promise<WorkflowDeps> {
   const { runId, region, home, events } = o;
   if (o.sandbox) {
-    const [{ SandboxStore }, { sandboxClients }, { parseFaultRules, FaultParseError }] = await Promise.all([
-      import('../../sandbox/store'),
+    const [store, { sandboxClients }, { parseFaultRules, FaultParseError }] = await Promise.all([
+      sandboxStore(home),
       import('../../sandbox/clients'),
       import('../../sandbox/faults'),
     ]);
@@ -57,7 +58,6 @@ export async function buildDeps(o: DepsInput): Promise<WorkflowDeps> {
       throw error;
     }
     const { behavior, realCallDelayMs } = parseSandboxBehavior(process.env.K3SCTL_SANDBOX_BEHAVIOR);
-    const store = new SandboxStore(path.join(home, 'sandbox'));
     const sandbox = await store.open({ faults, seed: Number(process.env.K3SCTL_SANDBOX_SEED ?? 42) });
     // The override lasts for this invocation: the saved account keeps its own behaviour.
     const saved = structuredClone(sandbox.state.behavior);

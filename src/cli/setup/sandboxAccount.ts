@@ -1,6 +1,8 @@
 // The simulated account as `sandbox status` and `sandbox reset` see it: its saved state under
 // $K3SCTL_HOME/sandbox, opened (and locked) only for as long as it is read or reset.
 import * as path from 'node:path';
+import type { SandboxState } from '../../sandbox/account';
+import type { SandboxStore } from '../../sandbox/store';
 
 /** What `sandbox status` reports. */
 export interface SandboxStatus {
@@ -8,13 +10,18 @@ export interface SandboxStatus {
   virtualTime: string;
   regions: string[];
   resources: Record<string, number>;
-  calls: { read: number; write: number; byOperation: Record<string, number> };
+  calls: SandboxState['calls'];
+}
+
+/** The store of the simulated account under $K3SCTL_HOME/sandbox (its module loaded only when used). */
+export async function sandboxStore(home: string): Promise<SandboxStore> {
+  const { SandboxStore } = await import('../../sandbox/store');
+  return new SandboxStore(path.join(home, 'sandbox'));
 }
 
 /** The account's virtual time, regions, resources by type and calls made. */
 export async function sandboxStatus(home: string): Promise<SandboxStatus> {
-  const { SandboxStore } = await import('../../sandbox/store');
-  const store = new SandboxStore(path.join(home, 'sandbox'));
+  const store = await sandboxStore(home);
   const sandbox = await store.open();
   try {
     return {
@@ -32,8 +39,7 @@ export async function sandboxStatus(home: string): Promise<SandboxStatus> {
 
 /** Forgets the account (a fresh default one is created on next use); returns the state file. */
 export async function resetSandbox(home: string): Promise<string> {
-  const { SandboxStore } = await import('../../sandbox/store');
-  const store = new SandboxStore(path.join(home, 'sandbox'));
+  const store = await sandboxStore(home);
   await store.open();
   try {
     store.reset();

@@ -2,16 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/command';
 import { controlPlaneCpuCreditsFlag, extraSecurityGroupFlag, extraTargetGroupFlag, groupSelectionFlags, nodeCpuCreditsFlag } from '../../cli/groupFlags';
 import { renderChanges } from '../../cli/output';
-import { parseDuration } from '../../config/duration';
-import { UserError } from '../../core/errors';
+import { parseTimeout } from '../../config/duration';
 import type { ClusterFile } from '../../config/cluster';
-
-/** `--wait-timeout`: a duration longer than zero (`--no-wait` is how not to wait). */
-function parseWaitTimeout(text: string, field: string): number {
-  const ms = parseDuration(text, field);
-  if (ms < 1000) throw new UserError(`${field} '${text}' is shorter than a second`, 'give e.g. 90s, 15m or 1h; --no-wait skips the waits', field);
-  return ms;
-}
 
 export default class ClusterCreate extends BaseCommand<typeof ClusterCreate> {
   static override description =
@@ -77,7 +69,7 @@ export default class ClusterCreate extends BaseCommand<typeof ClusterCreate> {
 
   async run(): Promise<object> {
     const f = this.flags;
-    const waitTimeoutMs = f['wait-timeout'] === undefined ? undefined : parseWaitTimeout(f['wait-timeout'], this.asGiven('--wait-timeout'));
+    const waitTimeoutMs = f['wait-timeout'] === undefined ? undefined : parseTimeout(f['wait-timeout'], this.asGiven('--wait-timeout'), 'give e.g. 90s, 15m or 1h; --no-wait skips the waits');
     const cfg = await import('../../config/cluster');
     const { input, field, relabel } = await this.specInput<ClusterFile>({
       parse: (text, name, flag) => cfg.parseClusterSpecFile('cluster', text, name, flag),

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/command';
 import { dryRunFlag } from '../../cli/flags';
 import { renderChanges } from '../../cli/output';
-import { parseDuration } from '../../config/duration';
+import { parseTimeout } from '../../config/duration';
 import { UserError } from '../../core/errors';
 
 export default class EndpointWeight extends BaseCommand<typeof EndpointWeight> {
@@ -39,9 +39,9 @@ export default class EndpointWeight extends BaseCommand<typeof EndpointWeight> {
     const weights = ingress.parseWeights(items, 'WEIGHTS');
     const shiftOver = this.asGiven('--shift-over');
     const shiftOverMs =
-      this.flags['shift-over'] !== undefined ? parseDuration(this.flags['shift-over'], shiftOver) : undefined;
-    if (shiftOverMs !== undefined && shiftOverMs < 1000)
-      throw new UserError(`${shiftOver} '${this.flags['shift-over']}' is shorter than a second`, 'give e.g. 10m; without --shift-over the weights change at once', shiftOver);
+      this.flags['shift-over'] !== undefined
+        ? parseTimeout(this.flags['shift-over'], shiftOver, 'give e.g. 10m; without --shift-over the weights change at once')
+        : undefined;
     if (this.flags.step !== undefined && shiftOverMs === undefined)
       throw new UserError('--step applies with --shift-over only', undefined, '--step');
     if (this.flags.step !== undefined && (this.flags.step < 1 || this.flags.step > 100))
