@@ -7,7 +7,7 @@
 // into dist/oclif-core.js (scripts/bundle-core.js) and the commands, with our modules and the AWS SDK,
 // into dist/bundle/commands.js (scripts/bundle-commands.js) before the swap; their V8 code caches are
 // written after it by runs of the CLI (writeCodeCache, bin/run.js).
-const { spawnSync } = require('node:child_process');
+const { execFile, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -55,8 +55,7 @@ function writeCodeCache() {
     fs.rmSync(path.join(DIST, file), { force: true });
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'k3sctl-build-'));
   // The caller's K3SCTL_* settings (faults, behaviour, ...) have no place in these runs.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('K3SCTL_')));
-  Object.assign(env, { CI: 'true', K3SCTL_HOME: home, K3SCTL_WRITE_CODE_CACHE: '1' });
+  const env = { ...envWithout(/^K3SCTL_/), CI: 'true', K3SCTL_HOME: home, K3SCTL_WRITE_CODE_CACHE: '1' };
   try {
     for (const args of [
       ['--version'],
@@ -87,33 +86,41 @@ function writeCodeCache() {
  * oclif itself, rendered here by the same bin/run.js; test/cli/helpTexts.test.ts compares every entry
  * with a live rendering.
  */
-function writeHelpTexts() {
+async function writeHelpTexts() {
   const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'oclif.manifest.json'), 'utf8'));
   const ids = Object.keys(manifest.commands).map((id) => id.split(':'));
   const topics = new Set(ids.flatMap((words) => words.slice(0, -1).map((_, i) => words.slice(0, i + 1).join(' '))));
   const keys = ['', ...topics, ...ids.map((words) => words.join(' '))];
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^(K3SCTL_|OCLIF_|FORCE_COLOR$|NO_COLOR$)/.test(name)),
-  );
-  const texts = {};
-  for (const key of keys) {
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'run.js'), ...key.split(' ').filter(Boolean), '--help'], {
-      cwd: ROOT,
-      env,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const env = envWithout(/^(K3SCTL_|OCLIF_|FORCE_COLOR$|NO_COLOR$)/);
+  const render = (key) =>
+    new Promise((resolve) => {
+      execFile(process.execPath, [path.join(ROOT, 'bin', 'run.js'), ...key.split(' ').filter(Boolean), '--help'], { cwd: ROOT, env, encoding: 'utf8' }, (error, stdout, stderr) => {
+        if (error || stderr) {
+          console.error(`build: k3sctl ${key} --help failed: ${error?.message ?? ''} ${stderr}`);
+          process.exit(1);
+        }
+        resolve([key, stdout]);
+      });
     });
-    if (r.error) throw r.error;
-    if (r.status !== 0 || r.stderr) {
-      console.error(`build: k3sctl ${key} --help exited ${r.status}: ${r.stderr}`);
-      process.exit(1);
+  // One process per text, as many at a time as there are cores.
+  const queue = [...keys];
+  const texts = {};
+  const worker = async () => {
+    while (queue.length) {
+      const [key, text] = await render(queue.shift());
+      texts[key] = text;
     }
-    texts[key] = r.stdout;
-  }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, os.availableParallelism?.() ?? os.cpus().length) }, worker));
   const file = path.join(DIST, 'help.json');
   const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify({ version: require(path.join(ROOT, 'package.json')).version, texts }));
+  fs.writeFileSync(tmp, JSON.stringify({ texts: Object.fromEntries(keys.map((k) => [k, texts[k]])) }));
   fs.renameSync(tmp, file);
+}
+
+/** process.env without the variables whose names match `re`: the caller's settings have no place in the build's runs. */
+function envWithout(re) {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !re.test(name)));
 }
 
 removeStaleBuildDirs();
@@ -137,5 +144,4 @@ try {
 }
 run(process.execPath, [path.join(__dirname, 'manifest.js')]);
 writeCodeCache();
-writeHelpTexts();
-fs.rmSync(OLD, { recursive: true, force: true });
+writeHelpTexts().then(() => fs.rmSync(OLD, { recursive: true, force: true }));
